@@ -1,0 +1,102 @@
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { TenantConfigSchema, type TenantConfig } from '../../domain/config/tenant-config.js';
+import { ConfigStore } from '../../ports/config-store.js';
+import { batchWriteAll, conditionalCall, storeCall } from './batch.js';
+import { TenantKeys } from './keys.js';
+import { CorruptItemError } from './request-item.js';
+import { TABLE_DEFINITION } from './table-definition.js';
+
+/*
+ * Items:
+ *   TenantKeys.config(tenant)        { tenant, version, config: <the whole TenantConfig as a map> }
+ *                                    `version` is config.version, copied out for the write condition.
+ *   TenantKeys.registryEntry(tenant) { tenant }   one small partition listing every tenant seen.
+ */
+
+const ConfigItemSchema = z.object({ config: z.unknown() });
+const RegistryItemSchema = z.object({ tenant: z.string().min(1) });
+
+export class DynamoConfigStore extends ConfigStore {
+  /** Tenants this warm process already registered: traffic names the same few tenants in every batch. */
+  private readonly registered = new Set<string>();
+
+  public constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {
+    super();
+  }
+
+  public async get(tenant: string): Promise<TenantConfig | undefined> {
+    const key = TenantKeys.config(tenant);
+    const output = await storeCall('GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
+    if (output.Item === undefined) return undefined;
+    const config = TenantConfigSchema.safeParse(ConfigItemSchema.parse(output.Item).config);
+    if (!config.success) {
+      throw new CorruptItemError(`stored configuration of tenant ${JSON.stringify(tenant)} is invalid: ${z.prettifyError(config.error)}`, {
+        cause: config.error,
+      });
+    }
+    return config.data;
+  }
+
+  public async put(tenant: string, config: TenantConfig, expectedVersion: number | null): Promise<'written' | 'conflict'> {
+    const condition: Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> =
+      expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey } }
+        : {
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          };
+    return conditionalCall('PutItem', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...TenantKeys.config(tenant), tenant, version: config.version, config },
+          ...condition,
+        }),
+      ),
+    );
+  }
+
+  public async listTenants(): Promise<string[]> {
+    const tenants: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const startKey = start;
+      const output = await storeCall('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey },
+            ExpressionAttributeValues: { ':pk': TenantKeys.registryPartition },
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        ),
+      );
+      for (const raw of output.Items ?? []) {
+        const item = RegistryItemSchema.safeParse(raw);
+        if (!item.success) throw new CorruptItemError(`tenant registry item ${JSON.stringify(raw)} has no tenant`, { cause: item.error });
+        tenants.push(item.data.tenant);
+      }
+      start = output.LastEvaluatedKey;
+    } while (start !== undefined);
+    return tenants.sort();
+  }
+
+  public async registerTenants(tenants: readonly string[]): Promise<void> {
+    const fresh = [...new Set(tenants)].filter((tenant) => !this.registered.has(tenant));
+    if (fresh.length === 0) return;
+    await batchWriteAll(
+      this.client,
+      this.tableName,
+      fresh.map((tenant) => ({ put: { ...TenantKeys.registryEntry(tenant), tenant } })),
+    );
+    for (const tenant of fresh) this.registered.add(tenant);
+  }
+}

@@ -1,0 +1,329 @@
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { Request } from '../../domain/request/request.js';
+import {
+  RequestStore,
+  type InsertOutcome,
+  type Page,
+  type PageQuery,
+  type RequestKey,
+  type RequestUpdate,
+  type WriteOutcome,
+} from '../../ports/request-store.js';
+import { batchGetAll, conditionalCall, DEFAULT_CONCURRENCY, mapBounded, storeCall, type DynamoItem } from './batch.js';
+import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
+import { RequestKeys, SHARDS, unescapeKeyPart } from './keys.js';
+import {
+  checkUpdate,
+  compareKeys,
+  CorruptItemError,
+  DUE_INDEX,
+  dueBound,
+  requestFromItem,
+  requestToItem,
+  sameValue,
+  WAITING_INDEX,
+} from './request-item.js';
+import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
+
+export interface DynamoRequestStoreOptions {
+  /** Calls in flight at once for per-item writes. */
+  concurrency?: number;
+}
+
+/** Where one shard's listing resumes: the key of the last item handed out, or 'done'. */
+const ShardPositionSchema = z.union([z.literal('done'), z.null(), z.record(z.string(), z.string())]);
+type ShardPosition = z.infer<typeof ShardPositionSchema>;
+
+const ListCursorSchema = z.object({
+  v: z.literal(1),
+  /** Which listing the cursor belongs to (index, tenant, worker type), so it cannot resume another. */
+  q: z.string(),
+  /** The due bound of the first page: one listing is one consistent cut, whatever `now` later pages pass. */
+  b: z.string().optional(),
+  s: z.array(ShardPositionSchema),
+});
+type ListCursor = z.infer<typeof ListCursorSchema>;
+
+const MAX_INSERT_ROUNDS = 3;
+
+export class DynamoRequestStore extends RequestStore {
+  private readonly concurrency: number;
+
+  public constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: DynamoRequestStoreOptions = {},
+  ) {
+    super();
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  }
+
+  public async insertAll(requests: readonly Request[]): Promise<InsertOutcome[]> {
+    const outcomes = new Array<InsertOutcome | undefined>(requests.length);
+    let pending = requests.map((request, index) => ({ request, index }));
+    // A conflicting item deleted before we could read it back is simply inserted again.
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_INSERT_ROUNDS) {
+        throw new Error(`insert of ${pending.length} requests kept racing with deletions after ${MAX_INSERT_ROUNDS} rounds`);
+      }
+      const results = await mapBounded(
+        pending,
+        ({ request }) =>
+          conditionalCall('PutItem', () =>
+            this.client.send(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: requestToItem(request),
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey },
+              }),
+            ),
+          ),
+        this.concurrency,
+      );
+      const conflicts = pending.filter((_, i) => results[i] === 'conflict');
+      pending.forEach(({ request, index }, i) => {
+        if (results[i] === 'written') outcomes[index] = { requestId: request.requestId, inserted: true };
+      });
+      // dynalite does not honour ReturnValuesOnConditionCheckFailure: one consistent batch read instead.
+      const existing = await this.readItems(conflicts.map(({ request }) => RequestKeys.primary(request.tenant, request.requestId)));
+      for (const { request, index } of conflicts) {
+        const stored = existing.get(mapKey(request.tenant, request.requestId));
+        if (stored !== undefined) outcomes[index] = { requestId: request.requestId, inserted: false, existing: stored };
+      }
+      pending = conflicts.filter(({ index }) => outcomes[index] === undefined);
+    }
+    return outcomes.map((outcome) => {
+      if (outcome === undefined) throw new Error('insert outcome missing');
+      return outcome;
+    });
+  }
+
+  public async getAll(tenant: string, requestIds: readonly string[]): Promise<Map<string, Request>> {
+    const found = await this.readItems(requestIds.map((requestId) => RequestKeys.primary(tenant, requestId)));
+    const out = new Map<string, Request>();
+    for (const request of found.values()) out.set(request.requestId, request);
+    return out;
+  }
+
+  public async updateAll(updates: readonly RequestUpdate[]): Promise<WriteOutcome[]> {
+    for (const { previous, next } of updates) checkUpdate(previous, next);
+    return mapBounded(
+      updates,
+      async ({ previous, next }): Promise<WriteOutcome> => {
+        const outcome = await conditionalCall('UpdateItem', () => this.client.send(new UpdateCommand(this.updateInput(previous, next))));
+        return outcome === 'written'
+          ? { requestId: next.requestId, written: true }
+          : { requestId: next.requestId, written: false, reason: 'conflict' };
+      },
+      this.concurrency,
+    );
+  }
+
+  public async deleteAll(requests: readonly Request[]): Promise<WriteOutcome[]> {
+    return mapBounded(
+      requests,
+      async (request): Promise<WriteOutcome> => {
+        const outcome = await conditionalCall('DeleteItem', () =>
+          this.client.send(
+            new DeleteCommand({
+              TableName: this.tableName,
+              Key: RequestKeys.primary(request.tenant, request.requestId),
+              ConditionExpression: '#version = :version',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':version': request.version },
+            }),
+          ),
+        );
+        return outcome === 'written'
+          ? { requestId: request.requestId, written: true }
+          : { requestId: request.requestId, written: false, reason: 'conflict' };
+      },
+      this.concurrency,
+    );
+  }
+
+  public async listWaiting(tenant: string, workerType: string | null, page: PageQuery): Promise<Page<RequestKey>> {
+    return this.listMerged(tenant, page, {
+      index: WAITING_INDEX,
+      listing: JSON.stringify(['waiting', tenant, workerType]),
+      partition: (shard) => RequestKeys.waiting(tenant, workerType, shard),
+    });
+  }
+
+  public async listDue(tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>> {
+    return this.listMerged(tenant, page, {
+      index: DUE_INDEX,
+      listing: JSON.stringify(['due', tenant]),
+      partition: (shard) => RequestKeys.due(tenant, shard),
+      bound: dueBound(now),
+    });
+  }
+
+  /** SETs only what changed, so a status change does not re-send a 256 KB body; REMOVEs the index attributes the request left. */
+  private updateInput(previous: Request, next: Request) {
+    const before = requestToItem(previous);
+    const after = requestToItem(next);
+    const keyNames = new Set([TABLE_DEFINITION.partitionKey, TABLE_DEFINITION.sortKey]);
+    const changed: string[] = [];
+    const removed: string[] = [];
+    for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (keyNames.has(name)) continue;
+      if (!(name in after)) removed.push(name);
+      else if (!(name in before) || !sameValue(before[name], after[name])) changed.push(name);
+    }
+    // Every name is a placeholder: request fields such as status, source or session are reserved words.
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = { ':expectedVersion': previous.version };
+    const sets = changed.map((name, i) => {
+      const placeholder = name === 'version' ? '#version' : `#s${i}`;
+      names[placeholder] = name;
+      values[`:s${i}`] = after[name];
+      return `${placeholder} = :s${i}`;
+    });
+    const removes = removed.map((name, i) => {
+      names[`#r${i}`] = name;
+      return `#r${i}`;
+    });
+    const expression = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '']
+      .filter((part) => part !== '')
+      .join(' ');
+    return {
+      TableName: this.tableName,
+      Key: RequestKeys.primary(next.tenant, next.requestId),
+      UpdateExpression: expression,
+      ConditionExpression: '#version = :expectedVersion',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
+  /** Consistent reads: the caller is about to write on condition of what it reads. */
+  private async readItems(keys: readonly DynamoItem[]): Promise<Map<string, Request>> {
+    const out = new Map<string, Request>();
+    if (keys.length === 0) return out;
+    const items = await batchGetAll(this.client, this.tableName, keys, { consistentRead: true, concurrency: this.concurrency });
+    for (const item of items) {
+      const request = requestFromItem(item);
+      out.set(mapKey(request.tenant, request.requestId), request);
+    }
+    return out;
+  }
+
+  /**
+   * One page of an index listing spread over the shards: each shard is read up to `limit` keys
+   * from where it stopped, the keys are merged by sort key and the first `limit` are handed out.
+   * The cursor keeps, per shard, the last key handed out (or 'done'), so the next page starts
+   * exactly after it: nothing is skipped or repeated, whatever the shards' sizes.
+   */
+  private async listMerged(
+    tenant: string,
+    page: PageQuery,
+    spec: { index: IndexDefinition; listing: string; partition: (shard: number) => string; bound?: string },
+  ): Promise<Page<RequestKey>> {
+    checkPageLimit(page.limit);
+    const { index } = spec;
+    const cursor = page.cursor === undefined ? undefined : this.readCursor(page.cursor, spec);
+    const bound = cursor?.b ?? spec.bound;
+    const positions: ShardPosition[] = cursor?.s ?? SHARDS.map(() => null);
+
+    const perShard = await mapBounded(SHARDS, async (shard) => {
+      const position = positions[shard] ?? null;
+      if (position === 'done') return { items: [] as IndexedKey[], exhausted: true };
+      const items: IndexedKey[] = [];
+      let start: Record<string, unknown> | undefined = position ?? undefined;
+      for (;;) {
+        const startKey = start;
+        const output = await storeCall('Query', () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: index.name,
+              KeyConditionExpression: bound === undefined ? '#ipk = :ipk' : '#ipk = :ipk AND #isk < :bound',
+              ExpressionAttributeNames: { '#ipk': index.partitionKey, ...(bound === undefined ? {} : { '#isk': index.sortKey }) },
+              ExpressionAttributeValues: { ':ipk': spec.partition(shard), ...(bound === undefined ? {} : { ':bound': bound }) },
+              Limit: page.limit - items.length,
+              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+            }),
+          ),
+        );
+        for (const raw of output.Items ?? []) items.push(indexedKey(raw, index, shard));
+        start = output.LastEvaluatedKey;
+        if (start === undefined) return { items, exhausted: true };
+        if (items.length >= page.limit) return { items, exhausted: false };
+      }
+    });
+
+    const merged = perShard
+      .flatMap((result) => result.items)
+      .sort((a, b) => compareKeys(a.sortKey, b.sortKey))
+      .slice(0, page.limit);
+    const consumed = SHARDS.map(() => 0);
+    const lastKey = SHARDS.map((): Record<string, string> | undefined => undefined);
+    for (const key of merged) {
+      consumed[key.shard] = (consumed[key.shard] ?? 0) + 1;
+      lastKey[key.shard] = key.startKey;
+    }
+    const nextPositions: ShardPosition[] = SHARDS.map((shard) => {
+      const result = perShard[shard];
+      if (result === undefined || (result.exhausted && consumed[shard] === result.items.length)) return 'done';
+      return lastKey[shard] ?? positions[shard] ?? null;
+    });
+    const items = merged.map((key) => ({ tenant, requestId: requestIdOf(tenant, key.pk) }));
+    if (nextPositions.every((position) => position === 'done')) return { items };
+    const next: ListCursor = { v: 1, q: spec.listing, s: nextPositions, ...(bound === undefined ? {} : { b: bound }) };
+    return { items, cursor: encodeCursor(next) };
+  }
+
+  private readCursor(cursor: string, spec: { index: IndexDefinition; listing: string; partition: (shard: number) => string }): ListCursor {
+    const decoded = decodeCursor(cursor, ListCursorSchema);
+    if (decoded.q !== spec.listing || decoded.s.length !== SHARDS.length) {
+      throw new InvalidCursorError('the cursor belongs to another listing');
+    }
+    decoded.s.forEach((position, shard) => {
+      // A start key outside the shard's partition would read another tenant's or list's keys.
+      if (position !== null && position !== 'done' && position[spec.index.partitionKey] !== spec.partition(shard)) {
+        throw new InvalidCursorError('the cursor belongs to another listing');
+      }
+    });
+    return decoded;
+  }
+}
+
+interface IndexedKey {
+  shard: number;
+  pk: string;
+  sortKey: string;
+  /** The item's table and index keys: what ExclusiveStartKey needs to resume after it. */
+  startKey: Record<string, string>;
+}
+
+function stringAttribute(raw: Record<string, unknown>, name: string, index: IndexDefinition): string {
+  const value = raw[name];
+  if (typeof value !== 'string') throw new CorruptItemError(`index ${index.name} returned a key whose ${name} is not a string: ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function indexedKey(raw: Record<string, unknown>, index: IndexDefinition, shard: number): IndexedKey {
+  const pk = stringAttribute(raw, TABLE_DEFINITION.partitionKey, index);
+  const sk = stringAttribute(raw, TABLE_DEFINITION.sortKey, index);
+  const ipk = stringAttribute(raw, index.partitionKey, index);
+  const isk = stringAttribute(raw, index.sortKey, index);
+  return {
+    shard,
+    pk,
+    sortKey: isk,
+    startKey: { [TABLE_DEFINITION.partitionKey]: pk, [TABLE_DEFINITION.sortKey]: sk, [index.partitionKey]: ipk, [index.sortKey]: isk },
+  };
+}
+
+function requestIdOf(tenant: string, pk: string): string {
+  const prefix = RequestKeys.primary(tenant, '').pk;
+  if (!pk.startsWith(prefix)) throw new Error(`index key ${pk} is not a request of tenant ${tenant}`);
+  return unescapeKeyPart(pk.slice(prefix.length));
+}
+
+function mapKey(tenant: string, requestId: string): string {
+  return JSON.stringify([tenant, requestId]);
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { RequestSchema, type Request } from '../../domain/request/request.js';
+import { RequestKeys, shardOf } from './keys.js';
+import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
+
+/*
+ * The layout of a request item, without the SDK (the memory store orders its listings with the
+ * same sort keys, so both stores page in the same order):
+ *
+ *   pk, sk                 RequestKeys.primary
+ *   every Request field    content/originalContent as Binary, history as a list of maps, nulls as NULL
+ *   gsi1pk, gsi1sk         always: byStatus(tenant, status, shard) / byCreation
+ *   gsi2pk, gsi2sk         only while NO_WORKER_AVAILABLE: waiting(tenant, stepWorkerType, shard) / byCreation
+ *   gsi3pk, gsi3sk         only while deadline is set: due(tenant, shard) / byDeadline
+ *
+ * Dates inside sort keys are re-serialised with toISOString: the schema accepts any ISO precision
+ * ("…00Z" and "…00.000Z"), and those do not sort as the instants they denote.
+ */
+
+export class CorruptItemError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CorruptItemError';
+  }
+}
+
+function indexNamed(name: string): IndexDefinition {
+  const index = TABLE_DEFINITION.indexes.find((candidate) => candidate.name === name);
+  if (index === undefined) throw new Error(`table definition has no index ${name}`);
+  return index;
+}
+
+export const BY_STATUS_INDEX = indexNamed('by-status');
+export const WAITING_INDEX = indexNamed('waiting');
+export const DUE_INDEX = indexNamed('due');
+
+export const REQUEST_FIELDS = Object.keys(RequestSchema.shape) as (keyof Request)[];
+
+/** The same instant, in the one fixed-width form that sorts as time does. */
+export function instant(iso: string): string {
+  return new Date(iso).toISOString();
+}
+
+/** DynamoDB orders string keys by their UTF-8 bytes, which is not JS string order beyond the BMP. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+export function waitingSortKey(request: Request): string {
+  return RequestKeys.byCreation(instant(request.creationDate), request.requestId);
+}
+
+export function dueSortKey(request: Request & { deadline: string }): string {
+  return RequestKeys.byDeadline(instant(request.deadline), request.requestId);
+}
+
+/** Upper bound (exclusive) of the due sort keys at or before `now`: '$' is the character after the '#' separator. */
+export function dueBound(now: Date): string {
+  return `${now.toISOString()}$`;
+}
+
+/** The index attributes a request carries; absent ones are not set (the item leaves that index). */
+export function indexAttributes(request: Request): Record<string, string> {
+  const shard = shardOf(request.requestId);
+  const creation = waitingSortKey(request);
+  const attributes: Record<string, string> = {
+    [BY_STATUS_INDEX.partitionKey]: RequestKeys.byStatus(request.tenant, request.status, shard),
+    [BY_STATUS_INDEX.sortKey]: creation,
+  };
+  if (request.status === 'NO_WORKER_AVAILABLE') {
+    attributes[WAITING_INDEX.partitionKey] = RequestKeys.waiting(request.tenant, request.stepWorkerType, shard);
+    attributes[WAITING_INDEX.sortKey] = creation;
+  }
+  if (request.deadline !== null) {
+    attributes[DUE_INDEX.partitionKey] = RequestKeys.due(request.tenant, shard);
+    attributes[DUE_INDEX.sortKey] = dueSortKey({ ...request, deadline: request.deadline });
+  }
+  return attributes;
+}
+
+/** The whole item of a request. Only schema fields are copied, so a caller's extra properties never reach the table. */
+export function requestToItem(request: Request): Record<string, unknown> {
+  const item: Record<string, unknown> = { ...RequestKeys.primary(request.tenant, request.requestId) };
+  for (const name of REQUEST_FIELDS) item[name] = request[name];
+  return { ...item, ...indexAttributes(request) };
+}
+
+export function requestFromItem(item: Record<string, unknown>): Request {
+  const fields: Record<string, unknown> = {};
+  for (const name of REQUEST_FIELDS) if (name in item) fields[name] = item[name];
+  const parsed = RequestSchema.safeParse(fields);
+  if (!parsed.success) {
+    throw new CorruptItemError(
+      `stored item ${JSON.stringify(item.pk)} is not a valid request: ${z.prettifyError(parsed.error)}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/** Deep equality over what an item can hold: primitives, null, binaries, lists and maps. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((value, i) => sameValue(value, b[i]));
+  }
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    const left = a as Record<string, unknown>;
+    const right = b as Record<string, unknown>;
+    const keys = Object.keys(left).filter((key) => left[key] !== undefined);
+    const otherKeys = Object.keys(right).filter((key) => right[key] !== undefined);
+    return keys.length === otherKeys.length && keys.every((key) => sameValue(left[key], right[key]));
+  }
+  return false;
+}
+
+/** Checks an update is one step of one request; a violation is a caller bug, not a race. */
+export function checkUpdate(previous: Request, next: Request): void {
+  if (previous.tenant !== next.tenant || previous.requestId !== next.requestId) {
+    throw new Error(`an update cannot change the request's identity (${previous.tenant}/${previous.requestId} → ${next.tenant}/${next.requestId})`);
+  }
+  if (next.version !== previous.version + 1) {
+    throw new Error(
+      `update of ${next.tenant}/${next.requestId} must bump the version by one (${previous.version} → ${next.version})`,
+    );
+  }
+}

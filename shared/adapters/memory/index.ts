@@ -1,0 +1,5 @@
+export { MemoryConfigStore } from './memory-config-store.js';
+export { MemoryCounterStore } from './memory-counter-store.js';
+export { MemoryRequestStore } from './memory-request-store.js';
+export { MemoryWorkerRegistry, MemoryWorkerState } from './memory-worker-registry.js';
+export { MemoryMessageBus } from './memory-message-bus.js';

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { Request } from '../../domain/request/request.js';
+import {
+  RequestStore,
+  type InsertOutcome,
+  type Page,
+  type PageQuery,
+  type RequestKey,
+  type RequestUpdate,
+  type WriteOutcome,
+} from '../../ports/request-store.js';
+import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from '../dynamodb/cursor.js';
+import { checkUpdate, compareKeys, dueBound, dueSortKey, waitingSortKey } from '../dynamodb/request-item.js';
+import { throwIfUnavailable } from './faults.js';
+
+const MemoryCursorSchema = z.object({
+  v: z.literal(1),
+  q: z.string(),
+  b: z.string().optional(),
+  /** Sort key of the last request handed out. */
+  after: z.string(),
+});
+
+/**
+ * The request store in memory, with the DynamoDB store's semantics: versions, conflicts, listings
+ * in index sort-key order, cursors that resume exactly. Values are copied in and out, so a caller
+ * mutating what it passed or got cannot change the stored state.
+ */
+export class MemoryRequestStore extends RequestStore {
+  /** Set to make every call throw StoreUnavailableError. */
+  public unavailable = false;
+  private readonly requests = new Map<string, Request>();
+
+  public async insertAll(requests: readonly Request[]): Promise<InsertOutcome[]> {
+    throwIfUnavailable(this.unavailable, 'insertAll');
+    return requests.map((request): InsertOutcome => {
+      const id = mapKey(request.tenant, request.requestId);
+      const existing = this.requests.get(id);
+      if (existing !== undefined) return { requestId: request.requestId, inserted: false, existing: structuredClone(existing) };
+      this.requests.set(id, structuredClone(request));
+      return { requestId: request.requestId, inserted: true };
+    });
+  }
+
+  public async getAll(tenant: string, requestIds: readonly string[]): Promise<Map<string, Request>> {
+    throwIfUnavailable(this.unavailable, 'getAll');
+    const out = new Map<string, Request>();
+    for (const requestId of requestIds) {
+      const stored = this.requests.get(mapKey(tenant, requestId));
+      if (stored !== undefined) out.set(requestId, structuredClone(stored));
+    }
+    return out;
+  }
+
+  public async updateAll(updates: readonly RequestUpdate[]): Promise<WriteOutcome[]> {
+    throwIfUnavailable(this.unavailable, 'updateAll');
+    for (const { previous, next } of updates) checkUpdate(previous, next);
+    return updates.map(({ previous, next }): WriteOutcome => {
+      const id = mapKey(next.tenant, next.requestId);
+      if (this.requests.get(id)?.version !== previous.version) return { requestId: next.requestId, written: false, reason: 'conflict' };
+      this.requests.set(id, structuredClone(next));
+      return { requestId: next.requestId, written: true };
+    });
+  }
+
+  public async deleteAll(requests: readonly Request[]): Promise<WriteOutcome[]> {
+    throwIfUnavailable(this.unavailable, 'deleteAll');
+    return requests.map((request): WriteOutcome => {
+      const id = mapKey(request.tenant, request.requestId);
+      if (this.requests.get(id)?.version !== request.version) return { requestId: request.requestId, written: false, reason: 'conflict' };
+      this.requests.delete(id);
+      return { requestId: request.requestId, written: true };
+    });
+  }
+
+  public async listWaiting(tenant: string, workerType: string | null, page: PageQuery): Promise<Page<RequestKey>> {
+    throwIfUnavailable(this.unavailable, 'listWaiting');
+    const listed = [...this.requests.values()]
+      .filter((r) => r.tenant === tenant && r.status === 'NO_WORKER_AVAILABLE' && r.stepWorkerType === workerType)
+      .map((r) => ({ sortKey: waitingSortKey(r), requestId: r.requestId }));
+    return this.page(tenant, JSON.stringify(['waiting', tenant, workerType]), listed, page, undefined);
+  }
+
+  public async listDue(tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>> {
+    throwIfUnavailable(this.unavailable, 'listDue');
+    const listing = JSON.stringify(['due', tenant]);
+    const bound = page.cursor === undefined ? dueBound(now) : this.readCursor(page.cursor, listing).b;
+    if (bound === undefined) throw new InvalidCursorError('the cursor belongs to another listing');
+    const listed: { sortKey: string; requestId: string }[] = [];
+    for (const r of this.requests.values()) {
+      if (r.tenant !== tenant || r.deadline === null) continue;
+      const sortKey = dueSortKey({ ...r, deadline: r.deadline });
+      if (compareKeys(sortKey, bound) < 0) listed.push({ sortKey, requestId: r.requestId });
+    }
+    return this.page(tenant, listing, listed, page, bound);
+  }
+
+  /** How many requests are stored (test helper). */
+  public get size(): number {
+    return this.requests.size;
+  }
+
+  private page(
+    tenant: string,
+    listing: string,
+    listed: { sortKey: string; requestId: string }[],
+    page: PageQuery,
+    bound: string | undefined,
+  ): Page<RequestKey> {
+    checkPageLimit(page.limit);
+    const after = page.cursor === undefined ? undefined : this.readCursor(page.cursor, listing).after;
+    const remaining = listed
+      .filter((entry) => after === undefined || compareKeys(entry.sortKey, after) > 0)
+      .sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+    const taken = remaining.slice(0, page.limit);
+    const items = taken.map((entry) => ({ tenant, requestId: entry.requestId }));
+    const last = taken.at(-1);
+    if (remaining.length <= page.limit || last === undefined) return { items };
+    return { items, cursor: encodeCursor({ v: 1, q: listing, after: last.sortKey, ...(bound === undefined ? {} : { b: bound }) }) };
+  }
+
+  private readCursor(cursor: string, listing: string): z.infer<typeof MemoryCursorSchema> {
+    const decoded = decodeCursor(cursor, MemoryCursorSchema);
+    if (decoded.q !== listing) throw new InvalidCursorError('the cursor belongs to another listing');
+    return decoded;
+  }
+}
+
+function mapKey(tenant: string, requestId: string): string {
+  return JSON.stringify([tenant, requestId]);
+}

@@ -1,0 +1,158 @@
+import type { Channel, ChannelModel } from 'amqplib';
+import type { Topology } from '../../contract/topology.js';
+import { AmqpConnectionProvider } from './connection.js';
+import { describeError } from './logger.js';
+
+export class TopologyError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TopologyError';
+  }
+}
+
+/** Something that already exists on the broker with other settings than ours; it is kept as is. */
+export interface TopologyWarning {
+  kind: 'exchange' | 'queue';
+  name: string;
+  message: string;
+  cause: unknown;
+}
+
+export interface ApplyTopologyOptions {
+  onWarning?: (warning: TopologyWarning) => void;
+}
+
+export interface ApplyTopologyReport {
+  exchanges: number;
+  queues: number;
+  bindings: number;
+  warnings: TopologyWarning[];
+}
+
+/** AMQP reply code the broker answers a declaration with when the existing entity differs. */
+const PRECONDITION_FAILED = 406;
+
+/**
+ * Declares the exchanges (durable), queues (durable, with `x-queue-type` and their arguments) and
+ * bindings of a topology. Declaring is idempotent on the broker, so this can run at every start.
+ *
+ * An existing REGARDS deployment may have declared a queue or exchange with other arguments; the
+ * broker then answers 406 and closes the channel. That is reported as a warning and the existing
+ * entity is used as it is: refusing to start would be worse than running on the operator's setup.
+ */
+export async function applyTopology(
+  target: ChannelModel | AmqpConnectionProvider,
+  topology: Topology,
+  options: ApplyTopologyOptions = {},
+): Promise<ApplyTopologyReport> {
+  const model = target instanceof AmqpConnectionProvider ? await target.get() : target;
+  const channels = new ChannelSlot(model);
+  const warnings: TopologyWarning[] = [];
+  const warn = (warning: TopologyWarning) => {
+    warnings.push(warning);
+    options.onWarning?.(warning);
+  };
+  try {
+    for (const exchange of topology.exchanges) {
+      await declare(channels, warn, 'exchange', exchange.name, `${exchange.type} exchange`, async (channel) => {
+        await channel.assertExchange(exchange.name, exchange.type, { durable: true, autoDelete: false, internal: false });
+      }, async (channel) => {
+        await channel.checkExchange(exchange.name);
+      });
+    }
+    for (const queue of topology.queues) {
+      const args = { ...queue.arguments, 'x-queue-type': queue.type };
+      await declare(channels, warn, 'queue', queue.name, `${queue.type} queue ${JSON.stringify(queue.arguments)}`, async (channel) => {
+        await channel.assertQueue(queue.name, { durable: true, exclusive: false, autoDelete: false, arguments: args });
+      }, async (channel) => {
+        await channel.checkQueue(queue.name);
+      });
+    }
+    for (const binding of topology.bindings) {
+      try {
+        await (await channels.get()).bindQueue(binding.queue, binding.exchange, binding.routingKey);
+      } catch (error) {
+        throw new TopologyError(
+          `cannot bind queue "${binding.queue}" to exchange "${binding.exchange}" with "${binding.routingKey}": ${describeError(error)}`,
+          { cause: error },
+        );
+      }
+    }
+  } finally {
+    await channels.close();
+  }
+  return {
+    exchanges: topology.exchanges.length,
+    queues: topology.queues.length,
+    bindings: topology.bindings.length,
+    warnings,
+  };
+}
+
+async function declare(
+  channels: ChannelSlot,
+  warn: (warning: TopologyWarning) => void,
+  kind: TopologyWarning['kind'],
+  name: string,
+  wanted: string,
+  assert: (channel: Channel) => Promise<void>,
+  check: (channel: Channel) => Promise<void>,
+): Promise<void> {
+  try {
+    await assert(await channels.get());
+    return;
+  } catch (error) {
+    if (!isPreconditionFailed(error)) {
+      throw new TopologyError(`cannot declare ${kind} "${name}": ${describeError(error)}`, { cause: error });
+    }
+    // The 406 closed the channel; a passive declare on a fresh one proves the entity is there.
+    channels.discard();
+    try {
+      await check(await channels.get());
+    } catch (checkError) {
+      throw new TopologyError(`${kind} "${name}" conflicts with our declaration and cannot be checked: ${describeError(checkError)}`, {
+        cause: checkError,
+      });
+    }
+    warn({
+      kind,
+      name,
+      message: `${kind} "${name}" already exists with other settings than the wanted ${wanted}; using it as it is`,
+      cause: error,
+    });
+  }
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === PRECONDITION_FAILED;
+}
+
+/** One channel at a time, reopened after the broker closed the previous one. */
+class ChannelSlot {
+  private channel: Channel | undefined;
+
+  public constructor(private readonly model: ChannelModel) {}
+
+  public async get(): Promise<Channel> {
+    if (!this.channel) {
+      const channel = await this.model.createChannel();
+      // The failing RPC already reports a channel error; the emitter must not also throw it.
+      channel.on('error', () => undefined);
+      channel.on('close', () => {
+        if (this.channel === channel) this.channel = undefined;
+      });
+      this.channel = channel;
+    }
+    return this.channel;
+  }
+
+  public discard(): void {
+    this.channel = undefined;
+  }
+
+  public async close(): Promise<void> {
+    const channel = this.channel;
+    this.channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Thrown by a builder given fields that would put a message on the wire that the other side
+ * cannot read (an empty tenant, a negative attempt...). It is a programming error, not bad input.
+ */
+export class ContractError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ContractError';
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { DEFAULT_TOPOLOGY_OPTIONS } from './topology.js';
+import { WireNamesSchema } from './wire-names.js';
+
+/*
+ * The settings both hosts share: broker names, event source mappings (queue, batch size,
+ * batching window), limits and timings. The CDK app passes them to every function as the
+ * WM_SETTINGS environment variable and sizes the event source mappings from them; the local
+ * host reads the same schema, so the two can never disagree.
+ */
+
+export const EventSourceMappingSettingsSchema = z.object({
+  /** Lambda accepts 1 to 10,000 for Amazon MQ. */
+  batchSize: z.number().int().min(1).max(10_000),
+  /** Lambda accepts 0 to 300 s in whole seconds; 0 favours latency, the batch fills under load anyway. */
+  maximumBatchingWindowSeconds: z.number().int().min(0).max(300),
+});
+export type EventSourceMappingSettings = z.infer<typeof EventSourceMappingSettingsSchema>;
+
+export const ManagerSettingsSchema = z.object({
+  names: WireNamesSchema.prefault({}),
+  mappings: z
+    .object({
+      registerRequests: EventSourceMappingSettingsSchema.prefault({ batchSize: 500, maximumBatchingWindowSeconds: 0 }),
+      handleWorkerResponses: EventSourceMappingSettingsSchema.prefault({ batchSize: 500, maximumBatchingWindowSeconds: 0 }),
+      recordHeartbeats: EventSourceMappingSettingsSchema.prefault({ batchSize: 1000, maximumBatchingWindowSeconds: 0 }),
+      handleWorkerDeadLetters: EventSourceMappingSettingsSchema.prefault({ batchSize: 100, maximumBatchingWindowSeconds: 0 }),
+    })
+    .prefault({}),
+  /** Redeliveries of an input message before the broker dead-letters it. */
+  deliveryLimit: z.number().int().min(1).max(100).default(DEFAULT_TOPOLOGY_OPTIONS.deliveryLimit),
+  /** Largest client body accepted; DynamoDB items stop at 400 KB and the history needs room. */
+  maxRequestBytes: z.number().int().min(1).max(300 * 1024).default(256 * 1024),
+  /** A worker type is alive while one instance beat within this delay (REGARDS: 60 s). */
+  heartbeatExpirySeconds: z.number().int().min(1).default(60),
+  /** How long a tenant's configuration is cached by a warm function. */
+  configCacheSeconds: z.number().int().min(0).default(5),
+  /** How long the list of alive worker types is cached by a warm function. */
+  livenessCacheSeconds: z.number().min(0).default(2),
+  /** How often a NO_WORKER_AVAILABLE request is looked at again by the sweeper, as a safety net. */
+  waitingRecheckSeconds: z.number().int().min(1).default(300),
+  /** How long SUCCESS requests stay visible; 0 deletes them at once, as REGARDS does. */
+  successRetentionSeconds: z.number().int().min(0).default(0),
+  /** Bounded parallelism of store calls inside one batch. */
+  storeConcurrency: z.number().int().min(1).max(256).default(32),
+});
+export type ManagerSettings = z.infer<typeof ManagerSettingsSchema>;
+
+export const DEFAULT_MANAGER_SETTINGS: ManagerSettings = ManagerSettingsSchema.parse({});
+
+export type MappedFunction = 'register-requests' | 'handle-worker-responses' | 'record-heartbeats' | 'handle-worker-dead-letters';
+
+export interface EventSourceMapping extends EventSourceMappingSettings {
+  functionName: MappedFunction;
+  queue: string;
+}
+
+/** Which queue feeds which function, with what batching: read by the CDK stack and the local host alike. */
+export function eventSourceMappings(settings: ManagerSettings): EventSourceMapping[] {
+  const { names, mappings } = settings;
+  return [
+    { functionName: 'register-requests', queue: names.requestQueue, ...mappings.registerRequests },
+    { functionName: 'handle-worker-responses', queue: names.workerResponse, ...mappings.handleWorkerResponses },
+    { functionName: 'record-heartbeats', queue: names.heartbeatQueue, ...mappings.recordHeartbeats },
+    { functionName: 'handle-worker-dead-letters', queue: names.workerDeadLetter, ...mappings.handleWorkerDeadLetters },
+  ];
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { RequestStatusSchema } from '../domain/request/status.js';
+import { OffsetDateTimeSchema } from './offset-date-time.js';
+
+/* The filter body of POST /requests, /requests/retry and DELETE /requests/delete (reference 7). */
+
+export const MAX_RESTRICTION_VALUES = 1000;
+
+export const RestrictionModeSchema = z.enum(['INCLUDE', 'EXCLUDE']);
+export type RestrictionMode = z.infer<typeof RestrictionModeSchema>;
+
+export const MatchModeSchema = z.enum(['STRICT', 'STARTS_WITH', 'CONTAINS', 'ENDS_WITH']);
+export type MatchMode = z.infer<typeof MatchModeSchema>;
+
+export interface ValuesRestriction<T> {
+  mode: RestrictionMode;
+  values: T[];
+  matchMode: MatchMode;
+  ignoreCase: boolean;
+}
+
+/** REGARDS' ValuesRestriction<T> over any value schema. */
+export function valuesRestrictionSchema<T extends z.ZodType>(value: T) {
+  return z
+    .object({
+      mode: RestrictionModeSchema,
+      values: z.array(value).max(MAX_RESTRICTION_VALUES).nullish().transform((values) => values ?? []),
+      matchMode: MatchModeSchema.nullish().transform((mode) => mode ?? 'STRICT'),
+      ignoreCase: z.boolean().nullish().transform((ignore) => ignore ?? false),
+    })
+    .refine((restriction) => restriction.mode !== 'INCLUDE' || restriction.values.length > 0, {
+      // INCLUDE nothing would select nothing; REGARDS refuses it rather than guess.
+      error: 'INCLUDE needs at least one value',
+      path: ['values'],
+    });
+}
+
+/** JSON null means "no filter", as with Gson, so null and absent read the same. */
+function absentAsUndefined<T extends z.ZodType>(schema: T) {
+  return schema
+    .nullish()
+    .transform((value) => (value === null ? undefined : value))
+    .optional();
+}
+
+const filterText = absentAsUndefined(z.string().transform((text) => (text === '' ? undefined : text)));
+
+const ContentTypesRestrictionSchema = valuesRestrictionSchema(z.string());
+const StatusesRestrictionSchema = valuesRestrictionSchema(RequestStatusSchema);
+const IdsRestrictionSchema = valuesRestrictionSchema(z.int()).refine((ids) => ids.matchMode === 'STRICT', {
+  // A partial match on a number has no meaning (REGARDS would fail on a LIKE over a bigint).
+  error: 'ids can only be matched with matchMode STRICT',
+  path: ['matchMode'],
+});
+
+const DateBound = absentAsUndefined(OffsetDateTimeSchema);
+
+export const CreationDateRangeSchema = z
+  .strictObject({ after: DateBound, before: DateBound })
+  .refine((range) => range.after === undefined || range.before === undefined || range.after <= range.before, {
+    error: 'after must not be later than before',
+    path: ['after'],
+  });
+
+/**
+ * Every field is optional and they combine with AND. Unknown fields are refused: this body also
+ * selects what a bulk delete removes, and a misspelt filter silently ignored would widen it.
+ */
+export const SearchRequestParametersSchema = z.strictObject({
+  /** Contains-match, case-sensitive, as REGARDS' LIKE %value%. */
+  source: filterText,
+  session: filterText,
+  dispatchedWorkerType: filterText,
+  contentTypes: absentAsUndefined(ContentTypesRestrictionSchema),
+  statuses: absentAsUndefined(StatusesRestrictionSchema),
+  /** Store ids, not request ids. */
+  ids: absentAsUndefined(IdsRestrictionSchema),
+  /** Inclusive bounds. */
+  creationDate: absentAsUndefined(CreationDateRangeSchema),
+});
+export type SearchRequestParameters = z.infer<typeof SearchRequestParametersSchema>;
+export type SearchRequestParametersInput = z.input<typeof SearchRequestParametersSchema>;

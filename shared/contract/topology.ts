@@ -1,0 +1,109 @@
+import { dedicatedDeadLetterQueue, workerRequestName, type WireNames } from './wire-names.js';
+
+/*
+ * The broker topology, described once as data. The local host applies it at start-up and the
+ * CDK broker-topology custom resource applies the same description in AWS.
+ */
+
+export type ExchangeType = 'fanout' | 'topic' | 'direct' | 'headers';
+export type QueueType = 'classic' | 'quorum';
+
+export interface ExchangeSpec {
+  name: string;
+  type: ExchangeType;
+}
+
+export interface QueueSpec {
+  name: string;
+  type: QueueType;
+  /** x-* arguments other than the queue type, e.g. the dead-letter route and delivery limit. */
+  arguments: Record<string, string | number>;
+}
+
+export interface BindingSpec {
+  exchange: string;
+  queue: string;
+  routingKey: string;
+}
+
+export interface Topology {
+  exchanges: ExchangeSpec[];
+  queues: QueueSpec[];
+  bindings: BindingSpec[];
+}
+
+export interface TopologyOptions {
+  /**
+   * How many times an input queue delivers a message before dead-lettering it. The event source
+   * redelivers a whole batch when a handler throws, so a poison message would loop forever
+   * without this bound.
+   */
+  deliveryLimit: number;
+}
+
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { deliveryLimit: 5 };
+
+/** An input queue of the manager: quorum, bounded redelivery, dead-lettered to `<queue>.DLQ`. */
+function inputQueue(names: WireNames, name: string, options: TopologyOptions): QueueSpec {
+  return {
+    name,
+    type: 'quorum',
+    arguments: {
+      'x-delivery-limit': options.deliveryLimit,
+      'x-dead-letter-exchange': names.deadLetterExchange,
+      'x-dead-letter-routing-key': dedicatedDeadLetterQueue(name),
+    },
+  };
+}
+
+/** Everything the manager declares at start-up (worker queues are declared at first dispatch). */
+export function managerTopology(names: WireNames, options: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS): Topology {
+  const inputs = [names.requestQueue, names.workerResponse, names.heartbeatQueue, names.workerDeadLetter];
+  const deadLetterQueues = inputs.map(dedicatedDeadLetterQueue);
+  return {
+    exchanges: [
+      { name: names.requestExchange, type: 'fanout' },
+      { name: names.responseExchange, type: 'fanout' },
+      { name: names.workerResponse, type: 'topic' },
+      { name: names.heartbeatExchange, type: 'topic' },
+      { name: names.workerDeadLetter, type: 'fanout' },
+      { name: names.deadLetterExchange, type: 'topic' },
+    ],
+    queues: [
+      ...inputs.map((name) => inputQueue(names, name, options)),
+      ...[names.deadLetterQueue, ...deadLetterQueues].map((name): QueueSpec => ({ name, type: 'classic', arguments: {} })),
+    ],
+    bindings: [
+      { exchange: names.requestExchange, queue: names.requestQueue, routingKey: '' },
+      { exchange: names.workerResponse, queue: names.workerResponse, routingKey: '#' },
+      { exchange: names.heartbeatExchange, queue: names.heartbeatQueue, routingKey: '#' },
+      { exchange: names.workerDeadLetter, queue: names.workerDeadLetter, routingKey: '' },
+      // The reference leaves this binding to the workers; without it a rejected work item is lost.
+      { exchange: names.deadLetterExchange, queue: names.workerDeadLetter, routingKey: names.workerDeadLetter },
+      { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: names.deadLetterQueue },
+      ...deadLetterQueues.map((queue) => ({ exchange: names.deadLetterExchange, queue, routingKey: queue })),
+    ],
+  };
+}
+
+/**
+ * The exchange and queue of one worker type, declared as the reference declares them (classic,
+ * dead-lettered to the worker DLQ) so that REGARDS workers, which declare the same queue, agree.
+ */
+export function workerTopology(names: WireNames, workerType: string): Topology {
+  const name = workerRequestName(names, workerType);
+  return {
+    exchanges: [{ name, type: 'topic' }],
+    queues: [
+      {
+        name,
+        type: 'classic',
+        arguments: {
+          'x-dead-letter-exchange': names.deadLetterExchange,
+          'x-dead-letter-routing-key': names.workerDeadLetter,
+        },
+      },
+    ],
+    bindings: [{ exchange: name, queue: name, routingKey: names.workerRoutingKey }],
+  };
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { RequestStatusSchema } from './status.js';
+
+/** Each entry is one thing that happened to a request, including answers that were not applied. */
+export const HistoryEntrySchema = z.object({
+  at: z.iso.datetime(),
+  event: z.string().min(1),
+  status: RequestStatusSchema,
+  stepNumber: z.number().int().nullable(),
+  workerType: z.string().nullable(),
+  attempt: z.number().int().nonnegative(),
+  messages: z.array(z.string()),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+
+/** History is bounded so a request that bounces forever cannot outgrow a DynamoDB item. */
+export const MAX_HISTORY_ENTRIES = 50;
+
+export const RequestSchema = z.object({
+  tenant: z.string().min(1),
+  requestId: z.string().min(1),
+  /** Numeric id the REGARDS REST API exposes as `LightRequest.id`; derived from tenant + request id. */
+  id: z.number().int().nonnegative(),
+  contentType: z.string().min(1),
+  /** The `regards.request.owner` header; REGARDS calls it source in its REST API. */
+  source: z.string().min(1),
+  session: z.string().min(1),
+  creationDate: z.iso.datetime(),
+  status: RequestStatusSchema,
+  statusDate: z.iso.datetime(),
+  /** Input of the current step: the client body at step one, the previous step's output after. */
+  content: z.instanceof(Uint8Array),
+  /** The client body, kept only once a workflow step has replaced `content`. */
+  originalContent: z.instanceof(Uint8Array).nullable(),
+  /** Headers returned by the previous workflow step, forwarded to the next worker. */
+  additionalHeaders: z.record(z.string(), z.string()),
+  /** Current workflow step (null for a plain worker request). */
+  stepNumber: z.number().int().nonnegative().nullable(),
+  /** Worker type the request is routed to at its current step (null when unrouted). */
+  stepWorkerType: z.string().nullable(),
+  dispatchedWorkerType: z.string().nullable(),
+  /**
+   * Fencing token: incremented at every dispatch, sent with the work item and echoed by workers,
+   * so an answer from an older dispatch is recognised and never applied.
+   */
+  attempt: z.number().int().nonnegative(),
+  /** Dispatches of the current step since it was last started by a client, a step advance or an operator. */
+  stepAttempts: z.number().int().nonnegative(),
+  error: z.string().nullable(),
+  /** When the sweeper must look at the request again (time-out, retry due, re-check); null when finished. */
+  deadline: z.iso.datetime().nullable(),
+  history: z.array(HistoryEntrySchema).max(MAX_HISTORY_ENTRIES),
+  /** Optimistic-concurrency version: every write is conditional on the version it read. */
+  version: z.number().int().nonnegative(),
+  /** Hash of the client message, to tell a broker redelivery from a new message reusing an id. */
+  fingerprint: z.string().min(1),
+});
+export type Request = z.infer<typeof RequestSchema>;
+
+/** Appends to the history, dropping the oldest entries beyond the bound. */
+export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+  const next = [...history, entry];
+  return next.length > MAX_HISTORY_ENTRIES ? next.slice(next.length - MAX_HISTORY_ENTRIES) : next;
+}
+
+const FNV_OFFSET = 0xcbf29ce484222325n;
+const FNV_PRIME = 0x100000001b3n;
+const MASK_64 = (1n << 64n) - 1n;
+
+/** FNV-1a, 64 bits: a stable, dependency-free hash (not a security boundary). */
+export function fnv1a64(parts: readonly (string | Uint8Array)[]): bigint {
+  const encoder = new TextEncoder();
+  let hash = FNV_OFFSET;
+  for (const part of parts) {
+    const bytes = typeof part === 'string' ? encoder.encode(part) : part;
+    for (const byte of bytes) {
+      hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & MASK_64;
+    }
+    // A separator byte so ("ab","c") and ("a","bc") differ.
+    hash = ((hash ^ 0xffn) * FNV_PRIME) & MASK_64;
+  }
+  return hash;
+}
+
+/** A 53-bit id, safe as a JSON number, stable for a tenant and request id (replays get the same id). */
+export function numericRequestId(tenant: string, requestId: string): number {
+  return Number(fnv1a64([tenant, requestId]) >> 11n);
+}
+
+export function messageFingerprint(headers: readonly string[], body: Uint8Array): string {
+  return fnv1a64([...headers, body]).toString(16).padStart(16, '0');
+}

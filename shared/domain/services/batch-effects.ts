@@ -1,0 +1,86 @@
+import { buildResponseEvent, type ResponseEventFields } from '../../contract/response-event.js';
+import { workerTopology } from '../../contract/topology.js';
+import { buildWorkItem } from '../../contract/work-item.js';
+import type { WireNames } from '../../contract/wire-names.js';
+import type { CounterDelta, CounterStore } from '../../ports/counter-store.js';
+import type { MessageBus, OutboundMessage } from '../../ports/message-bus.js';
+import type { Request } from '../request/request.js';
+import { counterDeltas, type CountedChange } from '../request/session-counters.js';
+
+/** What a response about a stored request says; the addressing comes from the request. */
+export type RequestAnswer =
+  | { state: 'SUCCESS'; messages: readonly string[]; content?: Uint8Array }
+  | { state: Exclude<ResponseEventFields['state'], 'SUCCESS'>; messages: readonly string[] };
+
+/**
+ * What one batch must send and count once its store writes are done. Collecting it lets a batch
+ * end with one counter write per session and one publish burst with a single confirm wait,
+ * instead of a round trip per message.
+ */
+export class BatchEffects {
+  private readonly messages: OutboundMessage[] = [];
+  private readonly deltas: CounterDelta[] = [];
+  private readonly workerTypes = new Set<string>();
+
+  public constructor(
+    private readonly names: WireNames,
+    private readonly now: Date,
+  ) {}
+
+  /** The work item of a DISPATCHED request, to its worker type's exchange. */
+  public workItem(request: Request): void {
+    const workerType = request.dispatchedWorkerType;
+    if (workerType === null) throw new Error(`request ${request.requestId} has no dispatched worker type`);
+    this.workerTypes.add(workerType);
+    this.messages.push(
+      buildWorkItem(this.names, workerType, {
+        tenant: request.tenant,
+        requestId: request.requestId,
+        owner: request.source,
+        session: request.session,
+        contentType: request.contentType,
+        dispatchAttempt: request.attempt,
+        additionalHeaders: request.additionalHeaders,
+        body: request.content,
+      }),
+    );
+  }
+
+  public respond(fields: ResponseEventFields): void {
+    this.messages.push(buildResponseEvent({ exchange: this.names.responseExchange, appId: this.names.appId, timestamp: this.now }, fields));
+  }
+
+  /** The client response about a stored request, addressed from the request's own fields. */
+  public respondAbout(request: Request, fields: RequestAnswer): void {
+    this.respond({
+      tenant: request.tenant,
+      requestId: request.requestId,
+      owner: request.source,
+      session: request.session,
+      contentType: request.contentType,
+      ...(request.dispatchedWorkerType === null ? {} : { workerType: request.dispatchedWorkerType }),
+      ...fields,
+    });
+  }
+
+  public publish(message: OutboundMessage): void {
+    this.messages.push(message);
+  }
+
+  public count(request: Pick<Request, 'tenant' | 'source' | 'session'>, change: CountedChange): void {
+    for (const { property, delta } of counterDeltas(change)) {
+      this.deltas.push({ tenant: request.tenant, source: request.source, session: request.session, property, delta });
+    }
+  }
+
+  public get pendingMessages(): number {
+    return this.messages.length;
+  }
+
+  /** Declares the worker queues addressed, adds the counters, then publishes everything in one burst. */
+  public async flush(bus: MessageBus, counters: CounterStore): Promise<void> {
+    await Promise.all([...this.workerTypes].map((type) => bus.ensureTopology(workerTopology(this.names, type))));
+    if (this.deltas.length > 0) await counters.apply(this.deltas);
+    if (this.messages.length > 0) await bus.publish(this.messages);
+  }
+}

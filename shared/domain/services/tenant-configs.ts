@@ -1,0 +1,54 @@
+import type { Clock } from '../../ports/clock.js';
+import type { ConfigStore } from '../../ports/config-store.js';
+import { buildRouting, type TenantRouting } from '../config/routing.js';
+import { EMPTY_TENANT_CONFIG } from '../config/tenant-config.js';
+import { TtlCache } from './ttl-cache.js';
+
+export interface TenantView {
+  tenant: string;
+  /** False for a tenant nobody configured: its requests wait, unrouted, until a configuration arrives. */
+  configured: boolean;
+  routing: TenantRouting;
+}
+
+/**
+ * Tenant configurations as the functions read them: cached for a few seconds per warm process,
+ * each tenant loaded once per batch however many of its messages the batch holds.
+ */
+export class TenantConfigs {
+  private readonly cache: TtlCache<string, TenantView>;
+  private readonly registered = new Set<string>();
+
+  public constructor(
+    private readonly store: ConfigStore,
+    clock: Clock,
+    cacheMs: number,
+  ) {
+    this.cache = new TtlCache(clock, cacheMs, async (tenant) => {
+      const config = await store.get(tenant);
+      return { tenant, configured: config !== undefined, routing: buildRouting(config ?? EMPTY_TENANT_CONFIG) };
+    });
+  }
+
+  public get(tenant: string): Promise<TenantView> {
+    return this.cache.get(tenant);
+  }
+
+  public async getAll(tenants: Iterable<string>): Promise<Map<string, TenantView>> {
+    const unique = [...new Set(tenants)];
+    const views = await Promise.all(unique.map((tenant) => this.get(tenant)));
+    return new Map(views.map((view) => [view.tenant, view]));
+  }
+
+  public invalidate(tenant?: string): void {
+    this.cache.invalidate(tenant);
+  }
+
+  /** Records tenants seen in traffic so the sweeper visits them; one store write per new tenant per process. */
+  public async register(tenants: Iterable<string>): Promise<void> {
+    const unseen = [...new Set(tenants)].filter((tenant) => !this.registered.has(tenant));
+    if (unseen.length === 0) return;
+    await this.store.registerTenants(unseen);
+    for (const tenant of unseen) this.registered.add(tenant);
+  }
+}

@@ -1,0 +1,33 @@
+// use case --> (port) --> system clock | fixed clock in tests
+
+export abstract class Clock {
+  public abstract now(): Date;
+}
+
+export class SystemClock extends Clock {
+  public now(): Date {
+    return new Date();
+  }
+}
+
+/** A clock tests move by hand. */
+export class ManualClock extends Clock {
+  private current: Date;
+
+  public constructor(start: Date | string = '2026-01-01T00:00:00.000Z') {
+    super();
+    this.current = new Date(start);
+  }
+
+  public now(): Date {
+    return new Date(this.current);
+  }
+
+  public advance(milliseconds: number): void {
+    this.current = new Date(this.current.getTime() + milliseconds);
+  }
+
+  public set(date: Date | string): void {
+    this.current = new Date(date);
+  }
+}

@@ -1,0 +1,24 @@
+// use case --> (port) --> adapters/dynamodb | adapters/memory
+
+/** The REGARDS session counters (`workers.requests`, `workers.<type>.dispatched`, ...) of one source and session. */
+export interface CounterDelta {
+  tenant: string;
+  source: string;
+  session: string;
+  property: string;
+  delta: number;
+}
+
+export interface SessionCounters {
+  tenant: string;
+  source: string;
+  session: string;
+  values: Record<string, number>;
+}
+
+export abstract class CounterStore {
+  /** Adds the deltas; the adapter sums them per session first, so a batch costs one write per session. */
+  public abstract apply(deltas: readonly CounterDelta[]): Promise<void>;
+
+  public abstract get(tenant: string, source: string, session: string): Promise<SessionCounters | undefined>;
+}

@@ -1,0 +1,41 @@
+import type { Topology } from '../contract/topology.js';
+
+// use case --> (port) --> adapters/rabbitmq | adapters/memory
+
+export type OutboundHeaderValue = string | number | boolean;
+
+/** A message the manager publishes: a work item, a client response, a dead letter. */
+export interface OutboundMessage {
+  exchange: string;
+  routingKey: string;
+  headers: Record<string, OutboundHeaderValue>;
+  body: Uint8Array;
+  properties?: {
+    contentType?: string;
+    priority?: number;
+    appId?: string;
+    messageId?: string;
+    timestamp?: Date;
+    /** Defaults to true: every message the manager sends survives a broker restart. */
+    persistent?: boolean;
+  };
+}
+
+export abstract class MessageBus {
+  /**
+   * Publishes every message, then waits once for the broker's confirms of the whole burst.
+   * Resolves only when all are confirmed; rejects (PublishError) if any is nacked or the
+   * connection fails, so the caller's batch is redelivered and replayed.
+   */
+  public abstract publish(messages: readonly OutboundMessage[]): Promise<void>;
+
+  /** Declares exchanges, queues and bindings. Idempotent; an adapter may cache what it declared. */
+  public abstract ensureTopology(topology: Topology): Promise<void>;
+}
+
+export class PublishError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PublishError';
+  }
+}

@@ -1,0 +1,61 @@
+import type { Request } from '../domain/request/request.js';
+
+// use case --> (port) --> adapters/dynamodb | adapters/memory
+
+export type InsertOutcome =
+  | { requestId: string; inserted: true }
+  | { requestId: string; inserted: false; existing: Request };
+
+/** An update is the request as read and the request as it must become; the store writes the difference. */
+export interface RequestUpdate {
+  previous: Request;
+  next: Request;
+}
+
+export type WriteOutcome = { requestId: string; written: true } | { requestId: string; written: false; reason: 'conflict' };
+
+export interface PageQuery {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; absent on the last page. */
+  cursor?: string | undefined;
+}
+
+/** A request found through an index: enough to load it and to know why it was listed. */
+export interface RequestKey {
+  tenant: string;
+  requestId: string;
+}
+
+export abstract class RequestStore {
+  /** Stores each request unless its tenant + request id exists; returns the existing one then. */
+  public abstract insertAll(requests: readonly Request[]): Promise<InsertOutcome[]>;
+
+  public abstract getAll(tenant: string, requestIds: readonly string[]): Promise<Map<string, Request>>;
+
+  /**
+   * Writes each update only if the stored version is still `previous.version`; `next.version`
+   * must be `previous.version + 1`. A lost race is reported, never thrown, so a batch goes on.
+   */
+  public abstract updateAll(updates: readonly RequestUpdate[]): Promise<WriteOutcome[]>;
+
+  /** Deletes each request only if the stored version is still the given one. */
+  public abstract deleteAll(requests: readonly Request[]): Promise<WriteOutcome[]>;
+
+  /** NO_WORKER_AVAILABLE requests of a tenant routed to a worker type (null: not routed at all), oldest first. */
+  public abstract listWaiting(tenant: string, workerType: string | null, page: PageQuery): Promise<Page<RequestKey>>;
+
+  /** Requests of a tenant whose deadline is at or before `now`, earliest first. */
+  public abstract listDue(tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>>;
+}
+
+export class StoreUnavailableError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,124 @@
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../../shared/adapters/dynamodb/client.js';
+import { DynamoRequestStore } from '../../../shared/adapters/dynamodb/dynamo-request-store.js';
+import { RequestKeys } from '../../../shared/adapters/dynamodb/keys.js';
+import { CorruptItemError } from '../../../shared/adapters/dynamodb/request-item.js';
+import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
+import { startDynalite, type DynaliteFixture } from '../../support/dynalite.js';
+import { recordCommands } from '../../support/store-contract/recording-client.js';
+import { at, bump, makeRequest, uniqueTenant } from '../../support/store-contract/requests.js';
+
+let fixture: DynaliteFixture;
+beforeAll(async () => {
+  fixture = await startDynalite();
+});
+afterAll(async () => {
+  await fixture.close();
+});
+
+async function rawItem(tenant: string, requestId: string): Promise<Record<string, unknown> | undefined> {
+  const output = await fixture.client.send(
+    new GetCommand({ TableName: fixture.tableName, Key: RequestKeys.primary(tenant, requestId), ConsistentRead: true }),
+  );
+  return output.Item;
+}
+
+describe('DynamoRequestStore on dynalite', () => {
+  it('does not re-send an unchanged body on a status update, and sends only what changed', async () => {
+    const client = fixture.newClient();
+    const store = new DynamoRequestStore(client, fixture.tableName);
+    const tenant = uniqueTenant();
+    const v0 = makeRequest(tenant, 'big', { content: new Uint8Array(256 * 1024).fill(7), status: 'DISPATCHED' });
+    await store.insertAll([v0]);
+    const recorder = recordCommands(client);
+    const v1 = bump(v0, { status: 'RUNNING', statusDate: at(9) });
+    expect(await store.updateAll([{ previous: v0, next: v1 }])).toEqual([{ requestId: 'big', written: true }]);
+
+    const updates = recorder.commands().filter((command) => command instanceof UpdateCommand);
+    expect(updates).toHaveLength(1);
+    const input = (updates[0] as UpdateCommand).input;
+    const names = Object.values(input.ExpressionAttributeNames ?? {});
+    expect(names).not.toContain('content');
+    expect(names).not.toContain('history');
+    expect(names.sort()).toEqual(['gsi1pk', 'status', 'statusDate', 'version'].sort());
+    const values = Object.values(input.ExpressionAttributeValues ?? {});
+    expect(values.some((value) => value instanceof Uint8Array)).toBe(false);
+    expect(JSON.stringify(input).length).toBeLessThan(2_000);
+    expect(input.ConditionExpression).toBe('#version = :expectedVersion');
+    expect(input.ExpressionAttributeValues?.[':expectedVersion']).toBe(0);
+
+    const stored = await rawItem(tenant, 'big');
+    expect(stored?.status).toBe('RUNNING');
+    expect(stored?.version).toBe(1);
+    expect((stored?.content as Uint8Array).byteLength).toBe(256 * 1024);
+  });
+
+  it('maintains the index attributes: gsi1 always, gsi2 only while waiting, gsi3 only with a deadline', async () => {
+    const store = new DynamoRequestStore(fixture.client, fixture.tableName);
+    const tenant = uniqueTenant();
+    const v0 = makeRequest(tenant, 'idx', { status: 'NO_WORKER_AVAILABLE', stepWorkerType: null, deadline: at(100) });
+    await store.insertAll([v0]);
+    let item = await rawItem(tenant, 'idx');
+    expect(item).toMatchObject({
+      pk: RequestKeys.primary(tenant, 'idx').pk,
+      sk: 'R',
+      gsi1pk: expect.stringContaining('#S#NO_WORKER_AVAILABLE#'),
+      gsi2pk: expect.stringContaining('#W#~#'),
+      gsi3sk: `${at(100)}#idx`,
+    });
+    expect(item?.gsi2sk).toBe(item?.gsi1sk);
+
+    const v1 = bump(v0, { status: 'DISPATCHED', deadline: null });
+    await store.updateAll([{ previous: v0, next: v1 }]);
+    item = await rawItem(tenant, 'idx');
+    expect(item?.gsi1pk).toEqual(expect.stringContaining('#S#DISPATCHED#'));
+    for (const gone of ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']) expect(item).not.toHaveProperty(gone);
+    expect(item?.deadline).toBeNull();
+  });
+
+  it('reads conflicting inserts back with ONE batch read', async () => {
+    const client = fixture.newClient();
+    const store = new DynamoRequestStore(client, fixture.tableName);
+    const tenant = uniqueTenant();
+    const batch = Array.from({ length: 30 }, (_, i) => makeRequest(tenant, `c${i}`));
+    await store.insertAll(batch);
+    const recorder = recordCommands(client);
+    const outcomes = await store.insertAll(batch);
+    expect(outcomes.every((o) => !o.inserted)).toBe(true);
+    expect(recorder.commands().filter((c) => c instanceof BatchGetCommand)).toHaveLength(1);
+    expect(recorder.commands().filter((c) => c instanceof PutCommand)).toHaveLength(30);
+  });
+
+  it('reports a corrupt item clearly instead of failing deep inside a use case', async () => {
+    const store = new DynamoRequestStore(fixture.client, fixture.tableName);
+    const tenant = uniqueTenant();
+    const item = { ...RequestKeys.primary(tenant, 'broken'), tenant, requestId: 'broken', status: 'WHATEVER', version: 'one' };
+    await fixture.client.send(new PutCommand({ TableName: fixture.tableName, Item: item }));
+    const error = await store.getAll(tenant, ['broken']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptItemError);
+    expect((error as Error).message).toContain(RequestKeys.primary(tenant, 'broken').pk);
+    expect((error as Error).message).toMatch(/status/);
+    // An insert colliding with it reports the corruption too.
+    await expect(store.insertAll([makeRequest(tenant, 'broken')])).rejects.toBeInstanceOf(CorruptItemError);
+  });
+
+  it('turns an unreachable store into StoreUnavailableError with the cause', async () => {
+    const client = createDocumentClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
+    try {
+      const store = new DynamoRequestStore(client, fixture.tableName);
+      const error = await store.getAll('t', ['x']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).cause).toBeDefined();
+      await expect(store.insertAll([makeRequest('t', 'x')])).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.listDue('t', new Date(), { limit: 1 })).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('reports a missing table as StoreUnavailableError', async () => {
+    const store = new DynamoRequestStore(fixture.client, 'no-such-table');
+    await expect(store.getAll('t', ['x'])).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});

@@ -1,0 +1,103 @@
+import type { InboundMessage } from '../../shared/contract/amazon-mq-event.js';
+import { Header } from '../../shared/contract/headers.js';
+import { DEFAULT_MANAGER_SETTINGS, type ManagerSettings } from '../../shared/contract/manager-settings.js';
+import { planImport } from '../../shared/domain/config/import-config.js';
+import { EMPTY_TENANT_CONFIG, type TenantConfig } from '../../shared/domain/config/tenant-config.js';
+import { Liveness } from '../../shared/domain/services/liveness.js';
+import { TenantConfigs } from '../../shared/domain/services/tenant-configs.js';
+import { MemoryConfigStore } from '../../shared/adapters/memory/memory-config-store.js';
+import { MemoryCounterStore } from '../../shared/adapters/memory/memory-counter-store.js';
+import { MemoryMessageBus } from '../../shared/adapters/memory/memory-message-bus.js';
+import { MemoryRequestStore } from '../../shared/adapters/memory/memory-request-store.js';
+import { MemoryWorkerRegistry } from '../../shared/adapters/memory/memory-worker-registry.js';
+import { CapturingLogger } from '../../shared/lambda/json-logger.js';
+import { ManualClock } from '../../shared/ports/clock.js';
+
+/** Everything a use case needs, in memory, with a clock the test moves. */
+export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS) {
+  const clock = new ManualClock('2026-03-01T10:00:00.000Z');
+  const configStore = new MemoryConfigStore();
+  const registry = new MemoryWorkerRegistry({ expiryMs: settings.heartbeatExpirySeconds * 1000 });
+  return {
+    clock,
+    settings,
+    configStore,
+    registry,
+    requests: new MemoryRequestStore(),
+    counters: new MemoryCounterStore(),
+    bus: new MemoryMessageBus(),
+    logger: new CapturingLogger(),
+    // No caching in unit tests: each step must see the state the test just set.
+    tenants: new TenantConfigs(configStore, clock, 0),
+    liveness: new Liveness(registry, clock, 0),
+  };
+}
+
+export type MemoryWorld = ReturnType<typeof memoryWorld>;
+
+/** Imports a native-format configuration for a tenant, failing the test on any error. */
+export async function configure(world: MemoryWorld, tenant: string, incoming: { workers?: unknown[]; workflows?: unknown[]; skipContentTypes?: string[] }) {
+  const current: TenantConfig = (await world.configStore.get(tenant)) ?? EMPTY_TENANT_CONFIG;
+  const plan = planImport(current, {
+    resetBeforeImport: true,
+    workers: incoming.workers ?? [],
+    workflows: incoming.workflows ?? [],
+    settings: { skipContentTypes: incoming.skipContentTypes ?? [] },
+  });
+  if (!plan.ok) throw new Error(`bad test configuration: ${JSON.stringify(plan.errors)}`);
+  const written = await world.configStore.put(tenant, plan.config, current === EMPTY_TENANT_CONFIG ? null : current.version);
+  if (written !== 'written') throw new Error('test configuration conflict');
+}
+
+/** Makes a worker type alive by recording one heartbeat of one instance at the clock's time. */
+export async function bringAlive(world: MemoryWorld, workerType: string, instanceId = `${workerType}-1`) {
+  const now = world.clock.now();
+  await world.registry.record([{ workerType, instanceId, receivedAt: now, reportedAt: now }], now);
+}
+
+export interface RequestMessageOptions {
+  tenant?: string | undefined;
+  requestId?: string | undefined;
+  owner?: string | undefined;
+  session?: string | undefined;
+  contentType?: string | undefined;
+  body?: string | Buffer;
+  redelivered?: boolean;
+  extraHeaders?: Record<string, string>;
+}
+
+/** A client request as the event source delivers it; pass a header as undefined to leave it out. */
+export function requestMessage(options: RequestMessageOptions = {}, queue = DEFAULT_MANAGER_SETTINGS.names.requestQueue): InboundMessage {
+  const values: Record<string, string | undefined> = {
+    [Header.tenant]: 'tenant-a',
+    [Header.requestId]: 'req-1',
+    [Header.owner]: 'owner-1',
+    [Header.session]: 'session-1',
+    [Header.contentType]: 'to-extract',
+  };
+  const overrides: [string, keyof RequestMessageOptions][] = [
+    [Header.tenant, 'tenant'],
+    [Header.requestId, 'requestId'],
+    [Header.owner, 'owner'],
+    [Header.session, 'session'],
+    [Header.contentType, 'contentType'],
+  ];
+  for (const [header, option] of overrides) {
+    if (option in options) values[header] = options[option] as string | undefined;
+  }
+  const headers: Record<string, string> = { ...options.extraHeaders };
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) headers[name] = value;
+  const body = options.body ?? '{"file":"a.dat"}';
+  return {
+    queue,
+    vhost: '/',
+    headers,
+    properties: { contentType: 'application/json' },
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+    redelivered: options.redelivered ?? false,
+  };
+}
+
+export function decodeJson(body: Uint8Array): unknown {
+  return JSON.parse(Buffer.from(body).toString('utf8'));
+}
