@@ -111,6 +111,8 @@ export class EventSourceEmulator {
   private subscribing: Promise<void> | undefined;
   private resubscribeTimer: NodeJS.Timeout | undefined;
   private buffer: Buffered[] = [];
+  /** Sum of the buffered records' bytes, so each delivery checks "full" without a walk. */
+  private bufferedBytes = 0;
   private flushTimer: { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout } | undefined;
   private invocation: Promise<void> | undefined;
   private inFlightCount = 0;
@@ -210,7 +212,7 @@ export class EventSourceEmulator {
 
     // After the invocation settled, the buffer is exactly the channel's unacked set.
     const buffered = this.buffer.filter((b) => !b.subscription.closed);
-    this.buffer = [];
+    this.setBuffer([]);
     const last = buffered.at(-1);
     if (last) {
       try {
@@ -261,7 +263,7 @@ export class EventSourceEmulator {
     if (this.subscription === subscription) this.subscription = undefined;
     // Unacked messages of a closed channel go back to the queue; drop our copies of them.
     const before = this.buffer.length;
-    this.buffer = this.buffer.filter((b) => b.subscription !== subscription);
+    this.setBuffer(this.buffer.filter((b) => b.subscription !== subscription));
     if (this.buffer.length === 0) this.clearFlushTimer();
     if (!subscription.active || this.state !== 'running') return;
     this.logger?.warn?.('event source lost its subscription; re-subscribing', {
@@ -320,6 +322,7 @@ export class EventSourceEmulator {
         return;
       }
       this.buffer.push({ subscription, message, record, bytes, arrivedAt: performance.now() });
+      this.bufferedBytes += bytes;
       this.schedule();
     } catch (error) {
       this.logger?.error?.('cannot buffer a delivery; closing the channel so it is redelivered', {
@@ -330,25 +333,36 @@ export class EventSourceEmulator {
     }
   }
 
-  /** How many buffered messages the next event takes, and whether it is full (by count or size). */
-  private nextBatch(): { count: number; full: boolean } {
+  private setBuffer(entries: Buffered[]): void {
+    this.buffer = entries;
+    this.bufferedBytes = entries.reduce((sum, b) => sum + b.bytes, 0);
+  }
+
+  /** The next event cannot grow any more: it has batchSize messages, or the buffer overflows the payload. */
+  private batchIsFull(): boolean {
+    const commas = Math.max(0, this.buffer.length - 1);
+    return this.buffer.length >= this.batchSize || this.envelopeBytes + this.bufferedBytes + commas > this.maxPayloadBytes;
+  }
+
+  /** How many buffered messages the next event takes: up to batchSize, within the payload limit. */
+  private nextBatchCount(): number {
     let bytes = this.envelopeBytes;
     let count = 0;
     for (const entry of this.buffer) {
-      if (count === this.batchSize) return { count, full: true };
+      if (count === this.batchSize) break;
       const added = entry.bytes + (count > 0 ? 1 : 0); // the comma between records
-      if (bytes + added > this.maxPayloadBytes) return { count, full: true };
+      if (bytes + added > this.maxPayloadBytes) break;
       bytes += added;
       count += 1;
     }
-    return { count, full: count === this.batchSize };
+    return count;
   }
 
   private schedule(): void {
     if (this.state !== 'running' || this.invocation !== undefined) return;
     const first = this.buffer[0];
     if (!first) return;
-    const { full } = this.nextBatch();
+    const full = this.batchIsFull();
     const dueIn = first.arrivedAt + this.windowMs - performance.now();
     if (full || dueIn <= 0) {
       // A macrotask tick lets a burst already read from the socket join this batch.
@@ -373,9 +387,10 @@ export class EventSourceEmulator {
   private flush(): void {
     this.flushTimer = undefined;
     if (this.state !== 'running' || this.invocation !== undefined) return;
-    const { count } = this.nextBatch();
+    const count = this.nextBatchCount();
     if (count === 0) return;
     const batch = this.buffer.splice(0, count);
+    for (const entry of batch) this.bufferedBytes -= entry.bytes;
     this.invocation = this.invoke(batch).finally(() => {
       this.invocation = undefined;
       this.schedule();

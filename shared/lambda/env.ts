@@ -32,6 +32,7 @@ export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 export const AmqpEnvSchema = z.object({
   AMQP_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
 });
+export type AmqpEnv = z.infer<typeof AmqpEnvSchema>;
 
 export class EnvironmentError extends Error {
   public constructor(message: string, options?: ErrorOptions) {

@@ -11,7 +11,9 @@ import { MemoryMessageBus } from '../../shared/adapters/memory/memory-message-bu
 import { MemoryRequestStore } from '../../shared/adapters/memory/memory-request-store.js';
 import { MemoryWorkerRegistry } from '../../shared/adapters/memory/memory-worker-registry.js';
 import { CapturingLogger } from '../../shared/lambda/json-logger.js';
-import { ManualClock } from '../../shared/ports/clock.js';
+import { ManualClock, type Clock } from '../../shared/ports/clock.js';
+import type { ConfigStore } from '../../shared/ports/config-store.js';
+import type { WorkerRegistry } from '../../shared/ports/worker-registry.js';
 
 /** Everything a use case needs, in memory, with a clock the test moves. */
 export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS) {
@@ -36,7 +38,7 @@ export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS
 export type MemoryWorld = ReturnType<typeof memoryWorld>;
 
 /** Imports a native-format configuration for a tenant, failing the test on any error. */
-export async function configure(world: MemoryWorld, tenant: string, incoming: { workers?: unknown[]; workflows?: unknown[]; skipContentTypes?: string[] }) {
+export async function configure(world: { configStore: ConfigStore }, tenant: string, incoming: { workers?: unknown[]; workflows?: unknown[]; skipContentTypes?: string[] }) {
   const current: TenantConfig = (await world.configStore.get(tenant)) ?? EMPTY_TENANT_CONFIG;
   const plan = planImport(current, {
     resetBeforeImport: true,
@@ -50,7 +52,7 @@ export async function configure(world: MemoryWorld, tenant: string, incoming: { 
 }
 
 /** Makes a worker type alive by recording one heartbeat of one instance at the clock's time. */
-export async function bringAlive(world: MemoryWorld, workerType: string, instanceId = `${workerType}-1`) {
+export async function bringAlive(world: { registry: WorkerRegistry; clock: Clock }, workerType: string, instanceId = `${workerType}-1`) {
   const now = world.clock.now();
   await world.registry.record([{ workerType, instanceId, receivedAt: now, reportedAt: now }], now);
 }

@@ -1,7 +1,7 @@
 import type { ConfirmChannel, Options } from 'amqplib';
 import type { Topology } from '../../contract/topology.js';
 import { MessageBus, PublishError, type OutboundMessage } from '../../ports/message-bus.js';
-import { applyTopology, type TopologyWarning } from './apply-topology.js';
+import { applyTopology, type ApplyTopologyOptions, type TopologyWarning } from './apply-topology.js';
 import type { AmqpConnectionProvider } from './connection.js';
 import { describeError, type AmqpLogger } from './logger.js';
 
@@ -124,7 +124,10 @@ export class AmqpMessageBus extends MessageBus {
     const key = keys.sort().join('\n');
     let pending = this.declaring.get(key);
     if (!pending) {
-      const options = this.onTopologyWarning ? { onWarning: this.onTopologyWarning } : {};
+      const options: ApplyTopologyOptions = {
+        ...(this.onTopologyWarning ? { onWarning: this.onTopologyWarning } : {}),
+        ...(this.logger ? { logger: this.logger } : {}),
+      };
       pending = applyTopology(this.provider, missing, options)
         .then(() => {
           for (const k of keys) this.declared.add(k);

@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import type { Topology } from '../../contract/topology.js';
 import { AmqpConnectionProvider } from './connection.js';
-import { describeError } from './logger.js';
+import { describeError, type AmqpLogger } from './logger.js';
 
 export class TopologyError extends Error {
   public constructor(message: string, options?: ErrorOptions) {
@@ -20,6 +20,8 @@ export interface TopologyWarning {
 
 export interface ApplyTopologyOptions {
   onWarning?: (warning: TopologyWarning) => void;
+  /** Also told about each warning, at warn level. */
+  logger?: AmqpLogger;
 }
 
 export interface ApplyTopologyReport {
@@ -51,6 +53,7 @@ export async function applyTopology(
   const warn = (warning: TopologyWarning) => {
     warnings.push(warning);
     options.onWarning?.(warning);
+    options.logger?.warn?.(warning.message, { kind: warning.kind, name: warning.name, cause: describeError(warning.cause) });
   };
   try {
     for (const exchange of topology.exchanges) {

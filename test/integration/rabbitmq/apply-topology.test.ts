@@ -74,14 +74,19 @@ describe('applyTopology', () => {
     await rabbit.declareQueue(legacy.requestQueue, { durable: true });
     await rabbit.declareExchange(legacy.requestExchange, 'direct');
     const warnings: TopologyWarning[] = [];
+    const logged: string[] = [];
 
-    const report = await applyTopology(provider, legacyTopology, { onWarning: (w) => warnings.push(w) });
+    const report = await applyTopology(provider, legacyTopology, {
+      onWarning: (w) => warnings.push(w),
+      logger: { warn: (message) => logged.push(message) },
+    });
 
     expect(warnings.map((w) => [w.kind, w.name])).toEqual([
       ['exchange', legacy.requestExchange],
       ['queue', legacy.requestQueue],
     ]);
     expect(report.warnings).toEqual(warnings);
+    expect(logged).toEqual(warnings.map((w) => w.message));
     expect(warnings[1]?.cause).toMatchObject({ code: 406 });
     for (const queue of legacyTopology.queues) expect(await rabbit.queueExists(queue.name)).toBe(true);
     // The binding onto the kept entities was made.

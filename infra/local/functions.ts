@@ -1,0 +1,9 @@
+import { registerRequestsFunction } from '../../functions/register-requests/handler.js';
+import type { MappedFunction } from '../../shared/contract/manager-settings.js';
+import type { MqFunction } from '../../shared/lambda/mq-function.js';
+import type { ManagerServices } from '../../shared/lambda/services.js';
+
+/** The queue-fed functions the local host runs, by the name the event source mappings use. */
+export const MAPPED_FUNCTIONS: Partial<Record<MappedFunction, MqFunction<ManagerServices>>> = {
+  'register-requests': registerRequestsFunction,
+};

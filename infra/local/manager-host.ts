@@ -1,0 +1,77 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { applyTopology } from '../../shared/adapters/rabbitmq/apply-topology.js';
+import { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connection.js';
+import { eventSourceMappings, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
+import { managerTopology } from '../../shared/contract/topology.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { Logger } from '../../shared/ports/logger.js';
+import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
+import { EventSourceEmulator } from './event-source-emulator.js';
+import { MAPPED_FUNCTIONS } from './functions.js';
+
+/*
+ * The manager as one process: the broker topology declared at start, then one event-source
+ * emulator per event source mapping of the shared settings, each invoking the same handler a
+ * Lambda runs. Integration tests start it on prefixed names and a dynalite table; `npm start`
+ * starts it on the real names.
+ */
+
+export interface ManagerHostOptions {
+  settings: ManagerSettings;
+  amqpUrl: string;
+  dynamo: { client: DynamoDBDocumentClient; tableName: string };
+  logger: Logger;
+  clock?: Clock;
+  /** Run only these functions (tests); default: every function the local host has. */
+  only?: readonly MappedFunction[];
+}
+
+export class ManagerHost {
+  private constructor(
+    public readonly provider: AmqpConnectionProvider,
+    public readonly emulators: ReadonlyMap<MappedFunction, EventSourceEmulator>,
+    /** The services of each function, for tests that need to look inside. */
+    public readonly services: ReadonlyMap<MappedFunction, ManagerServices>,
+  ) {}
+
+  public static async start(options: ManagerHostOptions): Promise<ManagerHost> {
+    const { settings, logger } = options;
+    const provider = new AmqpConnectionProvider({ url: options.amqpUrl, connectionName: `worker-manager-local:${process.pid}`, logger });
+    try {
+      await applyTopology(await provider.get(), managerTopology(settings.names, { deliveryLimit: settings.deliveryLimit }), {
+        onWarning: (warning) => logger.warn('broker topology differs from ours; kept as is', { ...warning }),
+      });
+      const emulators = new Map<MappedFunction, EventSourceEmulator>();
+      const services = new Map<MappedFunction, ManagerServices>();
+      for (const mapping of eventSourceMappings(settings)) {
+        const fn = MAPPED_FUNCTIONS[mapping.functionName];
+        if (fn === undefined || (options.only && !options.only.includes(mapping.functionName))) continue;
+        const fnLogger = logger.child({ fn: mapping.functionName });
+        const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, ...(options.clock ? { clock: options.clock } : {}) });
+        services.set(mapping.functionName, fnServices);
+        emulators.set(
+          mapping.functionName,
+          new EventSourceEmulator({
+            connection: provider,
+            queue: mapping.queue,
+            batchSize: mapping.batchSize,
+            maximumBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
+            handler: fn.withDeps(fnServices),
+            logger: fnLogger,
+          }),
+        );
+      }
+      await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
+      return new ManagerHost(provider, emulators, services);
+    } catch (error) {
+      await provider.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Lets in-flight batches finish (their messages are acked), requeues the rest, closes the connection. */
+  public async stop(): Promise<void> {
+    await Promise.all([...this.emulators.values()].map((emulator) => emulator.stop()));
+    await this.provider.close();
+  }
+}

@@ -1,0 +1,92 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../adapters/dynamodb/client.js';
+import { DynamoConfigStore } from '../adapters/dynamodb/dynamo-config-store.js';
+import { DynamoCounterStore } from '../adapters/dynamodb/dynamo-counter-store.js';
+import { DynamoRequestStore } from '../adapters/dynamodb/dynamo-request-store.js';
+import { DynamoWorkerRegistry } from '../adapters/dynamodb/dynamo-worker-registry.js';
+import { AmqpMessageBus } from '../adapters/rabbitmq/amqp-message-bus.js';
+import { AmqpConnectionProvider } from '../adapters/rabbitmq/connection.js';
+import type { ManagerSettings } from '../contract/manager-settings.js';
+import { Liveness } from '../domain/services/liveness.js';
+import { TenantConfigs } from '../domain/services/tenant-configs.js';
+import { SystemClock, type Clock } from '../ports/clock.js';
+import type { ConfigStore } from '../ports/config-store.js';
+import type { CounterStore } from '../ports/counter-store.js';
+import type { Logger } from '../ports/logger.js';
+import type { MessageBus } from '../ports/message-bus.js';
+import type { RequestStore } from '../ports/request-store.js';
+import type { WorkerRegistry } from '../ports/worker-registry.js';
+import type { AmqpEnv, BaseEnv } from './env.js';
+import { JsonLogger } from './json-logger.js';
+
+/*
+ * The one place that pairs ports with their DynamoDB and RabbitMQ adapters. Every function's
+ * dependencies are a subset of ManagerServices, so a Lambda builds it from its environment and
+ * the local host builds one per function from its own options.
+ */
+
+export interface ManagerServices {
+  clock: Clock;
+  settings: ManagerSettings;
+  logger: Logger;
+  requests: RequestStore;
+  counters: CounterStore;
+  configStore: ConfigStore;
+  registry: WorkerRegistry;
+  tenants: TenantConfigs;
+  liveness: Liveness;
+  bus: MessageBus;
+}
+
+export interface ServicesOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  settings: ManagerSettings;
+  provider: AmqpConnectionProvider;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export function createServices(options: ServicesOptions): ManagerServices {
+  const { client, tableName, settings, logger } = options;
+  const clock = options.clock ?? new SystemClock();
+  const storeOptions = { concurrency: settings.storeConcurrency };
+  const configStore = new DynamoConfigStore(client, tableName);
+  const registry = new DynamoWorkerRegistry(client, tableName, { expiryMs: settings.heartbeatExpirySeconds * 1000 });
+  return {
+    clock,
+    settings,
+    logger,
+    requests: new DynamoRequestStore(client, tableName, storeOptions),
+    counters: new DynamoCounterStore(client, tableName, storeOptions),
+    configStore,
+    registry,
+    tenants: new TenantConfigs(configStore, clock, settings.configCacheSeconds * 1000),
+    liveness: new Liveness(registry, clock, settings.livenessCacheSeconds * 1000),
+    bus: new AmqpMessageBus(options.provider, { logger }),
+  };
+}
+
+const providers = new Map<string, AmqpConnectionProvider>();
+
+/** One connection per broker URL per process, shared by every function of a warm process. */
+export function sharedConnection(url: string, logger: Logger): AmqpConnectionProvider {
+  let provider = providers.get(url);
+  if (provider === undefined) {
+    provider = new AmqpConnectionProvider({ url, connectionName: `worker-manager:${process.pid}`, logger });
+    providers.set(url, provider);
+  }
+  return provider;
+}
+
+/** A Lambda's services, from its validated environment. */
+export function servicesFromEnv(env: BaseEnv & AmqpEnv, functionName: string): ManagerServices {
+  const logger = new JsonLogger(env.LOG_LEVEL, { fn: functionName });
+  return createServices({
+    client: documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION }),
+    tableName: env.TABLE_NAME,
+    settings: env.WM_SETTINGS,
+    provider: sharedConnection(env.AMQP_URL, logger),
+    logger,
+  });
+}

@@ -1,0 +1,61 @@
+import { ManagerSettingsSchema, type ManagerSettings } from '../../shared/contract/manager-settings.js';
+import type { MappedFunction } from '../../shared/contract/manager-settings.js';
+import type { ConsumeMessage } from 'amqplib';
+import { ManagerHost } from '../../infra/local/manager-host.js';
+import { CapturingLogger } from '../../shared/lambda/json-logger.js';
+import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
+import { startDynalite, type DynaliteFixture } from './dynalite.js';
+import { createRabbitFixture, type RabbitFixture } from './rabbitmq.js';
+
+/**
+ * A manager on the real broker and a dynalite table, with every name prefixed for this test file,
+ * plus a client response queue and direct access to the stores for arranging and asserting.
+ */
+export interface HostHarness {
+  rabbit: RabbitFixture;
+  dynamo: DynaliteFixture;
+  settings: ManagerSettings;
+  host: ManagerHost;
+  /** Services on the same table and broker, for the test's own arranging and reading. */
+  services: ManagerServices;
+  logger: CapturingLogger;
+  /** A queue bound to the response exchange: what a REGARDS client would consume. */
+  clientQueue: string;
+  close(): Promise<void>;
+}
+
+export async function startHarness(label: string, options: { only?: MappedFunction[]; settings?: Partial<ManagerSettings> } = {}): Promise<HostHarness> {
+  const rabbit = createRabbitFixture(label);
+  const dynamo = await startDynalite();
+  const settings = ManagerSettingsSchema.parse({ ...options.settings, names: rabbit.names, livenessCacheSeconds: 0, configCacheSeconds: 0 });
+  const logger = new CapturingLogger();
+  const host = await ManagerHost.start({
+    settings,
+    amqpUrl: rabbit.url,
+    dynamo: { client: dynamo.client, tableName: dynamo.tableName },
+    logger,
+    ...(options.only ? { only: options.only } : {}),
+  });
+  const clientQueue = rabbit.name('client-responses');
+  await rabbit.declareQueue(clientQueue);
+  await rabbit.bindQueue(clientQueue, settings.names.responseExchange, '');
+  const services = createServices({ client: dynamo.client, tableName: dynamo.tableName, settings, provider: rabbit.provider(), logger });
+  return {
+    rabbit,
+    dynamo,
+    settings,
+    host,
+    services,
+    logger,
+    clientQueue,
+    async close() {
+      await host.stop();
+      await rabbit.cleanup();
+      await dynamo.close();
+    },
+  };
+}
+
+export function json(message: ConsumeMessage): Record<string, unknown> {
+  return JSON.parse(message.content.toString('utf8')) as Record<string, unknown>;
+}
