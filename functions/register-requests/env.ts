@@ -1,5 +1,5 @@
-import type { z } from 'zod';
-import { AmqpEnvSchema, BaseEnvSchema } from '../../shared/lambda/env.js';
+import { MqFunctionEnvSchema, type MqFunctionEnv } from '../../shared/lambda/env.js';
 
-export const RegisterRequestsEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape);
-export type RegisterRequestsEnv = z.infer<typeof RegisterRequestsEnvSchema>;
+/** Fed by an Amazon MQ event source: the store, the broker and the shared settings. */
+export const RegisterRequestsEnvSchema = MqFunctionEnvSchema;
+export type RegisterRequestsEnv = MqFunctionEnv;

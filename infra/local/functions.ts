@@ -1,9 +1,18 @@
+import { recordHeartbeatsFunction } from '../../functions/record-heartbeats/handler.js';
 import { registerRequestsFunction } from '../../functions/register-requests/handler.js';
+import { sweepFunction, sweepServices } from '../../functions/sweep/handler.js';
 import type { MappedFunction } from '../../shared/contract/manager-settings.js';
 import type { MqFunction } from '../../shared/lambda/mq-function.js';
+import type { ScheduledHandler } from '../../shared/lambda/scheduled-function.js';
 import type { ManagerServices } from '../../shared/lambda/services.js';
 
 /** The queue-fed functions the local host runs, by the name the event source mappings use. */
 export const MAPPED_FUNCTIONS: Partial<Record<MappedFunction, MqFunction<ManagerServices>>> = {
   'register-requests': registerRequestsFunction,
+  'record-heartbeats': recordHeartbeatsFunction,
 };
+
+/** The sweep handler over one set of services, as its schedule invokes it. */
+export function sweepHandler(services: ManagerServices): ScheduledHandler {
+  return sweepFunction.withDeps(sweepServices(services));
+}

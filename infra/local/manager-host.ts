@@ -7,7 +7,8 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
 import { EventSourceEmulator } from './event-source-emulator.js';
-import { MAPPED_FUNCTIONS } from './functions.js';
+import { MAPPED_FUNCTIONS, sweepHandler } from './functions.js';
+import { ScheduleEmulator } from './schedule-emulator.js';
 
 /*
  * The manager as one process: the broker topology declared at start, then one event-source
@@ -24,7 +25,11 @@ export interface ManagerHostOptions {
   clock?: Clock;
   /** Run only these functions (tests); default: every function the local host has. */
   only?: readonly MappedFunction[];
+  /** The sweep's schedule (AWS: every minute); false turns it off, as tests do unless they test it. */
+  sweeper?: { intervalMs?: number } | false;
 }
+
+export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
 
 export class ManagerHost {
   private constructor(
@@ -32,6 +37,8 @@ export class ManagerHost {
     public readonly emulators: ReadonlyMap<MappedFunction, EventSourceEmulator>,
     /** The services of each function, for tests that need to look inside. */
     public readonly services: ReadonlyMap<MappedFunction, ManagerServices>,
+    /** The sweep's schedule, when it runs; `runNow()` lets a test sweep at once. */
+    public readonly sweeper: ScheduleEmulator | undefined,
   ) {}
 
   public static async start(options: ManagerHostOptions): Promise<ManagerHost> {
@@ -62,16 +69,26 @@ export class ManagerHost {
         );
       }
       await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
-      return new ManagerHost(provider, emulators, services);
+      const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, options.sweeper?.intervalMs);
+      sweeper?.start();
+      return new ManagerHost(provider, emulators, services, sweeper);
     } catch (error) {
       await provider.close().catch(() => undefined);
       throw error;
     }
   }
 
-  /** Lets in-flight batches finish (their messages are acked), requeues the rest, closes the connection. */
+  /** Waits for a sweep in flight, lets in-flight batches finish (their messages are acked), requeues the rest, closes the connection. */
   public async stop(): Promise<void> {
+    await this.sweeper?.stop();
     await Promise.all([...this.emulators.values()].map((emulator) => emulator.stop()));
     await this.provider.close();
   }
+}
+
+function sweepSchedule(options: ManagerHostOptions, provider: AmqpConnectionProvider, intervalMs = DEFAULT_SWEEP_INTERVAL_MS): ScheduleEmulator {
+  const logger = options.logger.child({ fn: 'sweep' });
+  const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const handler = sweepHandler(services);
+  return new ScheduleEmulator({ name: 'sweep', intervalMs, run: () => handler(), logger });
 }

@@ -19,8 +19,21 @@ export const Header = {
   death: 'x-death',
 } as const;
 
-/** The prefix no worker-supplied header may use: such headers are ours to set. */
-export const RESERVED_HEADER_PREFIXES = ['regards.', 'wm.', 'x-'] as const;
+/**
+ * Headers no worker-supplied value may set: the contract's own (`regards.*`, `wm.*`) and those the
+ * broker or Spring write to explain a dead letter, which must stay truthful. Other `x-` headers
+ * are ordinary application headers and pass.
+ */
+export const RESERVED_HEADER_PREFIXES = [
+  'regards.',
+  'wm.',
+  'x-death',
+  'x-first-death-',
+  'x-last-death-',
+  'x-exception-',
+  'x-delay',
+  'x-wm-',
+] as const;
 
 export function isReservedHeader(name: string): boolean {
   const lower = name.toLowerCase();

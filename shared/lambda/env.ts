@@ -51,3 +51,7 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
   }
   return parsed.data;
 }
+
+/** The environment of a function fed by an Amazon MQ event source. */
+export const MqFunctionEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape);
+export type MqFunctionEnv = z.infer<typeof MqFunctionEnvSchema>;

@@ -24,7 +24,14 @@ export interface HostHarness {
   close(): Promise<void>;
 }
 
-export async function startHarness(label: string, options: { only?: MappedFunction[]; settings?: Partial<ManagerSettings> } = {}): Promise<HostHarness> {
+export interface HarnessOptions {
+  only?: MappedFunction[];
+  settings?: Partial<ManagerSettings>;
+  /** The host's sweep schedule; off unless a test asks for it. */
+  sweeper?: { intervalMs?: number } | false;
+}
+
+export async function startHarness(label: string, options: HarnessOptions = {}): Promise<HostHarness> {
   const rabbit = createRabbitFixture(label);
   const dynamo = await startDynalite();
   const settings = ManagerSettingsSchema.parse({ ...options.settings, names: rabbit.names, livenessCacheSeconds: 0, configCacheSeconds: 0 });
@@ -35,6 +42,7 @@ export async function startHarness(label: string, options: { only?: MappedFuncti
     dynamo: { client: dynamo.client, tableName: dynamo.tableName },
     logger,
     ...(options.only ? { only: options.only } : {}),
+    sweeper: options.sweeper ?? false,
   });
   const clientQueue = rabbit.name('client-responses');
   await rabbit.declareQueue(clientQueue);
@@ -58,4 +66,19 @@ export async function startHarness(label: string, options: { only?: MappedFuncti
 
 export function json(message: ConsumeMessage): Record<string, unknown> {
   return JSON.parse(message.content.toString('utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Another manager host on the harness's broker names and table, as a second Lambda instance or a
+ * second `npm start` would be. The caller stops it (before the harness closes).
+ */
+export async function startPeerHost(h: HostHarness, options: { only?: MappedFunction[]; logger?: CapturingLogger; sweeper?: { intervalMs?: number } | false } = {}): Promise<ManagerHost> {
+  return ManagerHost.start({
+    settings: h.settings,
+    amqpUrl: h.rabbit.url,
+    dynamo: { client: h.dynamo.newClient(), tableName: h.dynamo.tableName },
+    logger: options.logger ?? new CapturingLogger(),
+    ...(options.only ? { only: options.only } : {}),
+    sweeper: options.sweeper ?? false,
+  });
 }

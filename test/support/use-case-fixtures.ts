@@ -13,6 +13,7 @@ import { MemoryWorkerRegistry } from '../../shared/adapters/memory/memory-worker
 import { CapturingLogger } from '../../shared/lambda/json-logger.js';
 import { ManualClock, type Clock } from '../../shared/ports/clock.js';
 import type { ConfigStore } from '../../shared/ports/config-store.js';
+import type { OutboundMessage } from '../../shared/ports/message-bus.js';
 import type { WorkerRegistry } from '../../shared/ports/worker-registry.js';
 
 /** Everything a use case needs, in memory, with a clock the test moves. */
@@ -102,4 +103,16 @@ export function requestMessage(options: RequestMessageOptions = {}, queue = DEFA
 
 export function decodeJson(body: Uint8Array): unknown {
   return JSON.parse(Buffer.from(body).toString('utf8'));
+}
+
+/** A message the manager publishes, as the event source would deliver it back to a consumer. */
+export function asInbound(message: OutboundMessage, queue: string, redelivered = false): InboundMessage {
+  return {
+    queue,
+    vhost: '/',
+    headers: { ...message.headers },
+    properties: message.properties?.contentType ? { contentType: message.properties.contentType } : {},
+    body: Buffer.from(message.body),
+    redelivered,
+  };
 }

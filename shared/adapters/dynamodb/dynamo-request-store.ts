@@ -1,4 +1,11 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Request } from '../../domain/request/request.js';
 import {
@@ -162,7 +169,7 @@ export class DynamoRequestStore extends RequestStore {
   }
 
   /** SETs only what changed, so a status change does not re-send a 256 KB body; REMOVEs the index attributes the request left. */
-  private updateInput(previous: Request, next: Request) {
+  private updateInput(previous: Request, next: Request): UpdateCommandInput {
     const before = requestToItem(previous);
     const after = requestToItem(next);
     const keyNames = new Set([TABLE_DEFINITION.partitionKey, TABLE_DEFINITION.sortKey]);
@@ -320,7 +327,7 @@ function indexedKey(raw: Record<string, unknown>, index: IndexDefinition, shard:
 
 function requestIdOf(tenant: string, pk: string): string {
   const prefix = RequestKeys.primary(tenant, '').pk;
-  if (!pk.startsWith(prefix)) throw new Error(`index key ${pk} is not a request of tenant ${tenant}`);
+  if (!pk.startsWith(prefix)) throw new CorruptItemError(`index key ${pk} is not a request of tenant ${tenant}`);
   return unescapeKeyPart(pk.slice(prefix.length));
 }
 

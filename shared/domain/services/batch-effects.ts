@@ -1,16 +1,17 @@
+import type { InboundMessage } from '../../contract/amazon-mq-event.js';
+import { toOutboundHeaders } from '../../contract/headers.js';
 import { buildResponseEvent, type ResponseEventFields } from '../../contract/response-event.js';
 import { workerTopology } from '../../contract/topology.js';
 import { buildWorkItem } from '../../contract/work-item.js';
-import type { WireNames } from '../../contract/wire-names.js';
+import { dedicatedDeadLetterQueue, type WireNames } from '../../contract/wire-names.js';
 import type { CounterDelta, CounterStore } from '../../ports/counter-store.js';
 import type { MessageBus, OutboundMessage } from '../../ports/message-bus.js';
+import type { RequestAnswer } from '../request/answers.js';
 import type { Request } from '../request/request.js';
 import { counterDeltas, type CountedChange } from '../request/session-counters.js';
 
-/** What a response about a stored request says; the addressing comes from the request. */
-export type RequestAnswer =
-  | { state: 'SUCCESS'; messages: readonly string[]; content?: Uint8Array }
-  | { state: Exclude<ResponseEventFields['state'], 'SUCCESS'>; messages: readonly string[] };
+/** The reason header carried by a message the manager dead-letters itself. */
+export const REJECTION_REASON_HEADER = 'x-wm-rejection-reason';
 
 /**
  * What one batch must send and count once its store writes are done. Collecting it lets a batch
@@ -65,6 +66,20 @@ export class BatchEffects {
 
   public publish(message: OutboundMessage): void {
     this.messages.push(message);
+  }
+
+  /**
+   * Sends a message the manager cannot act on to its input queue's dead-letter queue, with the
+   * reason in a header, so nothing a client or worker sent disappears without a trace.
+   */
+  public deadLetter(message: InboundMessage, reason: string): void {
+    this.messages.push({
+      exchange: this.names.deadLetterExchange,
+      routingKey: dedicatedDeadLetterQueue(message.queue),
+      headers: { ...toOutboundHeaders(message.headers), [REJECTION_REASON_HEADER]: reason },
+      body: message.body,
+      properties: { ...(message.properties.contentType ? { contentType: message.properties.contentType } : {}), appId: this.names.appId },
+    });
   }
 
   public count(request: Pick<Request, 'tenant' | 'source' | 'session'>, change: CountedChange): void {

@@ -1,19 +1,13 @@
 import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { readClientRequestHeaders, type ClientRequest } from '../../contract/client-request.js';
-import { toOutboundHeaders } from '../../contract/headers.js';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
-import {
-  delayedMessage,
-  duplicateRequestMessage,
-  grantedMessage,
-  skippedContentTypeMessage,
-} from '../../contract/response-event.js';
-import { dedicatedDeadLetterQueue } from '../../contract/wire-names.js';
+import { duplicateRequestMessage, skippedContentTypeMessage } from '../../contract/response-event.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CounterStore } from '../../ports/counter-store.js';
 import type { Logger } from '../../ports/logger.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';
+import { dispatchAnswer } from '../request/answers.js';
 import { planDispatch } from '../request/dispatch.js';
 import { messageFingerprint, numericRequestId, type Request } from '../request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
@@ -43,9 +37,6 @@ export interface RegisterRequestsReport {
   /** No tenant or no request id: nobody to answer, so they went to the request queue's dead-letter queue. */
   deadLettered: number;
 }
-
-/** The reason header carried by a request the manager dead-letters itself. */
-export const REJECTION_REASON_HEADER = 'x-wm-rejection-reason';
 
 interface Candidate {
   message: InboundMessage;
@@ -77,13 +68,7 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
     if (reading.kind === 'unanswerable') {
       const reason = reading.problems.map((problem) => problem.message).join('; ');
       logger.warn('request dead-lettered: it cannot be answered', { reason, tenant: reading.tenant, requestId: reading.requestId });
-      effects.publish({
-        exchange: settings.names.deadLetterExchange,
-        routingKey: dedicatedDeadLetterQueue(settings.names.requestQueue),
-        headers: { ...toOutboundHeaders(message.headers), [REJECTION_REASON_HEADER]: reason },
-        body: message.body,
-        properties: { ...(message.properties.contentType ? { contentType: message.properties.contentType } : {}), appId: settings.names.appId },
-      });
+      effects.deadLetter(message, reason);
       report.deadLettered += 1;
       continue;
     }
@@ -168,12 +153,9 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
 }
 
 function answer(effects: BatchEffects, request: Request): void {
-  if (request.status === 'DISPATCHED') {
-    effects.workItem(request);
-    effects.respondAbout(request, { state: 'GRANTED', messages: [grantedMessage()] });
-  } else {
-    effects.respondAbout(request, { state: 'DELAYED', messages: [delayedMessage(request.contentType)] });
-  }
+  const granted = request.status === 'DISPATCHED';
+  if (granted) effects.workItem(request);
+  effects.respondAbout(request, dispatchAnswer({ request, response: granted ? 'GRANTED' : 'DELAYED' }));
 }
 
 /** Still in the state intake left it in: nothing after intake has happened to it yet. */

@@ -24,7 +24,7 @@ describe('request item layout', () => {
     const coarse = requestToItem(makeRequest('t', 'r', { deadline: '2026-01-01T00:00:05Z' }));
     const fine = requestToItem(makeRequest('t', 'r', { deadline: '2026-01-01T00:00:05.001Z' }));
     expect(compareKeys(String(coarse.gsi3sk), String(fine.gsi3sk))).toBeLessThan(0);
-    // U+FF61 sorts before U+1F600 in UTF-16 code units? No: JS says '\u{1F600}' < '\uFF61'; UTF-8 says the opposite.
+    // JS compares UTF-16 code units, where the emoji's surrogate (0xD83D) comes first; in UTF-8 its 4 bytes come last.
     expect('\u{1F600}' < '\uFF61').toBe(true);
     expect(compareKeys('\u{1F600}', '\uFF61')).toBeGreaterThan(0);
   });

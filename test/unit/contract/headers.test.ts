@@ -56,14 +56,14 @@ describe('headerInteger', () => {
 });
 
 describe('isReservedHeader', () => {
-  it.each(['regards.tenant', 'Regards.Request.Id', 'wm.dispatch.attempt', 'x-death', 'X-Exception-Stacktrace'])(
+  it.each(['regards.tenant', 'Regards.Request.Id', 'wm.dispatch.attempt', 'x-death', 'X-Exception-Stacktrace', 'x-last-death-reason', 'x-wm-rejection-reason'])(
     'reserves %s',
     (name) => {
       expect(isReservedHeader(name)).toBe(true);
     },
   );
 
-  it.each(['product-id', 'regards', 'wm', 'xdeath', 'my.regards.tenant'])('leaves %s to workers', (name) => {
+  it.each(['product-id', 'regards', 'wm', 'xdeath', 'my.regards.tenant', 'x-step', 'x-trace-id'])('leaves %s to workers', (name) => {
     expect(isReservedHeader(name)).toBe(false);
   });
 });

@@ -1,0 +1,5 @@
+import { MqFunctionEnvSchema, type MqFunctionEnv } from '../../shared/lambda/env.js';
+
+/** Fed by an Amazon MQ event source: the store, the broker and the shared settings. */
+export const HandleWorkerDeadLettersEnvSchema = MqFunctionEnvSchema;
+export type HandleWorkerDeadLettersEnv = MqFunctionEnv;

@@ -1,0 +1,174 @@
+import type { ManagerSettings } from '../../contract/manager-settings.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import type { RequestStore, RequestUpdate } from '../../ports/request-store.js';
+import type { Outcome, OutcomeContext } from '../request/outcomes.js';
+import type { Request } from '../request/request.js';
+import type { BatchEffects } from './batch-effects.js';
+import type { Liveness } from './liveness.js';
+import type { TenantConfigs } from './tenant-configs.js';
+
+/*
+ * Applies events (worker answers, dead letters, deadlines) to stored requests: load them in one
+ * batched read, fold each request's events in arrival order, write every changed request with one
+ * version-conditional write, and only for the writes that won queue their answers, work items and
+ * counters. A write that lost a race is re-read and its events folded again on the fresh state.
+ */
+
+export interface TargetedEvent<E> {
+  tenant: string;
+  requestId: string;
+  event: E;
+}
+
+export type ApplyEvent<E> = (request: Request, event: E, ctx: OutcomeContext) => Outcome;
+
+export interface ApplyEventsDeps {
+  requests: RequestStore;
+  tenants: TenantConfigs;
+  liveness: Liveness;
+  clock: Clock;
+  logger: Logger;
+  settings: ManagerSettings;
+  /** Jitter source of retry backoffs; tests pin it. */
+  random?: () => number;
+}
+
+export interface ApplyEventsReport {
+  /** Requests written (updated or removed). */
+  written: number;
+  removed: number;
+  /** Events about requests the store does not hold (finished and deleted, or never known). */
+  unknown: number;
+  /** Events recorded or logged without changing the request (stale, duplicate, out of order). */
+  ignored: number;
+  /** Lost write races that were re-read and applied again. */
+  retriedConflicts: number;
+}
+
+export class ConcurrentModificationError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConcurrentModificationError';
+  }
+}
+
+const MAX_ROUNDS = 4;
+const key = (tenant: string, requestId: string) => `${tenant}\u0000${requestId}`;
+
+export async function applyEvents<E>(
+  events: readonly TargetedEvent<E>[],
+  apply: ApplyEvent<E>,
+  deps: ApplyEventsDeps,
+  effects: BatchEffects,
+): Promise<ApplyEventsReport> {
+  const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0 };
+  if (events.length === 0) return report;
+  const now = deps.clock.now();
+  const grouped = new Map<string, { tenant: string; requestId: string; events: E[] }>();
+  for (const { tenant, requestId, event } of events) {
+    const id = key(tenant, requestId);
+    const group = grouped.get(id) ?? { tenant, requestId, events: [] };
+    group.events.push(event);
+    grouped.set(id, group);
+  }
+  const views = await deps.tenants.getAll([...grouped.values()].map((group) => group.tenant));
+  const alive = await deps.liveness.aliveTypes();
+  const contextOf = (tenant: string): OutcomeContext => {
+    const view = views.get(tenant);
+    if (view === undefined) throw new Error(`tenant ${tenant} was not loaded`);
+    return {
+      routing: view.routing,
+      isAlive: (type) => alive.has(type),
+      now,
+      waitingRecheckMs: deps.settings.waitingRecheckSeconds * 1000,
+      successRetentionMs: deps.settings.successRetentionSeconds * 1000,
+      maxContentBytes: deps.settings.maxRequestBytes,
+      random: deps.random ?? Math.random,
+    };
+  };
+
+  let pending = [...grouped.keys()];
+  for (let round = 1; pending.length > 0; round += 1) {
+    if (round > MAX_ROUNDS) {
+      throw new ConcurrentModificationError(`${pending.length} requests kept changing under this batch; it will be redelivered`);
+    }
+    const loaded = await loadAll(deps.requests, pending.map((id) => grouped.get(id)!));
+    const updates: { id: string; update: RequestUpdate; outcome: Outcome }[] = [];
+    const removals: { id: string; original: Request; outcome: Outcome }[] = [];
+    for (const id of pending) {
+      const group = grouped.get(id)!;
+      const original = loaded.get(id);
+      if (original === undefined) {
+        report.unknown += group.events.length;
+        deps.logger.warn('event about a request the store does not hold: ignored', { tenant: group.tenant, requestId: group.requestId });
+        continue;
+      }
+      const outcome = fold(original, group.events, apply, contextOf(group.tenant), report);
+      if (!outcome.changed) continue;
+      if (outcome.remove) removals.push({ id, original, outcome });
+      else updates.push({ id, outcome, update: { previous: original, next: { ...outcome.request, version: original.version + 1 } } });
+    }
+    const [updated, removed] = await Promise.all([
+      updates.length > 0 ? deps.requests.updateAll(updates.map((entry) => entry.update)) : Promise.resolve([]),
+      removals.length > 0 ? deps.requests.deleteAll(removals.map((entry) => entry.original)) : Promise.resolve([]),
+    ]);
+    const conflicted: string[] = [];
+    updates.forEach((entry, index) => {
+      if (updated[index]?.written) {
+        report.written += 1;
+        queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects);
+      } else conflicted.push(entry.id);
+    });
+    removals.forEach((entry, index) => {
+      if (removed[index]?.written) {
+        report.written += 1;
+        report.removed += 1;
+        queueEffects(entry.original, entry.outcome, effects);
+      } else conflicted.push(entry.id);
+    });
+    report.retriedConflicts += conflicted.length;
+    pending = conflicted;
+  }
+  return report;
+}
+
+function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, ctx: OutcomeContext, report: ApplyEventsReport): Outcome {
+  let outcome: Outcome = { request: original, remove: false, changed: false, answers: [], dispatchedAttempts: [], counted: [] };
+  for (const event of events) {
+    if (outcome.remove) {
+      report.ignored += 1;
+      continue;
+    }
+    const step = apply(outcome.request, event, ctx);
+    if (step.ignored !== undefined) report.ignored += 1;
+    outcome = {
+      request: step.request,
+      remove: step.remove,
+      changed: outcome.changed || step.changed,
+      answers: [...outcome.answers, ...step.answers],
+      dispatchedAttempts: [...outcome.dispatchedAttempts, ...step.dispatchedAttempts],
+      counted: [...outcome.counted, ...step.counted],
+    };
+  }
+  return outcome;
+}
+
+function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects): void {
+  for (const change of outcome.counted) effects.count(original, change);
+  for (const { about, answer } of outcome.answers) effects.respondAbout(about, answer);
+  const final = outcome.request;
+  if (!outcome.remove && final.status === 'DISPATCHED' && outcome.dispatchedAttempts.includes(final.attempt)) effects.workItem(final);
+}
+
+async function loadAll(store: RequestStore, groups: readonly { tenant: string; requestId: string }[]): Promise<Map<string, Request>> {
+  const byTenant = new Map<string, string[]>();
+  for (const { tenant, requestId } of groups) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), requestId]);
+  const loaded = new Map<string, Request>();
+  await Promise.all(
+    [...byTenant].map(async ([tenant, ids]) => {
+      for (const [requestId, request] of await store.getAll(tenant, ids)) loaded.set(key(tenant, requestId), request);
+    }),
+  );
+  return loaded;
+}
