@@ -10,8 +10,11 @@ import { parseEnv } from './env.js';
 export interface MqFunctionDefinition<Env, Deps extends { logger: Logger }> {
   name: string;
   envSchema: z.ZodType<Env>;
-  /** The composition root: builds the ports from the validated environment, once per warm process. */
-  compose: (env: Env) => Deps;
+  /**
+   * The composition root: builds the ports from the validated environment, once per warm process
+   * (it may be async, e.g. to read the broker credentials from Secrets Manager).
+   */
+  compose: (env: Env) => Deps | Promise<Deps>;
   /** The use case; it throws only on infrastructure failure, which makes the event source redeliver the batch. */
   run: (batch: NormalizedBatch, deps: Deps) => Promise<unknown>;
 }
@@ -41,10 +44,14 @@ export function defineMqFunction<Env, Deps extends { logger: Logger }>(
     });
     return (event, context) => wrapped(event, context ?? localContext(definition.name));
   };
-  let composed: MqHandler | undefined;
-  const handler: MqHandler = (event, context) => {
-    composed ??= withDeps(definition.compose(parseEnv(definition.envSchema, process.env)));
-    return composed(event, context);
+  let composed: Promise<MqHandler> | undefined;
+  const handler: MqHandler = async (event, context) => {
+    composed ??= Promise.resolve(definition.compose(parseEnv(definition.envSchema, process.env))).then(withDeps);
+    // A failed composition (bad environment, unreadable secret) is retried at the next event.
+    composed.catch(() => {
+      composed = undefined;
+    });
+    return (await composed)(event, context);
   };
   return { handler, withDeps };
 }
