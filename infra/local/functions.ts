@@ -1,3 +1,5 @@
+import { handleWorkerDeadLettersFunction } from '../../functions/handle-worker-dead-letters/handler.js';
+import { handleWorkerResponsesFunction } from '../../functions/handle-worker-responses/handler.js';
 import { recordHeartbeatsFunction } from '../../functions/record-heartbeats/handler.js';
 import { registerRequestsFunction } from '../../functions/register-requests/handler.js';
 import { sweepFunction, sweepServices } from '../../functions/sweep/handler.js';
@@ -10,6 +12,8 @@ import type { ManagerServices } from '../../shared/lambda/services.js';
 export const MAPPED_FUNCTIONS: Partial<Record<MappedFunction, MqFunction<ManagerServices>>> = {
   'register-requests': registerRequestsFunction,
   'record-heartbeats': recordHeartbeatsFunction,
+  'handle-worker-responses': handleWorkerResponsesFunction,
+  'handle-worker-dead-letters': handleWorkerDeadLettersFunction,
 };
 
 /** The sweep handler over one set of services, as its schedule invokes it. */
