@@ -9,8 +9,7 @@ export type SweepServices = ManagerServices & Required<Pick<SweepDeps, 'progress
 
 /**
  * The sweep's dependencies over the shared services. The progress object lives as long as the
- * warm process, so a run resumes where the previous one stopped. Due handlers of other statuses
- * (time-outs, retries) are added here.
+ * warm process, so a run resumes where the previous one stopped.
  */
 export function sweepServices(services: ManagerServices): SweepServices {
   return { ...services, progress: {} };
@@ -19,7 +18,7 @@ export function sweepServices(services: ManagerServices): SweepServices {
 export const sweepFunction = defineScheduledFunction({
   name: 'sweep',
   envSchema: SweepEnvSchema,
-  compose: (env) => sweepServices(servicesFromEnv(env, 'sweep')),
+  compose: async (env) => sweepServices(await servicesFromEnv(env, 'sweep')),
   run: sweep,
 });
 

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyTopology } from '../../shared/adapters/rabbitmq/apply-topology.js';
 import { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connection.js';
-import { eventSourceMappings, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
+import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
@@ -45,7 +45,7 @@ export class ManagerHost {
     const { settings, logger } = options;
     const provider = new AmqpConnectionProvider({ url: options.amqpUrl, connectionName: `worker-manager-local:${process.pid}`, logger });
     try {
-      await applyTopology(await provider.get(), managerTopology(settings.names, { deliveryLimit: settings.deliveryLimit }), {
+      await applyTopology(await provider.get(), managerTopology(settings.names, topologyOptions(settings)), {
         onWarning: (warning) => logger.warn('broker topology differs from ours; kept as is', { ...warning }),
       });
       const emulators = new Map<MappedFunction, EventSourceEmulator>();

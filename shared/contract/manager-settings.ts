@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TOPOLOGY_OPTIONS } from './topology.js';
+import { DEFAULT_TOPOLOGY_OPTIONS, type TopologyOptions } from './topology.js';
 import { WireNamesSchema } from './wire-names.js';
 
 /*
@@ -64,4 +64,9 @@ export function eventSourceMappings(settings: ManagerSettings): EventSourceMappi
     { functionName: 'record-heartbeats', queue: names.heartbeatQueue, ...mappings.recordHeartbeats },
     { functionName: 'handle-worker-dead-letters', queue: names.workerDeadLetter, ...mappings.handleWorkerDeadLetters },
   ];
+}
+
+/** The broker topology options these settings imply (both hosts declare the same queues). */
+export function topologyOptions(settings: ManagerSettings): TopologyOptions {
+  return { deliveryLimit: settings.deliveryLimit, heartbeatTtlMs: settings.heartbeatExpirySeconds * 1000 };
 }

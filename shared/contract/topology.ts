@@ -39,9 +39,15 @@ export interface TopologyOptions {
    * without this bound.
    */
   deliveryLimit: number;
+  /**
+   * Heartbeats older than this are dropped by the broker: liveness uses the manager's receive
+   * time, so a backlog of beats that piled up while the manager was down must not revive workers
+   * that have since died. Defaults to the REGARDS heartbeat expiry, 60 s.
+   */
+  heartbeatTtlMs?: number;
 }
 
-export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { deliveryLimit: 5 };
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { deliveryLimit: 5, heartbeatTtlMs: 60_000 };
 
 /** An input queue of the manager: quorum, bounded redelivery, dead-lettered to `<queue>.DLQ`. */
 function inputQueue(names: WireNames, name: string, options: TopologyOptions): QueueSpec {
@@ -58,8 +64,17 @@ function inputQueue(names: WireNames, name: string, options: TopologyOptions): Q
 
 /** Everything the manager declares at start-up (worker queues are declared at first dispatch). */
 export function managerTopology(names: WireNames, options: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS): Topology {
-  const inputs = [names.requestQueue, names.workerResponse, names.heartbeatQueue, names.workerDeadLetter];
+  // Heartbeats are disposable: an unreadable or expired one is dropped, never dead-lettered.
+  const inputs = [names.requestQueue, names.workerResponse, names.workerDeadLetter];
   const deadLetterQueues = inputs.map(dedicatedDeadLetterQueue);
+  const heartbeats: QueueSpec = {
+    name: names.heartbeatQueue,
+    type: 'quorum',
+    arguments: {
+      'x-delivery-limit': options.deliveryLimit,
+      'x-message-ttl': options.heartbeatTtlMs ?? DEFAULT_TOPOLOGY_OPTIONS.heartbeatTtlMs ?? 60_000,
+    },
+  };
   return {
     exchanges: [
       { name: names.requestExchange, type: 'fanout' },
@@ -71,6 +86,7 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
     ],
     queues: [
       ...inputs.map((name) => inputQueue(names, name, options)),
+      heartbeats,
       ...[names.deadLetterQueue, ...deadLetterQueues].map((name): QueueSpec => ({ name, type: 'classic', arguments: {} })),
     ],
     bindings: [

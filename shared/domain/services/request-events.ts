@@ -44,6 +44,8 @@ export interface ApplyEventsReport {
   ignored: number;
   /** Lost write races that were re-read and applied again. */
   retriedConflicts: number;
+  /** Work items queued (first dispatches, next steps, retries). */
+  dispatched: number;
 }
 
 export class ConcurrentModificationError extends Error {
@@ -61,8 +63,10 @@ export async function applyEvents<E>(
   apply: ApplyEvent<E>,
   deps: ApplyEventsDeps,
   effects: BatchEffects,
+  /** Requests the caller just read (consistently): the first round uses them instead of reading again. */
+  preloaded: readonly Request[] = [],
 ): Promise<ApplyEventsReport> {
-  const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0 };
+  const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0 };
   if (events.length === 0) return report;
   const now = deps.clock.now();
   const grouped = new Map<string, { tenant: string; requestId: string; events: E[] }>();
@@ -89,11 +93,19 @@ export async function applyEvents<E>(
   };
 
   let pending = [...grouped.keys()];
+  let given: Map<string, Request> | undefined = new Map(preloaded.map((request) => [key(request.tenant, request.requestId), request]));
   for (let round = 1; pending.length > 0; round += 1) {
     if (round > MAX_ROUNDS) {
       throw new ConcurrentModificationError(`${pending.length} requests kept changing under this batch; it will be redelivered`);
     }
-    const loaded = await loadAll(deps.requests, pending.map((id) => grouped.get(id)!));
+    const toRead = pending.filter((id) => !given?.has(id));
+    const loaded = await loadAll(deps.requests, toRead.map((id) => grouped.get(id)!));
+    for (const id of pending) {
+      const known = given?.get(id);
+      if (known !== undefined) loaded.set(id, known);
+    }
+    // Only the first round may trust what the caller read; a conflict means it is out of date.
+    given = undefined;
     const updates: { id: string; update: RequestUpdate; outcome: Outcome }[] = [];
     const removals: { id: string; original: Request; outcome: Outcome }[] = [];
     for (const id of pending) {
@@ -117,7 +129,7 @@ export async function applyEvents<E>(
     updates.forEach((entry, index) => {
       if (updated[index]?.written) {
         report.written += 1;
-        queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects);
+        if (queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects)) report.dispatched += 1;
       } else conflicted.push(entry.id);
     });
     removals.forEach((entry, index) => {
@@ -154,11 +166,14 @@ function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, 
   return outcome;
 }
 
-function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects): void {
+/** Queues what a won write must send and count; true when that includes a work item. */
+function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects): boolean {
   for (const change of outcome.counted) effects.count(original, change);
   for (const { about, answer } of outcome.answers) effects.respondAbout(about, answer);
   const final = outcome.request;
-  if (!outcome.remove && final.status === 'DISPATCHED' && outcome.dispatchedAttempts.includes(final.attempt)) effects.workItem(final);
+  const dispatch = !outcome.remove && final.status === 'DISPATCHED' && outcome.dispatchedAttempts.includes(final.attempt);
+  if (dispatch) effects.workItem(final);
+  return dispatch;
 }
 
 async function loadAll(store: RequestStore, groups: readonly { tenant: string; requestId: string }[]): Promise<Map<string, Request>> {

@@ -1,31 +1,27 @@
-import type { CounterStore } from '../../ports/counter-store.js';
-import type { MessageBus } from '../../ports/message-bus.js';
-import type { RequestKey } from '../../ports/request-store.js';
 import { applyDeadline } from '../request/outcomes.js';
-import { BatchEffects } from '../services/batch-effects.js';
-import { applyEvents, type ApplyEventsDeps, type ApplyEventsReport } from '../services/request-events.js';
+import type { RequestStatus } from '../request/status.js';
+import { applyEvents } from '../services/request-events.js';
+import type { DueHandler, DueHandlers } from './sweep.js';
 
-// sweep --> (use case) --> outcomes, RequestStore, MessageBus
-
-export interface EnforceDeadlinesDeps extends ApplyEventsDeps {
-  bus: MessageBus;
-  counters: CounterStore;
-}
+// sweep --> (due handler) --> outcomes, RequestStore
 
 /**
- * Acts on requests found past their deadline: a DISPATCHED or RUNNING request that never got its
- * answer times out (retried by its worker type's policy, else ERROR with the client told), a
- * scheduled retry is dispatched, a retained SUCCESS is purged. Every status but the waiting one
- * is handled here, so nothing waits forever.
+ * Acts on requests the sweeper found past their deadline: a DISPATCHED or RUNNING request that
+ * never got its answer times out (retried by its worker type's retry policy, else ERROR with the
+ * client told), a scheduled retry is dispatched, a retained SUCCESS is purged. With the waiting
+ * requests' recheck, every status that has a deadline is handled: nothing waits forever.
  */
-export async function enforceDeadlines(keys: readonly RequestKey[], deps: EnforceDeadlinesDeps): Promise<ApplyEventsReport> {
-  const effects = new BatchEffects(deps.settings.names, deps.clock.now());
+export const enforceDeadline: DueHandler = async (requests, context) => {
   const report = await applyEvents(
-    keys.map((key) => ({ ...key, event: 'due' as const })),
+    requests.map((request) => ({ tenant: request.tenant, requestId: request.requestId, event: 'due' as const })),
     (request, _due, ctx) => applyDeadline(request, ctx),
-    deps,
-    effects,
+    context.deps,
+    context.effects,
+    requests,
   );
-  await effects.flush(deps.bus, deps.counters);
-  return report;
-}
+  return { handled: report.written, dispatched: report.dispatched, conflicts: report.retriedConflicts };
+};
+
+const STATUSES_WITH_DEADLINES: readonly RequestStatus[] = ['DISPATCHED', 'RUNNING', 'TO_DISPATCH', 'SUCCESS', 'ERROR', 'INVALID_CONTENT', 'TO_DELETE'];
+
+export const DEADLINE_HANDLERS: DueHandlers = Object.fromEntries(STATUSES_WITH_DEADLINES.map((status) => [status, enforceDeadline]));

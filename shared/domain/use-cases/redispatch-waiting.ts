@@ -83,7 +83,7 @@ export function emptyTally(): RedispatchTally {
 }
 
 export function addTally(into: RedispatchTally, from: RedispatchTally): void {
-  for (const key of Object.keys(into) as (keyof RedispatchTally)[]) into[key] += from[key];
+  for (const key of Object.keys(from) as (keyof RedispatchTally)[]) into[key] += from[key];
 }
 
 export interface RedispatchContext {
@@ -183,8 +183,11 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
     let cursor = index === start.index ? start.cursor : undefined;
     try {
       const view = await deps.tenants.get(list.tenant);
-      // Nothing can route a request of a tenant nobody configured; their rechecks come from the sweeper's due list.
-      if (list.workerType === null && !view.configured) continue;
+      // Only lists that can hold something to do are read (each read is a query per index shard):
+      // nothing routes the unrouted requests of a tenant nobody configured, and a tenant whose
+      // configuration does not use a type has nothing waiting for it, except requests parked
+      // before a configuration change moved their content type; their due recheck re-routes them.
+      if (list.workerType === null ? !view.configured : view.routing.workerConfig(list.workerType) === undefined) continue;
       do {
         if (report.examined >= scope.limit) {
           report.continuation = { tenant: list.tenant, workerType: list.workerType, ...(cursor === undefined ? {} : { cursor }) };

@@ -1,3 +1,4 @@
+import { DEADLINE_HANDLERS } from './enforce-deadlines.js';
 import { z } from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { WorkerRegistry } from '../../ports/worker-registry.js';
@@ -72,9 +73,8 @@ export interface SweepDeps extends RedispatchWaitingDeps {
   /** Read at the start of a run and updated at its end. */
   progress?: SweepProgress;
   /**
-   * EXTENSION POINT: handlers of due requests by status, merged over DEFAULT_DUE_HANDLERS.
-   * DISPATCHED / RUNNING time-outs and TO_DISPATCH retries plug in here (functions/sweep
-   * composes them); a due request of a status with no handler is counted as unhandled and left.
+   * Handlers of due requests by status, merged over DEFAULT_DUE_HANDLERS (which cover every status
+   * that carries a deadline); a due request of a status with no handler is counted as unhandled.
    */
   dueHandlers?: DueHandlers;
   limits?: Partial<SweepLimits>;
@@ -122,7 +122,7 @@ export const recheckWaiting: DueHandler = async (requests, context) => {
   return { handled: tally.dispatched + tally.rerouted + tally.rescheduled, dispatched: tally.dispatched, conflicts: tally.conflicts };
 };
 
-export const DEFAULT_DUE_HANDLERS: DueHandlers = { NO_WORKER_AVAILABLE: recheckWaiting };
+export const DEFAULT_DUE_HANDLERS: DueHandlers = { ...DEADLINE_HANDLERS, NO_WORKER_AVAILABLE: recheckWaiting };
 
 /**
  * One sweeper run, every step bounded and resumable:
@@ -183,14 +183,18 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   report.due = await sweepDue(tenants, now, limits, progress.due, deps, fail);
   progress.due = report.due.continuation;
 
-  logger.info('sweep done', {
+  const summary = {
     removedInstances: report.expired?.removedInstances,
-    deadTypes: report.expired?.deadTypes,
     waitingDispatched: report.waiting?.dispatched,
     dueExamined: report.due.examined,
     dueHandled: report.due.handled,
+    dueUnhandled: report.due.unhandled,
     failures: failures.length,
-  });
+  };
+  // Locally the sweep runs every few seconds: quiet unless it did something.
+  const acted = (report.expired?.removedInstances ?? 0) + (report.waiting?.dispatched ?? 0) + report.due.handled + failures.length > 0;
+  if (acted) logger.info('sweep done', summary);
+  else logger.debug('sweep done, nothing to do', summary);
   return report;
 }
 

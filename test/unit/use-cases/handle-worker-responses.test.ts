@@ -4,7 +4,7 @@ import { ManagerSettingsSchema } from '../../../shared/contract/manager-settings
 import { buildWorkerResponse, type WorkerResponseFields } from '../../../shared/contract/worker-response.js';
 import type { Request } from '../../../shared/domain/request/request.js';
 import { REJECTION_REASON_HEADER } from '../../../shared/domain/services/batch-effects.js';
-import { enforceDeadlines } from '../../../shared/domain/use-cases/enforce-deadlines.js';
+import { sweep } from '../../../shared/domain/use-cases/sweep.js';
 import { handleWorkerDeadLetters } from '../../../shared/domain/use-cases/handle-worker-dead-letters.js';
 import { handleWorkerResponses } from '../../../shared/domain/use-cases/handle-worker-responses.js';
 import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
@@ -105,8 +105,7 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(Buffer.from(kept?.content ?? []).toString()).toBe('out');
       expect(Buffer.from(kept?.originalContent ?? []).toString()).toBe('{"file":"a"}');
       world.clock.advance(61_000);
-      const due = await world.requests.listDue(TENANT, world.clock.now(), { limit: 10 });
-      await enforceDeadlines(due.items, deps());
+      await sweep(deps());
       expect(await stored('r1')).toBeUndefined();
     });
 
@@ -281,14 +280,14 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(await counters()).toMatchObject({ 'workers.flaky.retry': 1, 'workers.flaky.dispatched': 0 });
 
       world.clock.advance(10_000);
-      await enforceDeadlines((await world.requests.listDue(TENANT, world.clock.now(), { limit: 10 })).items, deps());
+      await sweep(deps());
       expect(await stored('f1')).toMatchObject({ status: 'DISPATCHED', attempt: 2, stepAttempts: 2 });
       expect(workItems('flaky')).toHaveLength(2);
 
       await respond(answer({ requestId: 'f1', status: 'ERROR', messages: ['try 2'], dispatchAttempt: 2 }));
       expect((await stored('f1'))?.deadline).toBe('2026-03-01T10:00:30.000Z');
       world.clock.advance(20_000);
-      await enforceDeadlines((await world.requests.listDue(TENANT, world.clock.now(), { limit: 10 })).items, deps());
+      await sweep(deps());
       await respond(answer({ requestId: 'f1', status: 'ERROR', messages: ['try 3'], dispatchAttempt: 3 }));
       expect(await stored('f1')).toMatchObject({ status: 'ERROR', error: 'try 3', deadline: null });
       expect(clientAnswers().map((a) => a.body['state'])).toEqual(['GRANTED', 'GRANTED', 'GRANTED', 'ERROR']);
@@ -327,11 +326,11 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       await submit('t2', 'enriched');
       await respond(answer({ requestId: 't2', status: 'RUNNING' }));
       world.clock.advance(3_600_000);
-      await enforceDeadlines((await world.requests.listDue(TENANT, world.clock.now(), { limit: 10 })).items, deps());
+      await sweep(deps());
       expect(await stored('t1')).toMatchObject({ status: 'ERROR', error: 'No answer from a extract worker within 3600 s of dispatch (attempt 1)' });
       expect((await stored('t2'))?.status).toBe('RUNNING');
       world.clock.advance(86_400_000);
-      await enforceDeadlines((await world.requests.listDue(TENANT, world.clock.now(), { limit: 10 })).items, deps());
+      await sweep(deps());
       expect((await stored('t2'))?.error).toContain('did not finish within 86400 s');
     });
 

@@ -1,0 +1,245 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
+import { Header } from '../../../shared/contract/headers.js';
+import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
+import type { Request } from '../../../shared/domain/request/request.js';
+import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
+import { sweep, type DueHandler, type SweepDeps, type SweepProgress } from '../../../shared/domain/use-cases/sweep.js';
+import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
+import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
+import { bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
+
+const names = DEFAULT_MANAGER_SETTINGS.names;
+const EXTRACT_QUEUE = 'regards.worker.extract-worker.request';
+const RECHECK_MS = DEFAULT_MANAGER_SETTINGS.waitingRecheckSeconds * 1000;
+const EXPIRY_MS = DEFAULT_MANAGER_SETTINGS.heartbeatExpirySeconds * 1000;
+
+function workIds(world: MemoryWorld, exchange = EXTRACT_QUEUE): string[] {
+  return world.bus.to(exchange).map((message) => `${String(message.headers[Header.tenant])}/${String(message.headers[Header.requestId])}`);
+}
+
+async function park(world: MemoryWorld, tenant: string, ids: readonly string[], contentType = 'to-extract'): Promise<void> {
+  await registerRequests({ messages: ids.map((requestId) => requestMessage({ tenant, requestId, contentType })), unreadable: [] }, world);
+}
+
+async function stored(world: MemoryWorld, tenant: string, requestId: string) {
+  return (await world.requests.getAll(tenant, [requestId])).get(requestId);
+}
+
+describe('sweep', () => {
+  let world: MemoryWorld;
+  let deps: SweepDeps;
+
+  beforeEach(async () => {
+    world = memoryWorld();
+    deps = world;
+    for (const tenant of ['tenant-a', 'tenant-b']) {
+      await configure(world, tenant, { workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] });
+    }
+  });
+
+  describe('(a) expiry', () => {
+    it('removes instances past the expiry, and intake then sees the type dead', async () => {
+      await bringAlive(world, 'extract-worker', 'i-1');
+      world.clock.advance(EXPIRY_MS / 2);
+      await bringAlive(world, 'extract-worker', 'i-2');
+      world.clock.advance(EXPIRY_MS / 2);
+
+      const partly = await sweep(deps);
+      expect(partly.expired).toEqual({ removedInstances: 1, deadTypes: [] });
+      world.clock.advance(EXPIRY_MS / 2);
+      const dead = await sweep(deps);
+      expect(dead.expired).toEqual({ removedInstances: 1, deadTypes: ['extract-worker'] });
+      expect(world.logger.entries.some((entry) => entry.message.startsWith('worker types died'))).toBe(true);
+
+      await park(world, 'tenant-a', ['late-1']);
+      expect((await stored(world, 'tenant-a', 'late-1'))?.status).toBe('NO_WORKER_AVAILABLE');
+    });
+
+    it('goes on with the other steps when the registry fails', async () => {
+      await park(world, 'tenant-a', ['a-1']);
+      await bringAlive(world, 'extract-worker');
+      const registry = world.registry;
+      const report = await sweep({
+        ...deps,
+        registry: Object.assign(Object.create(registry) as typeof registry, { expire: () => Promise.reject(new StoreUnavailableError('registry down')) }),
+      });
+      expect(report.failures).toEqual([{ step: 'expire', message: 'registry down' }]);
+      expect(report.waiting?.dispatched).toBe(1);
+    });
+  });
+
+  describe('(b) safety net', () => {
+    it('dispatches the waiting requests of every alive type in every tenant', async () => {
+      await park(world, 'tenant-a', ['a-1']);
+      await park(world, 'tenant-b', ['b-1']);
+      world.bus.clear();
+      // Alive without going through record-heartbeats: nobody re-dispatched on the revival.
+      await bringAlive(world, 'extract-worker');
+      const report = await sweep(deps);
+      expect(report.waiting).toMatchObject({ dispatched: 2, failedTenants: [] });
+      expect(workIds(world).sort()).toEqual(['tenant-a/a-1', 'tenant-b/b-1']);
+    });
+
+    it('routes unrouted requests once a configuration exists, and dispatches them', async () => {
+      await park(world, 'tenant-a', ['u-1'], 'late-type');
+      await configure(world, 'tenant-a', {
+        workers: [
+          { workerType: 'extract-worker', contentTypeInputs: ['to-extract'] },
+          { workerType: 'late-worker', contentTypeInputs: ['late-type'] },
+        ],
+      });
+      await bringAlive(world, 'late-worker');
+      world.bus.clear();
+      await sweep(deps);
+      expect(workIds(world, 'regards.worker.late-worker.request')).toEqual(['tenant-a/u-1']);
+      expect(await stored(world, 'tenant-a', 'u-1')).toMatchObject({ status: 'DISPATCHED', stepWorkerType: 'late-worker' });
+    });
+
+    it('resumes where the previous run stopped, through the progress it keeps', async () => {
+      const ids = Array.from({ length: 7 }, (_, n) => `r-${n}`);
+      await park(world, 'tenant-a', ids);
+      await bringAlive(world, 'extract-worker');
+      const progress: SweepProgress = {};
+      const limits = { waiting: 3, pageSize: 2 };
+      const first = await sweep({ ...deps, progress, limits });
+      expect(first.waiting?.dispatched).toBe(3);
+      expect(progress.waiting).toMatchObject({ tenant: 'tenant-a', workerType: 'extract-worker' });
+      await sweep({ ...deps, progress, limits });
+      await sweep({ ...deps, progress, limits });
+      expect(progress.waiting).toBeUndefined();
+      expect(new Set(workIds(world)).size).toBe(7);
+      expect(workIds(world)).toHaveLength(7);
+    });
+
+    it('lets two concurrent sweeps dispatch each request once', async () => {
+      const ids = Array.from({ length: 20 }, (_, n) => `r-${n}`);
+      await park(world, 'tenant-a', ids);
+      await bringAlive(world, 'extract-worker');
+      world.bus.clear();
+      const reports = await Promise.all([sweep({ ...deps, limits: { pageSize: 3 } }), sweep({ ...deps, limits: { pageSize: 3 } })]);
+      expect(reports.reduce((sum, report) => sum + (report.waiting?.dispatched ?? 0), 0)).toBe(20);
+      expect(workIds(world)).toHaveLength(20);
+      expect(new Set(workIds(world)).size).toBe(20);
+    });
+  });
+
+  describe('(c) due requests', () => {
+    it('pushes the recheck of a request that still has no worker, sends nothing', async () => {
+      await park(world, 'tenant-a', ['a-1']);
+      world.bus.clear();
+      world.clock.advance(RECHECK_MS);
+      const report = await sweep(deps);
+      expect(report.due).toMatchObject({ examined: 1, handled: 1, dispatched: 0, stale: 0 });
+      expect((await stored(world, 'tenant-a', 'a-1'))?.deadline).toBe(new Date(world.clock.now().getTime() + RECHECK_MS).toISOString());
+      expect(world.bus.published).toEqual([]);
+      // Not due any more: the next sweep does not touch it.
+      expect((await sweep(deps)).due.examined).toBe(0);
+    });
+
+    it('rechecks the waiting requests of a tenant nobody configured', async () => {
+      await park(world, 'tenant-z', ['z-1']);
+      world.clock.advance(RECHECK_MS);
+      const report = await sweep(deps);
+      expect(report.due).toMatchObject({ examined: 1, handled: 1 });
+      expect(report.waiting?.examined).toBe(0);
+    });
+
+    it('dispatches a due waiting request whose worker is alive when the safety net had no budget left', async () => {
+      await park(world, 'tenant-a', ['a-1']);
+      world.bus.clear();
+      await bringAlive(world, 'extract-worker');
+      world.clock.advance(RECHECK_MS);
+      await bringAlive(world, 'extract-worker');
+      const report = await sweep({ ...deps, limits: { waiting: 0 } });
+      expect(report.due).toMatchObject({ handled: 1, dispatched: 1 });
+      expect(workIds(world)).toEqual(['tenant-a/a-1']);
+      expect((await stored(world, 'tenant-a', 'a-1'))?.history.at(-1)?.event).toBe('waiting-recheck');
+      expect(world.bus.to(names.responseExchange).map((message) => (decodeJson(message.body) as Record<string, unknown>)['state'])).toEqual(['GRANTED']);
+    });
+
+    it('re-routes at its recheck a request parked for a type its content type is no longer mapped to', async () => {
+      await park(world, 'tenant-a', ['a-1']);
+      await configure(world, 'tenant-a', { workers: [{ workerType: 'other-worker', contentTypeInputs: ['to-extract'] }] });
+      await bringAlive(world, 'other-worker');
+      await bringAlive(world, 'extract-worker');
+      world.bus.clear();
+      expect((await sweep(deps)).due.examined).toBe(0);
+      expect(world.bus.published).toEqual([]);
+      world.clock.advance(RECHECK_MS);
+      await bringAlive(world, 'other-worker');
+      const report = await sweep(deps);
+      expect(report.due).toMatchObject({ handled: 1, dispatched: 1 });
+      expect(workIds(world, 'regards.worker.other-worker.request')).toEqual(['tenant-a/a-1']);
+    });
+
+    it('hands due requests of other statuses to the handlers given, and counts those nobody handles', async () => {
+      await bringAlive(world, 'extract-worker');
+      await park(world, 'tenant-a', ['d-1', 'd-2', 'r-1']);
+      const running = await stored(world, 'tenant-a', 'r-1');
+      if (running === undefined) throw new Error('not stored');
+      await world.requests.updateAll([{ previous: running, next: { ...running, status: 'RUNNING', version: running.version + 1 } }]);
+      world.clock.advance(3_600_000 + 1);
+      const seen: Request[][] = [];
+      const timeOut: DueHandler = async (requests, context) => {
+        seen.push([...requests]);
+        context.effects.respondAbout(requests[0] as Request, { state: 'ERROR', messages: ['timed out'] });
+        return { handled: requests.length, dispatched: 0, conflicts: 0 };
+      };
+      world.bus.clear();
+      // RUNNING is handled by default (time-out); taking its handler away shows the unhandled count.
+      const report = await sweep({ ...deps, dueHandlers: { DISPATCHED: timeOut, RUNNING: undefined } });
+      expect(seen.map((requests) => requests.map((request) => request.requestId).sort())).toEqual([['d-1', 'd-2']]);
+      expect(report.due).toMatchObject({ examined: 3, handled: 2, unhandled: { RUNNING: 1 } });
+      // The handler's effects were flushed with the page.
+      expect(world.bus.to(names.responseExchange)).toHaveLength(1);
+    });
+
+    it('does not hand a listed request whose deadline, read again, is not due (index lag)', async () => {
+      await bringAlive(world, 'extract-worker');
+      await park(world, 'tenant-a', ['d-1']);
+      const requests = world.requests;
+      const lagging = Object.assign(Object.create(requests) as MemoryRequestStore, {
+        listDue: async (tenant: string): Promise<Page<RequestKey>> => ({ items: tenant === 'tenant-a' ? [{ tenant, requestId: 'd-1' }] : [] }),
+      });
+      let called = 0;
+      const report = await sweep({ ...deps, requests: lagging, dueHandlers: { DISPATCHED: async () => ({ handled: ++called, dispatched: 0, conflicts: 0 }) } });
+      expect(called).toBe(0);
+      expect(report.due).toMatchObject({ examined: 1, stale: 1, handled: 0 });
+    });
+
+    it('is bounded per run and resumes with the continuation it keeps', async () => {
+      await park(world, 'tenant-a', ['a-1', 'a-2', 'a-3']);
+      await park(world, 'tenant-b', ['b-1', 'b-2']);
+      world.clock.advance(RECHECK_MS);
+      const progress: SweepProgress = {};
+      const limits = { due: 2, pageSize: 2 };
+      const handled: number[] = [];
+      for (let run = 0; run < 3; run += 1) handled.push((await sweep({ ...deps, progress, limits })).due.handled);
+      expect(handled).toEqual([2, 2, 1]);
+      expect(progress.due).toBeUndefined();
+    });
+
+    it('logs a failing tenant and goes on with the others', async () => {
+      await park(world, 'tenant-a', ['a-1']);
+      await park(world, 'tenant-b', ['b-1']);
+      world.clock.advance(RECHECK_MS);
+      const requests = world.requests;
+      const failing = Object.assign(Object.create(requests) as MemoryRequestStore, {
+        listDue: (tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>> =>
+          tenant === 'tenant-a' ? Promise.reject(new StoreUnavailableError('throttled')) : requests.listDue(tenant, now, page),
+      });
+      const report = await sweep({ ...deps, requests: failing });
+      expect(report.failures).toEqual([{ step: 'due', tenant: 'tenant-a', message: 'throttled' }]);
+      expect(report.due.handled).toBe(1);
+      expect((await stored(world, 'tenant-b', 'b-1'))?.deadline).toBe(new Date(world.clock.now().getTime() + RECHECK_MS).toISOString());
+    });
+  });
+
+  it('reports a tenant list it cannot read and stops there, without throwing', async () => {
+    world.configStore.unavailable = true;
+    const report = await sweep(deps);
+    expect(report.failures).toEqual([{ step: 'tenants', message: expect.stringContaining('listTenants') }]);
+    expect(report.waiting).toBeNull();
+  });
+});
