@@ -1,6 +1,5 @@
-import type { z } from 'zod';
-import { AmqpEnvSchema, BaseEnvSchema } from '../../shared/lambda/env.js';
+import { MqFunctionEnvSchema, type MqFunctionEnv } from '../../shared/lambda/env.js';
 
-/** Publishes work items and GRANTED responses when a revival re-dispatches waiting requests. */
-export const RecordHeartbeatsEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape);
-export type RecordHeartbeatsEnv = z.infer<typeof RecordHeartbeatsEnvSchema>;
+/** Fed by an Amazon MQ event source; publishes work items and GRANTED when a revival re-dispatches. */
+export const RecordHeartbeatsEnvSchema = MqFunctionEnvSchema;
+export type RecordHeartbeatsEnv = MqFunctionEnv;

@@ -10,8 +10,8 @@ import { localContext } from './mq-function.js';
 export interface ScheduledFunctionDefinition<Env, Deps extends { logger: Logger }> {
   name: string;
   envSchema: z.ZodType<Env>;
-  /** The composition root: builds the ports from the validated environment, once per warm process. */
-  compose: (env: Env) => Deps;
+  /** The composition root: builds the ports from the validated environment, once per warm process (may be async: secrets). */
+  compose: (env: Env) => Deps | Promise<Deps>;
   /** The use case. The schedule's payload carries nothing it needs, so it is not passed. */
   run: (deps: Deps) => Promise<unknown>;
 }
@@ -34,10 +34,14 @@ export function defineScheduledFunction<Env, Deps extends { logger: Logger }>(
     });
     return (event, context) => wrapped(event ?? {}, context ?? localContext(definition.name));
   };
-  let composed: ScheduledHandler | undefined;
-  const handler: ScheduledHandler = (event, context) => {
-    composed ??= withDeps(definition.compose(parseEnv(definition.envSchema, process.env)));
-    return composed(event, context);
+  let composed: Promise<ScheduledHandler> | undefined;
+  const handler: ScheduledHandler = async (event, context) => {
+    composed ??= Promise.resolve(definition.compose(parseEnv(definition.envSchema, process.env))).then(withDeps);
+    // A failed composition (bad environment, unreadable secret) is retried at the next run.
+    composed.catch(() => {
+      composed = undefined;
+    });
+    return (await composed)(event, context);
   };
   return { handler, withDeps };
 }

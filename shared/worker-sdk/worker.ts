@@ -260,7 +260,7 @@ class WorkerRuntime implements Worker {
       },
     });
     const outcome = await runHandler(job, this.options.handle, this.options.rejectOn);
-    if (outcome.kind === 'reject' || outcome.answer === undefined) {
+    if (outcome.kind === 'reject' || outcome.answer === undefined || outcome.status === 'REJECTED') {
       this.log.warn?.('work item rejected: dead-lettered to the worker DLQ', {
         requestId: job.requestId,
         tenant: job.tenant,
@@ -270,7 +270,7 @@ class WorkerRuntime implements Worker {
       else this.givenBack(job.requestId, signal);
       return;
     }
-    const status = outcome.status === 'REJECTED' ? 'ERROR' : outcome.status;
+    const status = outcome.status;
     if (!(await this.answer(outcome.answer, signal))) {
       this.givenBack(job.requestId, signal);
       return;

@@ -2,6 +2,7 @@ import { ManagerSettingsSchema, type ManagerSettings } from '../../shared/contra
 import type { MappedFunction } from '../../shared/contract/manager-settings.js';
 import type { ConsumeMessage } from 'amqplib';
 import { ManagerHost } from '../../infra/local/manager-host.js';
+import { Header } from '../../shared/contract/headers.js';
 import { CapturingLogger } from '../../shared/lambda/json-logger.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
 import { startDynalite, type DynaliteFixture } from './dynalite.js';
@@ -81,4 +82,47 @@ export async function startPeerHost(h: HostHarness, options: { only?: MappedFunc
     ...(options.only ? { only: options.only } : {}),
     sweeper: options.sweeper ?? false,
   });
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails with the last error after the timeout. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`not within ${options.timeoutMs ?? 10_000} ms: ${options.what ?? 'condition'}`, { cause: last });
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+  }
+}
+
+/** A client request on the request exchange, with every header set unless overridden (undefined leaves one out). */
+export function publishRequest(h: HostHarness, requestId: string, overrides: Record<string, string | undefined> = {}, body = `{"id":"${requestId}"}`): Promise<void> {
+  const all: Record<string, string | undefined> = {
+    [Header.tenant]: 'tenant-a',
+    [Header.requestId]: requestId,
+    [Header.owner]: 'owner',
+    [Header.session]: 'session',
+    [Header.contentType]: 'to-extract',
+    ...overrides,
+  };
+  const headers = Object.fromEntries(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return h.rabbit.publish(h.settings.names.requestExchange, '', body, { headers, contentType: 'application/json' });
+}
+
+export type HeartbeatBody = string | { id?: unknown; type?: unknown; heartBeatDate?: unknown };
+
+/**
+ * Heartbeat bodies (anything, to test refusals): through the heartbeat exchange as workers send
+ * them, or straight into the heartbeat queue in one confirmed burst (for many at once).
+ */
+export async function publishHeartbeats(h: HostHarness, bodies: readonly HeartbeatBody[], via: 'exchange' | 'queue' = 'exchange'): Promise<void> {
+  const encoded = bodies.map((body) => (typeof body === 'string' ? body : JSON.stringify(body)));
+  const options = { headers: { [Header.tenant]: 'tenant-a' }, contentType: 'application/json', persistent: false };
+  if (via === 'queue') return h.rabbit.sendToQueue(h.settings.names.heartbeatQueue, encoded, options);
+  await Promise.all(encoded.map((body) => h.rabbit.publish(h.settings.names.heartbeatExchange, 'worker.heartbeat', body, options)));
 }

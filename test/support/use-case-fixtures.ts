@@ -116,3 +116,17 @@ export function asInbound(message: OutboundMessage, queue: string, redelivered =
     redelivered,
   };
 }
+
+/** A heartbeat as the event source delivers it; `body` may be anything, to test what is refused. */
+export function heartbeatMessage(
+  body: { id?: unknown; type?: unknown; heartBeatDate?: unknown } | string | Buffer,
+  queue = DEFAULT_MANAGER_SETTINGS.names.heartbeatQueue,
+): InboundMessage {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return { queue, vhost: '/', headers: { [Header.tenant]: 'tenant-a' }, properties: { contentType: 'application/json' }, body: bytes, redelivered: false };
+}
+
+/** A valid heartbeat of one instance, dated by the worker's clock (`reportedAt`, default the test clock's now). */
+export function beat(workerType: string, instanceId: string, reportedAt: Date): InboundMessage {
+  return heartbeatMessage({ id: instanceId, type: workerType, heartBeatDate: reportedAt.toISOString() });
+}
