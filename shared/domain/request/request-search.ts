@@ -1,0 +1,110 @@
+import type { SearchRequestParameters, ValuesRestriction } from '../../contract/search-request-parameters.js';
+import type { Request } from './request.js';
+import { BLOCKED_STATUSES, REQUEST_STATUSES, type RequestStatus } from './status.js';
+
+/*
+ * A search over a tenant's requests, as the store must answer it: the statuses are resolved to an
+ * explicit list (each status is one index partition), the creation dates bound the index sort key,
+ * and every other filter is a predicate applied to the index entries.
+ */
+
+/** The fields a search result shows: what the status index projects. */
+export type RequestSummary = Pick<
+  Request,
+  | 'tenant'
+  | 'requestId'
+  | 'id'
+  | 'contentType'
+  | 'source'
+  | 'session'
+  | 'creationDate'
+  | 'status'
+  | 'statusDate'
+  | 'dispatchedWorkerType'
+  | 'stepNumber'
+  | 'stepWorkerType'
+  | 'error'
+  | 'attempt'
+>;
+
+export interface RequestSearch {
+  statuses: RequestStatus[];
+  /** Inclusive ISO bounds on the creation date. */
+  createdAfter?: string | undefined;
+  createdBefore?: string | undefined;
+  /** Contains-match, case-sensitive (REGARDS' LIKE %value%). */
+  source?: string | undefined;
+  session?: string | undefined;
+  dispatchedWorkerType?: string | undefined;
+  contentTypes?: ValuesRestriction<string> | undefined;
+  ids?: ValuesRestriction<number> | undefined;
+  order: 'asc' | 'desc';
+}
+
+function resolveStatuses(restriction: ValuesRestriction<RequestStatus> | undefined): RequestStatus[] {
+  if (restriction === undefined) return [...REQUEST_STATUSES];
+  return restriction.mode === 'INCLUDE'
+    ? REQUEST_STATUSES.filter((status) => restriction.values.includes(status))
+    : REQUEST_STATUSES.filter((status) => !restriction.values.includes(status));
+}
+
+export function toRequestSearch(parameters: SearchRequestParameters, order: 'asc' | 'desc' = 'asc'): RequestSearch {
+  return {
+    statuses: resolveStatuses(parameters.statuses),
+    createdAfter: parameters.creationDate?.after?.toISOString(),
+    createdBefore: parameters.creationDate?.before?.toISOString(),
+    source: parameters.source,
+    session: parameters.session,
+    dispatchedWorkerType: parameters.dispatchedWorkerType,
+    contentTypes: parameters.contentTypes,
+    ids: parameters.ids,
+    order,
+  };
+}
+
+/**
+ * What an operator's retry or delete may touch: the reference forces its blocked statuses when the
+ * filter names none or names any other (a running request is never retried or deleted).
+ */
+export function restrictToBlocked(search: RequestSearch, now: Date): RequestSearch {
+  const blocked: readonly RequestStatus[] = BLOCKED_STATUSES;
+  const onlyBlocked = search.statuses.length > 0 && search.statuses.every((status) => blocked.includes(status));
+  return {
+    ...search,
+    statuses: onlyBlocked ? search.statuses : [...BLOCKED_STATUSES],
+    // Requests created after the job started are not part of what the operator saw.
+    createdBefore: search.createdBefore ?? now.toISOString(),
+  };
+}
+
+function textMatches(value: string, restriction: ValuesRestriction<string>): boolean {
+  const fold = (text: string) => (restriction.ignoreCase ? text.toLowerCase() : text);
+  const subject = fold(value);
+  const matched = restriction.values.some((candidate) => {
+    const wanted = fold(candidate);
+    switch (restriction.matchMode) {
+      case 'STRICT':
+        return subject === wanted;
+      case 'STARTS_WITH':
+        return subject.startsWith(wanted);
+      case 'CONTAINS':
+        return subject.includes(wanted);
+      case 'ENDS_WITH':
+        return subject.endsWith(wanted);
+    }
+  });
+  return restriction.mode === 'INCLUDE' ? matched : !matched;
+}
+
+/** Every filter but the status and date bounds, which the index already applies. */
+export function matchesSearch(summary: RequestSummary, search: RequestSearch): boolean {
+  if (search.source !== undefined && !summary.source.includes(search.source)) return false;
+  if (search.session !== undefined && !summary.session.includes(search.session)) return false;
+  if (search.dispatchedWorkerType !== undefined && !(summary.dispatchedWorkerType ?? '').includes(search.dispatchedWorkerType)) return false;
+  if (search.contentTypes !== undefined && !textMatches(summary.contentType, search.contentTypes)) return false;
+  if (search.ids !== undefined) {
+    const listed = search.ids.values.includes(summary.id);
+    if (search.ids.mode === 'INCLUDE' ? !listed : listed) return false;
+  }
+  return true;
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { SearchRequestParametersSchema } from '../contract/search-request-parameters.js';
+import type { Page, PageQuery } from './request-store.js';
+
+// use case --> (port) --> adapters/dynamodb | adapters/memory
+
+/**
+ * An operator's retry or delete over a filter, carried out page by page by run-bulk-jobs. The job
+ * item holds its progress and the cursor of the next page, so a run that stops (Lambda time limit,
+ * host restart) resumes where it was and never touches a request twice.
+ */
+export const BulkJobSchema = z.object({
+  tenant: z.string().min(1),
+  id: z.string().min(1),
+  kind: z.enum(['retry', 'delete']),
+  filter: SearchRequestParametersSchema,
+  /** The filter's creation-date upper bound fixed at submission. */
+  createdBefore: z.iso.datetime(),
+  status: z.enum(['PENDING', 'RUNNING', 'DONE', 'FAILED']),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  /** Requests looked at, and what became of them. */
+  processed: z.number().int().nonnegative(),
+  succeeded: z.number().int().nonnegative(),
+  /** Changed by someone else between the page read and the write: left alone. */
+  skipped: z.number().int().nonnegative(),
+  cursor: z.string().optional(),
+  error: z.string().optional(),
+  version: z.number().int().nonnegative(),
+});
+export type BulkJob = z.infer<typeof BulkJobSchema>;
+
+export abstract class JobStore {
+  public abstract create(job: BulkJob): Promise<void>;
+  public abstract get(tenant: string, id: string): Promise<BulkJob | undefined>;
+  /** Conditional on `previous.version`; `next.version` is `previous.version + 1`. */
+  public abstract update(previous: BulkJob, next: BulkJob): Promise<'written' | 'conflict'>;
+  /** A tenant's jobs, newest first. */
+  public abstract list(tenant: string, page: PageQuery): Promise<Page<BulkJob>>;
+}
