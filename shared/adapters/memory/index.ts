@@ -3,3 +3,4 @@ export { MemoryCounterStore } from './memory-counter-store.js';
 export { MemoryRequestStore } from './memory-request-store.js';
 export { MemoryWorkerRegistry, MemoryWorkerState } from './memory-worker-registry.js';
 export { MemoryMessageBus } from './memory-message-bus.js';
+export { MemoryJobStore } from './memory-job-store.js';

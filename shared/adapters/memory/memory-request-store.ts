@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Request } from '../../domain/request/request.js';
+import { matchesSearch, type RequestSearch, type RequestSummary } from '../../domain/request/request-search.js';
 import {
   RequestStore,
   type InsertOutcome,
@@ -7,10 +8,13 @@ import {
   type PageQuery,
   type RequestKey,
   type RequestUpdate,
+  type SearchPageQuery,
   type WriteOutcome,
 } from '../../ports/request-store.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from '../dynamodb/cursor.js';
+import { SHARDS } from '../dynamodb/keys.js';
 import { checkUpdate, compareKeys, dueBound, dueSortKey, waitingSortKey } from '../dynamodb/request-item.js';
+import { decodeSearchCursor, encodeSearchCursor, isAhead, searchBudget, searchKeyRange, toSummary } from '../dynamodb/search-keys.js';
 import { throwIfUnavailable } from './faults.js';
 
 const MemoryCursorSchema = z.object({
@@ -93,6 +97,36 @@ export class MemoryRequestStore extends RequestStore {
       if (compareKeys(sortKey, bound) < 0) listed.push({ sortKey, requestId: r.requestId });
     }
     return this.page(tenant, listing, listed, page, bound);
+  }
+
+  /**
+   * The DynamoDB store's search, on the same sort keys and cursor, with the same read bound (an
+   * entry looked at is an entry read, since nothing here is read ahead).
+   */
+  public async search(tenant: string, search: RequestSearch, page: SearchPageQuery): Promise<Page<RequestSummary>> {
+    throwIfUnavailable(this.unavailable, 'search');
+    checkPageLimit(page.limit);
+    const after = page.cursor === undefined ? undefined : decodeSearchCursor(page.cursor, tenant, search);
+    const statuses = new Set(search.statuses);
+    if (statuses.size === 0) return { items: [] };
+    const budget = searchBudget(page.maxExamined, statuses.size * SHARDS.length);
+    const range = searchKeyRange(search);
+    const listed = [...this.requests.values()]
+      .filter((r) => r.tenant === tenant && statuses.has(r.status))
+      .map((r) => ({ sortKey: waitingSortKey(r), request: r }))
+      .filter((entry) => isAhead(entry.sortKey, range, after, search.order, compareKeys))
+      .sort((a, b) => (search.order === 'asc' ? compareKeys(a.sortKey, b.sortKey) : compareKeys(b.sortKey, a.sortKey)));
+    const items: RequestSummary[] = [];
+    let examined = 0;
+    let last: string | undefined;
+    for (const entry of listed) {
+      if (examined >= budget || items.length >= page.limit) break;
+      examined += 1;
+      last = entry.sortKey;
+      const summary = toSummary(entry.request);
+      if (matchesSearch(summary, search)) items.push(summary);
+    }
+    return examined < listed.length && last !== undefined ? { items, cursor: encodeSearchCursor(tenant, search, last) } : { items };
   }
 
   /** How many requests are stored (test helper). */

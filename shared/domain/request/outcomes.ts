@@ -30,8 +30,15 @@ export interface OutcomeContext extends DispatchEnvironment {
 export interface Outcome {
   /** The request after the event. */
   request: Request;
-  /** The row must go (SUCCESS without retention, an error whose keepErrors is false, a purge). */
+  /** The row must go now, with nothing left to send (an operator's deletion, a due purge). */
   remove: boolean;
+  /**
+   * The row must go once this outcome's answers are confirmed by the broker (SUCCESS without
+   * retention, an error whose keepErrors is false). Until then it stays, finished, with a short
+   * deadline: if the publish fails, a redelivered answer finds it and sends again; if the process
+   * dies after the publish, the sweeper purges it.
+   */
+  purgeAfterPublish?: boolean;
   /** Something must be written (false: the event was only logged, e.g. a redelivered duplicate). */
   changed: boolean;
   /** Client answers, each with the request as it was when the answer was decided. */
@@ -50,6 +57,9 @@ export function missingStepContentMessage(request: Request): string {
 
 /** Some DynamoDB item room is kept for the history and the other fields. */
 export const ITEM_CONTENT_BUDGET_BYTES = 360 * 1024;
+
+/** How long a finished row waits for its answers to be published before the sweeper purges it. */
+export const PURGE_GRACE_MS = 60_000;
 
 const EMPTY_JSON = new TextEncoder().encode('{}');
 
@@ -92,6 +102,35 @@ function alreadyRecorded(request: Request, event: string, attempt: number): bool
   return request.history.some((entry) => entry.attempt === attempt && (entry.event === event || entry.event === `ignored ${event}`));
 }
 
+const FINISHED = new Set(['SUCCESS', 'ERROR', 'INVALID_CONTENT']);
+
+/**
+ * A redelivered event that was already applied. If it is what put the request where it is now,
+ * the answers and work item it caused are sent again: the first delivery's batch may have failed
+ * between its store writes and its publish, and this is the only chance to send them. Otherwise
+ * it is a plain duplicate and changes nothing.
+ */
+function replay(request: Request, event: string, attempt: number, ctx: OutcomeContext): Outcome {
+  const base = unchanged(request, 'duplicate of a recorded event');
+  const index = request.history.findLastIndex((entry) => entry.event === event && entry.attempt === attempt);
+  if (index < 0) return base;
+  const after = request.history.slice(index + 1).map((entry) => entry.event);
+  if (after.length === 0 && FINISHED.has(request.status)) {
+    // The row is still there only because its answer may not have gone out: it goes once it has.
+    const pendingPurge = request.status === 'SUCCESS' ? ctx.successRetentionMs === 0 : request.deadline !== null;
+    return { ...base, answers: [{ about: request, answer: finalAnswer(request) }], purgeAfterPublish: pendingPurge };
+  }
+  if (after.length === 1 && after[0] === 'next-step' && (request.status === 'DISPATCHED' || request.status === 'NO_WORKER_AVAILABLE')) {
+    const granted = request.status === 'DISPATCHED';
+    return {
+      ...base,
+      answers: [{ about: request, answer: dispatchAnswer({ request, response: granted ? 'GRANTED' : 'DELAYED' }) }],
+      dispatchedAttempts: granted ? [request.attempt] : [],
+    };
+  }
+  return base;
+}
+
 function keepsErrors(request: Request, ctx: OutcomeContext): boolean {
   if (request.stepNumber !== null) return ctx.routing.keepErrors({ kind: 'workflow', workflowType: request.contentType });
   const workerType = request.dispatchedWorkerType ?? request.stepWorkerType;
@@ -132,42 +171,56 @@ export function fail(request: Request, kind: FailureKind, cause: string, history
   const event = FAILURE_EVENT[kind];
   allowed(request, event);
   const status = kind === 'INVALID_CONTENT' ? 'INVALID_CONTENT' : 'ERROR';
-  const failed = next(request, { status, error: cause, deadline: null }, historyEvent, ctx.now, policy.maxAttempts > 1 ? [cause, decision.reason] : [cause]);
-  const answer: RequestAnswer =
-    status === 'INVALID_CONTENT'
-      ? { state: 'INVALID_CONTENT', messages: [invalidContentMessage(workerType, cause)] }
-      : { state: 'ERROR', messages: [errorMessage(workerType, cause)] };
-  const remove = !keepsErrors(failed, ctx);
+  const purge = !keepsErrors({ ...request, status }, ctx);
+  const deadline = purge ? new Date(ctx.now.getTime() + PURGE_GRACE_MS).toISOString() : null;
+  const failed = next(request, { status, error: cause, deadline }, historyEvent, ctx.now, policy.maxAttempts > 1 ? [cause, decision.reason] : [cause]);
   const counted: CountedChange[] = [{ kind: 'changed', before: state(request), after: state(failed) }];
-  if (remove) counted.push({ kind: 'retired', before: state(failed) });
-  return { request: failed, remove, changed: true, answers: [{ about: failed, answer }], dispatchedAttempts: [], counted };
+  if (purge) counted.push({ kind: 'retired', before: state(failed) });
+  return { request: failed, remove: false, purgeAfterPublish: purge, changed: true, answers: [{ about: failed, answer: finalAnswer(failed) }], dispatchedAttempts: [], counted };
+}
+
+/** The answer a finished request gave its client; also what a replay sends again. */
+function finalAnswer(request: Request): RequestAnswer {
+  const workerType = request.dispatchedWorkerType ?? request.stepWorkerType ?? 'unknown';
+  const cause = request.error ?? '';
+  switch (request.status) {
+    case 'SUCCESS':
+      return { state: 'SUCCESS', messages: [successMessage(workerType)], content: request.content };
+    case 'INVALID_CONTENT':
+      return { state: 'INVALID_CONTENT', messages: [invalidContentMessage(workerType, cause)] };
+    default:
+      return { state: 'ERROR', messages: [errorMessage(workerType, cause)] };
+  }
 }
 
 function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContext): Outcome {
   allowed(request, 'workerSuccess');
   const content = output ?? EMPTY_JSON;
   const keep = ctx.successRetentionMs > 0;
-  const fits = content.length + (request.originalContent?.length ?? 0) <= ITEM_CONTENT_BUDGET_BYTES;
+  const original = request.originalContent ?? request.content;
+  const keepOriginal = content.length + original.length <= ITEM_CONTENT_BUDGET_BYTES;
   const done = next(
     request,
     {
       status: 'SUCCESS',
       error: null,
-      deadline: keep ? new Date(ctx.now.getTime() + ctx.successRetentionMs).toISOString() : null,
-      ...(keep && fits ? { content: new Uint8Array(content), originalContent: request.originalContent ?? request.content } : {}),
+      // The output is kept until the answer carrying it is out (and for the retention, if any).
+      content: new Uint8Array(content),
+      originalContent: keepOriginal ? original : null,
+      deadline: new Date(ctx.now.getTime() + (keep ? ctx.successRetentionMs : PURGE_GRACE_MS)).toISOString(),
     },
     'worker:SUCCESS',
     ctx.now,
     [],
   );
-  const workerType = request.dispatchedWorkerType ?? 'unknown';
   const counted: CountedChange[] = [{ kind: 'changed', before: state(request), after: state(done) }];
   if (!keep) counted.push({ kind: 'retired', before: state(done) });
   return {
     request: done,
-    remove: !keep,
+    remove: false,
+    purgeAfterPublish: !keep,
     changed: true,
-    answers: [{ about: done, answer: { state: 'SUCCESS', messages: [successMessage(workerType)], content } }],
+    answers: [{ about: done, answer: finalAnswer(done) }],
     dispatchedAttempts: [],
     counted,
   };
@@ -224,12 +277,12 @@ export function applyWorkerResponse(request: Request, response: WorkerResponse, 
   const event = `worker:${response.status}`;
   const attempt = response.dispatchAttempt ?? request.attempt;
   if (attempt !== request.attempt) {
-    if (alreadyRecorded(request, event, attempt)) return unchanged(request, 'duplicate of a recorded answer');
+    if (alreadyRecorded(request, event, attempt)) return replay(request, event, attempt, ctx);
     return recordIgnored(request, event, `answer for attempt ${attempt}, but the request is at attempt ${request.attempt}`, ctx.now);
   }
   const duplicateRunning = response.status === 'RUNNING' && request.status === 'RUNNING';
   if (duplicateRunning || (!ACTIVE.has(request.status) && alreadyRecorded(request, event, attempt))) {
-    return unchanged(request, 'duplicate of a recorded answer');
+    return replay(request, event, attempt, ctx);
   }
   if (!ACTIVE.has(request.status)) {
     return recordIgnored(request, event, `answer ${response.status} arrived while the request is ${request.status}`, ctx.now);
@@ -279,7 +332,7 @@ export function applyDeadLetter(request: Request, attempt: number | undefined, r
   const event = 'dead-letter';
   const of = attempt ?? request.attempt;
   if (of !== request.attempt || !ACTIVE.has(request.status)) {
-    if (alreadyRecorded(request, event, of)) return unchanged(request, 'duplicate of a recorded dead letter');
+    if (alreadyRecorded(request, event, of)) return replay(request, event, of, ctx);
     return recordIgnored(request, event, `dead letter of attempt ${of} while the request is ${request.status} at attempt ${request.attempt}`, ctx.now);
   }
   return fail(request, 'DEAD_LETTER', reason, event, ctx);
@@ -305,14 +358,14 @@ export function applyDeadline(request: Request, ctx: OutcomeContext): Outcome {
       return dispatched(plan, [{ kind: 'changed', before: state(request), after: state(plan.request) }]);
     }
     case 'SUCCESS':
-      return { ...unchanged(request), remove: true, changed: true };
-    case 'NO_WORKER_AVAILABLE':
-      return unchanged(request, 'waiting requests are re-dispatched by redispatch-waiting');
     case 'ERROR':
     case 'INVALID_CONTENT':
     case 'TO_DELETE':
-      // Finished statuses carry no deadline; one left over is cleared so the sweeper stops listing it.
-      return { ...unchanged(request), request: { ...request, deadline: null }, changed: true };
+      // A finished request carries a deadline only when its row is due to go: its retention ended,
+      // or its answer was sent and the process stopped before deleting it.
+      return { ...unchanged(request), remove: true, changed: true };
+    case 'NO_WORKER_AVAILABLE':
+      return unchanged(request, 'waiting requests are re-dispatched by redispatch-waiting');
   }
 }
 

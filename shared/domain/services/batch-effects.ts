@@ -6,6 +6,7 @@ import { buildWorkItem } from '../../contract/work-item.js';
 import { dedicatedDeadLetterQueue, type WireNames } from '../../contract/wire-names.js';
 import type { CounterDelta, CounterStore } from '../../ports/counter-store.js';
 import type { MessageBus, OutboundMessage } from '../../ports/message-bus.js';
+import type { RequestStore } from '../../ports/request-store.js';
 import type { RequestAnswer } from '../request/answers.js';
 import type { Request } from '../request/request.js';
 import { counterDeltas, type CountedChange } from '../request/session-counters.js';
@@ -22,6 +23,7 @@ export class BatchEffects {
   private readonly messages: OutboundMessage[] = [];
   private readonly deltas: CounterDelta[] = [];
   private readonly workerTypes = new Set<string>();
+  private readonly purges: Request[] = [];
 
   public constructor(
     private readonly names: WireNames,
@@ -88,14 +90,24 @@ export class BatchEffects {
     }
   }
 
+  /** A finished request whose row goes once this batch's answers are confirmed. */
+  public purgeAfterPublish(request: Request): void {
+    this.purges.push(request);
+  }
+
   public get pendingMessages(): number {
     return this.messages.length;
   }
 
-  /** Declares the worker queues addressed, adds the counters, then publishes everything in one burst. */
-  public async flush(bus: MessageBus, counters: CounterStore): Promise<void> {
+  /**
+   * Declares the worker queues addressed, adds the counters, publishes everything in one burst,
+   * then deletes the finished rows whose answers were in it. A row whose deletion loses a race
+   * (it changed meanwhile) stays; its deadline makes the sweeper look at it again.
+   */
+  public async flush({ bus, counters, requests }: { bus: MessageBus; counters: CounterStore; requests: RequestStore }): Promise<void> {
     await Promise.all([...this.workerTypes].map((type) => bus.ensureTopology(workerTopology(this.names, type))));
     if (this.deltas.length > 0) await counters.apply(this.deltas);
     if (this.messages.length > 0) await bus.publish(this.messages);
+    if (this.purges.length > 0) await requests.deleteAll(this.purges);
   }
 }

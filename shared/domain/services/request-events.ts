@@ -117,7 +117,11 @@ export async function applyEvents<E>(
         continue;
       }
       const outcome = fold(original, group.events, apply, contextOf(group.tenant), report);
-      if (!outcome.changed) continue;
+      if (!outcome.changed) {
+        // A replayed event may still owe its answers or work item: they are sent, nothing is written.
+        if (queueEffects(original, outcome, effects)) report.dispatched += 1;
+        continue;
+      }
       if (outcome.remove) removals.push({ id, original, outcome });
       else updates.push({ id, outcome, update: { previous: original, next: { ...outcome.request, version: original.version + 1 } } });
     }
@@ -157,6 +161,7 @@ function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, 
     outcome = {
       request: step.request,
       remove: step.remove,
+      purgeAfterPublish: step.purgeAfterPublish ?? false,
       changed: outcome.changed || step.changed,
       answers: [...outcome.answers, ...step.answers],
       dispatchedAttempts: [...outcome.dispatchedAttempts, ...step.dispatchedAttempts],
@@ -173,6 +178,7 @@ function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects
   const final = outcome.request;
   const dispatch = !outcome.remove && final.status === 'DISPATCHED' && outcome.dispatchedAttempts.includes(final.attempt);
   if (dispatch) effects.workItem(final);
+  if (outcome.purgeAfterPublish === true && !outcome.remove) effects.purgeAfterPublish(final);
   return dispatch;
 }
 

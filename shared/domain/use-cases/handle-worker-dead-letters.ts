@@ -38,7 +38,7 @@ export async function handleWorkerDeadLetters(
     events.push({ tenant: parsed.value.tenant, requestId: parsed.value.requestId, event: parsed.value });
   }
   const applied = await applyEvents(events, (request, letter, ctx) => applyDeadLetter(request, letter.dispatchAttempt, letter.reason, ctx), deps, effects);
-  await effects.flush(deps.bus, deps.counters);
+  await effects.flush(deps);
   const report = { received: batch.messages.length, deadLettered, ...applied };
   deps.logger.info('worker dead letters handled', { ...report });
   return report;

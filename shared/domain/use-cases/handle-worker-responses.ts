@@ -39,7 +39,7 @@ export async function handleWorkerResponses(batch: NormalizedBatch, deps: Handle
     events.push({ tenant: parsed.value.tenant, requestId: parsed.value.requestId, event: parsed.value });
   }
   const applied = await applyEvents(events, applyWorkerResponse, deps, effects);
-  await effects.flush(deps.bus, deps.counters);
+  await effects.flush(deps);
   const report = { received: batch.messages.length, deadLettered, ...applied };
   deps.logger.info('worker responses handled', { ...report });
   return report;

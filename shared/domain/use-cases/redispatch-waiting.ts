@@ -201,7 +201,7 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
           const effects = new BatchEffects(deps.settings.names, now);
           const tally = await redispatchRequests([...loaded.values()], { view, isAlive, now, settings: deps.settings, requests: deps.requests, effects });
           addTally(report, tally);
-          await effects.flush(deps.bus, deps.counters);
+          await effects.flush(deps);
         }
         cursor = page.cursor;
       } while (cursor !== undefined);

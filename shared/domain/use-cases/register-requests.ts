@@ -147,7 +147,7 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
     });
   });
 
-  await effects.flush(deps.bus, deps.counters);
+  await effects.flush(deps);
   logger.info('requests registered', { ...report });
   return report;
 }

@@ -254,7 +254,7 @@ async function sweepDue(
             report.dispatched += outcome.dispatched;
             report.conflicts += outcome.conflicts;
           }
-          await effects.flush(deps.bus, deps.counters);
+          await effects.flush(deps);
         }
         cursor = page.cursor;
       } while (cursor !== undefined);

@@ -161,15 +161,41 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(report.unknown).toBe(1);
     });
 
-    it('has no double effect when a whole response batch is replayed', async () => {
+    it('has no double effect when a whole response batch is replayed, and sends the final answer again (at least once)', async () => {
       const batch = [answer({ requestId: 'r1', status: 'RUNNING', dispatchAttempt: 1 }), answer({ requestId: 'r1', status: 'ERROR', messages: ['x'], dispatchAttempt: 1 })];
       await respond(...batch);
-      const first = { request: await stored('r1'), counters: await counters(), answers: clientAnswers().length };
+      const first = { request: await stored('r1'), counters: await counters(), answers: clientAnswers() };
       const replay = await respond(...batch.map((message) => ({ ...message, redelivered: true })));
       expect(replay.written).toBe(0);
       expect(await stored('r1')).toEqual(first.request);
       expect(await counters()).toEqual(first.counters);
-      expect(clientAnswers()).toHaveLength(first.answers);
+      expect(clientAnswers()).toEqual([...first.answers, first.answers.at(-1)]);
+    });
+
+    it('keeps a finished row until its answer is published: a failed publish is recovered by the redelivered batch', async () => {
+      world.bus.failing = true;
+      const success = answer({ requestId: 'r1', status: 'SUCCESS', content: Buffer.from('result'), dispatchAttempt: 1 });
+      await expect(respond(success)).rejects.toThrow('broker marked unavailable');
+      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS', deadline: '2026-03-01T10:01:00.000Z' });
+
+      world.bus.failing = false;
+      await respond({ ...success, redelivered: true });
+      expect(clientAnswers().map((a) => [a.body['state'], a.body['content']])).toEqual([['SUCCESS', Buffer.from('result').toString('base64')]]);
+      expect(await stored('r1')).toBeUndefined();
+      expect(await counters()).toMatchObject({ 'workers.extract.done': 1 });
+    });
+
+    it('purges a finished row whose answer went out but whose deletion never happened', async () => {
+      const deleteAll = world.requests.deleteAll.bind(world.requests);
+      world.requests.deleteAll = async () => {
+        throw new Error('process died here');
+      };
+      await expect(respond(answer({ requestId: 'r1', status: 'SUCCESS' }))).rejects.toThrow('process died here');
+      world.requests.deleteAll = deleteAll;
+      expect(clientAnswers()).toHaveLength(1);
+      world.clock.advance(60_000);
+      await sweep(deps());
+      expect(await stored('r1')).toBeUndefined();
     });
 
     it('dead-letters unreadable answers with their reason and applies the rest of the batch', async () => {
@@ -247,6 +273,21 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       await respond(answer({ requestId: 'w2', status: 'SUCCESS', content: Buffer.from('{"n":1}') }));
       expect(await stored('w2')).toMatchObject({ status: 'NO_WORKER_AVAILABLE', stepNumber: 10, stepWorkerType: 'enrich' });
       expect(clientAnswers().map((a) => a.body['state'])).toEqual(['GRANTED', 'DELAYED']);
+    });
+
+    it('sends the next step again when the batch that advanced it failed to publish', async () => {
+      await submit('w5', 'chain', '{"n":0}');
+      world.bus.failing = true;
+      const step1 = answer({ requestId: 'w5', status: 'SUCCESS', content: Buffer.from('{"n":1}'), dispatchAttempt: 1 });
+      await expect(respond(step1)).rejects.toThrow('broker marked unavailable');
+      expect(await stored('w5')).toMatchObject({ status: 'DISPATCHED', stepNumber: 10, attempt: 2 });
+      expect(workItems('enrich')).toEqual([]);
+
+      world.bus.failing = false;
+      await respond({ ...step1, redelivered: true });
+      expect(workItems('enrich').map((item) => item.headers[Header.dispatchAttempt])).toEqual([2]);
+      expect(clientAnswers().map((a) => a.body['state'])).toEqual(['GRANTED', 'GRANTED']);
+      expect((await stored('w5'))?.version).toBe(2);
     });
 
     it('stops with ERROR when a step that is not the last returns no content', async () => {
