@@ -1,15 +1,15 @@
 import type { LogFields, Logger } from '../ports/logger.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type EmittedLevel = Exclude<LogLevel, 'silent'>;
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-/** One JSON object per line: what CloudWatch Logs Insights and `jq` read without configuration. */
-export class JsonLogger implements Logger {
+/** Level filtering and context fields; each logger only says how one entry is written. */
+export abstract class BaseLogger implements Logger {
   public constructor(
-    private readonly level: LogLevel = 'info',
-    private readonly fields: LogFields = {},
-    private readonly write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+    protected readonly level: LogLevel,
+    protected readonly fields: LogFields = {},
   ) {}
 
   public debug(message: string, fields?: LogFields): void {
@@ -28,14 +28,32 @@ export class JsonLogger implements Logger {
     this.log('error', message, fields);
   }
 
+  public abstract child(fields: LogFields): Logger;
+
+  protected abstract emit(level: EmittedLevel, message: string, fields: LogFields): void;
+
+  private log(level: EmittedLevel, message: string, fields?: LogFields): void {
+    if (RANK[level] < RANK[this.level]) return;
+    this.emit(level, message, { ...this.fields, ...fields });
+  }
+}
+
+/** One JSON object per line: what CloudWatch Logs Insights and `jq` read without configuration. */
+export class JsonLogger extends BaseLogger {
+  public constructor(
+    level: LogLevel = 'info',
+    fields: LogFields = {},
+    private readonly write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  ) {
+    super(level, fields);
+  }
+
   public child(fields: LogFields): Logger {
     return new JsonLogger(this.level, { ...this.fields, ...fields }, this.write);
   }
 
-  private log(level: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void {
-    if (RANK[level] < RANK[this.level]) return;
-    const entry = { level, time: new Date().toISOString(), message, ...this.fields, ...fields };
-    this.write(JSON.stringify(entry, errorReplacer));
+  protected emit(level: EmittedLevel, message: string, fields: LogFields): void {
+    this.write(JSON.stringify({ level, time: new Date().toISOString(), message, ...fields }, errorReplacer));
   }
 }
 
@@ -49,30 +67,19 @@ function errorReplacer(_key: string, value: unknown): unknown {
 }
 
 /** A logger that keeps entries in memory, for tests that assert what was logged. */
-export class CapturingLogger implements Logger {
-  public readonly entries: { level: string; message: string; fields: LogFields }[] = [];
-
-  public constructor(private readonly fields: LogFields = {}, entries?: CapturingLogger['entries']) {
-    if (entries) this.entries = entries;
-  }
-
-  public debug(message: string, fields?: LogFields): void {
-    this.entries.push({ level: 'debug', message, fields: { ...this.fields, ...fields } });
-  }
-
-  public info(message: string, fields?: LogFields): void {
-    this.entries.push({ level: 'info', message, fields: { ...this.fields, ...fields } });
-  }
-
-  public warn(message: string, fields?: LogFields): void {
-    this.entries.push({ level: 'warn', message, fields: { ...this.fields, ...fields } });
-  }
-
-  public error(message: string, fields?: LogFields): void {
-    this.entries.push({ level: 'error', message, fields: { ...this.fields, ...fields } });
+export class CapturingLogger extends BaseLogger {
+  public constructor(
+    fields: LogFields = {},
+    public readonly entries: { level: string; message: string; fields: LogFields }[] = [],
+  ) {
+    super('debug', fields);
   }
 
   public child(fields: LogFields): Logger {
     return new CapturingLogger({ ...this.fields, ...fields }, this.entries);
+  }
+
+  protected emit(level: EmittedLevel, message: string, fields: LogFields): void {
+    this.entries.push({ level, message, fields });
   }
 }

@@ -1,4 +1,4 @@
-import type { RequestStatus, ResponseState } from './status.js';
+import { REQUEST_STATUSES, type RequestStatus, type ResponseState } from './status.js';
 
 /*
  * The request life cycle as ONE table. Every status change in the code goes through `transition`,
@@ -63,18 +63,7 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { event: 'purge', from: ['SUCCESS', 'ERROR', 'INVALID_CONTENT', 'TO_DELETE'], to: 'GONE', response: null },
 ];
 
-export const PHASES: readonly Phase[] = [
-  'NEW',
-  'TO_DISPATCH',
-  'DISPATCHED',
-  'NO_WORKER_AVAILABLE',
-  'RUNNING',
-  'SUCCESS',
-  'ERROR',
-  'INVALID_CONTENT',
-  'TO_DELETE',
-  'GONE',
-];
+export const PHASES: readonly Phase[] = ['NEW', ...REQUEST_STATUSES, 'GONE'];
 
 export type TransitionResult =
   | { allowed: true; to: Phase; response: ResponseState | null }

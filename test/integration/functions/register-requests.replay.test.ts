@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerRequestsFunction } from '../../../functions/register-requests/handler.js';
-import { EventSourceEmulator } from '../../../infra/local/event-source-emulator.js';
+import type { EventSourceEmulator } from '../../../infra/local/event-source-emulator.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { json, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { failingOnceEmulator } from '../../support/failing-once.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 describe('register-requests when the event source redelivers a batch', () => {
   let h: HostHarness;
   let emulator: EventSourceEmulator;
-  let failuresLeft = 1;
 
   beforeAll(async () => {
     // No function of the host consumes: this file runs its own emulator with a handler that fails once.
@@ -20,20 +20,7 @@ describe('register-requests when the event source redelivers a batch', () => {
     await h.services.bus.ensureTopology(workerTopology(h.settings.names, 'extract'));
     await bringAlive(h.services, 'extract');
     const handler = registerRequestsFunction.withDeps(h.services);
-    emulator = new EventSourceEmulator({
-      connection: h.rabbit.provider(),
-      queue: h.settings.names.requestQueue,
-      batchSize: 50,
-      maximumBatchingWindowMs: 300,
-      handler: async (event) => {
-        await handler(event);
-        // Everything was stored and published, then the invocation "crashed" before its ack.
-        if (failuresLeft > 0) {
-          failuresLeft -= 1;
-          throw new Error('simulated crash after the work was done');
-        }
-      },
-    });
+    emulator = failingOnceEmulator(h, h.settings.names.requestQueue, handler, { batchSize: 50, windowMs: 300 });
   });
 
   afterAll(async () => {

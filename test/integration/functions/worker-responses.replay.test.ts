@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleWorkerResponsesFunction } from '../../../functions/handle-worker-responses/handler.js';
-import { EventSourceEmulator } from '../../../infra/local/event-source-emulator.js';
+import type { EventSourceEmulator } from '../../../infra/local/event-source-emulator.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { workerTopology } from '../../../shared/contract/topology.js';
 import { buildWorkerResponse } from '../../../shared/contract/worker-response.js';
 import { json, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { failingOnceEmulator } from '../../support/failing-once.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 describe('handle-worker-responses when the event source redelivers a batch', () => {
   let h: HostHarness;
   let emulator: EventSourceEmulator;
-  let failuresLeft = 1;
 
   beforeAll(async () => {
     h = await startHarness('responses-replay', { only: ['register-requests'] });
@@ -19,19 +19,7 @@ describe('handle-worker-responses when the event source redelivers a batch', () 
     await h.services.bus.ensureTopology(workerTopology(h.settings.names, 'w'));
     await bringAlive(h.services, 'w');
     const handler = handleWorkerResponsesFunction.withDeps(h.services);
-    emulator = new EventSourceEmulator({
-      connection: h.rabbit.provider(),
-      queue: h.settings.names.workerResponse,
-      batchSize: 100,
-      maximumBatchingWindowMs: 0,
-      handler: async (event) => {
-        await handler(event);
-        if (failuresLeft > 0) {
-          failuresLeft -= 1;
-          throw new Error('simulated crash after the batch was applied');
-        }
-      },
-    });
+    emulator = failingOnceEmulator(h, h.settings.names.workerResponse, handler, { batchSize: 100, windowMs: 0 });
   });
 
   afterAll(async () => {

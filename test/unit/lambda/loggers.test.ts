@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { PrettyLogger } from '../../../infra/local/pretty-logger.js';
+import { JsonLogger } from '../../../shared/lambda/json-logger.js';
+
+describe('loggers', () => {
+  it('writes one JSON object per entry, below the level nothing, with the context of its children', () => {
+    const lines: string[] = [];
+    const logger = new JsonLogger('info', { fn: 'register-requests' }, (line) => lines.push(line));
+    logger.debug('hidden');
+    logger.child({ tenant: 't' }).warn('kept', { error: new Error('boom', { cause: 'disk' }) });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'warn',
+      message: 'kept',
+      fn: 'register-requests',
+      tenant: 't',
+      error: { name: 'Error', message: 'boom', cause: 'disk' },
+    });
+  });
+
+  it('writes a readable line for a terminal, with the function first and the fields after', () => {
+    const lines: string[] = [];
+    new PrettyLogger('debug', { fn: 'sweep' }, (line) => lines.push(line)).info('swept', { due: 3, note: 'two words' });
+    // Strip the colour codes: what a reader sees.
+    expect(lines[0]?.replace(/\x1b\[\d+m/g, '')).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} info  sweep swept due=3 note="two words"$/);
+  });
+
+  it('says nothing at level silent', () => {
+    const lines: string[] = [];
+    new JsonLogger('silent', {}, (line) => lines.push(line)).error('nothing');
+    expect(lines).toEqual([]);
+  });
+});
