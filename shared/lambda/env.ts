@@ -28,10 +28,53 @@ export const BaseEnvSchema = z.object({
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 
-/** Functions that publish or consume on the broker. */
-export const AmqpEnvSchema = z.object({
-  AMQP_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
-});
+/** The broker the local host talks to when the environment names none. */
+export const LOCAL_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+const amqpUrl = z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL');
+
+interface AmqpEnvFields {
+  AMQP_URL?: string | undefined;
+  AMQP_ENDPOINT?: string | undefined;
+  AMQP_SECRET_ARN?: string | undefined;
+}
+
+/**
+ * The broker is named either by one URL with its credentials (local host, tests) or, in AWS, by
+ * the endpoint plus the Secrets Manager secret holding the credentials, so that no password sits
+ * in the function configuration. Half of the AWS pair is a mistake, never a fallback to the local
+ * broker. Schemas built from `AmqpEnvSchema.shape` lose this check; `resolveAmqpUrl` applies it
+ * again, so such a mistake still fails at the first event.
+ */
+export function amqpEnvIssue(env: AmqpEnvFields): { path: string; message: string } | undefined {
+  if (env.AMQP_URL !== undefined) return undefined;
+  const hasEndpoint = env.AMQP_ENDPOINT !== undefined;
+  const hasSecret = env.AMQP_SECRET_ARN !== undefined;
+  if (hasEndpoint === hasSecret) return undefined;
+  return hasEndpoint
+    ? { path: 'AMQP_SECRET_ARN', message: 'AMQP_ENDPOINT is set without AMQP_SECRET_ARN (or set AMQP_URL instead)' }
+    : { path: 'AMQP_ENDPOINT', message: 'AMQP_SECRET_ARN is set without AMQP_ENDPOINT (or set AMQP_URL instead)' };
+}
+
+/**
+ * Functions that publish or consume on the broker. With none of the URL variables set, the local
+ * broker (`LOCAL_AMQP_URL`) is used.
+ */
+export const AmqpEnvSchema = z
+  .object({
+    /** Local host and tests: `amqp://user:password@host:port/vhost`. */
+    AMQP_URL: amqpUrl.optional(),
+    /** AWS: the broker endpoint without credentials, `amqps://b-….mq.<region>.amazonaws.com:5671`. */
+    AMQP_ENDPOINT: amqpUrl.optional(),
+    /** AWS: the secret holding `{"username", "password"}` of the broker user. */
+    AMQP_SECRET_ARN: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN').optional(),
+    /** AWS: the virtual host, joined to AMQP_ENDPOINT (AMQP_URL carries its own). */
+    AMQP_VHOST: z.string().min(1).default('/'),
+  })
+  .superRefine((env, ctx) => {
+    const issue = amqpEnvIssue(env);
+    if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+  });
 export type AmqpEnv = z.infer<typeof AmqpEnvSchema>;
 
 export class EnvironmentError extends Error {

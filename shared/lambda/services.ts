@@ -16,6 +16,7 @@ import type { Logger } from '../ports/logger.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import type { RequestStore } from '../ports/request-store.js';
 import type { WorkerRegistry } from '../ports/worker-registry.js';
+import { resolveAmqpUrl, type ResolveAmqpUrlOptions } from './broker-url.js';
 import type { AmqpEnv, BaseEnv } from './env.js';
 import { JsonLogger } from './json-logger.js';
 
@@ -79,14 +80,18 @@ export function sharedConnection(url: string, logger: Logger): AmqpConnectionPro
   return provider;
 }
 
-/** A Lambda's services, from its validated environment. */
-export function servicesFromEnv(env: BaseEnv & AmqpEnv, functionName: string): ManagerServices {
+/**
+ * A Lambda's services, from its validated environment. Async because in AWS the broker
+ * credentials are read from Secrets Manager (once per warm process).
+ */
+export async function servicesFromEnv(env: BaseEnv & AmqpEnv, functionName: string, options: ResolveAmqpUrlOptions = {}): Promise<ManagerServices> {
   const logger = new JsonLogger(env.LOG_LEVEL, { fn: functionName });
+  const url = await resolveAmqpUrl(env, options);
   return createServices({
     client: documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION }),
     tableName: env.TABLE_NAME,
     settings: env.WM_SETTINGS,
-    provider: sharedConnection(env.AMQP_URL, logger),
+    provider: sharedConnection(url, logger),
     logger,
   });
 }

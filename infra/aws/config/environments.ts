@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
+import { BaseEnvSchema } from '../../../shared/lambda/env.js';
+
+/*
+ * The deployable environments, as one typed configuration. `settings` is parsed by the schema the
+ * local host reads, so queue names and batching can never differ between the two hosts; the rest
+ * are knobs only AWS has. `cdk deploy -c env=dev` picks one.
+ */
+
+/** The retention periods CloudWatch Logs accepts (aws-logs RetentionDays). */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export const BrokerConfigSchema = z
+  .object({
+    /**
+     * Pinned, not "latest": Amazon MQ upgrades minor versions itself from 3.13 on, but a major
+     * version changes queue semantics (4.x defaults to quorum queues, 4.3 changes delivery counts).
+     */
+    engineVersion: z.enum(['3.13', '4.2']),
+    instanceType: z.string().regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, 'an Amazon MQ host instance type, e.g. mq.m5.large'),
+    /** A single instance is down during its weekly maintenance window, and Lambda then processes nothing. */
+    deploymentMode: z.enum(['SINGLE_INSTANCE', 'CLUSTER_MULTI_AZ']),
+    /** Amazon MQ brokers start with `/` only; another vhost is created by the broker-topology resource. */
+    virtualHost: z.string().min(1).default('/'),
+    /** The broker's only user, the one the functions and the event source mappings log in with. */
+    username: z
+      .string()
+      .regex(/^[A-Za-z0-9_.~-]{2,100}$/, 'letters, digits and - _ . ~ (Amazon MQ user name rules)')
+      .refine((name) => !name.startsWith('amazonmq'), 'names starting with amazonmq are reserved')
+      .default('worker-manager'),
+    maintenanceWindow: z
+      .object({
+        dayOfWeek: z.enum(['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY']),
+        timeOfDay: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+        timeZone: z.string().min(1).default('UTC'),
+      })
+      .default({ dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' }),
+  })
+  .superRefine((broker, ctx) => {
+    if (broker.engineVersion.startsWith('4.') && !broker.instanceType.startsWith('mq.m7g.')) {
+      ctx.addIssue({ code: 'custom', path: ['instanceType'], message: 'RabbitMQ 4.x runs on mq.m7g.* instances only' });
+    }
+    if (broker.deploymentMode === 'CLUSTER_MULTI_AZ' && broker.instanceType === 'mq.t3.micro') {
+      ctx.addIssue({ code: 'custom', path: ['instanceType'], message: 'mq.t3.micro supports SINGLE_INSTANCE only' });
+    }
+  });
+export type BrokerConfig = z.infer<typeof BrokerConfigSchema>;
+
+export const EnvironmentConfigSchema = z.object({
+  /** Part of every stack name: `WorkerManager-<name>-Stateful`. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/),
+  /** Left out, the stacks follow the CLI's account and region (or stay environment-agnostic offline). */
+  account: z.string().regex(/^\d{12}$/).optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+  settings: ManagerSettingsSchema.prefault({}),
+  broker: BrokerConfigSchema,
+  /** `retain` keeps the table (with deletion protection), the broker and its secret when a stack is deleted. */
+  removalPolicy: z.enum(['destroy', 'retain']),
+  logRetentionDays: z.union(LOG_RETENTION_DAYS.map((days) => z.literal(days))),
+  /** LOG_LEVEL of every function. */
+  logLevel: BaseEnvSchema.shape.LOG_LEVEL,
+  functions: z
+    .object({
+      memorySizeMb: z.number().int().min(128).max(10_240).default(512),
+      /** Lambda may retry an MQ invocation that runs past 14 minutes; stay far below. */
+      mqTimeoutSeconds: z.number().int().min(3).max(840).default(60),
+      /** Below the 60 s schedule period, so two sweeps of one environment do not overlap. */
+      sweepTimeoutSeconds: z.number().int().min(3).max(59).default(50),
+    })
+    .prefault({}),
+  alarms: z
+    .object({
+      /** Messages in a dead-letter queue that raise the alarm; one lost request is already worth a look. */
+      deadLetterMessages: z.number().int().min(1).default(1),
+      /** Ready messages on an input queue that count as a backlog: its function cannot keep up (or its mapping stopped). */
+      backlogMessages: z.number().int().min(1).default(10_000),
+      /** How long the backlog must last before the alarm fires. */
+      backlogMinutes: z.number().int().min(5).max(1_440).default(15),
+      /** Failed invocations of one function within 5 minutes. */
+      functionErrors: z.number().int().min(1).default(1),
+      /** Subscribed to the alarm topic when set. */
+      email: z.email().optional(),
+    })
+    .prefault({}),
+  /** For the admin REST API (not deployed yet): stage-wide throttling. */
+  api: z
+    .object({
+      throttlingRateLimit: z.number().min(1).default(50),
+      throttlingBurstLimit: z.number().int().min(1).default(100),
+    })
+    .prefault({}),
+});
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
+export type EnvironmentConfigInput = z.input<typeof EnvironmentConfigSchema>;
+
+/** Every environment by name, as written by hand; parsed (and so defaulted and checked) by `environmentConfig`. */
+export const ENVIRONMENTS = {
+  dev: {
+    broker: {
+      engineVersion: '3.13',
+      // The cheapest RabbitMQ host; single instance only.
+      instanceType: 'mq.t3.micro',
+      deploymentMode: 'SINGLE_INSTANCE',
+    },
+    removalPolicy: 'destroy',
+    logRetentionDays: 7,
+    alarms: { backlogMessages: 1_000 },
+  },
+  prod: {
+    broker: {
+      engineVersion: '3.13',
+      // The smallest host a RabbitMQ cluster accepts on 3.13.
+      instanceType: 'mq.m5.large',
+      deploymentMode: 'CLUSTER_MULTI_AZ',
+    },
+    removalPolicy: 'retain',
+    logRetentionDays: 90,
+    functions: { memorySizeMb: 1024 },
+  },
+} as const satisfies Record<string, Omit<EnvironmentConfigInput, 'name'>>;
+
+export type EnvironmentName = keyof typeof ENVIRONMENTS;
+export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENTS) as EnvironmentName[];
+
+export class UnknownEnvironmentError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'UnknownEnvironmentError';
+  }
+}
+
+export function isEnvironmentName(name: string): name is EnvironmentName {
+  return Object.hasOwn(ENVIRONMENTS, name);
+}
+
+/** The parsed configuration of one environment; a bad value fails the synth with the field's path. */
+export function environmentConfig(name: string, overrides: Partial<EnvironmentConfigInput> = {}): EnvironmentConfig {
+  if (!isEnvironmentName(name)) {
+    throw new UnknownEnvironmentError(`unknown environment "${name}"; known: ${ENVIRONMENT_NAMES.join(', ')}`);
+  }
+  const parsed = EnvironmentConfigSchema.safeParse({ ...ENVIRONMENTS[name], name, ...overrides });
+  if (!parsed.success) {
+    throw new Error(`environment "${name}" is misconfigured:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/**
+ * The environments a CDK run works on, from the `env` context: one name, a comma-separated list,
+ * or nothing for all of them (so a bare `cdk synth` checks every environment).
+ */
+export function selectEnvironments(context: unknown): EnvironmentName[] {
+  if (context === undefined || context === null || context === '') return [...ENVIRONMENT_NAMES];
+  if (typeof context !== 'string') throw new UnknownEnvironmentError('the env context must be a string, e.g. -c env=dev');
+  const names = context
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!isEnvironmentName(name)) {
+      throw new UnknownEnvironmentError(`unknown environment "${name}"; known: ${ENVIRONMENT_NAMES.join(', ')}`);
+    }
+  }
+  return names as EnvironmentName[];
+}

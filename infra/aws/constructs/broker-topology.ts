@@ -1,0 +1,61 @@
+import { CustomResource, Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { BrokerTopologyEnvSchema } from '../../../functions/broker-topology/env.js';
+import { topologyOptions, type ManagerSettings } from '../../../shared/contract/manager-settings.js';
+import { managerTopology } from '../../../shared/contract/topology.js';
+import type { LogLevel } from '../../../shared/lambda/json-logger.js';
+import type { BrokerReference } from '../stacks/stateful-stack.js';
+import { ManagerFunction } from './manager-function.js';
+
+// deploy --> (Custom::BrokerTopology) --> functions/broker-topology --> managerTopology(...) on the broker
+
+export interface BrokerTopologyProps {
+  broker: BrokerReference;
+  settings: ManagerSettings;
+  logLevel: LogLevel;
+  logRetention: logs.RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Declares the manager's exchanges, queues, bindings and dead-letter routes on the broker before
+ * anything consumes from it; the event source mappings depend on this resource. The cdk Provider
+ * framework answers CloudFormation, so the handler only returns a result or throws.
+ */
+export class BrokerTopology extends Construct {
+  public readonly handler: ManagerFunction<typeof BrokerTopologyEnvSchema>;
+  public readonly resource: CustomResource;
+
+  public constructor(scope: Construct, id: string, props: BrokerTopologyProps) {
+    super(scope, id);
+    this.handler = new ManagerFunction(this, 'Handler', {
+      entry: 'broker-topology',
+      envSchema: BrokerTopologyEnvSchema,
+      environment: { LOG_LEVEL: props.logLevel },
+      description: 'Declares the worker manager topology on the broker (CloudFormation custom resource)',
+      memorySizeMb: 256,
+      timeout: Duration.minutes(2),
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    }).bindBroker(props.broker);
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.handler.function,
+      logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy }),
+    });
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::BrokerTopology',
+      properties: {
+        // The topology the local host declares too; a change in it (settings or code) is an Update.
+        Topology: JSON.stringify(managerTopology(props.settings.names, topologyOptions(props.settings))),
+        // A replaced broker is empty: a new id makes CloudFormation update the resource, which applies it again.
+        BrokerId: props.broker.id,
+        VirtualHost: props.broker.virtualHost,
+      },
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environments.js';
+import type { BrokerReference } from '../stacks/stateful-stack.js';
+
+// broker queue depths + function errors --> (CloudWatch alarms) --> one SNS topic
+
+export interface ManagerAlarmsProps {
+  broker: BrokerReference;
+  thresholds: EnvironmentConfig['alarms'];
+}
+
+const PERIOD = Duration.minutes(5);
+
+/*
+ * What is watched, and why this way:
+ * - Dead-letter queues: a message there is a request or answer the manager gave up on.
+ * - Input queue backlog: the Lambda event source for Amazon MQ publishes no lag or age metric
+ *   (IteratorAge is for streams, OffsetLag for Kafka; we found the newer event-source-mapping
+ *   metrics documented for other sources only), so the lag is read on the broker side: ready
+ *   messages that do not drain. It also catches a mapping that stopped (e.g. after a credential
+ *   error Lambda disables it and reports the reason only in its StateTransitionReason).
+ * - Function errors: a thrown batch is redelivered whole, so every error is a replay and worth a look.
+ * Amazon MQ publishes per-queue metrics of RabbitMQ 3 brokers under AWS/AmazonMQ with the
+ * dimensions Broker (the broker name), VirtualHost and Queue; RabbitMQ 4 brokers have broker-level
+ * metrics only, so the stack creates no queue alarm for them.
+ */
+export class ManagerAlarms extends Construct {
+  public readonly topic: sns.Topic;
+  private readonly action: actions.SnsAction;
+
+  public constructor(scope: Construct, id: string, private readonly props: ManagerAlarmsProps) {
+    super(scope, id);
+    this.topic = new sns.Topic(this, 'Topic', { displayName: 'Worker manager alarms', enforceSSL: true });
+    if (props.thresholds.email !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.thresholds.email));
+    this.action = new actions.SnsAction(this.topic);
+  }
+
+  /** Fires as soon as a dead-letter queue holds `deadLetterMessages` messages. */
+  public watchDeadLetterQueue(id: string, queue: string): cloudwatch.Alarm {
+    return this.alarm(id, {
+      alarmDescription: `Messages were dead-lettered to ${queue}: the manager gave up on them`,
+      metric: this.queueMetric('MessageCount', queue, 'Maximum'),
+      threshold: this.props.thresholds.deadLetterMessages,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // The broker publishes nothing for an idle queue on some versions; no data is no dead letter.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Fires when an input queue keeps `backlogMessages` ready messages for `backlogMinutes`. */
+  public watchInputQueue(id: string, queue: string): cloudwatch.Alarm {
+    return this.alarm(id, {
+      alarmDescription: `${queue} is not draining: its function is too slow or its event source mapping stopped`,
+      // The minimum over a period: a backlog that was cleared at least once is not a backlog.
+      metric: this.queueMetric('MessageReadyCount', queue, 'Minimum'),
+      threshold: this.props.thresholds.backlogMessages,
+      evaluationPeriods: Math.ceil(this.props.thresholds.backlogMinutes / PERIOD.toMinutes()),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Fires when a function fails `functionErrors` times within 5 minutes. */
+  public watchFunction(id: string, fn: lambda.IFunction): cloudwatch.Alarm {
+    return this.alarm(id, {
+      alarmDescription: `${id} failed: for a queue-fed function the whole batch is redelivered`,
+      metric: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+      threshold: this.props.thresholds.functionErrors,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Fires when a scheduled function was not invoked for 10 minutes: the schedule or its role is broken. */
+  public watchSchedule(id: string, fn: lambda.IFunction): cloudwatch.Alarm {
+    return this.alarm(id, {
+      alarmDescription: `${id} has not run for 10 minutes: deadlines, retries and liveness are not enforced`,
+      metric: fn.metricInvocations({ period: PERIOD, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // Lambda publishes no Invocations data point for a minute without invocation.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+  }
+
+  private queueMetric(metricName: string, queue: string, statistic: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/AmazonMQ',
+      metricName,
+      dimensionsMap: { Broker: this.props.broker.name, VirtualHost: this.props.broker.virtualHost, Queue: queue },
+      statistic,
+      period: PERIOD,
+    });
+  }
+
+  private alarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, props);
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    return alarm;
+  }
+}

@@ -1,0 +1,239 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
+import type { EventSourceMappingSettings, ManagerSettings } from '../../../shared/contract/manager-settings.js';
+import type { BrokerReference } from '../stacks/stateful-stack.js';
+
+// functions/<name>/handler.ts + its zod env schema --> (ManagerFunction) --> a Lambda wired like every other
+
+/** The repository root: esbuild resolves the handlers and the lock file from here. */
+export const REPO_ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+
+/** Every variable is a string or absent: what a function's env schema reads. */
+type EnvInput = Record<string, string | undefined>;
+export type EnvSchema = z.ZodType<unknown, EnvInput>;
+
+/**
+ * Variables the construct sets itself, each together with the permission it needs (bindTable,
+ * bindBroker), or that the Lambda runtime owns (AWS_REGION) or only the local host uses.
+ */
+type ManagedVariable = 'TABLE_NAME' | 'DYNAMODB_ENDPOINT' | 'AWS_REGION' | 'WM_SETTINGS' | 'AMQP_URL' | 'AMQP_ENDPOINT' | 'AMQP_SECRET_ARN' | 'AMQP_VHOST';
+
+type Reads<S extends EnvSchema, Name extends string> = Name extends keyof z.input<S> ? true : false;
+
+/** DynamoDB calls a function may be granted. Scan is not one of them: no path scans the table. */
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+export type TableAccess = 'read' | 'readWrite' | readonly TableAction[];
+
+export const TABLE_ACCESS_PRESETS: Record<Exclude<TableAccess, readonly TableAction[]>, readonly TableAction[]> = {
+  read: ['GetItem', 'BatchGetItem', 'Query'],
+  readWrite: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'],
+};
+
+const TABLE_ACTIONS: ReadonlySet<string> = new Set(TABLE_ACCESS_PRESETS.readWrite);
+
+export type ManagerFunctionProps<S extends EnvSchema> = {
+  /** The folder under functions/ holding handler.ts. */
+  entry: string;
+  /** The schema the handler validates its environment with. */
+  envSchema: S;
+  /** The variables the schema reads that no bind helper sets; a missing or misspelt one fails tsc. */
+  environment: Omit<z.input<S>, ManagedVariable>;
+  description: string;
+  memorySizeMb: number;
+  timeout: Duration;
+  logRetention: logs.RetentionDays;
+  removalPolicy: RemovalPolicy;
+} & (Reads<S, 'WM_SETTINGS'> extends true
+  ? { /** Passed as WM_SETTINGS, the JSON document the function parses with ManagerSettingsSchema. */ settings: ManagerSettings }
+  : { settings?: never });
+
+/**
+ * The one way this app makes a Lambda: Node.js 22 on arm64, an ESM bundle built by the local
+ * esbuild (no Docker), source maps on, JSON logs into its own log group, and an environment typed
+ * by the zod schema the handler validates at run time. Permissions come only with the variables
+ * that need them (bindTable, bindBroker, addBrokerEventSource), so a grant cannot be forgotten or
+ * be wider than what the function was given to read.
+ */
+export class ManagerFunction<S extends EnvSchema> extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+  private readonly envSchema: S;
+  private readonly variables: Record<string, string> = {};
+  private broker: BrokerReference | undefined;
+
+  public constructor(scope: Construct, id: string, props: ManagerFunctionProps<S>) {
+    super(scope, id);
+    this.envSchema = props.envSchema;
+    Object.assign(this.variables, definedOnly(props.environment as EnvInput));
+    if (props.settings !== undefined) {
+      this.variables['WM_SETTINGS'] = JSON.stringify(props.settings);
+    } else if (this.reads('WM_SETTINGS')) {
+      // WM_SETTINGS defaults to '{}': left out, the function would run on default queue names.
+      throw new Error(`${this.node.path}: the function reads WM_SETTINGS; pass the environment's settings`);
+    }
+    const entry = path.join(REPO_ROOT, 'functions', props.entry, 'handler.ts');
+    if (!existsSync(entry)) throw new Error(`no handler at ${entry}`);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    // Instead of AWSLambdaBasicExecutionRole, which may write to every log group of the account.
+    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+    );
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySizeMb,
+      timeout: props.timeout,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      // The handlers filter by LOG_LEVEL themselves and write lowercase levels; letting Lambda
+      // filter too could drop lines it does not recognise.
+      applicationLogLevelV2: lambda.ApplicationLogLevel.TRACE,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      tracing: lambda.Tracing.ACTIVE,
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // CommonJS dependencies (amqplib) call require(), which an ES module lacks.
+        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        // The runtime's SDK v3 is used; bundling it would add megabytes to every cold start.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...this.variables },
+    });
+    this.node.addValidation({ validate: () => this.environmentIssues() });
+  }
+
+  /**
+   * Grants exactly `access` on the table (and Query on its indexes) and sets TABLE_NAME.
+   * Only for functions whose schema reads TABLE_NAME.
+   */
+  public bindTable(table: Reads<S, 'TABLE_NAME'> extends true ? dynamodb.ITableV2 : never, access: TableAccess): this {
+    this.mustRead('TABLE_NAME', 'bindTable');
+    const actions = typeof access === 'string' ? TABLE_ACCESS_PRESETS[access] : access;
+    const unknown = actions.filter((action) => !TABLE_ACTIONS.has(action));
+    if (unknown.length > 0) throw new Error(`${this.node.path}: not a table action this app grants: ${unknown.join(', ')}`);
+    const itemActions = actions.filter((action) => action !== 'Query');
+    if (itemActions.length > 0) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({ actions: itemActions.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }),
+      );
+    }
+    if (actions.includes('Query')) {
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [table.tableArn, ...TABLE_DEFINITION.indexes.map((index) => `${table.tableArn}/index/${index.name}`)],
+        }),
+      );
+    }
+    this.setVariable('TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /**
+   * Lets the function log in to the broker: sets AMQP_ENDPOINT, AMQP_SECRET_ARN and AMQP_VHOST and
+   * grants reading that one secret. Only for functions whose schema reads AMQP_SECRET_ARN.
+   */
+  public bindBroker(broker: Reads<S, 'AMQP_SECRET_ARN'> extends true ? BrokerReference : never): this {
+    this.mustRead('AMQP_SECRET_ARN', 'bindBroker');
+    this.broker = broker;
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [broker.secret.secretArn] }),
+    );
+    this.setVariable('AMQP_ENDPOINT', broker.amqpEndpoint);
+    this.setVariable('AMQP_SECRET_ARN', broker.secret.secretArn);
+    this.setVariable('AMQP_VHOST', broker.virtualHost);
+    return this;
+  }
+
+  /**
+   * Feeds the function from one broker queue. Amazon MQ has no L2 event source, so this is the L1
+   * mapping; Lambda logs in with the broker secret (BASIC_AUTH) on the configured vhost and uses
+   * the function's role, which therefore also gets mq:DescribeBroker.
+   */
+  public addBrokerEventSource(id: string, mapping: EventSourceMappingSettings & { queue: string }): lambda.CfnEventSourceMapping {
+    const broker = this.broker;
+    if (broker === undefined) throw new Error(`${this.node.path}: bindBroker() before addBrokerEventSource()`);
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['mq:DescribeBroker'], resources: [broker.arn] }));
+    const eventSource = new lambda.CfnEventSourceMapping(this, id, {
+      functionName: this.function.functionName,
+      eventSourceArn: broker.arn,
+      queues: [mapping.queue],
+      batchSize: mapping.batchSize,
+      maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowSeconds,
+      sourceAccessConfigurations: [
+        { type: 'BASIC_AUTH', uri: broker.secret.secretArn },
+        { type: 'VIRTUAL_HOST', uri: broker.virtualHost },
+      ],
+      enabled: true,
+    });
+    // Lambda checks the role when it creates the mapping; the policy must exist by then.
+    const policy = this.function.role?.node.tryFindChild('DefaultPolicy');
+    if (policy) eventSource.node.addDependency(policy);
+    return eventSource;
+  }
+
+  /** Whether the schema reads a variable; a schema that is not a plain object may read anything. */
+  private reads(name: string): boolean {
+    const shape = (this.envSchema as { shape?: unknown }).shape;
+    return typeof shape !== 'object' || shape === null || Object.hasOwn(shape, name);
+  }
+
+  /** The run-time twin of the bind helpers' parameter types, for callers that cast them away. */
+  private mustRead(name: string, helper: string): void {
+    if (!this.reads(name)) throw new Error(`${this.node.path}: ${helper}() sets ${name}, which this function's schema does not read`);
+  }
+
+  private setVariable(name: string, value: string): void {
+    this.variables[name] = value;
+    this.function.addEnvironment(name, value);
+  }
+
+  /**
+   * Parses the environment with the function's own schema at synth time, so a variable nobody
+   * set (a forgotten bindTable) fails `cdk synth` rather than the first invocation. Values that
+   * are CloudFormation tokens are only known at deploy time and are not judged.
+   */
+  private environmentIssues(): string[] {
+    const parsed = this.envSchema.safeParse(this.variables);
+    if (parsed.success) return [];
+    return parsed.error.issues
+      .filter((issue) => {
+        const name = issue.path[0];
+        const value = typeof name === 'string' ? this.variables[name] : undefined;
+        return value === undefined || !Token.isUnresolved(value);
+      })
+      .map((issue) => `${Stack.of(this).stackName}/${this.node.id} environment: ${issue.path.join('.')}: ${issue.message}`);
+  }
+}
+
+function definedOnly(environment: EnvInput): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

@@ -1,0 +1,175 @@
+import { Annotations, CfnOutput, CrossStackReferences, Duration, ReferenceStrength, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Construct } from 'constructs';
+import { HandleWorkerDeadLettersEnvSchema } from '../../../functions/handle-worker-dead-letters/env.js';
+import { HandleWorkerResponsesEnvSchema } from '../../../functions/handle-worker-responses/env.js';
+import { RecordHeartbeatsEnvSchema } from '../../../functions/record-heartbeats/env.js';
+import { RegisterRequestsEnvSchema } from '../../../functions/register-requests/env.js';
+import { SweepEnvSchema } from '../../../functions/sweep/env.js';
+import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../../shared/contract/manager-settings.js';
+import { managerTopology } from '../../../shared/contract/topology.js';
+import type { MqFunctionEnvSchema } from '../../../shared/lambda/env.js';
+import type { EnvironmentConfig } from '../config/environments.js';
+import { BrokerTopology } from '../constructs/broker-topology.js';
+import { ManagerAlarms } from '../constructs/manager-alarms.js';
+import { ManagerFunction, type TableAction } from '../constructs/manager-function.js';
+import type { BrokerReference } from './stateful-stack.js';
+
+// Code and wiring, redeployable at will: functions, event source mappings, schedule, topology, alarms.
+
+export interface StatelessStackProps extends StackProps {
+  config: EnvironmentConfig;
+  table: dynamodb.ITableV2;
+  broker: BrokerReference;
+}
+
+export type ManagerFunctionName = MappedFunction | 'sweep';
+
+/**
+ * The DynamoDB calls each function's use case makes (see its store calls), and nothing more.
+ * A new store call in a use case needs its action here; the infra tests list them per function.
+ */
+export const TABLE_ACCESS: Record<ManagerFunctionName, readonly TableAction[]> = {
+  // tenant configs (GetItem), liveness (Query), tenant registry (BatchWriteItem), conditional
+  // inserts (PutItem) with a read-back of duplicates (BatchGetItem), session counters (UpdateItem).
+  'register-requests': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+  // load the requests (BatchGetItem), guarded status writes (UpdateItem), SUCCESS/keepErrors removals (DeleteItem).
+  'handle-worker-responses': ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem'],
+  'handle-worker-dead-letters': ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem'],
+  // worker types (UpdateItem) and instances (PutItem), then the re-dispatch of waiting requests.
+  'record-heartbeats': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
+  // expiry of dead instances (DeleteItem), due and waiting requests (Query, BatchGetItem, UpdateItem, DeleteItem).
+  sweep: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem'],
+};
+
+/**
+ * The dead-letter queues of the topology: bound to the dead-letter exchange and consumed by no
+ * function (the worker dead-letter queue is bound there too, but handle-worker-dead-letters drains it).
+ */
+export function deadLetterQueues(settings: ManagerSettings): string[] {
+  const { bindings } = managerTopology(settings.names, topologyOptions(settings));
+  const consumed = new Set(eventSourceMappings(settings).map((mapping) => mapping.queue));
+  const bound = bindings.filter((binding) => binding.exchange === settings.names.deadLetterExchange).map((binding) => binding.queue);
+  return [...new Set(bound)].filter((queue) => !consumed.has(queue));
+}
+
+/**
+ * The functions and everything that triggers or watches them. The admin API (API Gateway REST +
+ * admin-api + run-bulk-jobs) will be one more construct here, `new AdminApi(this, 'AdminApi',
+ * { table, broker, throttling: config.api, ... })` making its two functions with ManagerFunction,
+ * and `this.alarms.watchFunction` for each.
+ */
+export class StatelessStack extends Stack {
+  public readonly mqFunctions: Record<MappedFunction, ManagerFunction<typeof MqFunctionEnvSchema>>;
+  public readonly sweep: ManagerFunction<typeof SweepEnvSchema>;
+  public readonly topology: BrokerTopology;
+  public readonly alarms: ManagerAlarms;
+  public readonly sweepSchedule: scheduler.Schedule;
+  private readonly config: EnvironmentConfig;
+
+  public constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    // Strong (CloudFormation exports): the stateful stack cannot drop the table or the broker while
+    // these functions use them. Removing one takes the two-step weakening the CDK README describes.
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    const { config, table, broker } = props;
+    this.config = config;
+    const mqTimeout = Duration.seconds(config.functions.mqTimeoutSeconds);
+
+    const defaults = {
+      memorySizeMb: config.functions.memorySizeMb,
+      logRetention: this.logRetention(),
+      removalPolicy: this.removalPolicy(),
+      settings: config.settings,
+    };
+    const environment = { LOG_LEVEL: config.logLevel };
+    const mqFunction = (name: MappedFunction, constructId: string, envSchema: typeof MqFunctionEnvSchema, description: string) =>
+      new ManagerFunction(this, constructId, { entry: name, envSchema, environment, description, timeout: mqTimeout, ...defaults })
+        .bindTable(table, TABLE_ACCESS[name])
+        .bindBroker(broker);
+
+    this.mqFunctions = {
+      'register-requests': mqFunction('register-requests', 'RegisterRequests', RegisterRequestsEnvSchema, 'Registers client requests and dispatches them to workers'),
+      'handle-worker-responses': mqFunction('handle-worker-responses', 'HandleWorkerResponses', HandleWorkerResponsesEnvSchema, 'Applies worker responses and chains workflow steps'),
+      'record-heartbeats': mqFunction('record-heartbeats', 'RecordHeartbeats', RecordHeartbeatsEnvSchema, 'Records worker heartbeats and wakes waiting requests'),
+      'handle-worker-dead-letters': mqFunction('handle-worker-dead-letters', 'HandleWorkerDeadLetters', HandleWorkerDeadLettersEnvSchema, 'Fails the requests whose work item was dead-lettered'),
+    };
+
+    this.sweep = new ManagerFunction(this, 'Sweep', {
+      entry: 'sweep',
+      envSchema: SweepEnvSchema,
+      environment,
+      description: 'Expires dead workers, enforces deadlines, fires retries, re-dispatches waiting requests',
+      timeout: Duration.seconds(config.functions.sweepTimeoutSeconds),
+      ...defaults,
+    })
+      .bindTable(table, TABLE_ACCESS.sweep)
+      .bindBroker(broker);
+
+    this.topology = new BrokerTopology(this, 'BrokerTopology', {
+      broker,
+      settings: config.settings,
+      logLevel: config.logLevel,
+      logRetention: this.logRetention(),
+      removalPolicy: this.removalPolicy(),
+    });
+
+    this.alarms = new ManagerAlarms(this, 'Alarms', { broker, thresholds: config.alarms });
+    // Amazon MQ publishes per-queue metrics for RabbitMQ 3 brokers only.
+    const queueMetrics = config.broker.engineVersion.startsWith('3.');
+    const perFunction = new Map<MappedFunction, number>();
+    for (const mapping of eventSourceMappings(config.settings)) {
+      const count = (perFunction.get(mapping.functionName) ?? 0) + 1;
+      perFunction.set(mapping.functionName, count);
+      // Stable ids (not the queue name), so renaming a queue updates these resources in place.
+      const suffix = count === 1 ? '' : String(count);
+      const eventSource = this.mqFunctions[mapping.functionName].addBrokerEventSource(`EventSource${suffix}`, mapping);
+      // A mapping on a queue that does not exist yet would fail; the topology declares it first.
+      eventSource.node.addDependency(this.topology.resource);
+      if (queueMetrics) this.alarms.watchInputQueue(`Backlog ${mapping.functionName}${suffix}`, mapping.queue);
+    }
+    if (queueMetrics) {
+      for (const queue of deadLetterQueues(config.settings)) this.alarms.watchDeadLetterQueue(`DeadLetters ${queue}`, queue);
+    } else {
+      Annotations.of(this.alarms).addWarningV2(
+        'worker-manager:no-queue-metrics',
+        `Amazon MQ publishes no per-queue metrics for RabbitMQ ${config.broker.engineVersion}: no dead-letter or backlog alarm is created; watch the queues through the RabbitMQ management API`,
+      );
+    }
+
+    this.sweepSchedule = new scheduler.Schedule(this, 'SweepSchedule', {
+      description: 'Runs the sweeper every minute (Scheduler precision is one minute)',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      target: new schedulerTargets.LambdaInvoke(this.sweep.function, {
+        // The next run comes a minute later and resumes the work; retrying a failed run only overlaps it.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
+    });
+
+    for (const [name, fn] of this.allFunctions()) this.alarms.watchFunction(`Errors ${name}`, fn);
+    this.alarms.watchSchedule('SweepNotRunning', this.sweep.function);
+
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
+  }
+
+  private allFunctions(): [string, lambda.IFunction][] {
+    return [
+      ...Object.entries(this.mqFunctions).map(([name, fn]): [string, lambda.IFunction] => [name, fn.function]),
+      ['sweep', this.sweep.function],
+      ['broker-topology', this.topology.handler.function],
+    ];
+  }
+
+  private logRetention(): logs.RetentionDays {
+    return this.config.logRetentionDays as logs.RetentionDays;
+  }
+
+  private removalPolicy(): RemovalPolicy {
+    return this.config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  }
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { TABLE_ACCESS, type ManagerFunctionName } from '../../infra/aws/stacks/stateless-stack.js';
+import { TABLE_DEFINITION } from '../../shared/adapters/dynamodb/table-definition.js';
+import { logicalId, resourcesOf, synthEnvironment } from './synth.js';
+
+// Least privilege, read off the synthesised policies of both environments.
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+const CONSTRUCTS: Record<ManagerFunctionName | 'broker-topology', string> = {
+  'register-requests': 'RegisterRequests',
+  'handle-worker-responses': 'HandleWorkerResponses',
+  'record-heartbeats': 'RecordHeartbeats',
+  'handle-worker-dead-letters': 'HandleWorkerDeadLetters',
+  sweep: 'Sweep',
+  'broker-topology': 'BrokerTopologyHandler',
+};
+const QUEUE_FED: ManagerFunctionName[] = ['register-requests', 'handle-worker-responses', 'record-heartbeats', 'handle-worker-dead-letters'];
+
+const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+const resourcesOfStatement = (statement: Statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
+
+for (const environment of ['dev', 'prod'] as const) {
+  const { stateless } = synthEnvironment(environment);
+  const policies = resourcesOf(stateless, 'AWS::IAM::Policy');
+  const statementsOf = (policyId: string): Statement[] =>
+    ((policies[policyId]?.Properties?.['PolicyDocument'] as { Statement: Statement[] } | undefined)?.Statement ?? []);
+  const policyOf = (name: keyof typeof CONSTRUCTS) => logicalId(stateless, 'AWS::IAM::Policy', `${CONSTRUCTS[name]}RoleDefaultPolicy`);
+  const allStatements = Object.keys(policies).flatMap((id) => statementsOf(id).map((statement) => ({ policy: id, statement })));
+  const mentions = (statement: Statement, exportPart: string) => JSON.stringify(statement.Resource).includes(exportPart);
+
+  describe(`IAM of the ${environment} functions`, () => {
+    it('grants each function exactly the DynamoDB calls its use case makes', () => {
+      for (const name of Object.keys(TABLE_ACCESS) as ManagerFunctionName[]) {
+        const granted = statementsOf(policyOf(name))
+          .flatMap(actionsOf)
+          .filter((action) => action.startsWith('dynamodb:'))
+          .sort();
+        expect(granted, name).toEqual(TABLE_ACCESS[name].map((action) => `dynamodb:${action}`).sort());
+      }
+      expect(TABLE_ACCESS['register-requests']).toEqual(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
+    });
+
+    it('limits item calls to the table and queries to the table and its three indexes', () => {
+      for (const name of Object.keys(TABLE_ACCESS) as ManagerFunctionName[]) {
+        for (const statement of statementsOf(policyOf(name)).filter((s) => actionsOf(s).some((action) => action.startsWith('dynamodb:')))) {
+          const resources = resourcesOfStatement(statement).map((resource) => JSON.stringify(resource));
+          if (actionsOf(statement).includes('dynamodb:Query')) {
+            expect(actionsOf(statement), name).toEqual(['dynamodb:Query']);
+            const indexes = resources.filter((resource) => resource.includes('/index/')).map((resource) => /\/index\/([^"]+)/.exec(resource)?.[1]);
+            expect(indexes.sort(), name).toEqual(TABLE_DEFINITION.indexes.map((index) => index.name).sort());
+            expect(resources, name).toHaveLength(1 + TABLE_DEFINITION.indexes.length);
+          } else {
+            expect(resources, name).toHaveLength(1);
+            expect(resources[0], name).toContain('TableCD117FA1Arn');
+            expect(resources[0], name).not.toContain('/index/');
+          }
+        }
+      }
+    });
+
+    it('grants no wildcard DynamoDB action, no Scan, and nothing on the table itself (no DeleteTable, no UpdateTable)', () => {
+      const allowed = new Set(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].map((action) => `dynamodb:${action}`));
+      const dynamoActions = allStatements.flatMap(({ statement }) => actionsOf(statement)).filter((action) => action.toLowerCase().startsWith('dynamodb:'));
+      expect(dynamoActions.length).toBeGreaterThan(0);
+      for (const action of dynamoActions) {
+        expect(allowed.has(action), action).toBe(true);
+        expect(action).not.toMatch(/\*|Scan/);
+      }
+      for (const { statement } of allStatements) expect(actionsOf(statement)).not.toContain('*');
+    });
+
+    it('uses a wildcard resource only for X-Ray, which has no resource-level permissions', () => {
+      for (const { policy, statement } of allStatements) {
+        if (resourcesOfStatement(statement).includes('*')) {
+          expect(actionsOf(statement).sort(), policy).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        }
+      }
+    });
+
+    it('lets only the functions that talk to the broker read its secret, and only GetSecretValue on that secret', () => {
+      const readers = allStatements.filter(({ statement }) => actionsOf(statement).some((action) => action.startsWith('secretsmanager:')));
+      expect(readers.map(({ policy }) => policy).sort()).toEqual((Object.keys(CONSTRUCTS) as (keyof typeof CONSTRUCTS)[]).map(policyOf).sort());
+      for (const { statement } of readers) {
+        expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
+        expect(resourcesOfStatement(statement)).toHaveLength(1);
+        expect(mentions(statement, 'BrokerCredentials')).toBe(true);
+      }
+      const scheduler = logicalId(stateless, 'AWS::IAM::Policy', 'SchedulerRoleForTarget098f73DefaultPolicy');
+      expect(JSON.stringify(statementsOf(scheduler))).not.toContain('secretsmanager');
+    });
+
+    it('lets only the queue-fed functions describe the broker, as their event source mapping needs', () => {
+      const describers = allStatements.filter(({ statement }) => actionsOf(statement).some((action) => action.startsWith('mq:')));
+      expect(describers.map(({ policy }) => policy).sort()).toEqual(QUEUE_FED.map(policyOf).sort());
+      for (const { statement } of describers) {
+        expect(actionsOf(statement)).toEqual(['mq:DescribeBroker']);
+        expect(mentions(statement, 'BrokerArn')).toBe(true);
+      }
+    });
+
+    it('gives the topology handler its logs, the secret and nothing of the table', () => {
+      const statements = statementsOf(policyOf('broker-topology'));
+      expect(statements.flatMap(actionsOf).sort()).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    });
+
+    it('lets each function write to its own log group only, with no managed policy (no AWSLambdaBasicExecutionRole)', () => {
+      const roles = resourcesOf(stateless, 'AWS::IAM::Role');
+      for (const [name, constructId] of Object.entries(CONSTRUCTS)) {
+        const role = roles[logicalId(stateless, 'AWS::IAM::Role', `${constructId}Role`)];
+        expect(role?.Properties?.['ManagedPolicyArns'], name).toBeUndefined();
+        const logs = statementsOf(policyOf(name as keyof typeof CONSTRUCTS)).filter((statement) => actionsOf(statement).some((action) => action.startsWith('logs:')));
+        expect(logs, name).toHaveLength(1);
+        expect(logs[0]?.Resource, name).toEqual({ 'Fn::GetAtt': [logicalId(stateless, 'AWS::Logs::LogGroup', `${constructId}Logs`), 'Arn'] });
+      }
+    });
+
+    it('lets the schedule invoke sweep and nothing else, and the provider framework the topology handler only', () => {
+      const scheduler = statementsOf(logicalId(stateless, 'AWS::IAM::Policy', 'SchedulerRoleForTarget098f73DefaultPolicy'));
+      expect(scheduler.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+      expect(JSON.stringify(scheduler[0]?.Resource)).toContain(logicalId(stateless, 'AWS::Lambda::Function', 'SweepFunction'));
+      const framework = statementsOf(logicalId(stateless, 'AWS::IAM::Policy', 'BrokerTopologyProviderframeworkonEventServiceRoleDefaultPolicy'));
+      const invoke = framework.find((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
+      expect(JSON.stringify(invoke?.Resource)).toContain(logicalId(stateless, 'AWS::Lambda::Function', 'BrokerTopologyHandlerFunction'));
+      expect(JSON.stringify(framework)).not.toMatch(/secretsmanager|dynamodb|mq:/);
+    });
+
+    it('gives every function a role of its own', () => {
+      const roles = Object.values(resourcesOf(stateless, 'AWS::Lambda::Function')).map((fn) => JSON.stringify(fn.Properties?.['Role']));
+      expect(new Set(roles).size).toBe(roles.length);
+    });
+  });
+}

@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { handleTopologyEvent, topologyUrl, TopologyEventSchema } from '../../../functions/broker-topology/handler.js';
+import { ensureVirtualHost, managementUrlOf, VirtualHostError, type Fetch } from '../../../functions/broker-topology/virtual-host.js';
+import { DEFAULT_MANAGER_SETTINGS, topologyOptions } from '../../../shared/contract/manager-settings.js';
+import { managerTopology } from '../../../shared/contract/topology.js';
+import { DEFAULT_WIRE_NAMES } from '../../../shared/contract/wire-names.js';
+import { clearAmqpUrlCache, type SecretReader } from '../../../shared/lambda/broker-url.js';
+import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+
+const ENDPOINT = 'amqps://b-1234.mq.eu-west-3.amazonaws.com:5671';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:broker-AbCdEf';
+const secrets: SecretReader = { getSecretString: async () => JSON.stringify({ username: 'worker-manager', password: 'pw' }) };
+
+const properties = {
+  ServiceToken: 'arn:aws:lambda:eu-west-3:123456789012:function:provider',
+  Topology: JSON.stringify(managerTopology(DEFAULT_WIRE_NAMES, topologyOptions(DEFAULT_MANAGER_SETTINGS))),
+  BrokerId: 'b-1234',
+  VirtualHost: '/',
+};
+
+/** A fetch that records its calls and answers each with the next status. */
+function recordingFetch(statuses: number[]): Fetch & { calls: { url: string; method: string; body: unknown; authorization: string | undefined }[] } {
+  const calls: { url: string; method: string; body: unknown; authorization: string | undefined }[] = [];
+  const fetchFn: Fetch = async (url, init) => {
+    calls.push({ url, method: init.method, body: JSON.parse(init.body), authorization: init.headers['authorization'] });
+    const status = statuses.shift() ?? 500;
+    return { ok: status >= 200 && status < 300, status, text: async () => `status ${status}` };
+  };
+  return Object.assign(fetchFn, { calls });
+}
+
+describe('Function: handleTopologyEvent', () => {
+  it('keeps every queue on Delete and never connects to the broker', async () => {
+    // Prepare
+    let connects = 0;
+    const logger = new CapturingLogger();
+    // Act
+    const result = await handleTopologyEvent(
+      { RequestType: 'Delete', PhysicalResourceId: 'broker-topology:b-1234:/', ResourceProperties: { anything: 'old' } },
+      {
+        logger,
+        connect: async () => {
+          connects += 1;
+          throw new Error('must not connect');
+        },
+      },
+    );
+    // Assess
+    expect(result).toEqual({ PhysicalResourceId: 'broker-topology:b-1234:/' });
+    expect(connects).toBe(0);
+    expect(logger.entries.map((entry) => entry.message)).toContain('topology kept on delete');
+  });
+
+  it('rejects a Create whose properties are not a topology, before connecting', async () => {
+    let connects = 0;
+    const deps = {
+      logger: new CapturingLogger(),
+      connect: async () => {
+        connects += 1;
+        throw new Error('must not connect');
+      },
+    };
+    const unnamed = JSON.stringify({ exchanges: [], queues: [{ name: '', type: 'quorum', arguments: {} }], bindings: [] });
+    await expect(handleTopologyEvent({ RequestType: 'Create', ResourceProperties: { ...properties, Topology: unnamed } }, deps)).rejects.toThrow();
+    await expect(handleTopologyEvent({ RequestType: 'Create', ResourceProperties: { ...properties, Topology: '{}' } }, deps)).rejects.toThrow();
+    await expect(handleTopologyEvent({ RequestType: 'Create', ResourceProperties: { ...properties, Topology: 'not json' } }, deps)).rejects.toThrow(/not JSON/);
+    await expect(handleTopologyEvent({ RequestType: 'Update', ResourceProperties: properties }, deps)).rejects.toThrow();
+    expect(connects).toBe(0);
+  });
+
+  it('reads back exactly the topology managerTopology describes, numbers included', () => {
+    // Prepare
+    const topology = managerTopology(DEFAULT_WIRE_NAMES, { deliveryLimit: 7, heartbeatTtlMs: 30_000 });
+    // Act
+    const parsed = TopologyEventSchema.parse({ RequestType: 'Create', ResourceProperties: { ...properties, Topology: JSON.stringify(topology) } });
+    // Assess
+    if (parsed.RequestType === 'Delete') throw new Error('unexpected Delete');
+    expect(parsed.ResourceProperties.Topology).toEqual(topology);
+  });
+});
+
+describe('Function: topologyUrl', () => {
+  afterEach(() => clearAmqpUrlCache());
+
+  it('creates a vhost other than / through the management API before connecting to it', async () => {
+    // Prepare
+    const fetchFn = recordingFetch([201, 204]);
+    // Act
+    const url = await topologyUrl(
+      { LOG_LEVEL: 'info', AMQP_ENDPOINT: ENDPOINT, AMQP_SECRET_ARN: SECRET_ARN, AMQP_VHOST: 'worker-manager' },
+      { secrets, fetch: fetchFn },
+    );
+    // Assess
+    expect(url).toBe('amqps://worker-manager:pw@b-1234.mq.eu-west-3.amazonaws.com:5671/worker-manager');
+    expect(fetchFn.calls.map((call) => `${call.method} ${call.url}`)).toEqual([
+      'PUT https://b-1234.mq.eu-west-3.amazonaws.com/api/vhosts/worker-manager',
+      'PUT https://b-1234.mq.eu-west-3.amazonaws.com/api/permissions/worker-manager/worker-manager',
+    ]);
+    expect(fetchFn.calls[1]?.body).toEqual({ configure: '.*', write: '.*', read: '.*' });
+    expect(fetchFn.calls[0]?.authorization).toBe(`Basic ${Buffer.from('worker-manager:pw').toString('base64')}`);
+  });
+
+  it('leaves the default vhost and the local URL alone', async () => {
+    const fetchFn = recordingFetch([]);
+    const aws = await topologyUrl({ LOG_LEVEL: 'info', AMQP_ENDPOINT: ENDPOINT, AMQP_SECRET_ARN: SECRET_ARN, AMQP_VHOST: '/' }, { secrets, fetch: fetchFn });
+    const local = await topologyUrl({ LOG_LEVEL: 'info', AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672', AMQP_VHOST: 'ignored' }, { fetch: fetchFn });
+    expect(aws).toBe('amqps://worker-manager:pw@b-1234.mq.eu-west-3.amazonaws.com:5671');
+    expect(local).toBe('amqp://guest:guest@127.0.0.1:5672');
+    expect(fetchFn.calls).toEqual([]);
+  });
+});
+
+describe('Function: ensureVirtualHost', () => {
+  it('fails with the status when the management API refuses', async () => {
+    const fetchFn = recordingFetch([401]);
+    const error = await ensureVirtualHost('https://host/', 'a/b', { username: 'u', password: 'p' }, fetchFn).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(VirtualHostError);
+    expect((error as Error).message).toContain('401');
+    expect(fetchFn.calls.map((call) => call.url)).toEqual(['https://host/api/vhosts/a%2Fb']);
+  });
+
+  it('derives the management URL from the AMQP endpoint host', () => {
+    expect(managementUrlOf(ENDPOINT)).toBe('https://b-1234.mq.eu-west-3.amazonaws.com');
+  });
+});
