@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import { AmqpEnvSchema, BaseEnvSchema } from '../../shared/lambda/env.js';
+import { AmqpFieldsSchema, BaseEnvSchema, checkingAmqp } from '../../shared/lambda/env.js';
 
 /**
  * Only the broker: the topology itself comes in the custom resource's properties, so that changing
  * a queue name or the delivery limit updates the resource and re-applies it.
  */
-export const BrokerTopologyEnvSchema = BaseEnvSchema.pick({ LOG_LEVEL: true }).extend(AmqpEnvSchema.shape);
+export const BrokerTopologyEnvSchema = checkingAmqp(BaseEnvSchema.pick({ LOG_LEVEL: true }).extend(AmqpFieldsSchema.shape));
 export type BrokerTopologyEnv = z.infer<typeof BrokerTopologyEnvSchema>;

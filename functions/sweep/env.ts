@@ -1,6 +1,5 @@
-import type { z } from 'zod';
-import { AmqpEnvSchema, BaseEnvSchema } from '../../shared/lambda/env.js';
+import { MqFunctionEnvSchema, type MqFunctionEnv } from '../../shared/lambda/env.js';
 
-/** Publishes the work items and responses of what it re-dispatches. */
-export const SweepEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape);
-export type SweepEnv = z.infer<typeof SweepEnvSchema>;
+/** The store and the broker: it publishes the work items and answers of what it re-dispatches. */
+export const SweepEnvSchema = MqFunctionEnvSchema;
+export type SweepEnv = MqFunctionEnv;

@@ -43,8 +43,8 @@ interface AmqpEnvFields {
  * The broker is named either by one URL with its credentials (local host, tests) or, in AWS, by
  * the endpoint plus the Secrets Manager secret holding the credentials, so that no password sits
  * in the function configuration. Half of the AWS pair is a mistake, never a fallback to the local
- * broker. Schemas built from `AmqpEnvSchema.shape` lose this check; `resolveAmqpUrl` applies it
- * again, so such a mistake still fails at the first event.
+ * broker. Every schema with these variables applies the check (`checkingAmqp`), and
+ * `resolveAmqpUrl` applies it again when it builds the URL.
  */
 export function amqpEnvIssue(env: AmqpEnvFields): { path: string; message: string } | undefined {
   if (env.AMQP_URL !== undefined) return undefined;
@@ -60,21 +60,26 @@ export function amqpEnvIssue(env: AmqpEnvFields): { path: string; message: strin
  * Functions that publish or consume on the broker. With none of the URL variables set, the local
  * broker (`LOCAL_AMQP_URL`) is used.
  */
-export const AmqpEnvSchema = z
-  .object({
-    /** Local host and tests: `amqp://user:password@host:port/vhost`. */
-    AMQP_URL: amqpUrl.optional(),
-    /** AWS: the broker endpoint without credentials, `amqps://b-….mq.<region>.amazonaws.com:5671`. */
-    AMQP_ENDPOINT: amqpUrl.optional(),
-    /** AWS: the secret holding `{"username", "password"}` of the broker user. */
-    AMQP_SECRET_ARN: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN').optional(),
-    /** AWS: the virtual host, joined to AMQP_ENDPOINT (AMQP_URL carries its own). */
-    AMQP_VHOST: z.string().min(1).default('/'),
-  })
-  .superRefine((env, ctx) => {
+export const AmqpFieldsSchema = z.object({
+  /** Local host and tests: `amqp://user:password@host:port/vhost`. */
+  AMQP_URL: amqpUrl.optional(),
+  /** AWS: the broker endpoint without credentials, `amqps://b-….mq.<region>.amazonaws.com:5671`. */
+  AMQP_ENDPOINT: amqpUrl.optional(),
+  /** AWS: the secret holding `{"username", "password"}` of the broker user. */
+  AMQP_SECRET_ARN: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN').optional(),
+  /** AWS: the virtual host, joined to AMQP_ENDPOINT (AMQP_URL carries its own). */
+  AMQP_VHOST: z.string().min(1).default('/'),
+});
+
+/** Adds the URL-or-endpoint-and-secret check to any schema holding the broker variables. */
+export function checkingAmqp<T extends z.ZodType<AmqpEnvFields>>(schema: T): T {
+  return schema.superRefine((env, ctx) => {
     const issue = amqpEnvIssue(env);
     if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
   });
+}
+
+export const AmqpEnvSchema = checkingAmqp(AmqpFieldsSchema);
 export type AmqpEnv = z.infer<typeof AmqpEnvSchema>;
 
 export class EnvironmentError extends Error {
@@ -96,5 +101,5 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
 }
 
 /** The environment of a function fed by an Amazon MQ event source. */
-export const MqFunctionEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape);
+export const MqFunctionEnvSchema = checkingAmqp(BaseEnvSchema.extend(AmqpFieldsSchema.shape));
 export type MqFunctionEnv = z.infer<typeof MqFunctionEnvSchema>;
