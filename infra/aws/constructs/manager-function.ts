@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
 import type { EventSourceMappingSettings, ManagerSettings } from '../../../shared/contract/manager-settings.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';
+import { LAMBDA_BUNDLE } from './lambda-bundle.js';
 
 // functions/<name>/handler.ts + its zod env schema --> (ManagerFunction) --> a Lambda wired like every other
 
@@ -114,15 +115,13 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        minify: LAMBDA_BUNDLE.minify,
         sourceMap: true,
-        sourcesContent: false,
-        // CommonJS dependencies (amqplib) call require(), which an ES module lacks.
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        // The runtime's SDK v3 is used; bundling it would add megabytes to every cold start.
-        externalModules: ['@aws-sdk/*'],
+        sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+        banner: LAMBDA_BUNDLE.banner,
+        externalModules: [...LAMBDA_BUNDLE.external],
         forceDockerBundling: false,
       },
       environment: { NODE_OPTIONS: '--enable-source-maps', ...this.variables },
