@@ -4,7 +4,8 @@ import { ManagerSettingsSchema } from '../../shared/contract/manager-settings.js
 import { workerTopology } from '../../shared/contract/topology.js';
 import { JsonLogger } from '../../shared/lambda/json-logger.js';
 import { createServices } from '../../shared/lambda/services.js';
-import { startDynalite } from '../support/dynalite.js';
+import { startEmbeddedStore } from '../../infra/local/embedded-store.js';
+import { createDocumentClient, ensureTable } from '../../shared/adapters/dynamodb/client.js';
 import { createRabbitFixture } from '../support/rabbitmq.js';
 import { bringAlive, configure } from '../support/use-case-fixtures.js';
 import { countCommands, format, rawConditionalPutRate, rawPublishRate, waitUntil } from './bench-kit.js';
@@ -16,7 +17,10 @@ import { countCommands, format, rawConditionalPutRate, rawPublishRate, waitUntil
  */
 export async function benchIntake(options: { requests: number; bodyBytes: number }): Promise<Record<string, unknown>> {
   const rabbit = createRabbitFixture('bench-intake');
-  const dynamo = await startDynalite();
+  // The store `npm start` embeds: dynalite on its own thread.
+  const store = await startEmbeddedStore();
+  const dynamo = { client: createDocumentClient({ endpoint: store.endpoint }), tableName: 'bench-intake' };
+  await ensureTable(dynamo.client, dynamo.tableName);
   const settings = ManagerSettingsSchema.parse({ names: rabbit.names });
   const logger = new JsonLogger('warn');
   try {
@@ -73,6 +77,7 @@ export async function benchIntake(options: { requests: number; bodyBytes: number
     };
   } finally {
     await rabbit.cleanup();
-    await dynamo.close();
+    dynamo.client.destroy();
+    await store.close();
   }
 }
