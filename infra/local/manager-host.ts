@@ -5,7 +5,9 @@ import { eventSourceMappings, topologyOptions, type ManagerSettings, type Mapped
 import { managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
+import type { AuthSettingsInput } from '../../shared/lambda/auth.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
+import { startLocalAdminApi, type LocalAdminApi } from './admin-api-host.js';
 import { EventSourceEmulator } from './event-source-emulator.js';
 import { MAPPED_FUNCTIONS, sweepHandler } from './functions.js';
 import { ScheduleEmulator } from './schedule-emulator.js';
@@ -27,6 +29,8 @@ export interface ManagerHostOptions {
   only?: readonly MappedFunction[];
   /** The sweep's schedule (AWS: every minute); false turns it off, as tests do unless they test it. */
   sweeper?: { intervalMs?: number } | false;
+  /** Serve the admin API (port 0: any free port), with bulk jobs run in this process. */
+  http?: { port: number; host?: string; auth: AuthSettingsInput; maxBodyBytes?: number };
 }
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
@@ -39,12 +43,18 @@ export class ManagerHost {
     public readonly services: ReadonlyMap<MappedFunction, ManagerServices>,
     /** The sweep's schedule, when it runs; `runNow()` lets a test sweep at once. */
     public readonly sweeper: ScheduleEmulator | undefined,
+    /** The admin API, when `http` was given: its URL and its bulk jobs. */
+    public readonly adminApi: LocalAdminApi | undefined,
   ) {}
 
   public static async start(options: ManagerHostOptions): Promise<ManagerHost> {
     const { settings, logger } = options;
     const provider = new AmqpConnectionProvider({ url: options.amqpUrl, connectionName: `worker-manager-local:${process.pid}`, logger });
+    let adminApi: LocalAdminApi | undefined;
     try {
+      if (options.http !== undefined) {
+        adminApi = await startLocalAdminApi({ ...options.http, settings, provider, dynamo: options.dynamo, logger, ...(options.clock ? { clock: options.clock } : {}) });
+      }
       await applyTopology(await provider.get(), managerTopology(settings.names, topologyOptions(settings)), {
         onWarning: (warning) => logger.warn('broker topology differs from ours; kept as is', { ...warning }),
       });
@@ -71,15 +81,17 @@ export class ManagerHost {
       await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
       const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, options.sweeper?.intervalMs);
       sweeper?.start();
-      return new ManagerHost(provider, emulators, services, sweeper);
+      return new ManagerHost(provider, emulators, services, sweeper, adminApi);
     } catch (error) {
+      await adminApi?.close().catch(() => undefined);
       await provider.close().catch(() => undefined);
       throw error;
     }
   }
 
-  /** Waits for a sweep in flight, lets in-flight batches finish (their messages are acked), requeues the rest, closes the connection. */
+  /** Stops the admin API (bulk jobs stop at a page boundary), waits for a sweep in flight, lets in-flight batches finish (their messages are acked), requeues the rest, closes the connection. */
   public async stop(): Promise<void> {
+    await this.adminApi?.close();
     await this.sweeper?.stop();
     await Promise.all([...this.emulators.values()].map((emulator) => emulator.stop()));
     await this.provider.close();

@@ -80,3 +80,19 @@ export const SearchRequestParametersSchema = z.strictObject({
 });
 export type SearchRequestParameters = z.infer<typeof SearchRequestParametersSchema>;
 export type SearchRequestParametersInput = z.input<typeof SearchRequestParametersSchema>;
+
+/**
+ * The filter back in its wire form (dates as ISO strings): what a stored bulk job keeps, parsed
+ * again with the schema when read.
+ */
+export function toSearchParametersInput(parameters: SearchRequestParameters): SearchRequestParametersInput {
+  const { creationDate, ...rest } = parameters;
+  if (creationDate === undefined) return { ...rest };
+  return {
+    ...rest,
+    creationDate: {
+      ...(creationDate.after === undefined ? {} : { after: creationDate.after.toISOString() }),
+      ...(creationDate.before === undefined ? {} : { before: creationDate.before.toISOString() }),
+    },
+  };
+}

@@ -19,6 +19,14 @@ export const BulkJobSchema = z.object({
   status: z.enum(['PENDING', 'RUNNING', 'DONE', 'FAILED']),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  /**
+   * Matching requests counted by the first run, up to a bound; past it, a lower bound
+   * (`totalExact` false) and the progress is an estimate until the job is DONE.
+   */
+  total: z.number().int().nonnegative().optional(),
+  totalExact: z.boolean().optional(),
+  /** Who asked for it: the token's subject, for the audit trail. */
+  requestedBy: z.string().optional(),
   /** Requests looked at, and what became of them. */
   processed: z.number().int().nonnegative(),
   succeeded: z.number().int().nonnegative(),

@@ -1,4 +1,5 @@
 import type { Request } from '../domain/request/request.js';
+import type { RequestSearch, RequestSummary } from '../domain/request/request-search.js';
 
 // use case --> (port) --> adapters/dynamodb | adapters/memory
 
@@ -51,7 +52,23 @@ export abstract class RequestStore {
 
   /** Requests of a tenant whose deadline is at or before `now`, earliest first. */
   public abstract listDue(tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>>;
+
+  /**
+   * A page of a tenant's requests matching the search, in creation order, from the status index:
+   * never a table scan. Filters the index cannot apply are checked on the entries it returns, and
+   * at most `maxExamined` entries are read per call, so a page may hold fewer than `limit` items
+   * and still carry a cursor: the work per call is bounded however selective the filter is.
+   */
+  public abstract search(tenant: string, search: RequestSearch, page: SearchPageQuery): Promise<Page<RequestSummary>>;
 }
+
+export interface SearchPageQuery extends PageQuery {
+  /** Index entries read by this call at most; default DEFAULT_MAX_EXAMINED. */
+  maxExamined?: number | undefined;
+}
+
+/** Index entries one search call reads by default: a few hundred KB of projected entries. */
+export const DEFAULT_MAX_EXAMINED = 2_000;
 
 export class StoreUnavailableError extends Error {
   public constructor(message: string, options?: ErrorOptions) {

@@ -1,7 +1,7 @@
 import { ManagerSettingsSchema, type ManagerSettings } from '../../shared/contract/manager-settings.js';
 import type { MappedFunction } from '../../shared/contract/manager-settings.js';
 import type { ConsumeMessage } from 'amqplib';
-import { ManagerHost } from '../../infra/local/manager-host.js';
+import { ManagerHost, type ManagerHostOptions } from '../../infra/local/manager-host.js';
 import { Header } from '../../shared/contract/headers.js';
 import { CapturingLogger } from '../../shared/lambda/json-logger.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
@@ -30,6 +30,8 @@ export interface HarnessOptions {
   settings?: Partial<ManagerSettings>;
   /** The host's sweep schedule; off unless a test asks for it. */
   sweeper?: { intervalMs?: number } | false;
+  /** Serve the admin API on a free port (see `host.adminApi`). */
+  http?: ManagerHostOptions['http'];
 }
 
 export async function startHarness(label: string, options: HarnessOptions = {}): Promise<HostHarness> {
@@ -44,6 +46,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     logger,
     ...(options.only ? { only: options.only } : {}),
     sweeper: options.sweeper ?? false,
+    ...(options.http ? { http: options.http } : {}),
   });
   const clientQueue = rabbit.name('client-responses');
   await rabbit.declareQueue(clientQueue);

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Request } from '../../domain/request/request.js';
+import type { RequestSearch, RequestSummary } from '../../domain/request/request-search.js';
 import {
   RequestStore,
   type InsertOutcome,
@@ -15,10 +16,12 @@ import {
   type PageQuery,
   type RequestKey,
   type RequestUpdate,
+  type SearchPageQuery,
   type WriteOutcome,
 } from '../../ports/request-store.js';
 import { batchGetAll, conditionalCall, DEFAULT_CONCURRENCY, mapBounded, storeCall, type DynamoItem } from './batch.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
+import { searchByStatus } from './dynamo-request-search.js';
 import { RequestKeys, SHARDS, unescapeKeyPart } from './keys.js';
 import {
   checkUpdate,
@@ -166,6 +169,10 @@ export class DynamoRequestStore extends RequestStore {
       partition: (shard) => RequestKeys.due(tenant, shard),
       bound: dueBound(now),
     });
+  }
+
+  public async search(tenant: string, search: RequestSearch, page: SearchPageQuery): Promise<Page<RequestSummary>> {
+    return searchByStatus(this.client, this.tableName, tenant, search, page, this.concurrency);
   }
 
   /** SETs only what changed, so a status change does not re-send a 256 KB body; REMOVEs the index attributes the request left. */

@@ -56,8 +56,18 @@ export const CounterKeys = {
   }),
 };
 
+/**
+ * A tenant's bulk jobs share one partition: operators start a few a day, and listing them newest
+ * first is then one query. Job ids sort by creation time (UUIDv7), so the sort key orders them.
+ */
 export const JobKeys = {
-  job: (tenant: string, jobId: string) => ({ pk: `${tenantPrefix(tenant)}#J#${keyPart(jobId)}`, sk: 'J' }),
+  partition: (tenant: string) => `${tenantPrefix(tenant)}#JOBS`,
+  job: (tenant: string, jobId: string) => ({ pk: `${tenantPrefix(tenant)}#JOBS`, sk: `J#${keyPart(jobId)}` }),
+};
+
+/** An item nobody writes: the health check reads it to prove the table answers. */
+export const HealthKeys = {
+  probe: { pk: 'HEALTH', sk: 'HEALTH' },
 };
 
 /** Workers are not tenant-scoped (one queue per worker type serves every tenant, as in REGARDS). */

@@ -4,3 +4,4 @@ export { MemoryRequestStore } from './memory-request-store.js';
 export { MemoryWorkerRegistry, MemoryWorkerState } from './memory-worker-registry.js';
 export { MemoryMessageBus } from './memory-message-bus.js';
 export { MemoryJobStore } from './memory-job-store.js';
+export { MemoryJobLauncher } from './memory-job-launcher.js';

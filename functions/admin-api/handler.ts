@@ -1,0 +1,52 @@
+import { documentClient } from '../../shared/adapters/dynamodb/client.js';
+import { DynamoHealthProbe } from '../../shared/adapters/dynamodb/dynamo-health-probe.js';
+import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
+import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
+import { AmqpHealthProbe } from '../../shared/adapters/rabbitmq/amqp-health-probe.js';
+import { JwtVerifier, type AuthSettings } from '../../shared/lambda/auth.js';
+import { resolveAmqpUrl } from '../../shared/lambda/broker-url.js';
+import { defineHttpFunction } from '../../shared/lambda/http-function.js';
+import { resolveAuthSettings } from '../../shared/lambda/jwt-secret.js';
+import { servicesFromEnv, sharedConnection } from '../../shared/lambda/services.js';
+import { AdminApiEnvSchema } from './env.js';
+import { adminRoutes, type AdminApiDeps } from './routes.js';
+
+// API Gateway REST (proxy) | local HTTP server --> (admin-api) --> router --> one use case per route
+
+export interface AdminApiFunctionDeps extends AdminApiDeps {
+  auth: AuthSettings;
+  maxBodyBytes: number;
+}
+
+/**
+ * ONE function routes the whole admin API (API Gateway REST, proxy integration): a warm instance
+ * keeps the tenant-config and liveness caches, the DynamoDB client, the broker connection and the
+ * JWKS keys for every route; an operator pays one cold start, not one per route; and each route is
+ * small (parse, one use case, shape), so splitting them would buy nothing but cold starts.
+ */
+export const adminApiFunction = defineHttpFunction({
+  name: 'admin-api',
+  envSchema: AdminApiEnvSchema,
+  compose: async (env): Promise<AdminApiFunctionDeps> => {
+    const services = await servicesFromEnv(env, 'admin-api');
+    const client = documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION });
+    // The same provider servicesFromEnv opened (one per URL per process): the probe checks the connection in use.
+    const provider = sharedConnection(await resolveAmqpUrl(env), services.logger);
+    return {
+      ...services,
+      jobs: new DynamoJobStore(client, env.TABLE_NAME),
+      launcher: new LambdaJobLauncher(env.BULK_JOBS_FUNCTION_NAME),
+      probes: [new DynamoHealthProbe(client, env.TABLE_NAME), new AmqpHealthProbe(provider)],
+      auth: await resolveAuthSettings(env),
+      maxBodyBytes: env.MAX_BODY_BYTES,
+    };
+  },
+  api: (deps) => ({
+    routes: adminRoutes(deps),
+    verifier: new JwtVerifier(deps.auth, () => deps.clock.now().getTime()),
+    logger: deps.logger,
+    maxBodyBytes: deps.maxBodyBytes,
+  }),
+});
+
+export const handler = adminApiFunction.handler;

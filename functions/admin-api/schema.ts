@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { RegardsConfigFileSchema, NATIVE_FORMAT } from '../../shared/contract/config-file.js';
+import { WorkerConfigSchema, WorkflowConfigSchema } from '../../shared/domain/config/tenant-config.js';
+import { HistoryEntrySchema } from '../../shared/domain/request/request.js';
+import { RequestStatusSchema } from '../../shared/domain/request/status.js';
+import { WorkerSummarySchema } from '../../shared/domain/use-cases/list-workers.js';
+
+/*
+ * Every body, query and response of the admin API, as zod schemas: the router validates with
+ * them and the OpenAPI document is generated from them. Shapes follow REGARDS rs-worker-manager
+ * (reference section 7) where it has the endpoint, so its admin clients read them unchanged.
+ */
+
+// --- Common --------------------------------------------------------------------------------------
+
+/** A Spring HATEOAS link, as REGARDS writes them. */
+export const LinkSchema = z.object({ rel: z.string(), href: z.string() });
+export type Link = z.infer<typeof LinkSchema>;
+
+/** One query value, or the same parameter repeated; "a,b" also reads as two values, as Spring does. */
+const listParameter = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''));
+
+const singleParameter = z.string().describe('one value');
+
+const intParameter = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional()
+    .transform((value) => value ?? fallback);
+
+// --- Requests -----------------------------------------------------------------------------------
+
+/** REGARDS LightRequest: what a search lists. */
+export const LightRequestSchema = z.object({
+  id: z.number().int().describe('numeric id (REGARDS DB id); what the ids filter matches'),
+  requestId: z.string(),
+  creationDate: z.string(),
+  contentType: z.string(),
+  source: z.string(),
+  session: z.string(),
+  status: RequestStatusSchema,
+  dispatchedWorkerType: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type LightRequest = z.infer<typeof LightRequestSchema>;
+
+export const LightRequestModelSchema = z.object({ content: LightRequestSchema, links: z.array(LinkSchema) });
+
+export const MAX_PAGE_SIZE = 1_000;
+
+export const SearchQuerySchema = z.strictObject({
+  page: intParameter(0, 1_000_000, 0).describe('0-based page number (REGARDS); bounded offset, see nextCursor'),
+  size: intParameter(1, MAX_PAGE_SIZE, 10).describe('page size, default 10, at most 1000'),
+  sort: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe('creationDate,ASC (default) or creationDate,DESC; requestId,ASC|DESC is read as creation order'),
+  cursor: singleParameter.optional().describe('nextCursor of the previous page: the efficient way to page'),
+});
+
+export const PageMetadataSchema = z.object({
+  size: z.number().int(),
+  totalElements: z.number().int(),
+  totalPages: z.number().int(),
+  number: z.number().int(),
+});
+
+export const RequestPageSchema = z.object({
+  content: z.array(LightRequestModelSchema),
+  metadata: PageMetadataSchema,
+  links: z.array(LinkSchema),
+  /** Ours: the cursor of the next page (absent on the last one). */
+  nextCursor: z.string().optional(),
+  /** Ours: false when totalElements is a lower bound (the count stopped at its bound). */
+  totalElementsExact: z.boolean(),
+});
+export type RequestPage = z.infer<typeof RequestPageSchema>;
+
+/** GET /requests/{requestId}: the LightRequest and what REGARDS does not show. */
+export const RequestDetailSchema = LightRequestSchema.extend({
+  statusDate: z.string(),
+  stepNumber: z.number().int().nullable(),
+  stepWorkerType: z.string().nullable(),
+  attempt: z.number().int().describe('dispatch attempt (fencing token echoed by workers)'),
+  stepAttempts: z.number().int(),
+  deadline: z.string().nullable().describe('when the sweeper looks at the request again'),
+  history: z.array(HistoryEntrySchema),
+});
+export const RequestDetailModelSchema = z.object({ content: RequestDetailSchema, links: z.array(LinkSchema) });
+
+// --- Jobs ---------------------------------------------------------------------------------------
+
+export const JobSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['retry', 'delete']),
+  status: z.enum(['PENDING', 'RUNNING', 'DONE', 'FAILED']),
+  /** The filter as submitted (statuses are forced to the blocked ones when it runs). */
+  filter: z.record(z.string(), z.unknown()),
+  createdBefore: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  processed: z.number().int(),
+  succeeded: z.number().int(),
+  skipped: z.number().int(),
+  total: z.number().int().optional(),
+  totalExact: z.boolean().optional(),
+  progress: z.number().int().min(0).max(100),
+  requestedBy: z.string().optional(),
+  error: z.string().optional(),
+  links: z.array(LinkSchema),
+});
+export type JobView = z.infer<typeof JobSchema>;
+
+export const JobListQuerySchema = z.strictObject({
+  limit: intParameter(1, 100, 20),
+  cursor: singleParameter.optional(),
+});
+
+export const JobListSchema = z.object({ content: z.array(JobSchema), nextCursor: z.string().optional() });
+
+// --- Workers, counters ----------------------------------------------------------------------------
+
+export const WorkersQuerySchema = z.strictObject({
+  contentTypes: listParameter.optional().describe('keep the worker types these content types route to (repeatable)'),
+});
+export const WorkersSchema = z.array(WorkerSummarySchema);
+
+export const CountersQuerySchema = z.strictObject({
+  source: singleParameter.pipe(z.string().min(1)),
+  session: singleParameter.pipe(z.string().min(1)),
+});
+export const CountersSchema = z.object({
+  source: z.string(),
+  session: z.string(),
+  values: z.record(z.string(), z.number()).describe('REGARDS session properties: workers.requests, workers.<type>.dispatched, ...'),
+});
+
+// --- Configuration ------------------------------------------------------------------------------
+
+/** REGARDS ModuleImportReport, plus our structured errors and what the import re-dispatched. */
+export const ModuleImportReportSchema = z.object({
+  moduleInformation: z.looseObject({ id: z.string() }),
+  importErrors: z.array(z.string()),
+  onlyErrors: z.boolean(),
+  errors: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() })).optional(),
+});
+export const ImportReportSchema = z.array(ModuleImportReportSchema);
+
+export const RegardsConfigFileOutputSchema = RegardsConfigFileSchema;
+
+export const NativeConfigFileOutputSchema = z.object({
+  format: z.literal(NATIVE_FORMAT),
+  resetBeforeImport: z.boolean(),
+  settings: z.object({ skipContentTypes: z.array(z.string()) }),
+  workers: z.array(WorkerConfigSchema),
+  workflows: z.array(WorkflowConfigSchema),
+});
+
+export const NativeImportResultSchema = z.object({
+  version: z.number().int(),
+  configuration: NativeConfigFileOutputSchema,
+  redispatch: z.object({
+    examined: z.number().int(),
+    dispatched: z.number().int(),
+    rerouted: z.number().int(),
+    /** False when more waiting requests remain: the sweeper's next passes route them. */
+    complete: z.boolean(),
+  }),
+});
+
+/** The input of the config endpoints: parsed by the import rules, described here for the document. */
+export const ConfigFileInputSchema = z.union([RegardsConfigFileSchema, z.looseObject({ format: z.literal(NATIVE_FORMAT) })]);
+
+// --- Settings -------------------------------------------------------------------------------------
+
+/** REGARDS DynamicTenantSettingDto. */
+export const DynamicTenantSettingSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  value: z.array(z.string()),
+  defaultValue: z.array(z.string()),
+});
+export const DynamicTenantSettingModelSchema = z.object({ content: DynamicTenantSettingSchema, links: z.array(LinkSchema) });
+export const SettingsListSchema = z.array(DynamicTenantSettingModelSchema);
+
+export const SettingsQuerySchema = z.strictObject({ names: listParameter.optional() });
+
+/** PUT /settings/{name}: the DTO as REGARDS clients send it; `value` is the list, or its JSON text. */
+export const SettingUpdateSchema = z.looseObject({
+  name: z.string().optional(),
+  value: z.union([
+    z.array(z.string()),
+    z.string().transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a list of strings, or its JSON text such as "[\\"a\\"]"' });
+        return z.NEVER;
+      }
+    }),
+  ]),
+});
+
+// --- Health ---------------------------------------------------------------------------------------
+
+export const HealthSchema = z.object({
+  status: z.enum(['UP', 'DOWN']),
+  checks: z.record(z.string(), z.object({ status: z.enum(['UP', 'DOWN']), error: z.string().optional() })),
+});
+
+export const OpenApiSchema = z.record(z.string(), z.unknown());

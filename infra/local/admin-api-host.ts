@@ -1,0 +1,85 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AdminApiFunctionDeps } from '../../functions/admin-api/handler.js';
+import { DynamoHealthProbe } from '../../shared/adapters/dynamodb/dynamo-health-probe.js';
+import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
+import { AmqpHealthProbe } from '../../shared/adapters/rabbitmq/amqp-health-probe.js';
+import type { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connection.js';
+import type { ManagerSettings } from '../../shared/contract/manager-settings.js';
+import { AuthSettingsSchema, type AuthSettingsInput } from '../../shared/lambda/auth.js';
+import { createServices } from '../../shared/lambda/services.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { Logger } from '../../shared/ports/logger.js';
+import { adminApiHandler, bulkJobsHandler } from './functions.js';
+import { startHttpServer } from './http-server.js';
+import { InProcessJobLauncher } from './in-process-job-launcher.js';
+
+/*
+ * The admin API of the local host: the admin-api handler behind the local HTTP server, and
+ * run-bulk-jobs started in process by the job launcher, each with its own services as two
+ * Lambda functions would have, on the host's broker connection and table.
+ */
+
+export interface LocalAdminApiOptions {
+  /** 0 picks a free port (tests). */
+  port: number;
+  host?: string;
+  auth: AuthSettingsInput;
+  maxBodyBytes?: number;
+  settings: ManagerSettings;
+  provider: AmqpConnectionProvider;
+  dynamo: { client: DynamoDBDocumentClient; tableName: string };
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface LocalAdminApi {
+  url: string;
+  /** The bulk jobs running in this process; `idle()` waits for them. */
+  jobs: InProcessJobLauncher;
+  /** The admin API's services, for tests that need to look inside. */
+  services: AdminApiFunctionDeps;
+  close(): Promise<void>;
+}
+
+/** The admin API's default body limit: a configuration file is a few KB; Lambda's own limit is 6 MB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise<LocalAdminApi> {
+  const { settings, provider, dynamo } = options;
+  const clock = options.clock === undefined ? {} : { clock: options.clock };
+  const jobStore = new DynamoJobStore(dynamo.client, dynamo.tableName);
+  const jobs = new InProcessJobLauncher(options.logger.child({ fn: 'run-bulk-jobs' }));
+  const runner = bulkJobsHandler({
+    ...createServices({ ...dynamo, settings, provider, logger: options.logger.child({ fn: 'run-bulk-jobs' }), ...clock }),
+    jobs: jobStore,
+    launcher: jobs,
+    maxPages: 50,
+  });
+  jobs.bind((ref, context) => runner(ref, context));
+  const apiLogger = options.logger.child({ fn: 'admin-api' });
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const services: AdminApiFunctionDeps = {
+    ...createServices({ ...dynamo, settings, provider, logger: apiLogger, ...clock }),
+    jobs: jobStore,
+    launcher: jobs,
+    probes: [new DynamoHealthProbe(dynamo.client, dynamo.tableName), new AmqpHealthProbe(provider)],
+    auth: AuthSettingsSchema.parse(options.auth),
+    maxBodyBytes,
+  };
+  const handler = adminApiHandler(services);
+  const server = await startHttpServer({
+    handler: (event) => handler(event),
+    port: options.port,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    logger: apiLogger,
+  });
+  return {
+    url: server.url,
+    jobs,
+    services,
+    async close() {
+      await server.close();
+      await jobs.stop();
+    },
+  };
+}

@@ -1,0 +1,295 @@
+import { filterFrom, parseCommand, positiveInt, requireArg, USAGE, UsageError, type ParsedCommand } from './args.js';
+import { progressBar, table, truncate, type JobProgressView } from './format.js';
+
+/*
+ * `wm`: the admin API from a terminal. Every command is one or a few HTTP calls; the output is a
+ * table (or the JSON as received with --json). The token comes from WM_TOKEN (or --token), the
+ * URL from WM_URL (or --url). I/O is injected, so tests run it in process.
+ */
+
+export interface CliIo {
+  env: Readonly<Record<string, string | undefined>>;
+  fetch: typeof fetch;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  readFile: (path: string) => Promise<string>;
+  writeFile: (path: string, text: string) => Promise<void>;
+  sleep: (ms: number) => Promise<void>;
+  /** Redraw the progress bar in place (a terminal) or print each change on its own line. */
+  isTty: boolean;
+}
+
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+export class ApiError extends Error {
+  public constructor(
+    public readonly status: number,
+    message: string,
+    public readonly details: readonly string[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+interface Client {
+  call(method: string, path: string, body?: unknown): Promise<unknown>;
+}
+
+function client(parsed: ParsedCommand, io: CliIo): Client {
+  const base = (parsed.options.url ?? io.env.WM_URL ?? DEFAULT_URL).replace(/\/$/, '');
+  const token = parsed.options.token ?? io.env.WM_TOKEN;
+  const tenant = parsed.options.tenant ?? io.env.WM_TENANT;
+  return {
+    async call(method, path, body) {
+      const headers: Record<string, string> = { Accept: 'application/json' };
+      if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`;
+      if (tenant !== undefined && tenant !== '') headers['X-Tenant'] = tenant;
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      let response: Response;
+      try {
+        response = await io.fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      } catch (error) {
+        throw new ApiError(0, `cannot reach ${base}: ${(error as Error).message}`, []);
+      }
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      if (!response.ok && !(response.status === 503 && path === '/health')) {
+        const errorBody = (json ?? {}) as { message?: string; messages?: string[] };
+        const details = (errorBody.messages ?? []).filter((message) => message !== errorBody.message);
+        throw new ApiError(response.status, errorBody.message ?? (text.slice(0, 200) || response.statusText), details);
+      }
+      return json;
+    },
+  };
+}
+
+interface LightRequestRow {
+  id: number;
+  requestId: string;
+  creationDate: string;
+  contentType: string;
+  source: string;
+  session: string;
+  status: string;
+  dispatchedWorkerType: string | null;
+  error: string | null;
+}
+
+interface RequestPageBody {
+  content: { content: LightRequestRow }[];
+  metadata: { size: number; totalElements: number; totalPages: number; number: number };
+  nextCursor?: string;
+  totalElementsExact: boolean;
+}
+
+function requestRows(page: RequestPageBody): string[][] {
+  return page.content.map(({ content: r }) => [r.requestId, r.status, r.contentType, r.source, r.session, r.dispatchedWorkerType ?? '', r.creationDate, truncate(r.error, 60)]);
+}
+
+const REQUEST_HEADERS = ['REQUEST ID', 'STATUS', 'CONTENT TYPE', 'SOURCE', 'SESSION', 'WORKER', 'CREATED', 'ERROR'];
+
+async function searchRequests(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const { options } = parsed;
+  const filter = filterFrom(options);
+  const size = positiveInt(options.size, 'size', options.all === true ? 1000 : 20);
+  const sort = `creationDate,${options.desc === true ? 'DESC' : 'ASC'}`;
+  let cursor = options.cursor;
+  const page = positiveInt(options.page, 'page', 0);
+  const rows: string[][] = [];
+  const pages: RequestPageBody[] = [];
+  for (;;) {
+    const query = new URLSearchParams({ size: String(size), sort, ...(cursor === undefined ? { page: String(page) } : { cursor }) });
+    const body = (await api.call('POST', `/requests?${query.toString()}`, filter)) as RequestPageBody;
+    pages.push(body);
+    rows.push(...requestRows(body));
+    cursor = body.nextCursor;
+    if (options.all !== true || cursor === undefined) break;
+  }
+  if (options.json === true) {
+    io.out(JSON.stringify(options.all === true ? pages.flatMap((p) => p.content.map((entry) => entry.content)) : pages[0], null, 2));
+    return 0;
+  }
+  const last = pages.at(-1) as RequestPageBody;
+  io.out(rows.length === 0 ? 'no request matches' : table(REQUEST_HEADERS, rows));
+  const total = `${last.metadata.totalElements}${last.totalElementsExact ? '' : '+'}`;
+  io.out(options.all === true ? `${rows.length} requests` : `page ${last.metadata.number}: ${rows.length} of ${total} requests`);
+  if (options.all !== true && last.nextCursor !== undefined) io.out(`next page: wm requests search ... --cursor ${last.nextCursor}`);
+  return 0;
+}
+
+async function getRequest(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const requestId = requireArg(parsed.args, 'request id');
+  const body = (await api.call('GET', `/requests/${encodeURIComponent(requestId)}`)) as {
+    content: LightRequestRow & { stepNumber: number | null; stepWorkerType: string | null; attempt: number; deadline: string | null; history: { at: string; event: string; status: string; workerType: string | null; attempt: number; messages: string[] }[] };
+  };
+  if (parsed.options.json === true) {
+    io.out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  const r = body.content;
+  io.out(
+    table(
+      ['FIELD', 'VALUE'],
+      [
+        ['requestId', r.requestId],
+        ['id', String(r.id)],
+        ['status', r.status],
+        ['contentType', r.contentType],
+        ['source', r.source],
+        ['session', r.session],
+        ['created', r.creationDate],
+        ['worker', r.dispatchedWorkerType ?? ''],
+        ['step', r.stepNumber === null ? '' : `${r.stepNumber} (${r.stepWorkerType ?? ''})`],
+        ['attempt', String(r.attempt)],
+        ['deadline', r.deadline ?? ''],
+        ['error', r.error ?? ''],
+      ],
+    ),
+  );
+  io.out('');
+  io.out(table(['AT', 'EVENT', 'STATUS', 'WORKER', 'ATTEMPT', 'MESSAGES'], r.history.map((h) => [h.at, h.event, h.status, h.workerType ?? '', String(h.attempt), truncate(h.messages.join('; '), 60)])));
+  return 0;
+}
+
+type JobBody = JobProgressView & { createdAt: string };
+
+async function startJob(parsed: ParsedCommand, api: Client, io: CliIo, kind: 'retry' | 'delete'): Promise<number> {
+  const filter = filterFrom(parsed.options);
+  const job = (await api.call(kind === 'retry' ? 'POST' : 'DELETE', `/requests/${kind}`, filter)) as JobBody;
+  io.out(`${kind} job ${job.id} started`);
+  if (parsed.options.watch === true) return watchJob(job.id, parsed, api, io);
+  io.out(`follow it with: wm jobs watch ${job.id}`);
+  return 0;
+}
+
+async function watchJob(id: string, parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const interval = positiveInt(parsed.options.interval, 'interval', 1000);
+  let shown = '';
+  for (;;) {
+    const job = (await api.call('GET', `/jobs/${encodeURIComponent(id)}`)) as JobBody;
+    const line = progressBar(job);
+    if (line !== shown) {
+      if (io.isTty) io.out(`\r${line}`);
+      else io.out(line);
+      shown = line;
+    }
+    if (job.status === 'DONE' || job.status === 'FAILED') {
+      // The bar was redrawn in place: end its line.
+      if (io.isTty) io.out('');
+      return job.status === 'DONE' ? 0 : 1;
+    }
+    await io.sleep(interval);
+  }
+}
+
+async function listJobs(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const body = (await api.call('GET', '/jobs?limit=50')) as { content: JobBody[] };
+  if (parsed.options.json === true) {
+    io.out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  io.out(body.content.length === 0 ? 'no job' : table(['JOB', 'KIND', 'STATUS', 'PROGRESS', 'PROCESSED', 'CREATED'], body.content.map((job) => [job.id, job.kind, job.status, `${job.progress}%`, String(job.processed), job.createdAt])));
+  return 0;
+}
+
+async function workers(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const query = new URLSearchParams();
+  for (const type of parsed.options['content-type'] ?? []) query.append('contentTypes', type);
+  const body = (await api.call('GET', `/workers${query.size > 0 ? `?${query.toString()}` : ''}`)) as { workerType: string; nbInstance: number }[];
+  if (parsed.options.json === true) io.out(JSON.stringify(body, null, 2));
+  else io.out(body.length === 0 ? 'no worker alive' : table(['WORKER TYPE', 'INSTANCES'], body.map((w) => [w.workerType, String(w.nbInstance)])));
+  return 0;
+}
+
+async function exportConfig(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const body = await api.call('GET', parsed.options.native === true ? '/configuration/native' : '/microservice/configuration');
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  if (parsed.options.out === undefined) io.out(text.trimEnd());
+  else {
+    await io.writeFile(parsed.options.out, text);
+    io.err(`configuration written to ${parsed.options.out}`);
+  }
+  return 0;
+}
+
+async function importConfig(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const path = requireArg(parsed.args, 'configuration file');
+  let file: unknown;
+  try {
+    file = JSON.parse(await io.readFile(path));
+  } catch (error) {
+    throw new UsageError(`cannot read ${path} as JSON: ${(error as Error).message}`);
+  }
+  if (parsed.options.native === true) {
+    const body = (await api.call('PUT', '/configuration/native', file)) as { version: number; redispatch: { dispatched: number; examined: number } };
+    io.out(`configuration imported (version ${body.version}); ${body.redispatch.dispatched} of ${body.redispatch.examined} waiting requests dispatched`);
+  } else {
+    await api.call('POST', '/microservice/configuration', file);
+    io.out('configuration imported');
+  }
+  return 0;
+}
+
+async function health(api: Client, io: CliIo): Promise<number> {
+  const body = (await api.call('GET', '/health')) as { status: string; checks: Record<string, { status: string; error?: string }> };
+  io.out(table(['CHECK', 'STATUS', 'ERROR'], Object.entries(body.checks).map(([name, check]) => [name, check.status, check.error ?? ''])));
+  return body.status === 'UP' ? 0 : 1;
+}
+
+async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const api = client(parsed, io);
+  switch (parsed.command) {
+    case 'requests search':
+      return searchRequests(parsed, api, io);
+    case 'requests get':
+      return getRequest(parsed, api, io);
+    case 'requests retry':
+      return startJob(parsed, api, io, 'retry');
+    case 'requests delete':
+      return startJob(parsed, api, io, 'delete');
+    case 'workers':
+      return workers(parsed, api, io);
+    case 'config export':
+      return exportConfig(parsed, api, io);
+    case 'config import':
+      return importConfig(parsed, api, io);
+    case 'jobs list':
+      return listJobs(parsed, api, io);
+    case 'jobs get': {
+      const job = await api.call('GET', `/jobs/${encodeURIComponent(requireArg(parsed.args, 'job id'))}`);
+      io.out(parsed.options.json === true ? JSON.stringify(job, null, 2) : progressBar(job as JobBody));
+      return 0;
+    }
+    case 'jobs watch':
+      return watchJob(requireArg(parsed.args, 'job id'), parsed, api, io);
+    case 'health':
+      return health(api, io);
+    default:
+      io.out(USAGE);
+      return 0;
+  }
+}
+
+/** Exit code: 0 done, 1 the API refused or the job failed, 2 a usage error. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(parseCommand(argv), io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`wm: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ApiError) {
+      io.err(`wm: ${error.status === 0 ? '' : `${error.status} `}${error.message}`);
+      for (const detail of error.details) io.err(`  - ${detail}`);
+      return 1;
+    }
+    throw error;
+  }
+}

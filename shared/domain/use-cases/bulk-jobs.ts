@@ -1,0 +1,100 @@
+import type { SearchRequestParameters } from '../../contract/search-request-parameters.js';
+import type { Clock } from '../../ports/clock.js';
+import type { JobLauncher } from '../../ports/job-launcher.js';
+import type { BulkJob, JobStore } from '../../ports/job-store.js';
+import type { Logger } from '../../ports/logger.js';
+import type { Page } from '../../ports/request-store.js';
+import { JobFinishedError, JobNotFoundError } from './use-case-errors.js';
+
+// admin-api POST /requests/retry, DELETE /requests/delete, /jobs --> (use case) --> JobStore, JobLauncher
+
+export interface BulkJobDeps {
+  jobs: JobStore;
+  launcher: JobLauncher;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface SubmitBulkJob {
+  tenant: string;
+  kind: BulkJob['kind'];
+  filter: SearchRequestParameters;
+  requestedBy?: string | undefined;
+}
+
+/**
+ * A UUIDv7: the creation time in its first 48 bits, so ids sort by creation and the store lists a
+ * tenant's jobs newest first with one ordered query.
+ */
+export function newJobId(now: Date, random: Uint8Array = globalThis.crypto.getRandomValues(new Uint8Array(10))): string {
+  const hex = (bytes: Iterable<number>) => [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  const time = now.getTime().toString(16).padStart(12, '0').slice(-12);
+  const rand = hex(random).padEnd(20, '0');
+  const variant = ((Number.parseInt(rand.slice(3, 4), 16) & 0x3) | 0x8).toString(16);
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${rand.slice(0, 3)}-${variant}${rand.slice(4, 7)}-${rand.slice(8, 20)}`;
+}
+
+/**
+ * Records the job and starts it in the background; the caller answers at once. The creation-date
+ * bound is fixed now, so requests that arrive while the job runs are not part of it (they were
+ * not part of what the operator saw).
+ */
+export async function submitBulkJob(input: SubmitBulkJob, deps: BulkJobDeps): Promise<BulkJob> {
+  const now = deps.clock.now();
+  const iso = now.toISOString();
+  const before = input.filter.creationDate?.before;
+  const job: BulkJob = {
+    tenant: input.tenant,
+    id: newJobId(now),
+    kind: input.kind,
+    filter: input.filter,
+    createdBefore: (before !== undefined && before < now ? before : now).toISOString(),
+    status: 'PENDING',
+    createdAt: iso,
+    updatedAt: iso,
+    processed: 0,
+    succeeded: 0,
+    skipped: 0,
+    version: 0,
+    ...(input.requestedBy === undefined ? {} : { requestedBy: input.requestedBy }),
+  };
+  await deps.jobs.create(job);
+  deps.logger.info('bulk job submitted', { tenant: job.tenant, jobId: job.id, kind: job.kind, requestedBy: job.requestedBy });
+  await deps.launcher.launch({ tenant: job.tenant, jobId: job.id });
+  return job;
+}
+
+export async function getBulkJob(tenant: string, id: string, deps: Pick<BulkJobDeps, 'jobs'>): Promise<BulkJob> {
+  const job = await deps.jobs.get(tenant, id);
+  if (job === undefined) throw new JobNotFoundError(`no job ${id}`);
+  return job;
+}
+
+export function listBulkJobs(tenant: string, page: { limit: number; cursor?: string | undefined }, deps: Pick<BulkJobDeps, 'jobs'>): Promise<Page<BulkJob>> {
+  return deps.jobs.list(tenant, page);
+}
+
+/**
+ * Starts a job again that stopped before its end (its runner died, or a relaunch was lost). Safe
+ * while a runner is still at work: two runners on one job never change a request twice, and the
+ * slower one stops at its next progress write.
+ */
+export async function resumeBulkJob(tenant: string, id: string, deps: BulkJobDeps): Promise<BulkJob> {
+  const job = await getBulkJob(tenant, id, deps);
+  if (job.status === 'DONE' || job.status === 'FAILED') throw new JobFinishedError(`job ${id} is ${job.status}; submit a new one`);
+  await deps.launcher.launch({ tenant, jobId: id });
+  return job;
+}
+
+export function isFinished(job: BulkJob): boolean {
+  return job.status === 'DONE' || job.status === 'FAILED';
+}
+
+/** Percent done: 100 only once DONE; an estimate while the total is a lower bound. */
+export function jobProgress(job: BulkJob): number {
+  if (job.status === 'DONE') return 100;
+  if (job.total === undefined) return 0;
+  const total = Math.max(job.total, job.processed + (job.totalExact === false ? 1 : 0));
+  if (total === 0) return 0;
+  return Math.min(99, Math.floor((job.processed / total) * 100));
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { filterFrom, parseCommand, UsageError } from '../../../infra/local/cli/args.js';
+import { progressBar, table } from '../../../infra/local/cli/format.js';
+import { run, type CliIo } from '../../../infra/local/cli/wm.js';
+
+interface Sent {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** A CLI whose HTTP calls are answered by `answer`, in order. */
+function harness(answers: { status?: number; body: unknown }[], env: Record<string, string> = { WM_TOKEN: 'tok' }) {
+  const sent: Sent[] = [];
+  const out: string[] = [];
+  const err: string[] = [];
+  const files = new Map<string, string>([['conf.json', '{"format":"worker-manager/v1"}']]);
+  const queue = [...answers];
+  const io: CliIo = {
+    env,
+    fetch: (async (url: string, init: RequestInit) => {
+      sent.push({ method: String(init.method), url, headers: init.headers as Record<string, string>, body: init.body === undefined ? undefined : JSON.parse(String(init.body)) });
+      const next = queue.shift() ?? { status: 500, body: { message: 'no answer left' } };
+      return new Response(JSON.stringify(next.body), { status: next.status ?? 200 });
+    }) as typeof fetch,
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    readFile: async (path) => {
+      const text = files.get(path);
+      if (text === undefined) throw new Error('ENOENT');
+      return text;
+    },
+    writeFile: async (path, text) => {
+      files.set(path, text);
+    },
+    sleep: async () => undefined,
+    isTty: false,
+  };
+  return { io, sent, out, err, files };
+}
+
+const page = (ids: string[], nextCursor?: string) => ({
+  content: ids.map((requestId) => ({ content: { id: 1, requestId, creationDate: '2026-01-01T00:00:00.000Z', contentType: 'ct', source: 'src', session: 'ses', status: 'ERROR', dispatchedWorkerType: null, error: 'a  very\nlong error' } })),
+  metadata: { size: 20, totalElements: 41, totalPages: 3, number: 0 },
+  totalElementsExact: true,
+  ...(nextCursor === undefined ? {} : { nextCursor }),
+});
+
+describe('wm argument parsing', () => {
+  it('reads grouped and single commands with their positionals', () => {
+    expect(parseCommand(['requests', 'get', 'r-1'])).toMatchObject({ command: 'requests get', args: ['r-1'] });
+    expect(parseCommand(['workers', '--content-type', 'a'])).toMatchObject({ command: 'workers', args: [] });
+    expect(parseCommand([]).command).toBe('help');
+    expect(() => parseCommand(['requests', 'nope'])).toThrow(UsageError);
+    expect(() => parseCommand(['workers', '--bogus'])).toThrow(UsageError);
+  });
+
+  it('builds the SearchRequestParameters body from the filter flags', () => {
+    const { options } = parseCommand(['requests', 'search', '--status', 'error,no_worker_available', '--source', 'own', '--session', 's', '--worker-type', 'w', '--content-type', 'a', '--content-type', 'b', '--match', 'starts_with', '--ignore-case', '--after', '2026-01-01T00:00:00Z', '--id', '4,5']);
+    expect(filterFrom(options)).toEqual({
+      source: 'own',
+      session: 's',
+      dispatchedWorkerType: 'w',
+      statuses: { mode: 'INCLUDE', values: ['ERROR', 'NO_WORKER_AVAILABLE'] },
+      contentTypes: { mode: 'INCLUDE', values: ['a', 'b'], matchMode: 'STARTS_WITH', ignoreCase: true },
+      ids: { mode: 'INCLUDE', values: [4, 5] },
+      creationDate: { after: '2026-01-01T00:00:00Z' },
+    });
+    expect(filterFrom(parseCommand(['requests', 'retry', '--exclude-status', 'RUNNING']).options)).toEqual({ statuses: { mode: 'EXCLUDE', values: ['RUNNING'] } });
+    expect(() => filterFrom(parseCommand(['requests', 'search', '--status', 'A', '--exclude-status', 'B']).options)).toThrow(UsageError);
+    expect(() => filterFrom(parseCommand(['requests', 'search', '--match', 'CONTAINS']).options)).toThrow(/apply to --content-type/);
+    expect(() => filterFrom(parseCommand(['requests', 'search', '--id', 'req-1']).options)).toThrow(/numeric/);
+  });
+});
+
+describe('wm output', () => {
+  it('aligns tables and draws the progress bar with the job counts', () => {
+    expect(table(['A', 'LONGER'], [['xx', '1'], ['y', '22']])).toBe('A   LONGER\nxx  1\ny   22');
+    expect(progressBar({ id: 'j', kind: 'retry', status: 'RUNNING', progress: 50, processed: 5, succeeded: 4, skipped: 1, total: 10, totalExact: false }, 10)).toBe(
+      '[#####-----]  50%  retry RUNNING  processed 5/10+  succeeded 4  skipped 1',
+    );
+  });
+});
+
+describe('wm commands over HTTP', () => {
+  it('searches with the token, URL, filters and sort, and prints a table with the next cursor', async () => {
+    const { io, sent, out } = harness([{ body: page(['r-1', 'r-2'], 'CUR') }], { WM_TOKEN: 'tok', WM_URL: 'http://api.example/' });
+    expect(await run(['requests', 'search', '--status', 'ERROR', '--desc', '--size', '2'], io)).toBe(0);
+    expect(sent[0]).toMatchObject({ method: 'POST', url: 'http://api.example/requests?size=2&sort=creationDate%2CDESC&page=0', body: { statuses: { mode: 'INCLUDE', values: ['ERROR'] } } });
+    expect(sent[0]?.headers.Authorization).toBe('Bearer tok');
+    expect(out[0]).toMatch(/^REQUEST ID\s+STATUS/);
+    expect(out[0]).toContain('a very long error');
+    expect(out).toContain('page 0: 2 of 41 requests');
+    expect(out.at(-1)).toContain('--cursor CUR');
+  });
+
+  it('follows every cursor with --all', async () => {
+    const { io, sent, out } = harness([{ body: page(['r-1'], 'C1') }, { body: page(['r-2'], 'C2') }, { body: page(['r-3']) }]);
+    expect(await run(['requests', 'search', '--all', '--json'], io)).toBe(0);
+    expect(sent.map((call) => new URL(call.url).searchParams.get('cursor'))).toEqual([null, 'C1', 'C2']);
+    expect((JSON.parse(out[0] ?? '[]') as { requestId: string }[]).map((r) => r.requestId)).toEqual(['r-1', 'r-2', 'r-3']);
+  });
+
+  it('watches a job until DONE (exit 0) or FAILED (exit 1), printing each change once', async () => {
+    const job = (status: string, progress: number, error?: string) => ({ body: { id: 'j-1', kind: 'delete', status, progress, processed: progress, succeeded: progress, skipped: 0, total: 100, totalExact: true, ...(error ? { error } : {}) } });
+    const ok = harness([job('RUNNING', 10), job('RUNNING', 10), job('RUNNING', 60), job('DONE', 100)]);
+    expect(await run(['jobs', 'watch', 'j-1'], ok.io)).toBe(0);
+    expect(ok.out).toHaveLength(3);
+    expect(ok.out.at(-1)).toContain('100%  delete DONE');
+    const failed = harness([job('FAILED', 40, 'CorruptItemError: bad item')]);
+    expect(await run(['jobs', 'watch', 'j-1'], failed.io)).toBe(1);
+    expect(failed.out[0]).toContain('CorruptItemError');
+  });
+
+  it('imports a native file with PUT and a REGARDS one with POST; tells an unreadable file apart', async () => {
+    const native = harness([{ body: { version: 3, redispatch: { dispatched: 2, examined: 5 } } }]);
+    expect(await run(['config', 'import', 'conf.json', '--native'], native.io)).toBe(0);
+    expect(native.sent[0]).toMatchObject({ method: 'PUT', url: 'http://127.0.0.1:8080/configuration/native', body: { format: 'worker-manager/v1' } });
+    expect(native.out).toEqual(['configuration imported (version 3); 2 of 5 waiting requests dispatched']);
+    const missing = harness([]);
+    expect(await run(['config', 'import', 'missing.json'], missing.io)).toBe(2);
+  });
+
+  it('prints the API refusal and its details on stderr with exit code 1', async () => {
+    const { io, err } = harness([{ status: 409, body: { status: 409, message: 'the configuration was refused', messages: ['workers[0].workerType: must not be blank'] } }]);
+    expect(await run(['config', 'import', 'conf.json'], io)).toBe(1);
+    expect(err).toEqual(['wm: 409 the configuration was refused', '  - workers[0].workerType: must not be blank']);
+  });
+
+  it('sends X-Tenant for an instance administrator naming a tenant', async () => {
+    const { io, sent } = harness([{ body: [] }]);
+    expect(await run(['workers', '--tenant', 'tenant-z', '--content-type', 'a', '--content-type', 'b'], io)).toBe(0);
+    expect(sent[0]?.headers['X-Tenant']).toBe('tenant-z');
+    expect(sent[0]?.url).toBe('http://127.0.0.1:8080/workers?contentTypes=a&contentTypes=b');
+  });
+});

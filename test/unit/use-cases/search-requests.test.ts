@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
+import { SearchRequestParametersSchema } from '../../../shared/contract/search-request-parameters.js';
+import { MAX_PAGE_OFFSET, searchRequests, SEARCH_MAX_EXAMINED, COUNT_MAX_CALLS } from '../../../shared/domain/use-cases/search-requests.js';
+import { PageOutOfRangeError } from '../../../shared/domain/use-cases/use-case-errors.js';
+import { at, makeRequest } from '../../support/store-contract/requests.js';
+
+const TENANT = 'tenant-s';
+const all = SearchRequestParametersSchema.parse({});
+
+async function seeded(count: number, overrides: (i: number) => Parameters<typeof makeRequest>[2] = () => ({})) {
+  const requests = new MemoryRequestStore();
+  await requests.insertAll(Array.from({ length: count }, (_, i) => makeRequest(TENANT, `r-${String(i).padStart(5, '0')}`, { creationDate: at(i), ...overrides(i) })));
+  return { requests };
+}
+
+describe('searchRequests', () => {
+  it('serves page numbers the REGARDS way, with an exact total', async () => {
+    const deps = await seeded(57);
+    const page = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 10, page: 2 }, deps);
+    expect(page.items.map((item) => item.requestId)).toEqual(Array.from({ length: 10 }, (_, i) => `r-${String(20 + i).padStart(5, '0')}`));
+    expect(page).toMatchObject({ pageNumber: 2, size: 10, totalElements: 57, totalExact: true });
+    const last = await searchRequests({ tenant: TENANT, parameters: all, order: 'desc', size: 10, page: 5 }, deps);
+    expect(last.items.map((item) => item.requestId)).toEqual(Array.from({ length: 7 }, (_, i) => `r-${String(6 - i).padStart(5, '0')}`));
+    expect(last.next).toBeUndefined();
+    const beyond = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 10, page: 9 }, deps);
+    expect(beyond).toMatchObject({ items: [], totalElements: 57 });
+  });
+
+  it('follows its own resume point to the end, counting only once', async () => {
+    const deps = await seeded(35);
+    const seen: string[] = [];
+    let result = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 10, page: 0 }, deps);
+    seen.push(...result.items.map((item) => item.requestId));
+    let calls = 0;
+    const search = deps.requests.search.bind(deps.requests);
+    deps.requests.search = async (...args) => {
+      calls += 1;
+      return search(...args);
+    };
+    while (result.next !== undefined) {
+      result = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 10, page: 0, resume: result.next }, deps);
+      expect(result.totalElements).toBe(35);
+      seen.push(...result.items.map((item) => item.requestId));
+    }
+    expect(seen).toHaveLength(35);
+    expect(new Set(seen).size).toBe(35);
+    expect(result.pageNumber).toBe(3);
+    // 3 pages, one store call each: the total came with the cursor.
+    expect(calls).toBe(3);
+  });
+
+  it('bounds the count: past it, totalElements is a lower bound and says so', async () => {
+    const bound = SEARCH_MAX_EXAMINED * COUNT_MAX_CALLS;
+    const deps = await seeded(bound + 30);
+    const page = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 10, page: 0 }, deps);
+    expect(page.totalExact).toBe(false);
+    expect(page.totalElements).toBeGreaterThanOrEqual(bound);
+    expect(page.totalElements).toBeLessThan(bound + 30);
+  });
+
+  it('refuses a page number beyond the offset bound (the cursor goes further)', async () => {
+    const deps = await seeded(3);
+    await expect(searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 1000, page: MAX_PAGE_OFFSET / 1000 + 1 }, deps)).rejects.toBeInstanceOf(PageOutOfRangeError);
+  });
+
+  it('applies the filter to the page and the total', async () => {
+    const deps = await seeded(40, (i) => ({ source: i % 4 === 0 ? 'alpha' : 'beta' }));
+    const page = await searchRequests({ tenant: TENANT, parameters: SearchRequestParametersSchema.parse({ source: 'alp' }), order: 'asc', size: 3, page: 1 }, deps);
+    expect(page.items.map((item) => item.requestId)).toEqual(['r-00012', 'r-00016', 'r-00020']);
+    expect(page.totalElements).toBe(10);
+    expect(await searchRequests({ tenant: 'tenant-other', parameters: all, order: 'asc', size: 3, page: 0 }, deps)).toMatchObject({ items: [], totalElements: 0, totalExact: true });
+  });
+});
