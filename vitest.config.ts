@@ -4,9 +4,12 @@ import { defineConfig } from 'vitest/config';
 // tests talk to the machine's RabbitMQ and to an in-process dynalite; infra tests synthesise CDK.
 export default defineConfig({
   test: {
+    // The AWS SDK's "Node 22 needed from 2027" notice, once per test file, is noise here.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -14,8 +17,9 @@ export default defineConfig({
           hookTimeout: 30_000,
         },
       },
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
+      { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
       {
+        extends: true,
         test: {
           name: 'acceptance',
           include: ['test/acceptance/**/*.test.ts'],

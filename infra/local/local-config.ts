@@ -22,7 +22,7 @@ export const LocalConfigSchema = z.object({
   /** Manager settings as JSON (names, batch sizes, expiry...): the same schema the Lambdas read. */
   WM_SETTINGS: jsonEnv(ManagerSettingsSchema),
   /** Secret of the admin API's HS256 tokens; generated once and kept in DATA_DIR when absent. */
-  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Tenant of the development token printed at start (it is an instance admin: any tenant via X-Tenant). */
   DEV_TENANT: z.string().min(1).default('demo'),
 });

@@ -1,8 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createDocumentClient, ensureTable } from '../../shared/adapters/dynamodb/client.js';
 import { AmqpConnectionProvider, BrokerUnreachableError } from '../../shared/adapters/rabbitmq/connection.js';
 import { workerRequestName } from '../../shared/contract/wire-names.js';
+import { signToken } from '../../shared/lambda/auth.js';
 import { JsonLogger } from '../../shared/lambda/json-logger.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { startEmbeddedStore, type EmbeddedStore } from './embedded-store.js';
@@ -17,12 +19,9 @@ import { PrettyLogger } from './pretty-logger.js';
  * in-flight batches finish before it exits.
  */
 
-// The AWS SDK warns on every start that its 2027 releases will need Node 22; it changes nothing
-// for the pinned version we run, so it is kept out of the service's output.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
+// The AWS SDK warns at its first client that its 2027 releases will need Node 22; that changes
+// nothing for the pinned version we run, so it stays out of the service's output.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 function loggerFor(config: LocalConfig): Logger {
   const format = config.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json');
@@ -52,7 +51,23 @@ class StartError extends Error {
   }
 }
 
-function banner(config: LocalConfig, storeDescription: string): string {
+/** The token secret: from JWT_SECRET, or generated once and kept with the data so tokens survive restarts. */
+async function jwtSecret(config: LocalConfig): Promise<string> {
+  if (config.JWT_SECRET !== undefined) return config.JWT_SECRET;
+  const file = join(config.DATA_DIR, 'jwt-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(32).toString('hex');
+    await writeFile(file, `${secret}\n`, { mode: 0o600 });
+    return secret;
+  }
+}
+
+/** Development token files: where the demo and the `wm` CLI find them. */
+export const DEV_TOKEN_FILE = 'dev-token';
+
+function banner(config: LocalConfig, storeDescription: string, apiUrl: string, token: string): string {
   const names = config.WM_SETTINGS.names;
   return [
     '',
@@ -66,6 +81,11 @@ function banner(config: LocalConfig, storeDescription: string): string {
     '  broker                        ' + new AmqpConnectionProvider(config.AMQP_URL).redactedUrl,
     '  store                         ' + storeDescription,
     '',
+    '  admin API                     ' + apiUrl + '   (OpenAPI: ' + apiUrl + '/openapi.json)',
+    '  development token             (instance admin, default tenant ' + config.DEV_TENANT + '; also in ' + join(config.DATA_DIR, DEV_TOKEN_FILE) + ')',
+    '    ' + token,
+    '  try                           curl -H "Authorization: Bearer $(cat ' + join(config.DATA_DIR, DEV_TOKEN_FILE) + ')" ' + apiUrl + '/workers',
+    '',
     'Stop with Ctrl-C: in-flight batches finish first.',
     '',
   ].join('\n');
@@ -76,6 +96,8 @@ async function main(): Promise<number> {
   const logger = loggerFor(config);
   await checkBroker(config, logger);
 
+  await mkdir(config.DATA_DIR, { recursive: true });
+  const secret = await jwtSecret(config);
   let store: EmbeddedStore | undefined;
   let endpoint = config.DYNAMODB_ENDPOINT;
   let storeDescription = `${endpoint} table ${config.TABLE_NAME}`;
@@ -95,8 +117,13 @@ async function main(): Promise<number> {
     dynamo: { client, tableName: config.TABLE_NAME },
     logger,
     sweeper: { intervalMs: config.SWEEP_INTERVAL_SECONDS * 1000 },
+    http: { port: config.HTTP_PORT, host: config.HTTP_HOST, auth: { secret } },
   });
-  process.stdout.write(banner(config, storeDescription));
+  // A development convenience, never a production credential: valid 30 days, on this machine's secret.
+  const token = signToken(secret, { sub: 'local-developer', tenant: config.DEV_TENANT, role: 'INSTANCE_ADMIN' }, { expiresInSeconds: 30 * 24 * 3600 });
+  await writeFile(join(config.DATA_DIR, DEV_TOKEN_FILE), `${token}\n`, { mode: 0o600 });
+  const apiUrl = host.adminApi?.url ?? '(not started)';
+  process.stdout.write(banner(config, storeDescription, apiUrl, token));
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

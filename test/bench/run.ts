@@ -5,6 +5,8 @@ import { benchIntake } from './intake.js';
  * results (rates and ratios measured side by side in one run) and a one-line summary.
  */
 
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 const SCENARIOS: Record<string, (options: { requests: number; bodyBytes: number }) => Promise<Record<string, unknown>>> = {
   intake: benchIntake,
 };
