@@ -36,7 +36,8 @@ describe('Bundling: the functions of dev, built by esbuild', () => {
     const functions = Object.entries(template.Resources).filter(
       ([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Description !== undefined && !resource.Properties.Description.startsWith('AWS CDK resource provider'),
     );
-    expect(functions).toHaveLength(6);
+    // the six of the MQ side and the schedule, admin-api and run-bulk-jobs
+    expect(functions).toHaveLength(8);
     const sizes: Record<string, string> = {};
     for (const [id, fn] of functions) {
       const hash = fn.Properties.Code?.S3Key?.replace(/\.zip$/, '');
@@ -53,6 +54,11 @@ describe('Bundling: the functions of dev, built by esbuild', () => {
       // The SDK stays an import of the runtime's copy, never bundled.
       expect(code, id).toMatch(/["']@aws-sdk\/(lib-dynamodb|client-dynamodb|client-secrets-manager)["']/);
       expect(code, id).not.toContain('class DynamoDBClient');
+      // admin-api and run-bulk-jobs start bulk-job runs with the runtime's Lambda client.
+      if (id.startsWith('AdminApi')) {
+        expect(code, id).toMatch(/["']@aws-sdk\/client-lambda["']/);
+        expect(code, id).not.toContain('class LambdaClient');
+      }
       // It loads as an ES module (CommonJS dependencies included) and exports the handler.
       const module = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
       expect(typeof module.handler, id).toBe('function');

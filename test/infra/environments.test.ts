@@ -28,7 +28,15 @@ describe('Config: environments', () => {
     expect([dev.broker.deploymentMode, prod.broker.deploymentMode]).toEqual(['SINGLE_INSTANCE', 'CLUSTER_MULTI_AZ']);
     expect([dev.removalPolicy, prod.removalPolicy]).toEqual(['destroy', 'retain']);
     expect(dev.broker.engineVersion).toBe(prod.broker.engineVersion);
-    expect(prod.api).toEqual({ throttlingRateLimit: 50, throttlingBurstLimit: 100 });
+    expect(prod.api).toEqual({
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+      stageName: 'v1',
+      timeoutSeconds: 28,
+      auth: { kind: 'hmac' },
+      manageAccountLogRole: true,
+    });
+    expect([prod.functions.bulkJobsTimeoutSeconds, prod.functions.bulkJobsReservedConcurrency]).toEqual([300, 5]);
   });
 
   it('carries settings overrides through the shared schema, defaults filled in', () => {
@@ -49,6 +57,17 @@ describe('Config: environments', () => {
     expect(broker({ engineVersion: '3.13', instanceType: 'mq.m5.large', deploymentMode: 'SINGLE_INSTANCE', username: 'amazonmq-admin' }).success).toBe(false);
     const retention = EnvironmentConfigSchema.safeParse({ ...base, logRetentionDays: 8, broker: { engineVersion: '3.13', instanceType: 'mq.t3.micro', deploymentMode: 'SINGLE_INSTANCE' } });
     expect(retention.success).toBe(false);
+  });
+
+  it('refuses admin API settings API Gateway or Lambda would refuse, or the verifier could not use', () => {
+    expect(() => environmentConfig('dev', { api: { timeoutSeconds: 29 } })).toThrow(/api\.timeoutSeconds/);
+    expect(() => environmentConfig('dev', { api: { stageName: 'v-1' } })).toThrow(/api\.stageName/);
+    // a base64 multipart body of 5 MiB would not fit Lambda's 6 MB request
+    expect(() => environmentConfig('dev', { api: { maxBodyBytes: 5 * 1024 * 1024 } })).toThrow(/api\.maxBodyBytes/);
+    expect(() => environmentConfig('dev', { api: { auth: { kind: 'jwks', jwksUrl: 'http://idp.example.org/jwks.json' } } })).toThrow(/api\.auth/);
+    expect(environmentConfig('dev', { api: { auth: { kind: 'jwks', jwksUrl: 'https://idp.example.org/jwks.json' } } }).api.auth.kind).toBe('jwks');
+    // a run needs more than the 30 s it keeps in reserve
+    expect(() => environmentConfig('dev', { functions: { bulkJobsTimeoutSeconds: 30 } })).toThrow(/functions\.bulkJobsTimeoutSeconds/);
   });
 
   it('reports a misconfiguration with the path of the field', () => {

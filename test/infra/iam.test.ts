@@ -18,6 +18,8 @@ const CONSTRUCTS: Record<ManagerFunctionName | 'broker-topology', string> = {
   'record-heartbeats': 'RecordHeartbeats',
   'handle-worker-dead-letters': 'HandleWorkerDeadLetters',
   sweep: 'Sweep',
+  'admin-api': 'AdminApi',
+  'run-bulk-jobs': 'AdminApiRunBulkJobs',
   'broker-topology': 'BrokerTopologyHandler',
 };
 const QUEUE_FED: ManagerFunctionName[] = ['register-requests', 'handle-worker-responses', 'record-heartbeats', 'handle-worker-dead-letters'];
@@ -44,6 +46,9 @@ for (const environment of ['dev', 'prod'] as const) {
         expect(granted, name).toEqual(TABLE_ACCESS[name].map((action) => `dynamodb:${action}`).sort());
       }
       expect(TABLE_ACCESS['register-requests']).toEqual(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
+      // The admin API deletes nothing itself (run-bulk-jobs does), and run-bulk-jobs registers no tenant.
+      expect(TABLE_ACCESS['admin-api']).toEqual(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
+      expect(TABLE_ACCESS['run-bulk-jobs']).toEqual(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
     });
 
     it('limits item calls to the table and queries to the table and its three indexes', () => {
@@ -83,14 +88,20 @@ for (const environment of ['dev', 'prod'] as const) {
       }
     });
 
-    it('lets only the functions that talk to the broker read its secret, and only GetSecretValue on that secret', () => {
+    it('lets only the functions that talk to the broker read its secret, only admin-api the JWT secret, and only GetSecretValue on one secret', () => {
       const readers = allStatements.filter(({ statement }) => actionsOf(statement).some((action) => action.startsWith('secretsmanager:')));
-      expect(readers.map(({ policy }) => policy).sort()).toEqual((Object.keys(CONSTRUCTS) as (keyof typeof CONSTRUCTS)[]).map(policyOf).sort());
       for (const { statement } of readers) {
         expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
         expect(resourcesOfStatement(statement)).toHaveLength(1);
-        expect(mentions(statement, 'BrokerCredentials')).toBe(true);
       }
+      const brokerReaders = readers.filter(({ statement }) => mentions(statement, 'BrokerCredentials')).map(({ policy }) => policy);
+      expect(brokerReaders.sort()).toEqual((Object.keys(CONSTRUCTS) as (keyof typeof CONSTRUCTS)[]).map(policyOf).sort());
+      const jwtSecret = logicalId(stateless, 'AWS::SecretsManager::Secret', 'AdminApiJwtSecret');
+      const jwtReaders = readers.filter(({ statement }) => mentions(statement, jwtSecret));
+      expect(jwtReaders.map(({ policy }) => policy)).toEqual([policyOf('admin-api')]);
+      expect(jwtReaders[0]?.statement.Resource).toEqual({ Ref: jwtSecret });
+      // Every secret statement names one of these two secrets.
+      expect(readers).toHaveLength(brokerReaders.length + jwtReaders.length);
       const scheduler = logicalId(stateless, 'AWS::IAM::Policy', 'SchedulerRoleForTarget098f73DefaultPolicy');
       expect(JSON.stringify(statementsOf(scheduler))).not.toContain('secretsmanager');
     });
@@ -134,6 +145,66 @@ for (const environment of ['dev', 'prod'] as const) {
       const invoke = framework.find((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
       expect(JSON.stringify(invoke?.Resource)).toContain(logicalId(stateless, 'AWS::Lambda::Function', 'BrokerTopologyHandlerFunction'));
       expect(JSON.stringify(framework)).not.toMatch(/secretsmanager|dynamodb|mq:/);
+    });
+
+    it('gives admin-api and run-bulk-jobs exactly the actions their use cases need', () => {
+      const granted = (name: keyof typeof CONSTRUCTS) => statementsOf(policyOf(name)).flatMap(actionsOf).sort();
+      const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+      expect(granted('admin-api')).toEqual(
+        [
+          ...common,
+          ...TABLE_ACCESS['admin-api'].map((action) => `dynamodb:${action}`),
+          'lambda:InvokeFunction',
+          // the broker secret and the JWT secret, one statement each
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:GetSecretValue',
+        ].sort(),
+      );
+      expect(granted('run-bulk-jobs')).toEqual(
+        [...common, ...TABLE_ACCESS['run-bulk-jobs'].map((action) => `dynamodb:${action}`), 'lambda:InvokeFunction', 'secretsmanager:GetSecretValue'].sort(),
+      );
+    });
+
+    it('lets admin-api and run-bulk-jobs invoke run-bulk-jobs only, and no other function invoke anything', () => {
+      const runBulkJobs = logicalId(stateless, 'AWS::Lambda::Function', 'AdminApiRunBulkJobsFunction');
+      const invokers = (Object.keys(CONSTRUCTS) as (keyof typeof CONSTRUCTS)[]).flatMap((name) =>
+        statementsOf(policyOf(name))
+          .filter((statement) => actionsOf(statement).some((action) => action.startsWith('lambda:')))
+          .map((statement) => ({ name, statement })),
+      );
+      expect(invokers.map(({ name }) => name).sort()).toEqual(['admin-api', 'run-bulk-jobs']);
+      for (const { statement } of invokers) expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
+      const byName = Object.fromEntries(invokers.map(({ name, statement }) => [name, statement.Resource]));
+      // admin-api: the function's ARN attribute (run-bulk-jobs exists first).
+      expect(byName['admin-api']).toEqual({ 'Fn::GetAtt': [runBulkJobs, 'Arn'] });
+      // run-bulk-jobs: its own ARN built from its physical name, one unqualified function, no wildcard.
+      const self = JSON.stringify(byName['run-bulk-jobs']);
+      expect(self).toContain(`:function:worker-manager-${environment}-run-bulk-jobs"`);
+      expect(self).not.toContain('*');
+      expect(self).not.toContain(runBulkJobs);
+      const fn = resourcesOf(stateless, 'AWS::Lambda::Function')[runBulkJobs];
+      expect(fn?.Properties?.['FunctionName']).toBe(`worker-manager-${environment}-run-bulk-jobs`);
+    });
+
+    it('lets API Gateway invoke admin-api only, from this API\'s stage only, and gives its account log role the one managed policy', () => {
+      const permissions = Object.values(resourcesOf(stateless, 'AWS::Lambda::Permission')).filter((permission) => permission.Properties?.['Principal'] === 'apigateway.amazonaws.com');
+      expect(permissions).toHaveLength(2);
+      const restApi = logicalId(stateless, 'AWS::ApiGateway::RestApi', 'AdminApiRestApi');
+      for (const permission of permissions) {
+        expect(permission.Properties?.['Action']).toBe('lambda:InvokeFunction');
+        expect(permission.Properties?.['FunctionName']).toEqual({ 'Fn::GetAtt': [logicalId(stateless, 'AWS::Lambda::Function', 'AdminApiFunction'), 'Arn'] });
+        const source = JSON.stringify(permission.Properties?.['SourceArn']);
+        expect(source).toContain(restApi);
+        expect(source).not.toContain('test-invoke-stage');
+      }
+      // Managed policies only on the roles CDK builds for a service: the Provider framework's and API Gateway's account log role.
+      const logRole = logicalId(stateless, 'AWS::IAM::Role', 'AdminApiRestApiCloudWatchRole');
+      const managed = Object.entries(resourcesOf(stateless, 'AWS::IAM::Role')).filter(([, role]) => role.Properties?.['ManagedPolicyArns'] !== undefined);
+      expect(managed.map(([id]) => id).sort()).toEqual([logicalId(stateless, 'AWS::IAM::Role', 'BrokerTopologyProviderframeworkonEventServiceRole'), logRole].sort());
+      const logRolePolicies = resourcesOf(stateless, 'AWS::IAM::Role')[logRole]?.Properties?.['ManagedPolicyArns'];
+      expect(JSON.stringify(logRolePolicies)).toContain('service-role/AmazonAPIGatewayPushToCloudWatchLogs');
+      expect(logRolePolicies).toHaveLength(1);
+      expect(JSON.stringify(resourcesOf(stateless, 'AWS::IAM::Role')[logRole]?.Properties?.['AssumeRolePolicyDocument'])).toContain('apigateway.amazonaws.com');
     });
 
     it('gives every function a role of its own', () => {

@@ -1,6 +1,7 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +119,80 @@ describe('Construct: ManagerFunction', () => {
     const { stack, table, common } = fixture();
     const fn = new ManagerFunction(stack, 'Fn', { entry: 'register-requests', envSchema: MqFunctionEnvSchema, environment: {}, settings: DEFAULT_MANAGER_SETTINGS, ...common }).bindTable(table, 'readWrite');
     expect(() => fn.addBrokerEventSource('EventSource', { queue: 'q', batchSize: 10, maximumBatchingWindowSeconds: 0 })).toThrow(/bindBroker/);
+  });
+
+  it('binds a secret variable with GetSecretValue on that secret only, and refuses it as a plain variable', () => {
+    const { stack, table, common } = fixture();
+    const jwt = new secretsmanager.Secret(stack, 'Jwt');
+    const schema = BaseEnvSchema.pick({ LOG_LEVEL: true }).extend({ JWT_SECRET_ARN: z.string().startsWith('arn:'), AMQP_SECRET_ARN: z.string().optional() });
+    const fn = new ManagerFunction(stack, 'Fn', { entry: 'sweep', envSchema: schema, environment: {}, ...common }).bindSecret('JWT_SECRET_ARN', jwt);
+    // @ts-expect-error a secret ARN comes with its grant, through bindSecret
+    new ManagerFunction(stack, 'Plain', { entry: 'sweep', envSchema: schema, environment: { JWT_SECRET_ARN: 'arn:x' }, ...common }).bindSecret('JWT_SECRET_ARN', jwt);
+    // @ts-expect-error the schema reads no such secret variable
+    expect(() => fn.bindSecret('DB_SECRET_ARN', jwt)).toThrow(/DB_SECRET_ARN/);
+    // @ts-expect-error the broker secret is bindBroker's
+    expect(() => fn.bindSecret('AMQP_SECRET_ARN', jwt)).toThrow(/bindBroker/);
+    // @ts-expect-error TABLE_NAME is no secret variable (and this schema does not read it)
+    expect(() => fn.bindTable(table, 'read')).toThrow(/TABLE_NAME/);
+    const template = Template.fromStack(stack);
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    for (const { Properties } of fns) expect(Properties.Environment.Variables['JWT_SECRET_ARN']).toEqual({ Ref: stack.getLogicalId(jwt.node.defaultChild as secretsmanager.CfnSecret) });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const reads = statements.filter((statement) => statement.Action === 'secretsmanager:GetSecretValue');
+    expect(reads.length).toBeGreaterThan(0);
+    for (const statement of reads) expect(statement.Resource).toEqual({ Ref: stack.getLogicalId(jwt.node.defaultChild as secretsmanager.CfnSecret) });
+  });
+
+  it('binds a function-name variable with InvokeFunction on that function, and fails the synth when it was forgotten', () => {
+    const { stack, common } = fixture();
+    const schema = BaseEnvSchema.pick({ LOG_LEVEL: true }).extend({ JOBS_FUNCTION_NAME: z.string().min(1) });
+    const target = new ManagerFunction(stack, 'Target', { entry: 'sweep', envSchema: BaseEnvSchema.pick({ LOG_LEVEL: true }), environment: {}, ...common });
+    new ManagerFunction(stack, 'Caller', { entry: 'sweep', envSchema: schema, environment: {}, ...common }).bindInvoke('JOBS_FUNCTION_NAME', target.function);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { JOBS_FUNCTION_NAME: { Ref: stack.getLogicalId(target.function.node.defaultChild as CfnFunction) } } } });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(target.function.node.defaultChild as CfnFunction), 'Arn'] } }]) },
+    });
+
+    const other = fixture();
+    // @ts-expect-error the name comes with its grant, through bindInvoke
+    new ManagerFunction(other.stack, 'Plain', { entry: 'sweep', envSchema: schema, environment: { JOBS_FUNCTION_NAME: 'x' }, ...other.common });
+    new ManagerFunction(other.stack, 'Forgotten', { entry: 'sweep', envSchema: schema, environment: {}, ...other.common });
+    expect(() => Template.fromStack(other.stack)).toThrow(/Forgotten environment: JOBS_FUNCTION_NAME/);
+  });
+
+  it('lets a named function invoke itself by an ARN built from its name, and counts on the runtime for AWS_LAMBDA_FUNCTION_NAME', () => {
+    const { stack, common } = fixture();
+    const schema = BaseEnvSchema.pick({ LOG_LEVEL: true }).extend({ AWS_LAMBDA_FUNCTION_NAME: z.string().min(1) });
+    expect(
+      // @ts-expect-error the runtime sets AWS_LAMBDA_FUNCTION_NAME; Lambda refuses it as a configured variable
+      () => new ManagerFunction(stack, 'Reserved', { entry: 'sweep', envSchema: schema, environment: { AWS_LAMBDA_FUNCTION_NAME: 'x' }, ...common }),
+    ).toThrow(/runtime sets AWS_LAMBDA_FUNCTION_NAME/);
+    const unnamed = new ManagerFunction(stack, 'Unnamed', { entry: 'sweep', envSchema: schema, environment: {}, ...common });
+    expect(() => unnamed.allowSelfInvoke()).toThrow(/functionName/);
+    // @ts-expect-error the runtime's own name is no function to bind
+    expect(() => unnamed.bindInvoke('AWS_LAMBDA_FUNCTION_NAME', unnamed.function)).toThrow(/runtime sets AWS_LAMBDA_FUNCTION_NAME/);
+    new ManagerFunction(stack, 'Named', { entry: 'sweep', envSchema: schema, environment: {}, functionName: 'wm-self', reservedConcurrency: 3, ...common }).allowSelfInvoke();
+    // Synthesises: no circular dependency, and AWS_LAMBDA_FUNCTION_NAME is not demanded of the stack.
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'wm-self', ReservedConcurrentExecutions: 3 });
+    const named = template.toJSON() as { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, unknown> } } }> };
+    for (const resource of Object.values(named.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      expect(resource.Properties.Environment?.Variables['AWS_LAMBDA_FUNCTION_NAME']).toBeUndefined();
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'lambda:InvokeFunction',
+            Effect: 'Allow',
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:wm-self']] },
+          },
+        ]),
+      },
+    });
   });
 
   it('refuses an entry that has no handler', () => {

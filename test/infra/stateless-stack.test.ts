@@ -16,6 +16,8 @@ const FUNCTIONS = {
   'record-heartbeats': 'RecordHeartbeats',
   'handle-worker-dead-letters': 'HandleWorkerDeadLetters',
   sweep: 'Sweep',
+  'admin-api': 'AdminApi',
+  'run-bulk-jobs': 'AdminApiRunBulkJobs',
   'broker-topology': 'BrokerTopologyHandler',
 } as const;
 
@@ -47,8 +49,8 @@ describe('Stack: stateless', () => {
 
     it('keeps the logs 7 days in dev and 90 in prod, deleting them with the stack in dev only', () => {
       const groups = (template: typeof dev.stateless) => Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-      // six functions and the custom resource provider's framework function
-      expect(groups(dev.stateless)).toHaveLength(7);
+      // eight functions, the custom resource provider's framework function and the API's access logs
+      expect(groups(dev.stateless)).toHaveLength(10);
       for (const group of groups(dev.stateless)) expect(group.Properties?.['RetentionInDays']).toBe(7);
       for (const group of groups(prod.stateless)) expect(group.Properties?.['RetentionInDays']).toBe(90);
       dev.stateless.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
@@ -56,7 +58,7 @@ describe('Stack: stateless', () => {
     });
 
     it('passes the settings as WM_SETTINGS, which parse back to the configured settings', () => {
-      for (const name of ['register-requests', 'handle-worker-responses', 'record-heartbeats', 'handle-worker-dead-letters', 'sweep'] as const) {
+      for (const name of ['register-requests', 'handle-worker-responses', 'record-heartbeats', 'handle-worker-dead-letters', 'sweep', 'admin-api', 'run-bulk-jobs'] as const) {
         const text = variables(dev.stateless, name)['WM_SETTINGS'];
         expect(typeof text, name).toBe('string');
         expect(ManagerSettingsSchema.parse(JSON.parse(String(text))), name).toEqual(dev.config.settings);
@@ -94,6 +96,14 @@ describe('Stack: stateless', () => {
       expect(functionProperties(dev.stateless, 'register-requests')['MemorySize']).toBe(512);
       expect(functionProperties(prod.stateless, 'register-requests')['MemorySize']).toBe(1024);
       expect(functionProperties(dev.stateless, 'sweep')['Timeout']).toBe(50);
+    });
+
+    it('runs one sweep at a time (reserved concurrency 1) and reserves nothing for the queue-fed functions', () => {
+      expect(functionProperties(dev.stateless, 'sweep')['ReservedConcurrentExecutions']).toBe(1);
+      expect(functionProperties(prod.stateless, 'sweep')['ReservedConcurrentExecutions']).toBe(1);
+      for (const name of ['register-requests', 'handle-worker-responses', 'record-heartbeats', 'handle-worker-dead-letters', 'admin-api'] as const) {
+        expect(functionProperties(dev.stateless, name)['ReservedConcurrentExecutions'], name).toBeUndefined();
+      }
     });
   });
 

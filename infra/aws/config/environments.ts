@@ -67,6 +67,15 @@ export const EnvironmentConfigSchema = z.object({
       mqTimeoutSeconds: z.number().int().min(3).max(840).default(60),
       /** Below the 60 s schedule period, so two sweeps of one environment do not overlap. */
       sweepTimeoutSeconds: z.number().int().min(3).max(59).default(50),
+      /**
+       * One run of a bulk job. A run stops while 30 s are left and re-invokes itself, so a run
+       * needs well over 30 s; a few minutes keeps the number of hand-overs small.
+       */
+      bulkJobsTimeoutSeconds: z.number().int().min(90).max(900).default(300),
+      /** Bulk jobs running at once (each is one invocation at a time); more wait, throttled and retried by Lambda. */
+      bulkJobsReservedConcurrency: z.number().int().min(1).max(100).default(5),
+      /** BULK_JOB_MAX_PAGES of run-bulk-jobs (pages of 200 requests per run); the function's default when left out. */
+      bulkJobsMaxPages: z.number().int().min(1).optional(),
     })
     .prefault({}),
   alarms: z
@@ -79,15 +88,51 @@ export const EnvironmentConfigSchema = z.object({
       backlogMinutes: z.number().int().min(5).max(1_440).default(15),
       /** Failed invocations of one function within 5 minutes. */
       functionErrors: z.number().int().min(1).default(1),
+      /** 5xx answers of the admin API within 5 minutes. */
+      apiServerErrors: z.number().int().min(1).default(1),
       /** Subscribed to the alarm topic when set. */
       email: z.email().optional(),
     })
     .prefault({}),
-  /** For the admin REST API (not deployed yet): stage-wide throttling. */
+  /** The admin REST API (API Gateway REST, one stage, admin-api behind a proxy integration). */
   api: z
     .object({
+      /** Stage-wide throttling: requests per second, and the burst above it. */
       throttlingRateLimit: z.number().min(1).default(50),
       throttlingBurstLimit: z.number().int().min(1).default(100),
+      /** The stage: the last segment of the API URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>/`). */
+      stageName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'letters, digits and _').default('v1'),
+      /**
+       * admin-api's timeout. API Gateway's REST integration gives up at 29 s (504, nothing logged
+       * of the function's side); a second less lets the function time out first, in its own log
+       * and its Errors alarm.
+       */
+      timeoutSeconds: z.number().int().min(3).max(28).default(28),
+      /**
+       * MAX_BODY_BYTES of admin-api. At most 4 MiB: a multipart body reaches the function base64
+       * encoded (4/3 larger), inside Lambda's 6 MB synchronous request.
+       */
+      maxBodyBytes: z.number().int().min(1024).max(4 * 1024 * 1024).optional(),
+      /**
+       * How tokens are verified. `hmac`: HS256/384/512 with a secret the stack generates in Secrets
+       * Manager (an operator mints tokens with it, or stores REGARDS' own signing secret there).
+       * `jwks`: RS256 with the keys published at `jwksUrl` (an identity provider), no secret made.
+       */
+      auth: z
+        .discriminatedUnion('kind', [
+          z.object({ kind: z.literal('hmac') }),
+          z.object({ kind: z.literal('jwks'), jwksUrl: z.url({ protocol: /^https$/ }) }),
+        ])
+        .default({ kind: 'hmac' }),
+      /** Checked against the token's `iss` / `aud` when set. */
+      issuer: z.string().min(1).optional(),
+      audience: z.string().min(1).optional(),
+      /**
+       * API Gateway writes access logs only once the account (per region) names a CloudWatch role.
+       * true: this stack creates that role and setting (kept when the stack is deleted, since
+       * other APIs of the account may rely on it). false: the account already has one.
+       */
+      manageAccountLogRole: z.boolean().default(true),
     })
     .prefault({}),
 });

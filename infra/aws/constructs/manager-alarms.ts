@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,7 +9,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';
 
-// broker queue depths + function errors --> (CloudWatch alarms) --> one SNS topic
+// broker queue depths + function errors + API 5xx --> (CloudWatch alarms) --> one SNS topic
 
 export interface ManagerAlarmsProps {
   broker: BrokerReference;
@@ -26,6 +27,9 @@ const PERIOD = Duration.minutes(5);
  *   messages that do not drain. It also catches a mapping that stopped (e.g. after a credential
  *   error Lambda disables it and reports the reason only in its StateTransitionReason).
  * - Function errors: a thrown batch is redelivered whole, so every error is a replay and worth a look.
+ * - API 5xx: the admin API's router answers every error itself, so its function rarely fails as
+ *   Lambda counts it; a 500 (a bug), a 503 (store or broker down) or a gateway 502/504 shows only
+ *   in the stage's 5XXError metric.
  * Amazon MQ publishes per-queue metrics of RabbitMQ 3 brokers under AWS/AmazonMQ with the
  * dimensions Broker (the broker name), VirtualHost and Queue; RabbitMQ 4 brokers have broker-level
  * metrics only, so the stack creates no queue alarm for them.
@@ -68,13 +72,27 @@ export class ManagerAlarms extends Construct {
   }
 
   /** Fires when a function fails `functionErrors` times within 5 minutes. */
-  public watchFunction(id: string, fn: lambda.IFunction): cloudwatch.Alarm {
+  public watchFunction(id: string, fn: lambda.IFunction, why = 'for a queue-fed function the whole batch is redelivered'): cloudwatch.Alarm {
     return this.alarm(id, {
-      alarmDescription: `${id} failed: for a queue-fed function the whole batch is redelivered`,
+      alarmDescription: `${id} failed: ${why}`,
       metric: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
       threshold: this.props.thresholds.functionErrors,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Fires when an API stage answers `apiServerErrors` 5xx within 5 minutes. */
+  public watchApi(id: string, stage: apigateway.Stage): cloudwatch.Alarm {
+    return this.alarm(id, {
+      alarmDescription: `${id}: the admin API answered 5xx (500 is a bug and is logged by admin-api; 503 the store or broker is down; 502/504 the function failed or timed out)`,
+      // Per stage (ApiName + Stage dimensions), as API Gateway publishes it.
+      metric: stage.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+      threshold: this.props.thresholds.apiServerErrors,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No request, no data point: a quiet API is not failing.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
@@ -21,15 +22,35 @@ export const REPO_ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url
 
 /** Every variable is a string or absent: what a function's env schema reads. */
 type EnvInput = Record<string, string | undefined>;
-export type EnvSchema = z.ZodType<unknown, EnvInput>;
+/** An env schema; a coerced variable (`z.coerce.number()`) has the input type `unknown`. */
+export type EnvSchema = z.ZodType<unknown, Record<string, unknown>>;
+/** The variables of a schema as Lambda passes them: a coerced one is given as a string too. */
+type EnvironmentOf<S extends EnvSchema> = { [K in keyof z.input<S>]: unknown extends z.input<S>[K] ? string | undefined : z.input<S>[K] };
 
 /**
  * Variables the construct sets itself, each together with the permission it needs (bindTable,
- * bindBroker), or that the Lambda runtime owns (AWS_REGION) or only the local host uses.
+ * bindBroker, bindSecret, bindInvoke), or that the Lambda runtime owns (AWS_REGION,
+ * AWS_LAMBDA_FUNCTION_NAME: Lambda refuses them as configured variables) or only the local host uses.
  */
-type ManagedVariable = 'TABLE_NAME' | 'DYNAMODB_ENDPOINT' | 'AWS_REGION' | 'WM_SETTINGS' | 'AMQP_URL' | 'AMQP_ENDPOINT' | 'AMQP_SECRET_ARN' | 'AMQP_VHOST';
+type ManagedVariable =
+  | 'TABLE_NAME'
+  | 'DYNAMODB_ENDPOINT'
+  | 'AWS_REGION'
+  | 'AWS_LAMBDA_FUNCTION_NAME'
+  | 'WM_SETTINGS'
+  | 'AMQP_URL'
+  | 'AMQP_ENDPOINT'
+  | 'AMQP_SECRET_ARN'
+  | 'AMQP_VHOST'
+  | `${string}_SECRET_ARN`
+  | `${string}_FUNCTION_NAME`;
 
 type Reads<S extends EnvSchema, Name extends string> = Name extends keyof z.input<S> ? true : false;
+
+/** The `…_SECRET_ARN` variables of a schema that `bindSecret` may set (the broker's is bindBroker's). */
+export type SecretVariable<S extends EnvSchema> = Exclude<Extract<keyof z.input<S>, `${string}_SECRET_ARN`>, 'AMQP_SECRET_ARN'>;
+/** The `…_FUNCTION_NAME` variables of a schema that `bindInvoke` may set (Lambda sets AWS_LAMBDA_FUNCTION_NAME). */
+export type FunctionVariable<S extends EnvSchema> = Exclude<Extract<keyof z.input<S>, `${string}_FUNCTION_NAME`>, 'AWS_LAMBDA_FUNCTION_NAME'>;
 
 /** DynamoDB calls a function may be granted. Scan is not one of them: no path scans the table. */
 export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
@@ -42,18 +63,47 @@ export const TABLE_ACCESS_PRESETS: Record<Exclude<TableAccess, readonly TableAct
 
 const TABLE_ACTIONS: ReadonlySet<string> = new Set(TABLE_ACCESS_PRESETS.readWrite);
 
+/** Variables the Lambda runtime sets; Lambda refuses a function configured with one of them. */
+const RUNTIME_VARIABLES: ReadonlySet<string> = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+
 export type ManagerFunctionProps<S extends EnvSchema> = {
   /** The folder under functions/ holding handler.ts. */
   entry: string;
   /** The schema the handler validates its environment with. */
   envSchema: S;
   /** The variables the schema reads that no bind helper sets; a missing or misspelt one fails tsc. */
-  environment: Omit<z.input<S>, ManagedVariable>;
+  environment: Omit<EnvironmentOf<S>, ManagedVariable>;
   description: string;
   memorySizeMb: number;
   timeout: Duration;
   logRetention: logs.RetentionDays;
   removalPolicy: RemovalPolicy;
+  /**
+   * A physical name, only for a function that must know its own ARN before it exists (one that
+   * invokes itself: see allowSelfInvoke). Others keep generated names, so a replacement never clashes.
+   */
+  functionName?: string;
+  /** Caps the concurrent executions (and reserves them out of the account's pool). */
+  reservedConcurrency?: number;
 } & (Reads<S, 'WM_SETTINGS'> extends true
   ? { /** Passed as WM_SETTINGS, the JSON document the function parses with ManagerSettingsSchema. */ settings: ManagerSettings }
   : { settings?: never });
@@ -70,12 +120,16 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
   public readonly logGroup: logs.LogGroup;
   private readonly envSchema: S;
   private readonly variables: Record<string, string> = {};
+  private readonly physicalName: string | undefined;
   private broker: BrokerReference | undefined;
 
   public constructor(scope: Construct, id: string, props: ManagerFunctionProps<S>) {
     super(scope, id);
     this.envSchema = props.envSchema;
+    this.physicalName = props.functionName;
     Object.assign(this.variables, definedOnly(props.environment as EnvInput));
+    const reserved = Object.keys(this.variables).filter((name) => RUNTIME_VARIABLES.has(name));
+    if (reserved.length > 0) throw new Error(`${this.node.path}: the Lambda runtime sets ${reserved.join(', ')}; it cannot be configured`);
     if (props.settings !== undefined) {
       this.variables['WM_SETTINGS'] = JSON.stringify(props.settings);
     } else if (this.reads('WM_SETTINGS')) {
@@ -99,6 +153,8 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
       entry,
       handler: 'handler',
       description: props.description,
+      ...(props.functionName === undefined ? {} : { functionName: props.functionName }),
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeMb,
@@ -173,6 +229,45 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
   }
 
   /**
+   * Sets `variable` to the ARN of `secret` and grants reading that one secret (GetSecretValue,
+   * nothing else). Only for `…_SECRET_ARN` variables the schema reads.
+   */
+  public bindSecret(variable: SecretVariable<S>, secret: secretsmanager.ISecret): this {
+    const name = String(variable);
+    // The types say so too; this is for callers that cast them away.
+    if (name === 'AMQP_SECRET_ARN') throw new Error(`${this.node.path}: the broker secret comes with its endpoint, through bindBroker()`);
+    this.mustRead(name, 'bindSecret');
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+    this.setVariable(name, secret.secretArn);
+    return this;
+  }
+
+  /**
+   * Sets `variable` to the name of `target` and grants invoking that function (unqualified ARN
+   * only: the caller invokes $LATEST by name). Only for `…_FUNCTION_NAME` variables the schema reads.
+   */
+  public bindInvoke(variable: FunctionVariable<S>, target: lambda.IFunction): this {
+    const name = String(variable);
+    if (RUNTIME_VARIABLES.has(name)) throw new Error(`${this.node.path}: the Lambda runtime sets ${name}`);
+    this.mustRead(name, 'bindInvoke');
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.functionArn] }));
+    this.setVariable(name, target.functionName);
+    return this;
+  }
+
+  /**
+   * Lets the function invoke itself (a long job continued by a fresh invocation). The ARN is built
+   * from the physical name: the function's own ARN attribute in its role's policy would be a
+   * circular dependency (the function waits for its policy, the policy for the function).
+   */
+  public allowSelfInvoke(): this {
+    if (this.physicalName === undefined) throw new Error(`${this.node.path}: allowSelfInvoke() needs a functionName`);
+    const arn = Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: this.physicalName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [arn] }));
+    return this;
+  }
+
+  /**
    * Feeds the function from one broker queue. Amazon MQ has no L2 event source, so this is the L1
    * mapping; Lambda logs in with the broker secret (BASIC_AUTH) on the configured vhost and uses
    * the function's role, which therefore also gets mq:DescribeBroker.
@@ -221,12 +316,14 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
    * are CloudFormation tokens are only known at deploy time and are not judged.
    */
   private environmentIssues(): string[] {
-    const parsed = this.envSchema.safeParse(this.variables);
+    // What the Lambda runtime adds to the configured variables.
+    const environment: Record<string, string> = { AWS_LAMBDA_FUNCTION_NAME: this.function.functionName, ...this.variables };
+    const parsed = this.envSchema.safeParse(environment);
     if (parsed.success) return [];
     return parsed.error.issues
       .filter((issue) => {
         const name = issue.path[0];
-        const value = typeof name === 'string' ? this.variables[name] : undefined;
+        const value = typeof name === 'string' ? environment[name] : undefined;
         return value === undefined || !Token.isUnresolved(value);
       })
       .map((issue) => `${Stack.of(this).stackName}/${this.node.id} environment: ${issue.path.join('.')}: ${issue.message}`);

@@ -14,12 +14,13 @@ import { eventSourceMappings, topologyOptions, type ManagerSettings, type Mapped
 import { managerTopology } from '../../../shared/contract/topology.js';
 import type { MqFunctionEnvSchema } from '../../../shared/lambda/env.js';
 import type { EnvironmentConfig } from '../config/environments.js';
+import { AdminApi } from '../constructs/admin-api.js';
 import { BrokerTopology } from '../constructs/broker-topology.js';
 import { ManagerAlarms } from '../constructs/manager-alarms.js';
 import { ManagerFunction, type TableAction } from '../constructs/manager-function.js';
 import type { BrokerReference } from './stateful-stack.js';
 
-// Code and wiring, redeployable at will: functions, event source mappings, schedule, topology, alarms.
+// Code and wiring, redeployable at will: functions, event source mappings, schedule, topology, admin API, alarms.
 
 export interface StatelessStackProps extends StackProps {
   config: EnvironmentConfig;
@@ -27,7 +28,7 @@ export interface StatelessStackProps extends StackProps {
   broker: BrokerReference;
 }
 
-export type ManagerFunctionName = MappedFunction | 'sweep';
+export type ManagerFunctionName = MappedFunction | 'sweep' | 'admin-api' | 'run-bulk-jobs';
 
 /**
  * The DynamoDB calls each function's use case makes (see its store calls), and nothing more.
@@ -44,6 +45,16 @@ export const TABLE_ACCESS: Record<ManagerFunctionName, readonly TableAction[]> =
   'record-heartbeats': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
   // expiry of dead instances (DeleteItem), due and waiting requests (Query, BatchGetItem, UpdateItem, DeleteItem).
   sweep: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem'],
+  // Reads: tenant configs, session counters, jobs and the health probe (GetItem), one request in
+  // full (BatchGetItem), searches on the status index, job lists and liveness (Query). Writes:
+  // configuration imports (PutItem, conditional) and the tenant registry (BatchWriteItem), new jobs
+  // (PutItem), and the re-dispatch of waiting requests after an import (UpdateItem on requests and
+  // counters). No DeleteItem: deletes are run-bulk-jobs' work, and a re-dispatch purges nothing.
+  'admin-api': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+  // The job (GetItem, PutItem conditional on its version), pages of the status index (Query), the
+  // requests in full (BatchGetItem), operator retries (UpdateItem, plus counters) and deletes
+  // (DeleteItem, also purges after publish). No BatchWriteItem: it registers no tenant.
+  'run-bulk-jobs': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
 };
 
 /**
@@ -57,16 +68,12 @@ export function deadLetterQueues(settings: ManagerSettings): string[] {
   return [...new Set(bound)].filter((queue) => !consumed.has(queue));
 }
 
-/**
- * The functions and everything that triggers or watches them. The admin API (API Gateway REST +
- * admin-api + run-bulk-jobs) will be one more construct here, `new AdminApi(this, 'AdminApi',
- * { table, broker, throttling: config.api, ... })` making its two functions with ManagerFunction,
- * and `this.alarms.watchFunction` for each.
- */
+/** The functions, the admin API, and everything that triggers or watches them. */
 export class StatelessStack extends Stack {
   public readonly mqFunctions: Record<MappedFunction, ManagerFunction<typeof MqFunctionEnvSchema>>;
   public readonly sweep: ManagerFunction<typeof SweepEnvSchema>;
   public readonly topology: BrokerTopology;
+  public readonly adminApi: AdminApi;
   public readonly alarms: ManagerAlarms;
   public readonly sweepSchedule: scheduler.Schedule;
   private readonly config: EnvironmentConfig;
@@ -105,6 +112,8 @@ export class StatelessStack extends Stack {
       environment,
       description: 'Expires dead workers, enforces deadlines, fires retries, re-dispatches waiting requests',
       timeout: Duration.seconds(config.functions.sweepTimeoutSeconds),
+      // Overlapping sweeps are safe (conditional writes) but do the same work twice.
+      reservedConcurrency: 1,
       ...defaults,
     })
       .bindTable(table, TABLE_ACCESS.sweep)
@@ -112,6 +121,19 @@ export class StatelessStack extends Stack {
 
     this.topology = new BrokerTopology(this, 'BrokerTopology', {
       broker,
+      settings: config.settings,
+      logLevel: config.logLevel,
+      logRetention: this.logRetention(),
+      removalPolicy: this.removalPolicy(),
+    });
+
+    this.adminApi = new AdminApi(this, 'AdminApi', {
+      environmentName: config.name,
+      api: config.api,
+      functions: config.functions,
+      table,
+      broker,
+      tableAccess: { adminApi: TABLE_ACCESS['admin-api'], runBulkJobs: TABLE_ACCESS['run-bulk-jobs'] },
       settings: config.settings,
       logLevel: config.logLevel,
       logRetention: this.logRetention(),
@@ -152,9 +174,16 @@ export class StatelessStack extends Stack {
     });
 
     for (const [name, fn] of this.allFunctions()) this.alarms.watchFunction(`Errors ${name}`, fn);
+    this.alarms.watchFunction('Errors admin-api', this.adminApi.adminApi.function, 'it could not start (configuration, secret) or timed out; the router answers every other error itself');
+    this.alarms.watchFunction('Errors run-bulk-jobs', this.adminApi.runBulkJobs.function, 'Lambda retries the run twice from its saved page; a job that still stops needs POST /jobs/{id}/resume');
     this.alarms.watchSchedule('SweepNotRunning', this.sweep.function);
+    this.alarms.watchApi('AdminApiServerErrors', this.adminApi.stage);
 
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
+    new CfnOutput(this, 'ApiUrl', { value: this.adminApi.url, description: 'Admin REST API (stage URL; paths without the REGARDS /api/v1/rs-worker-manager prefix)' });
+    if (this.adminApi.jwtSecret !== undefined) {
+      new CfnOutput(this, 'JwtSecretArn', { value: this.adminApi.jwtSecret.secretArn, description: 'HMAC secret admin API tokens are signed with (HS256)' });
+    }
   }
 
   private allFunctions(): [string, lambda.IFunction][] {
