@@ -252,16 +252,20 @@ export function fromProxyEvent(event: APIGatewayProxyEvent): HttpRequest {
   const headers = lowerCaseHeaders(event);
   const host = headers.host ?? event.requestContext?.domainName ?? 'localhost';
   const proto = headers['x-forwarded-proto']?.split(',')[0]?.trim() ?? 'https';
-  // requestContext.path carries the stage (`/prod/requests`); event.path does not.
+  // Routes match the path below the proxy resource: behind a custom domain's base path mapping
+  // (REGARDS' /api/v1/rs-worker-manager), event.path keeps that base path, `proxy` never does.
+  const proxy = event.pathParameters?.['proxy'];
+  const path = proxy === undefined ? (event.resource === '/' ? '/' : event.path) : `/${proxy}`;
+  // requestContext.path carries what precedes the route (stage, base path): links must keep it.
   const fullPath = event.requestContext?.path ?? event.path;
-  const stage = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
+  const prefix = fullPath.endsWith(path) ? fullPath.slice(0, fullPath.length - path.length) : '';
   return {
     method: event.httpMethod,
-    path: event.path,
+    path,
     headers,
     query: queryOf(event),
     body: event.body === null || event.body === undefined ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'),
-    baseUrl: `${proto}://${host}${stage.replace(/\/$/, '')}`,
+    baseUrl: `${proto}://${host}${prefix.replace(/\/$/, '')}`,
     requestId: event.requestContext?.requestId ?? 'local',
   };
 }

@@ -209,6 +209,22 @@ describe('proxy event conversion', () => {
     expect(request.baseUrl).toBe('https://abc.execute-api.eu-west-3.amazonaws.com/prod');
   });
 
+  it('routes on the proxy path behind a custom domain base path, and keeps that base path in links', () => {
+    const mapped = {
+      ...event,
+      resource: '/{proxy+}',
+      path: '/api/v1/rs-worker-manager/requests/r-1',
+      pathParameters: { proxy: 'requests/r-1' },
+      requestContext: { ...event.requestContext, path: '/api/v1/rs-worker-manager/requests/r-1', domainName: 'regards.example.org' },
+      headers: { Host: 'regards.example.org' },
+      multiValueHeaders: {},
+    } as unknown as APIGatewayProxyEvent;
+    const request = fromProxyEvent(mapped);
+    expect(request.path).toBe('/requests/r-1');
+    expect(request.baseUrl).toBe('https://regards.example.org/api/v1/rs-worker-manager');
+    expect(fromProxyEvent({ ...mapped, resource: '/', path: '/api/v1/rs-worker-manager/', pathParameters: null }).path).toBe('/');
+  });
+
   it('writes JSON results with a content type, and empty ones without a body', () => {
     expect(toProxyResult({ status: 200, body: { a: 1 } })).toEqual({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' });
     expect(toProxyResult({ status: 204 })).toEqual({ statusCode: 204, headers: {}, body: '' });
