@@ -219,17 +219,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const mapping of eventSourceMappings(settings)) {
       const functionName = functionNames[mapping.functionName];
       const fnLogger = logger.child({ fn: mapping.functionName });
-      emulators.set(
-        mapping.functionName,
-        new EventSourceEmulator({
-          connection: provider,
-          queue: mapping.queue,
-          batchSize: mapping.batchSize,
-          maximumBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
-          handler: lambdaEventSourceHandler(lambda, functionName, fnLogger),
-          logger: fnLogger,
-        }),
-      );
+      emulators.set(mapping.functionName, EventSourceEmulator.forMapping(mapping, provider, lambdaEventSourceHandler(lambda, functionName, fnLogger), fnLogger));
     }
     await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
+import type { EventSourceMapping } from '../../shared/contract/manager-settings.js';
 import {
   encodeHeaders,
   formatJavaMediumDate,
@@ -117,6 +118,23 @@ export class EventSourceEmulator {
   private invocation: Promise<void> | undefined;
   private inFlightCount = 0;
   private readonly counters = { invocations: 0, messages: 0, failures: 0, requeued: 0, dropped: 0, resubscriptions: 0 };
+
+  /** The emulator of one event source mapping of the shared settings (queue, batch size, window). */
+  public static forMapping(
+    mapping: EventSourceMapping,
+    connection: AmqpConnectionProvider,
+    handler: EventSourceHandler,
+    logger?: AmqpLogger,
+  ): EventSourceEmulator {
+    return new EventSourceEmulator({
+      connection,
+      queue: mapping.queue,
+      batchSize: mapping.batchSize,
+      maximumBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
+      handler,
+      ...(logger === undefined ? {} : { logger }),
+    });
+  }
 
   public constructor(options: EventSourceEmulatorOptions) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;

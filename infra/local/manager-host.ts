@@ -66,17 +66,7 @@ export class ManagerHost {
         const fnLogger = logger.child({ fn: mapping.functionName });
         const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, ...(options.clock ? { clock: options.clock } : {}) });
         services.set(mapping.functionName, fnServices);
-        emulators.set(
-          mapping.functionName,
-          new EventSourceEmulator({
-            connection: provider,
-            queue: mapping.queue,
-            batchSize: mapping.batchSize,
-            maximumBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
-            handler: fn.withDeps(fnServices),
-            logger: fnLogger,
-          }),
-        );
+        emulators.set(mapping.functionName, EventSourceEmulator.forMapping(mapping, provider, fn.withDeps(fnServices), fnLogger));
       }
       await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
       const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, options.sweeper?.intervalMs);

@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { StoreUnavailableError } from '../../ports/request-store.js';
 import { TABLE_DEFINITION } from './table-definition.js';
 
@@ -254,4 +254,25 @@ export async function batchWriteAll(
     },
     options.concurrency ?? DEFAULT_CONCURRENCY,
   );
+}
+
+/**
+ * Every page of one query, for the small partitions read whole (tenants, a worker type's
+ * instances): the items, and the count DynamoDB reports (what `Select: 'COUNT'` returns).
+ */
+export async function queryAllPages(
+  client: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): Promise<{ items: DynamoItem[]; count: number }> {
+  const items: DynamoItem[] = [];
+  let count = 0;
+  let start: DynamoItem | undefined;
+  do {
+    const startKey = start;
+    const output = await storeCall('Query', () => client.send(new QueryCommand({ ...input, ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }) })));
+    items.push(...(output.Items ?? []));
+    count += output.Count ?? 0;
+    start = output.LastEvaluatedKey;
+  } while (start !== undefined);
+  return { items, count };
 }

@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { TenantConfigSchema, type TenantConfig } from '../../domain/config/tenant-config.js';
 import { ConfigStore } from '../../ports/config-store.js';
-import { batchWriteAll, conditionalCall, storeCall } from './batch.js';
+import { batchWriteAll, conditionalCall, queryAllPages, storeCall } from './batch.js';
 import { TenantKeys } from './keys.js';
 import { CorruptItemError } from './request-item.js';
 import { TABLE_DEFINITION } from './table-definition.js';
@@ -64,28 +64,17 @@ export class DynamoConfigStore extends ConfigStore {
   }
 
   public async listTenants(): Promise<string[]> {
-    const tenants: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const startKey = start;
-      const output = await storeCall('Query', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey },
-            ExpressionAttributeValues: { ':pk': TenantKeys.registryPartition },
-            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-          }),
-        ),
-      );
-      for (const raw of output.Items ?? []) {
-        const item = RegistryItemSchema.safeParse(raw);
-        if (!item.success) throw new CorruptItemError(`tenant registry item ${JSON.stringify(raw)} has no tenant`, { cause: item.error });
-        tenants.push(item.data.tenant);
-      }
-      start = output.LastEvaluatedKey;
-    } while (start !== undefined);
+    const { items } = await queryAllPages(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey },
+      ExpressionAttributeValues: { ':pk': TenantKeys.registryPartition },
+    });
+    const tenants = items.map((raw) => {
+      const item = RegistryItemSchema.safeParse(raw);
+      if (!item.success) throw new CorruptItemError(`tenant registry item ${JSON.stringify(raw)} has no tenant`, { cause: item.error });
+      return item.data.tenant;
+    });
     return tenants.sort();
   }
 

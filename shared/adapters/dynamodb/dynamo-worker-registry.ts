@@ -1,7 +1,7 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { WorkerRegistry, type AliveWorkerType, type Heartbeat } from '../../ports/worker-registry.js';
-import { conditionalCall, DEFAULT_CONCURRENCY, isConditionalCheckFailed, mapBounded, storeCall, translateStoreError } from './batch.js';
+import { conditionalCall, DEFAULT_CONCURRENCY, isConditionalCheckFailed, mapBounded, queryAllPages, translateStoreError } from './batch.js';
 import { WorkerKeys } from './keys.js';
 import { CorruptItemError } from './request-item.js';
 import { TABLE_DEFINITION } from './table-definition.js';
@@ -208,50 +208,26 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
   }
 
   private async countLiveInstances(workerType: string, cutoff: string): Promise<number> {
-    let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const startKey = start;
-      const output = await storeCall('Query', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk',
-            FilterExpression: '#lastBeatAt > :cutoff',
-            ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey, '#lastBeatAt': 'lastBeatAt' },
-            ExpressionAttributeValues: { ':pk': WorkerKeys.instancesPartition(workerType), ':cutoff': cutoff },
-            Select: 'COUNT',
-            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-          }),
-        ),
-      );
-      count += output.Count ?? 0;
-      start = output.LastEvaluatedKey;
-    } while (start !== undefined);
+    const { count } = await queryAllPages(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      FilterExpression: '#lastBeatAt > :cutoff',
+      ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey, '#lastBeatAt': 'lastBeatAt' },
+      ExpressionAttributeValues: { ':pk': WorkerKeys.instancesPartition(workerType), ':cutoff': cutoff },
+      Select: 'COUNT',
+    });
     return count;
   }
 
   private async queryAll(partition: string, attributes?: readonly string[]): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
     const projected = Object.fromEntries((attributes ?? []).map((name, i) => [`#p${i}`, name]));
-    let start: Record<string, unknown> | undefined;
-    do {
-      const startKey = start;
-      const output = await storeCall('Query', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey, ...projected },
-            ExpressionAttributeValues: { ':pk': partition },
-            ...(attributes === undefined ? {} : { ProjectionExpression: Object.keys(projected).join(', ') }),
-            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-          }),
-        ),
-      );
-      items.push(...(output.Items ?? []));
-      start = output.LastEvaluatedKey;
-    } while (start !== undefined);
+    const { items } = await queryAllPages(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey, ...projected },
+      ExpressionAttributeValues: { ':pk': partition },
+      ...(attributes === undefined ? {} : { ProjectionExpression: Object.keys(projected).join(', ') }),
+    });
     return items;
   }
 }

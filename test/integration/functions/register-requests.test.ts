@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
-import { startHarness, json, type HostHarness } from '../../support/host-harness.js';
+import { json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 const TENANTS = ['tenant-a', 'tenant-b', 'tenant-c'];
@@ -33,19 +33,7 @@ describe('register-requests on RabbitMQ and dynalite, through the event-source e
     await h?.close();
   });
 
-  const send = (requestId: string, overrides: Record<string, string | undefined> = {}, body = `{"id":"${requestId}"}`) => {
-    const headers: Record<string, string> = {};
-    const all: Record<string, string | undefined> = {
-      [Header.tenant]: 'tenant-a',
-      [Header.requestId]: requestId,
-      [Header.owner]: 'owner',
-      [Header.session]: 'session',
-      [Header.contentType]: 'to-extract',
-      ...overrides,
-    };
-    for (const [name, value] of Object.entries(all)) if (value !== undefined) headers[name] = value;
-    return h.rabbit.publish(h.settings.names.requestExchange, '', body, { headers, contentType: 'application/json' });
-  };
+  const send = (requestId: string, overrides: Record<string, string | undefined> = {}, body?: string) => publishRequest(h, requestId, overrides, body);
 
   it('delivers a valid request to its worker queue with the contract headers, and answers GRANTED', async () => {
     await send('ok-1');
