@@ -36,6 +36,7 @@ export interface LocalAdminApi {
   url: string;
   /** The bulk jobs running in this process; `idle()` waits for them. */
   jobs: InProcessJobLauncher;
+  jobStore: DynamoJobStore;
   /** The admin API's services, for tests that need to look inside. */
   services: AdminApiFunctionDeps;
   close(): Promise<void>;
@@ -76,6 +77,7 @@ export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise
   return {
     url: server.url,
     jobs,
+    jobStore,
     services,
     async close() {
       await server.close();

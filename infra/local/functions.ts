@@ -6,6 +6,7 @@ import { registerRequestsFunction } from '../../functions/register-requests/hand
 import { runBulkJobsWithDeps, type RunBulkJobsDeps, type RunBulkJobsHandler } from '../../functions/run-bulk-jobs/handler.js';
 import { sweepFunction, sweepServices } from '../../functions/sweep/handler.js';
 import type { MappedFunction } from '../../shared/contract/manager-settings.js';
+import type { SweepDeps } from '../../shared/domain/use-cases/sweep.js';
 import type { ProxyHandler } from '../../shared/lambda/http-function.js';
 import type { MqFunction } from '../../shared/lambda/mq-function.js';
 import type { ScheduledHandler } from '../../shared/lambda/scheduled-function.js';
@@ -20,8 +21,8 @@ export const MAPPED_FUNCTIONS: Partial<Record<MappedFunction, MqFunction<Manager
 };
 
 /** The sweep handler over one set of services, as its schedule invokes it. */
-export function sweepHandler(services: ManagerServices): ScheduledHandler {
-  return sweepFunction.withDeps(sweepServices(services));
+export function sweepHandler(services: ManagerServices, bulkJobs?: SweepDeps['bulkJobs']): ScheduledHandler {
+  return sweepFunction.withDeps(sweepServices(services, bulkJobs));
 }
 
 /** The admin API over given dependencies, as API Gateway would invoke it. */

@@ -69,7 +69,7 @@ export class ManagerHost {
         emulators.set(mapping.functionName, EventSourceEmulator.forMapping(mapping, provider, fn.withDeps(fnServices), fnLogger));
       }
       await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
-      const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, options.sweeper?.intervalMs);
+      const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, adminApi, options.sweeper?.intervalMs);
       sweeper?.start();
       return new ManagerHost(provider, emulators, services, sweeper, adminApi);
     } catch (error) {
@@ -88,9 +88,15 @@ export class ManagerHost {
   }
 }
 
-function sweepSchedule(options: ManagerHostOptions, provider: AmqpConnectionProvider, intervalMs = DEFAULT_SWEEP_INTERVAL_MS): ScheduleEmulator {
+function sweepSchedule(
+  options: ManagerHostOptions,
+  provider: AmqpConnectionProvider,
+  adminApi: LocalAdminApi | undefined,
+  intervalMs = DEFAULT_SWEEP_INTERVAL_MS,
+): ScheduleEmulator {
   const logger = options.logger.child({ fn: 'sweep' });
   const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, ...(options.clock ? { clock: options.clock } : {}) });
-  const handler = sweepHandler(services);
+  // Bulk jobs run only where the admin API does; there the sweep restarts those that stalled.
+  const handler = sweepHandler(services, adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs });
   return new ScheduleEmulator({ name: 'sweep', intervalMs, run: () => handler(), logger });
 }

@@ -41,6 +41,8 @@ export const ManagerSettingsSchema = z.object({
   waitingRecheckSeconds: z.number().int().min(1).default(300),
   /** How long SUCCESS requests stay visible; 0 deletes them at once, as REGARDS does. */
   successRetentionSeconds: z.number().int().min(0).default(0),
+  /** A bulk job not updated for this long has lost its runner: the sweeper starts it again. */
+  bulkJobStallSeconds: z.number().int().min(60).default(600),
   /** Bounded parallelism of store calls inside one batch. */
   storeConcurrency: z.number().int().min(1).max(256).default(32),
 });

@@ -165,18 +165,19 @@ for (const environment of ['dev', 'prod'] as const) {
       );
     });
 
-    it('lets admin-api and run-bulk-jobs invoke run-bulk-jobs only, and no other function invoke anything', () => {
+    it('lets admin-api, run-bulk-jobs and sweep invoke run-bulk-jobs only, and no other function invoke anything', () => {
       const runBulkJobs = logicalId(stateless, 'AWS::Lambda::Function', 'AdminApiRunBulkJobsFunction');
       const invokers = (Object.keys(CONSTRUCTS) as (keyof typeof CONSTRUCTS)[]).flatMap((name) =>
         statementsOf(policyOf(name))
           .filter((statement) => actionsOf(statement).some((action) => action.startsWith('lambda:')))
           .map((statement) => ({ name, statement })),
       );
-      expect(invokers.map(({ name }) => name).sort()).toEqual(['admin-api', 'run-bulk-jobs']);
+      expect(invokers.map(({ name }) => name).sort()).toEqual(['admin-api', 'run-bulk-jobs', 'sweep']);
       for (const { statement } of invokers) expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
       const byName = Object.fromEntries(invokers.map(({ name, statement }) => [name, statement.Resource]));
-      // admin-api: the function's ARN attribute (run-bulk-jobs exists first).
+      // admin-api, and sweep to restart stalled jobs: the function's ARN attribute (run-bulk-jobs exists first).
       expect(byName['admin-api']).toEqual({ 'Fn::GetAtt': [runBulkJobs, 'Arn'] });
+      expect(byName['sweep']).toEqual({ 'Fn::GetAtt': [runBulkJobs, 'Arn'] });
       // run-bulk-jobs: its own ARN built from its physical name, one unqualified function, no wildcard.
       const self = JSON.stringify(byName['run-bulk-jobs']);
       expect(self).toContain(`:function:worker-manager-${environment}-run-bulk-jobs"`);

@@ -50,6 +50,8 @@ export async function configure(world: { configStore: ConfigStore }, tenant: str
   if (!plan.ok) throw new Error(`bad test configuration: ${JSON.stringify(plan.errors)}`);
   const written = await world.configStore.put(tenant, plan.config, current === EMPTY_TENANT_CONFIG ? null : current.version);
   if (written !== 'written') throw new Error('test configuration conflict');
+  // As the admin API's import does: a configured tenant is one the sweeper visits.
+  await world.configStore.registerTenants([tenant]);
 }
 
 /** Makes a worker type alive by recording one heartbeat of one instance at the clock's time. */

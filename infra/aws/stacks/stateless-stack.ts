@@ -139,6 +139,8 @@ export class StatelessStack extends Stack {
       logRetention: this.logRetention(),
       removalPolicy: this.removalPolicy(),
     });
+    // The sweep restarts bulk jobs whose runs all died, so a job never stays RUNNING forever.
+    this.sweep.bindInvoke('BULK_JOBS_FUNCTION_NAME', this.adminApi.runBulkJobs.function);
 
     this.alarms = new ManagerAlarms(this, 'Alarms', { broker, thresholds: config.alarms });
     // Amazon MQ publishes per-queue metrics for RabbitMQ 3 brokers only.

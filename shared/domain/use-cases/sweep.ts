@@ -1,3 +1,5 @@
+import type { JobLauncher } from '../../ports/job-launcher.js';
+import type { JobStore } from '../../ports/job-store.js';
 import { DEADLINE_HANDLERS } from './enforce-deadlines.js';
 import { z } from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
@@ -78,6 +80,8 @@ export interface SweepDeps extends RedispatchWaitingDeps {
    */
   dueHandlers?: DueHandlers;
   limits?: Partial<SweepLimits>;
+  /** Bulk jobs and how to start them: when given, jobs that stopped moving are resumed. */
+  bulkJobs?: { jobs: JobStore; launcher: JobLauncher };
 }
 
 export interface DueReport {
@@ -93,7 +97,7 @@ export interface DueReport {
 }
 
 export interface SweepFailure {
-  step: 'expire' | 'tenants' | 'waiting' | 'due';
+  step: 'expire' | 'tenants' | 'waiting' | 'due' | 'jobs';
   tenant?: string;
   message: string;
 }
@@ -103,6 +107,8 @@ export interface SweepReport {
   /** Null when the tenants could not be listed. */
   waiting: RedispatchReport | null;
   due: DueReport;
+  /** Bulk jobs found stalled and started again. */
+  resumedJobs: number;
   failures: SweepFailure[];
 }
 
@@ -142,7 +148,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     failures.push({ step, ...(tenant === undefined ? {} : { tenant }), message: error instanceof Error ? error.message : String(error) });
     logger.error(`sweep step ${step} failed`, { step, tenant, error });
   };
-  const report: SweepReport = { expired: null, waiting: null, due: emptyDueReport(), failures };
+  const report: SweepReport = { expired: null, waiting: null, due: emptyDueReport(), resumedJobs: 0, failures };
 
   try {
     report.expired = await deps.registry.expire(now);
@@ -183,19 +189,55 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   report.due = await sweepDue(tenants, now, limits, progress.due, deps, fail);
   progress.due = report.due.continuation;
 
+  if (deps.bulkJobs !== undefined) report.resumedJobs = await resumeStalledJobs(tenants, now, deps.bulkJobs, deps.settings.bulkJobStallSeconds * 1000, fail);
+
   const summary = {
     removedInstances: report.expired?.removedInstances,
     waitingDispatched: report.waiting?.dispatched,
     dueExamined: report.due.examined,
     dueHandled: report.due.handled,
     dueUnhandled: report.due.unhandled,
+    resumedJobs: report.resumedJobs,
     failures: failures.length,
   };
   // Locally the sweep runs every few seconds: quiet unless it did something.
-  const acted = (report.expired?.removedInstances ?? 0) + (report.waiting?.dispatched ?? 0) + report.due.handled + failures.length > 0;
+  const acted = (report.expired?.removedInstances ?? 0) + (report.waiting?.dispatched ?? 0) + report.due.handled + report.resumedJobs + failures.length > 0;
   if (acted) logger.info('sweep done', summary);
   else logger.debug('sweep done, nothing to do', summary);
   return report;
+}
+
+/** The newest jobs of a tenant looked at per run: a stalled job is among the recent ones. */
+const JOBS_PER_TENANT = 20;
+
+/**
+ * A bulk job is carried forward by its own runs (each hands over to the next); one whose runs all
+ * died (Lambda's retries spent, the local host restarted) stops being updated. Nothing waits
+ * forever: such a job is started again from its saved cursor. A runner that is in fact still
+ * alive loses nothing to this: two runners on one job never change a request twice.
+ */
+async function resumeStalledJobs(
+  tenants: readonly string[],
+  now: Date,
+  bulkJobs: { jobs: JobStore; launcher: JobLauncher },
+  stallMs: number,
+  fail: (step: 'jobs', error: unknown, tenant: string) => void,
+): Promise<number> {
+  let resumed = 0;
+  for (const tenant of tenants) {
+    try {
+      const { items } = await bulkJobs.jobs.list(tenant, { limit: JOBS_PER_TENANT });
+      for (const job of items) {
+        const active = job.status === 'PENDING' || job.status === 'RUNNING';
+        if (!active || now.getTime() - Date.parse(job.updatedAt) < stallMs) continue;
+        await bulkJobs.launcher.launch({ tenant, jobId: job.id });
+        resumed += 1;
+      }
+    } catch (error) {
+      fail('jobs', error, tenant);
+    }
+  }
+  return resumed;
 }
 
 function emptyDueReport(): DueReport {

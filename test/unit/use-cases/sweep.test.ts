@@ -1,10 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryJobLauncher } from '../../../shared/adapters/memory/memory-job-launcher.js';
+import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store.js';
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
 import type { Request } from '../../../shared/domain/request/request.js';
 import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
 import { sweep, type DueHandler, type SweepDeps, type SweepProgress } from '../../../shared/domain/use-cases/sweep.js';
+import type { BulkJob } from '../../../shared/ports/job-store.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
@@ -241,5 +244,42 @@ describe('sweep', () => {
     const report = await sweep(deps);
     expect(report.failures).toEqual([{ step: 'tenants', message: expect.stringContaining('listTenants') }]);
     expect(report.waiting).toBeNull();
+  });
+});
+
+describe('sweep: stalled bulk jobs', () => {
+  it('starts again a job whose runner stopped updating it, and leaves moving and finished jobs alone', async () => {
+    const world = memoryWorld();
+    await configure(world, 'tenant-a', { workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] });
+    const jobs = new MemoryJobStore();
+    const launcher = new MemoryJobLauncher();
+    const at = (ms: number) => new Date(world.clock.now().getTime() + ms).toISOString();
+    const job = (id: string, status: BulkJob['status'], updatedAt: string): BulkJob => ({
+      tenant: 'tenant-a', id, kind: 'retry', filter: {}, createdBefore: at(0), status, createdAt: at(-3_600_000), updatedAt,
+      processed: 0, succeeded: 0, skipped: 0, version: 1,
+    });
+    await jobs.create(job('stalled', 'RUNNING', at(-11 * 60_000)));
+    await jobs.create(job('never-started', 'PENDING', at(-11 * 60_000)));
+    await jobs.create(job('moving', 'RUNNING', at(-60_000)));
+    await jobs.create(job('done', 'DONE', at(-11 * 60_000)));
+
+    const report = await sweep({ ...world, bulkJobs: { jobs, launcher } });
+
+    expect(report.resumedJobs).toBe(2);
+    expect(launcher.launched.map((ref) => ref.jobId).sort()).toEqual(['never-started', 'stalled']);
+  });
+
+  it('reports a tenant whose jobs cannot be read, and goes on', async () => {
+    const world = memoryWorld();
+    await configure(world, 'tenant-a', { workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] });
+    const launcher = new MemoryJobLauncher();
+    launcher.failing = true;
+    const jobs = new MemoryJobStore();
+    await jobs.create({
+      tenant: 'tenant-a', id: 'stalled', kind: 'delete', filter: {}, createdBefore: '2026-01-01T00:00:00.000Z', status: 'RUNNING',
+      createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', processed: 0, succeeded: 0, skipped: 0, version: 1,
+    });
+    const report = await sweep({ ...world, bulkJobs: { jobs, launcher } });
+    expect(report.failures).toEqual([expect.objectContaining({ step: 'jobs', tenant: 'tenant-a' })]);
   });
 });
