@@ -1,4 +1,5 @@
 import { benchIntake } from './intake.js';
+import { benchRoundtrip } from './roundtrip.js';
 
 /*
  * `npm run bench -- <scenario> [--requests N] [--body BYTES]`. Each scenario prints one JSON line of
@@ -9,6 +10,7 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 const SCENARIOS: Record<string, (options: { requests: number; bodyBytes: number }) => Promise<Record<string, unknown>>> = {
   intake: benchIntake,
+  roundtrip: benchRoundtrip,
 };
 
 function option(name: string, fallback: number): number {
