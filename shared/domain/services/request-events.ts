@@ -1,5 +1,7 @@
 import type { ManagerSettings } from '../../contract/manager-settings.js';
 import type { Clock } from '../../ports/clock.js';
+import type { CounterStore } from '../../ports/counter-store.js';
+import type { MessageBus } from '../../ports/message-bus.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RequestStore, RequestUpdate } from '../../ports/request-store.js';
 import type { Outcome, OutcomeContext } from '../request/outcomes.js';
@@ -32,6 +34,12 @@ export interface ApplyEventsDeps {
   settings: ManagerSettings;
   /** Jitter source of retry backoffs; tests pin it. */
   random?: () => number;
+}
+
+/** What every use case that changes requests and tells clients and workers about it needs. */
+export interface RequestFlowDeps extends ApplyEventsDeps {
+  bus: MessageBus;
+  counters: CounterStore;
 }
 
 export interface ApplyEventsReport {

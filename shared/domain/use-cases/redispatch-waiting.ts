@@ -1,29 +1,17 @@
 import { z } from 'zod';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
 import { grantedMessage } from '../../contract/response-event.js';
-import type { Clock } from '../../ports/clock.js';
-import type { CounterStore } from '../../ports/counter-store.js';
 import type { Logger } from '../../ports/logger.js';
-import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';
 import { planDispatch } from '../request/dispatch.js';
 import type { Request } from '../request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
-import type { Liveness } from '../services/liveness.js';
-import type { TenantConfigs, TenantView } from '../services/tenant-configs.js';
+import type { RequestFlowDeps } from '../services/request-events.js';
+import type { TenantView } from '../services/tenant-configs.js';
 
 // record-heartbeats, sweep --> (use case) --> domain, RequestStore, MessageBus, CounterStore
 
-export interface RedispatchWaitingDeps {
-  requests: RequestStore;
-  tenants: TenantConfigs;
-  liveness: Liveness;
-  bus: MessageBus;
-  counters: CounterStore;
-  clock: Clock;
-  logger: Logger;
-  settings: ManagerSettings;
-}
+export type RedispatchWaitingDeps = RequestFlowDeps;
 
 /** Where a bounded call stopped: the waiting list (tenant, worker type or null for unrouted) and the cursor inside it. */
 export const RedispatchContinuationSchema = z.object({

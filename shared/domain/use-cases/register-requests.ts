@@ -1,31 +1,15 @@
 import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { readClientRequestHeaders, type ClientRequest } from '../../contract/client-request.js';
-import type { ManagerSettings } from '../../contract/manager-settings.js';
 import { duplicateRequestMessage, skippedContentTypeMessage } from '../../contract/response-event.js';
-import type { Clock } from '../../ports/clock.js';
-import type { CounterStore } from '../../ports/counter-store.js';
-import type { Logger } from '../../ports/logger.js';
-import type { MessageBus } from '../../ports/message-bus.js';
-import type { RequestStore } from '../../ports/request-store.js';
 import { dispatchAnswer } from '../request/answers.js';
 import { planDispatch } from '../request/dispatch.js';
 import { messageFingerprint, numericRequestId, type Request } from '../request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
-import type { Liveness } from '../services/liveness.js';
-import type { TenantConfigs } from '../services/tenant-configs.js';
+import type { RequestFlowDeps } from '../services/request-events.js';
 
 // register-requests handler --> (use case) --> domain, RequestStore, MessageBus, CounterStore
 
-export interface RegisterRequestsDeps {
-  requests: RequestStore;
-  tenants: TenantConfigs;
-  liveness: Liveness;
-  bus: MessageBus;
-  counters: CounterStore;
-  clock: Clock;
-  logger: Logger;
-  settings: ManagerSettings;
-}
+export type RegisterRequestsDeps = RequestFlowDeps;
 
 export interface RegisterRequestsReport {
   received: number;

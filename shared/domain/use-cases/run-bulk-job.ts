@@ -1,21 +1,17 @@
-import type { CounterStore } from '../../ports/counter-store.js';
 import type { JobRef } from '../../ports/job-launcher.js';
 import type { BulkJob, JobStore } from '../../ports/job-store.js';
-import type { MessageBus } from '../../ports/message-bus.js';
 import { applyOperatorDelete, applyOperatorRetry, type Outcome, type OutcomeContext } from '../request/outcomes.js';
 import type { Request } from '../request/request.js';
 import { restrictToBlocked, toRequestSearch, type RequestSearch } from '../request/request-search.js';
 import { BatchEffects } from '../services/batch-effects.js';
-import { applyEvents, type ApplyEventsDeps } from '../services/request-events.js';
+import { applyEvents, type RequestFlowDeps } from '../services/request-events.js';
 import { isFinished } from './bulk-jobs.js';
 import { countMatches, SEARCH_MAX_EXAMINED } from './search-requests.js';
 
 // run-bulk-jobs (async invoke | local host) --> (use case) --> RequestStore.search, applyEvents, JobStore
 
-export interface RunBulkJobDeps extends ApplyEventsDeps {
+export interface RunBulkJobDeps extends RequestFlowDeps {
   jobs: JobStore;
-  bus: MessageBus;
-  counters: CounterStore;
 }
 
 export interface RunBulkJobBudget {

@@ -1,0 +1,50 @@
+import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-event.js';
+import type { ParseResult } from '../../contract/parse-result.js';
+import type { RequestReference } from '../../contract/request-reference.js';
+import { BatchEffects } from '../services/batch-effects.js';
+import { applyEvents, type ApplyEvent, type ApplyEventsReport, type RequestFlowDeps } from '../services/request-events.js';
+
+// worker response / dead-letter handlers --> (use case) --> applyEvents
+
+export interface RequestMessagesReport extends ApplyEventsReport {
+  received: number;
+  /** Messages naming no readable request: sent to their queue's dead-letter queue with the reason. */
+  deadLettered: number;
+}
+
+export interface RequestMessageKind<E extends RequestReference> {
+  /** For the logs: "worker responses", "worker dead letters". */
+  name: string;
+  read: (message: InboundMessage) => ParseResult<E>;
+  apply: ApplyEvent<E>;
+}
+
+/**
+ * A batch of messages about stored requests: each is read (an unreadable one is dead-lettered with
+ * its reason and the batch goes on), the events are applied to their requests, and what the won
+ * writes must send and count goes out in one burst.
+ */
+export async function handleRequestMessages<E extends RequestReference>(
+  batch: NormalizedBatch,
+  deps: RequestFlowDeps,
+  kind: RequestMessageKind<E>,
+): Promise<RequestMessagesReport> {
+  const effects = new BatchEffects(deps.settings.names, deps.clock.now());
+  const events = [];
+  let deadLettered = 0;
+  for (const message of batch.messages) {
+    const read = kind.read(message);
+    if (!read.ok) {
+      deps.logger.warn(`${kind.name}: unreadable message dead-lettered`, { reason: read.reason });
+      effects.deadLetter(message, read.reason);
+      deadLettered += 1;
+      continue;
+    }
+    events.push({ tenant: read.value.tenant, requestId: read.value.requestId, event: read.value });
+  }
+  const applied = await applyEvents(events, kind.apply, deps, effects);
+  await effects.flush(deps);
+  const report = { received: batch.messages.length, deadLettered, ...applied };
+  deps.logger.info(`${kind.name} handled`, { ...report });
+  return report;
+}
