@@ -4,6 +4,7 @@ import { DEFAULT_MANAGER_SETTINGS, type ManagerSettings } from '../../shared/con
 import { planImport } from '../../shared/domain/config/import-config.js';
 import { EMPTY_TENANT_CONFIG, type TenantConfig } from '../../shared/domain/config/tenant-config.js';
 import { Liveness } from '../../shared/domain/services/liveness.js';
+import { registerRequests } from '../../shared/domain/use-cases/register-requests.js';
 import { TenantConfigs } from '../../shared/domain/services/tenant-configs.js';
 import { MemoryConfigStore } from '../../shared/adapters/memory/memory-config-store.js';
 import { MemoryCounterStore } from '../../shared/adapters/memory/memory-counter-store.js';
@@ -131,4 +132,18 @@ export function heartbeatMessage(
 /** A valid heartbeat of one instance, dated by the worker's clock (`reportedAt`, default the test clock's now). */
 export function beat(workerType: string, instanceId: string, reportedAt: Date): InboundMessage {
   return heartbeatMessage({ id: instanceId, type: workerType, heartBeatDate: reportedAt.toISOString() });
+}
+
+/** `tenant/requestId` of every work item published to a worker exchange. */
+export function workItemIds(world: MemoryWorld, exchange: string): string[] {
+  return world.bus.to(exchange).map((message) => `${String(message.headers[Header.tenant])}/${String(message.headers[Header.requestId])}`);
+}
+
+/** Registers client requests (they wait or are dispatched, as the world's workers allow). */
+export async function submitRequests(world: MemoryWorld, tenant: string, ids: readonly string[], contentType = 'to-extract'): Promise<void> {
+  await registerRequests({ messages: ids.map((requestId) => requestMessage({ tenant, requestId, contentType })), unreadable: [] }, world);
+}
+
+export async function storedRequest(world: MemoryWorld, tenant: string, requestId: string) {
+  return (await world.requests.getAll(tenant, [requestId])).get(requestId);
 }

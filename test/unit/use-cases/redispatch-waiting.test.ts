@@ -2,11 +2,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
-import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
 import { redispatchWaiting, type RedispatchScope } from '../../../shared/domain/use-cases/redispatch-waiting.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
-import { bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import { bringAlive, configure, decodeJson, memoryWorld, storedRequest, submitRequests, workItemIds, type MemoryWorld } from '../../support/use-case-fixtures.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
 const EXTRACT_QUEUE = 'regards.worker.extract-worker.request';
@@ -16,17 +15,11 @@ function responses(world: MemoryWorld): Record<string, unknown>[] {
   return world.bus.to(names.responseExchange).map((message) => decodeJson(message.body) as Record<string, unknown>);
 }
 
-function workIds(world: MemoryWorld, exchange = EXTRACT_QUEUE): string[] {
-  return world.bus.to(exchange).map((message) => `${String(message.headers[Header.tenant])}/${String(message.headers[Header.requestId])}`);
-}
+const workIds = (world: MemoryWorld, exchange = EXTRACT_QUEUE) => workItemIds(world, exchange);
 
-async function park(world: MemoryWorld, tenant: string, ids: readonly string[], contentType = 'to-extract'): Promise<void> {
-  await registerRequests({ messages: ids.map((requestId) => requestMessage({ tenant, requestId, contentType })), unreadable: [] }, world);
-}
+const park = submitRequests;
 
-async function stored(world: MemoryWorld, tenant: string, requestId: string) {
-  return (await world.requests.getAll(tenant, [requestId])).get(requestId);
-}
+const stored = storedRequest;
 
 describe('redispatchWaiting', () => {
   let world: MemoryWorld;

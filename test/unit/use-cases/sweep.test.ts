@@ -2,32 +2,24 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryJobLauncher } from '../../../shared/adapters/memory/memory-job-launcher.js';
 import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store.js';
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
-import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
 import type { Request } from '../../../shared/domain/request/request.js';
-import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
 import { sweep, type DueHandler, type SweepDeps, type SweepProgress } from '../../../shared/domain/use-cases/sweep.js';
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
-import { bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import { bringAlive, configure, decodeJson, memoryWorld, storedRequest, submitRequests, workItemIds, type MemoryWorld } from '../../support/use-case-fixtures.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
 const EXTRACT_QUEUE = 'regards.worker.extract-worker.request';
 const RECHECK_MS = DEFAULT_MANAGER_SETTINGS.waitingRecheckSeconds * 1000;
 const EXPIRY_MS = DEFAULT_MANAGER_SETTINGS.heartbeatExpirySeconds * 1000;
 
-function workIds(world: MemoryWorld, exchange = EXTRACT_QUEUE): string[] {
-  return world.bus.to(exchange).map((message) => `${String(message.headers[Header.tenant])}/${String(message.headers[Header.requestId])}`);
-}
+const workIds = (world: MemoryWorld, exchange = EXTRACT_QUEUE) => workItemIds(world, exchange);
 
-async function park(world: MemoryWorld, tenant: string, ids: readonly string[], contentType = 'to-extract'): Promise<void> {
-  await registerRequests({ messages: ids.map((requestId) => requestMessage({ tenant, requestId, contentType })), unreadable: [] }, world);
-}
+const park = submitRequests;
 
-async function stored(world: MemoryWorld, tenant: string, requestId: string) {
-  return (await world.requests.getAll(tenant, [requestId])).get(requestId);
-}
+const stored = storedRequest;
 
 describe('sweep', () => {
   let world: MemoryWorld;
