@@ -9,7 +9,15 @@ export interface AmqpMessageBusOptions {
   logger?: AmqpLogger;
   /** Called for each existing queue or exchange whose settings differ from ours (kept as is). */
   onTopologyWarning?: (warning: TopologyWarning) => void;
+  /**
+   * How long a burst may wait for its write buffer and confirms. A broker that blocks publishers
+   * (memory or disk alarm) never answers; failing the burst lets the batch be redelivered later
+   * instead of hanging the function. Default 30 s.
+   */
+  confirmTimeoutMs?: number;
 }
+
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 
 export interface AmqpMessageBusStats {
   /** Messages confirmed by the broker. */
@@ -35,6 +43,7 @@ export class AmqpMessageBus extends MessageBus {
   private readonly provider: AmqpConnectionProvider;
   private readonly logger: AmqpLogger | undefined;
   private readonly onTopologyWarning: ((warning: TopologyWarning) => void) | undefined;
+  private readonly confirmTimeoutMs: number;
   private opening: Promise<OpenChannel> | undefined;
   private current: OpenChannel | undefined;
   /** Keys of the exchanges, queues and bindings already declared through this bus. */
@@ -47,6 +56,7 @@ export class AmqpMessageBus extends MessageBus {
     this.provider = provider;
     this.logger = options.logger;
     this.onTopologyWarning = options.onTopologyWarning;
+    this.confirmTimeoutMs = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
   }
 
   public get stats(): AmqpMessageBusStats {
@@ -71,6 +81,24 @@ export class AmqpMessageBus extends MessageBus {
   }
 
   private async publishBurst(messages: readonly OutboundMessage[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PublishError(`the broker did not take and confirm the burst within ${this.confirmTimeoutMs} ms (is it blocking publishers?)`)),
+        this.confirmTimeoutMs,
+      );
+    });
+    const sending = this.sendBurst(messages);
+    // After a time-out the burst may still fail on its own: that failure has no one left to hear it.
+    sending.catch(() => undefined);
+    try {
+      await Promise.race([sending, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async sendBurst(messages: readonly OutboundMessage[]): Promise<void> {
     let open: OpenChannel;
     try {
       open = await this.channel();
