@@ -19,6 +19,20 @@ export interface AmqpMessageBusOptions {
 
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 
+/** AMQP reply codes that say the same burst will be refused again. */
+const PERMANENT_REPLY_CODES = new Set([403, 404, 406]);
+
+function transient(error: unknown): boolean {
+  if (error instanceof PublishError && /within \d+ ms/.test(error.message)) return false;
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? (cause as { code: unknown }).code : undefined;
+  return !(typeof code === 'number' && PERMANENT_REPLY_CODES.has(code));
+}
+
+/** Tries of one burst before the failure reaches the caller, and the waits between them. */
+const PUBLISH_ATTEMPTS = 3;
+const RETRY_DELAYS_MS = [200, 1_000];
+
 export interface AmqpMessageBusStats {
   /** Messages confirmed by the broker. */
   confirmed: number;
@@ -71,12 +85,24 @@ export class AmqpMessageBus extends MessageBus {
    */
   public override async publish(messages: readonly OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    try {
-      await this.publishBurst(messages);
-      this.counters.confirmed += messages.length;
-    } catch (error) {
-      this.counters.failedBursts += 1;
-      throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.publishBurst(messages);
+        this.counters.confirmed += messages.length;
+        return;
+      } catch (error) {
+        // A dropped connection or a closed channel is usually over a moment later, and the store
+        // writes this burst reports are already done: sending again (at least once) beats leaving
+        // the batch to a redelivery that cannot re-send what timers dispatched. Not retried: a
+        // broker that blocks publishers (time-out: it would only wait longer) and a refusal that
+        // will not change (missing exchange, access refused, bad arguments).
+        if (attempt >= PUBLISH_ATTEMPTS || !transient(error)) {
+          this.counters.failedBursts += 1;
+          throw error;
+        }
+        this.logger?.warn?.('publish burst failed; sending it again', { attempt, messages: messages.length, error: describeError(error) });
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt - 1] ?? 1_000));
+      }
     }
   }
 

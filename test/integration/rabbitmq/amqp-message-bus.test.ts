@@ -155,6 +155,20 @@ describe('AmqpMessageBus', () => {
     expect(contents).toContain('after');
   });
 
+  it('sends a burst again after a passing failure, so the caller never sees it', async () => {
+    const target = await route('flaky');
+    let failures = 1;
+    // A connection that fails once, as a broker restart or a network blip would.
+    const flaky = Object.assign(Object.create(provider) as AmqpConnectionProvider, {
+      get: () => (failures-- > 0 ? Promise.reject(new BrokerUnreachableError('blip')) : provider.get()),
+    });
+    const bus = new AmqpMessageBus(flaky);
+    buses.push(bus);
+    await bus.publish([message(target, 'eventually')]);
+    expect(bus.stats.failedBursts).toBe(0);
+    expect((await rabbit.collect(target, 1)).map((m) => m.content.toString())).toEqual(['eventually']);
+  });
+
   it('resolves at once for an empty burst', async () => {
     const bus = newBus();
     await expect(bus.publish([])).resolves.toBeUndefined();
