@@ -33,6 +33,12 @@ export interface EventSourceEmulatorOptions {
   maxPayloadBytes?: number;
   eventSourceArn?: string;
   handler: EventSourceHandler;
+  /**
+   * Lambda stops an invocation at the function's time-out and the mapping redelivers its batch;
+   * a handler still running after this long is given up the same way (it cannot be killed in
+   * process, so it is logged), and the emulator moves on. Default 15 min, Lambda's maximum.
+   */
+  invocationTimeoutMs?: number;
   logger?: AmqpLogger;
   /** Backoff of re-subscription after the connection or channel is lost. */
   resubscribe?: { initialDelayMs?: number; maxDelayMs?: number };
@@ -59,6 +65,7 @@ export interface EventSourceEmulatorStats {
 
 /** Lambda's synchronous invocation payload limit. */
 export const LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+export const DEFAULT_INVOCATION_TIMEOUT_MS = 15 * 60 * 1000;
 export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_MAXIMUM_BATCHING_WINDOW_MS = 500;
 export const DEFAULT_EVENT_SOURCE_ARN = 'arn:aws:mq:us-east-1:000000000000:broker:local:b-00000000-0000-0000-0000-000000000000';
@@ -101,6 +108,7 @@ export class EventSourceEmulator {
   /** Bytes of the event with an empty message list: the fixed cost of every invocation. */
   private readonly envelopeBytes: number;
   private readonly handler: EventSourceHandler;
+  private readonly invocationTimeoutMs: number;
   private readonly logger: AmqpLogger | undefined;
   private readonly initialDelayMs: number;
   private readonly maxDelayMs: number;
@@ -167,6 +175,7 @@ export class EventSourceEmulator {
       throw new RangeError(`maxPayloadBytes (${this.maxPayloadBytes}) leaves no room for a message`);
     }
     this.handler = options.handler;
+    this.invocationTimeoutMs = options.invocationTimeoutMs ?? DEFAULT_INVOCATION_TIMEOUT_MS;
     this.logger = options.logger;
     this.initialDelayMs = options.resubscribe?.initialDelayMs ?? 100;
     this.maxDelayMs = options.resubscribe?.maxDelayMs ?? 5_000;
@@ -421,8 +430,15 @@ export class EventSourceEmulator {
     this.counters.messages += batch.length;
     this.inFlightCount = batch.length;
     let succeeded: boolean;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.handler(this.buildEvent(batch.map((b) => b.record)));
+      const running = this.handler(this.buildEvent(batch.map((b) => b.record)));
+      // Abandoned after a time-out, a handler may still fail later: nobody is left to hear it.
+      running.catch(() => undefined);
+      const timeLimit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EventSourceEmulatorError(`the handler did not finish within ${this.invocationTimeoutMs} ms (the function time-out)`)), this.invocationTimeoutMs);
+      });
+      await Promise.race([running, timeLimit]);
       succeeded = true;
     } catch (error) {
       succeeded = false;
@@ -433,6 +449,7 @@ export class EventSourceEmulator {
         error: describeError(error),
       });
     } finally {
+      clearTimeout(timer);
       this.inFlightCount = 0;
     }
     const last = batch.at(-1);

@@ -49,6 +49,22 @@ function gate(): Gate {
 const numbered = (count: number, from = 0) => Array.from({ length: count }, (_, i) => `m${from + i}`);
 
 describe('EventSourceEmulator delivery', () => {
+  it('gives up an invocation past the function time-out: the batch comes back redelivered and the source goes on', async () => {
+    const queue = await queueNamed('time-out');
+    const stuck = gate();
+    const recorder = new Recorder(async (batch) => {
+      // The first invocation hangs, as a handler stuck on a dead dependency would.
+      if (batch.index === 0) await stuck.opened;
+    });
+    const source = emulator({ queue, batchSize: 10, maximumBatchingWindowMs: 0, invocationTimeoutMs: 300, handler: recorder.handler });
+    await rabbit.sendToQueue(queue, numbered(3));
+    await source.start();
+    await recorder.until((r) => r.batches.length >= 2, 'the batch redelivered after the time-out', 10_000);
+    expect(recorder.batches[1]?.redelivered).toEqual([true, true, true]);
+    expect(recorder.batches[1]?.bodies).toEqual(numbered(3));
+    expect(source.stats.failures).toBe(1);
+  });
+
   it('runs one invocation at a time while messages keep coming', async () => {
     const queue = await queueNamed('one-at-a-time');
     const recorder = new Recorder(async () => {
