@@ -41,11 +41,18 @@ export interface RequestSearch {
   order: 'asc' | 'desc';
 }
 
+/**
+ * TO_DELETE is a status this manager never stores (an operator's deletion removes the row in the
+ * same write), so a search that does not name it skips its index partitions: one status fewer,
+ * four queries fewer per page.
+ */
+const STORED_STATUSES = REQUEST_STATUSES.filter((status) => status !== 'TO_DELETE');
+
 function resolveStatuses(restriction: ValuesRestriction<RequestStatus> | undefined): RequestStatus[] {
-  if (restriction === undefined) return [...REQUEST_STATUSES];
+  if (restriction === undefined) return [...STORED_STATUSES];
   return restriction.mode === 'INCLUDE'
     ? REQUEST_STATUSES.filter((status) => restriction.values.includes(status))
-    : REQUEST_STATUSES.filter((status) => !restriction.values.includes(status));
+    : STORED_STATUSES.filter((status) => !restriction.values.includes(status));
 }
 
 export function toRequestSearch(parameters: SearchRequestParameters, order: 'asc' | 'desc' = 'asc'): RequestSearch {
