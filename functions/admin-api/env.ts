@@ -21,6 +21,11 @@ export const AdminApiEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape)
     /** The run-bulk-jobs function, invoked asynchronously to carry the bulk jobs out. */
     BULK_JOBS_FUNCTION_NAME: z.string().min(1),
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(LAMBDA_PAYLOAD_LIMIT).default(1024 * 1024),
+    /** Browser origins allowed to call the API (comma-separated, `*` for any); none by default. */
+    CORS_ALLOW_ORIGINS: z
+      .string()
+      .default('')
+      .transform((list) => list.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '')),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET === undefined && env.JWT_SECRET_ARN === undefined && env.JWT_JWKS_URL === undefined) {

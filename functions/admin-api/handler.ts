@@ -16,6 +16,7 @@ import { adminRoutes, type AdminApiDeps } from './routes.js';
 export interface AdminApiFunctionDeps extends AdminApiDeps {
   auth: AuthSettings;
   maxBodyBytes: number;
+  corsOrigins?: readonly string[];
 }
 
 /**
@@ -39,6 +40,7 @@ export const adminApiFunction = defineHttpFunction({
       probes: [new DynamoHealthProbe(client, env.TABLE_NAME), new AmqpHealthProbe(provider)],
       auth: await resolveAuthSettings(env),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      corsOrigins: env.CORS_ALLOW_ORIGINS,
     };
   },
   api: (deps) => ({
@@ -46,6 +48,7 @@ export const adminApiFunction = defineHttpFunction({
     verifier: new JwtVerifier(deps.auth, () => deps.clock.now().getTime()),
     logger: deps.logger,
     maxBodyBytes: deps.maxBodyBytes,
+    corsOrigins: deps.corsOrigins ?? [],
   }),
 });
 

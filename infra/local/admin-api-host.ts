@@ -25,6 +25,8 @@ export interface LocalAdminApiOptions {
   host?: string;
   auth: AuthSettingsInput;
   maxBodyBytes?: number;
+  /** Browser origins allowed to call the API (the dashboard); none by default. */
+  corsOrigins?: readonly string[];
   settings: ManagerSettings;
   provider: AmqpConnectionProvider;
   dynamo: { client: DynamoDBDocumentClient; tableName: string };
@@ -66,6 +68,7 @@ export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise
     probes: [new DynamoHealthProbe(dynamo.client, dynamo.tableName), new AmqpHealthProbe(provider)],
     auth: AuthSettingsSchema.parse(options.auth),
     maxBodyBytes,
+    corsOrigins: options.corsOrigins ?? [],
   };
   const handler = adminApiHandler(services);
   const server = await startHttpServer({

@@ -23,6 +23,11 @@ export const LocalConfigSchema = z.object({
   WM_SETTINGS: jsonEnv(ManagerSettingsSchema),
   /** Secret of the admin API's HS256 tokens; generated once and kept in DATA_DIR when absent. */
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Browser origins allowed to call the admin API (comma-separated, `*` for any): the dashboard's. */
+  CORS_ALLOW_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '')),
   /** Tenant of the development token printed at start (it is an instance admin: any tenant via X-Tenant). */
   DEV_TENANT: z.string().min(1).default('demo'),
 });

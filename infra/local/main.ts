@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     dynamo: { client, tableName: config.TABLE_NAME },
     logger,
     sweeper: { intervalMs: config.SWEEP_INTERVAL_SECONDS * 1000 },
-    http: { port: config.HTTP_PORT, host: config.HTTP_HOST, auth: { secret } },
+    http: { port: config.HTTP_PORT, host: config.HTTP_HOST, auth: { secret }, corsOrigins: config.CORS_ALLOW_ORIGINS },
   });
   // A development convenience, never a production credential: valid 30 days, on this machine's secret.
   const token = signToken(secret, { sub: 'local-developer', tenant: config.DEV_TENANT, role: 'INSTANCE_ADMIN' }, { expiresInSeconds: 30 * 24 * 3600 });

@@ -30,7 +30,7 @@ export interface ManagerHostOptions {
   /** The sweep's schedule (AWS: every minute); false turns it off, as tests do unless they test it. */
   sweeper?: { intervalMs?: number } | false;
   /** Serve the admin API (port 0: any free port), with bulk jobs run in this process. */
-  http?: { port: number; host?: string; auth: AuthSettingsInput; maxBodyBytes?: number };
+  http?: { port: number; host?: string; auth: AuthSettingsInput; maxBodyBytes?: number; corsOrigins?: readonly string[] };
 }
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Logger } from '../ports/logger.js';
 import type { JwtVerifier } from './auth.js';
 import { parseEnv } from './env.js';
+import { preflight, withCors } from './http/cors.js';
 import { fromProxyEvent, route, toProxyResult, type Route } from './http/router.js';
 import { localContext } from './mq-function.js';
 
@@ -14,6 +15,8 @@ export interface HttpApi {
   verifier: JwtVerifier;
   logger: Logger;
   maxBodyBytes: number;
+  /** Browser origins allowed to call the API; empty: no cross-origin access. */
+  corsOrigins?: readonly string[];
 }
 
 export interface HttpFunctionDefinition<Env, Deps> {
@@ -36,7 +39,12 @@ export interface HttpFunction<Deps> {
 export function defineHttpFunction<Env, Deps>(definition: HttpFunctionDefinition<Env, Deps>): HttpFunction<Deps> {
   const withDeps = (deps: Deps): ProxyHandler => {
     const api = definition.api(deps);
-    const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => toProxyResult(await route(fromProxyEvent(event), api));
+    const origins = api.corsOrigins ?? [];
+    const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+      const origin = event.headers?.['origin'] ?? event.headers?.['Origin'];
+      const answered = preflight(event.httpMethod, origin, origins) ?? toProxyResult(await route(fromProxyEvent(event), api));
+      return withCors(answered, origin, origins);
+    };
     // The router answers every error itself; this only catches what escapes it (a bug in the shaping).
     const wrapped = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base, { timeoutEarlyInMillis: 0 }).onError((request) => {
       api.logger.error('admin API request failed outside the router', { fn: definition.name, error: request.error });
