@@ -35,6 +35,8 @@ describe('Config: environments', () => {
       timeoutSeconds: 28,
       auth: { kind: 'hmac' },
       manageAccountLogRole: true,
+      // No browser origin unless an operator lists the dashboard's.
+      corsAllowOrigins: [],
     });
     expect([prod.functions.bulkJobsTimeoutSeconds, prod.functions.bulkJobsReservedConcurrency]).toEqual([300, 5]);
   });

@@ -113,6 +113,8 @@ export const EnvironmentConfigSchema = z.object({
        * encoded (4/3 larger), inside Lambda's 6 MB synchronous request.
        */
       maxBodyBytes: z.number().int().min(1024).max(4 * 1024 * 1024).optional(),
+      /** Browser origins allowed to call the API (the dashboard's); none by default. */
+      corsAllowOrigins: z.array(z.string().min(1)).default([]),
       /**
        * How tokens are verified. `hmac`: HS256/384/512 with a secret the stack generates in Secrets
        * Manager (an operator mints tokens with it, or stores REGARDS' own signing secret there).

@@ -97,6 +97,7 @@ export class AdminApi extends Construct {
         ...(api.issuer === undefined ? {} : { JWT_ISSUER: api.issuer }),
         ...(api.audience === undefined ? {} : { JWT_AUDIENCE: api.audience }),
         ...(api.maxBodyBytes === undefined ? {} : { MAX_BODY_BYTES: String(api.maxBodyBytes) }),
+        ...(api.corsAllowOrigins.length === 0 ? {} : { CORS_ALLOW_ORIGINS: api.corsAllowOrigins.join(',') }),
       },
       description: 'The admin REST API (REGARDS rs-worker-manager paths): one router behind API Gateway',
       timeout: Duration.seconds(api.timeoutSeconds),
