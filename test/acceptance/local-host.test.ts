@@ -117,7 +117,11 @@ describe('npm start, driven over AMQP and HTTP', () => {
     expect(answers.get('tenant-one/late')?.[0]?.['state']).toBe('DELAYED');
     await startWorkers(['latecomer']);
     await collectUntil(['tenant-one/late'], succeeded, 30_000);
-    expect(answers.get('tenant-one/late')?.map((answer) => answer['state'])).toEqual(['DELAYED', 'GRANTED', 'SUCCESS']);
+    // Work items are at least once: should the sweeper and the revival both have sent one, the
+    // copy's answer re-sends SUCCESS; GRANTED comes only from the dispatch that was written.
+    const states = answers.get('tenant-one/late')?.map((answer) => answer['state']) ?? [];
+    expect(states.slice(0, 3)).toEqual(['DELAYED', 'GRANTED', 'SUCCESS']);
+    expect(states.slice(3).every((state) => state === 'SUCCESS')).toBe(true);
   });
 
   it('loses none of 2,000 requests when the host is killed with SIGKILL in the middle and started again', async () => {

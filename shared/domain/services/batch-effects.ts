@@ -32,21 +32,9 @@ export class BatchEffects {
 
   /** The work item of a DISPATCHED request, to its worker type's exchange. */
   public workItem(request: Request): void {
-    const workerType = request.dispatchedWorkerType;
-    if (workerType === null) throw new Error(`request ${request.requestId} has no dispatched worker type`);
+    const { workerType, message } = workItemOf(this.names, request);
     this.workerTypes.add(workerType);
-    this.messages.push(
-      buildWorkItem(this.names, workerType, {
-        tenant: request.tenant,
-        requestId: request.requestId,
-        owner: request.source,
-        session: request.session,
-        contentType: request.contentType,
-        dispatchAttempt: request.attempt,
-        additionalHeaders: request.additionalHeaders,
-        body: request.content,
-      }),
-    );
+    this.messages.push(message);
   }
 
   public respond(fields: ResponseEventFields): void {
@@ -110,4 +98,36 @@ export class BatchEffects {
     if (this.messages.length > 0) await bus.publish(this.messages);
     if (this.purges.length > 0) await requests.deleteAll(this.purges);
   }
+}
+
+function workItemOf(names: WireNames, request: Request): { workerType: string; message: OutboundMessage } {
+  const workerType = request.dispatchedWorkerType;
+  if (workerType === null) throw new Error(`request ${request.requestId} has no dispatched worker type`);
+  return {
+    workerType,
+    message: buildWorkItem(names, workerType, {
+      tenant: request.tenant,
+      requestId: request.requestId,
+      owner: request.source,
+      session: request.session,
+      contentType: request.contentType,
+      dispatchAttempt: request.attempt,
+      additionalHeaders: request.additionalHeaders,
+      body: request.content,
+    }),
+  };
+}
+
+/**
+ * Sends the work items of requests about to be written DISPATCHED, before the write. For
+ * dispatches a timer makes (the sweeper, a worker coming alive, a bulk retry) no message will be
+ * redelivered to replay them, so the work item goes first: if it cannot be sent, nothing is
+ * written and the next run tries again; if the write then loses a race, the worker's answer names
+ * an attempt the request never reached and is recorded, not applied.
+ */
+export async function sendWorkItemsFirst(names: WireNames, bus: MessageBus, requests: readonly Request[]): Promise<void> {
+  if (requests.length === 0) return;
+  const items = requests.map((request) => workItemOf(names, request));
+  await Promise.all([...new Set(items.map((item) => item.workerType))].map((type) => bus.ensureTopology(workerTopology(names, type))));
+  await bus.publish(items.map((item) => item.message));
 }

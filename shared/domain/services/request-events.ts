@@ -6,7 +6,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { RequestStore, RequestUpdate } from '../../ports/request-store.js';
 import type { Outcome, OutcomeContext } from '../request/outcomes.js';
 import type { Request } from '../request/request.js';
-import type { BatchEffects } from './batch-effects.js';
+import { sendWorkItemsFirst, type BatchEffects } from './batch-effects.js';
 import type { Liveness } from './liveness.js';
 import type { TenantConfigs } from './tenant-configs.js';
 
@@ -56,6 +56,16 @@ export interface ApplyEventsReport {
   dispatched: number;
 }
 
+export interface ApplyEventsOptions {
+  /** Requests the caller just read (consistently): the first round uses them instead of reading again. */
+  preloaded?: readonly Request[];
+  /**
+   * For events no redelivery will replay (timers, bulk jobs): the work items of the dispatches
+   * are sent through this bus BEFORE the writes (see sendWorkItemsFirst), not after.
+   */
+  sendWorkItemsFirst?: MessageBus;
+}
+
 export class ConcurrentModificationError extends Error {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -71,9 +81,9 @@ export async function applyEvents<E>(
   apply: ApplyEvent<E>,
   deps: ApplyEventsDeps,
   effects: BatchEffects,
-  /** Requests the caller just read (consistently): the first round uses them instead of reading again. */
-  preloaded: readonly Request[] = [],
+  options: ApplyEventsOptions = {},
 ): Promise<ApplyEventsReport> {
+  const { preloaded = [], sendWorkItemsFirst: firstBus } = options;
   const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0 };
   if (events.length === 0) return report;
   const now = deps.clock.now();
@@ -133,6 +143,9 @@ export async function applyEvents<E>(
       if (outcome.remove) removals.push({ id, original, outcome });
       else updates.push({ id, outcome, update: { previous: original, next: { ...outcome.request, version: original.version + 1 } } });
     }
+    if (firstBus !== undefined) {
+      await sendWorkItemsFirst(deps.settings.names, firstBus, updates.filter((entry) => dispatches(entry.outcome)).map((entry) => entry.update.next));
+    }
     const [updated, removed] = await Promise.all([
       updates.length > 0 ? deps.requests.updateAll(updates.map((entry) => entry.update)) : Promise.resolve([]),
       removals.length > 0 ? deps.requests.deleteAll(removals.map((entry) => entry.original)) : Promise.resolve([]),
@@ -141,7 +154,7 @@ export async function applyEvents<E>(
     updates.forEach((entry, index) => {
       if (updated[index]?.written) {
         report.written += 1;
-        if (queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects)) report.dispatched += 1;
+        if (queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects, firstBus !== undefined)) report.dispatched += 1;
       } else conflicted.push(entry.id);
     });
     removals.forEach((entry, index) => {
@@ -179,13 +192,18 @@ function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, 
   return outcome;
 }
 
-/** Queues what a won write must send and count; true when that includes a work item. */
-function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects): boolean {
+function dispatches(outcome: Outcome): boolean {
+  const final = outcome.request;
+  return !outcome.remove && final.status === 'DISPATCHED' && outcome.dispatchedAttempts.includes(final.attempt);
+}
+
+/** Queues what a won write must send and count; true when that includes a work item (queued, or already sent). */
+function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects, workItemSent = false): boolean {
   for (const change of outcome.counted) effects.count(original, change);
   for (const { about, answer } of outcome.answers) effects.respondAbout(about, answer);
   const final = outcome.request;
-  const dispatch = !outcome.remove && final.status === 'DISPATCHED' && outcome.dispatchedAttempts.includes(final.attempt);
-  if (dispatch) effects.workItem(final);
+  const dispatch = dispatches(outcome);
+  if (dispatch && !workItemSent) effects.workItem(final);
   if (outcome.purgeAfterPublish === true && !outcome.remove) effects.purgeAfterPublish(final);
   return dispatch;
 }

@@ -17,7 +17,8 @@ export const enforceDeadline: DueHandler = async (requests, context) => {
     (request, _due, ctx) => applyDeadline(request, ctx),
     context.deps,
     context.effects,
-    requests,
+    // A retry the sweeper dispatches has no message to replay it: its work item goes first.
+    { preloaded: requests, sendWorkItemsFirst: context.deps.bus },
   );
   return { handled: report.written, dispatched: report.dispatched, conflicts: report.retriedConflicts };
 };

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
 import { grantedMessage } from '../../contract/response-event.js';
 import type { Logger } from '../../ports/logger.js';
+import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';
 import { planDispatch } from '../request/dispatch.js';
 import type { Request } from '../request/request.js';
-import { BatchEffects } from '../services/batch-effects.js';
+import { BatchEffects, sendWorkItemsFirst } from '../services/batch-effects.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
 
@@ -80,8 +81,10 @@ export interface RedispatchContext {
   now: Date;
   settings: ManagerSettings;
   requests: RequestStore;
-  /** Work items, responses and counters are added here; the caller flushes after the writes. */
+  /** Responses and counters are added here; the caller flushes after the writes. */
   effects: BatchEffects;
+  /** Work items go out before the writes (see sendWorkItemsFirst). */
+  bus: MessageBus;
   historyEvent?: string;
 }
 
@@ -117,6 +120,7 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
   }
   if (updates.length === 0) return tally;
 
+  await sendWorkItemsFirst(ctx.settings.names, ctx.bus, updates.filter((update) => update.kind === 'dispatched').map((update) => update.next));
   const outcomes = await ctx.requests.updateAll(updates.map(({ previous, next }) => ({ previous, next })));
   updates.forEach(({ previous, next, kind }, index) => {
     const outcome = outcomes[index];
@@ -128,7 +132,6 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
     tally[kind] += 1;
     ctx.effects.count(next, { kind: 'changed', before: previous, after: next });
     if (kind === 'dispatched') {
-      ctx.effects.workItem(next);
       // The reference's re-dispatch answers GRANTED again (DispatchRequestJob with retry=true).
       ctx.effects.respondAbout(next, { state: 'GRANTED', messages: [grantedMessage()] });
     }
@@ -187,7 +190,7 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
           const loaded = await deps.requests.getAll(list.tenant, page.items.map((key) => key.requestId));
           report.stale += page.items.length - loaded.size;
           const effects = new BatchEffects(deps.settings.names, now);
-          const tally = await redispatchRequests([...loaded.values()], { view, isAlive, now, settings: deps.settings, requests: deps.requests, effects });
+          const tally = await redispatchRequests([...loaded.values()], { view, isAlive, now, settings: deps.settings, requests: deps.requests, effects, bus: deps.bus });
           addTally(report, tally);
           await effects.flush(deps);
         }

@@ -99,7 +99,9 @@ export async function runBulkJob(ref: JobRef, deps: RunBulkJobDeps, budget: RunB
           apply,
           deps,
           effects,
-          [...loaded.values()],
+          // A page changed is not read again by the next run (its requests no longer match), so
+          // its work items go first: a failed send fails the page before anything is written.
+          { preloaded: [...loaded.values()], sendWorkItemsFirst: deps.bus },
         );
         await effects.flush(deps);
         written = report.written;

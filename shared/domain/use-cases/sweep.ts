@@ -123,6 +123,7 @@ export const recheckWaiting: DueHandler = async (requests, context) => {
     settings: context.deps.settings,
     requests: context.deps.requests,
     effects: context.effects,
+    bus: context.deps.bus,
     historyEvent: WAITING_RECHECK_EVENT,
   });
   return { handled: tally.dispatched + tally.rerouted + tally.rescheduled, dispatched: tally.dispatched, conflicts: tally.conflicts };

@@ -132,6 +132,17 @@ describe('bulk jobs', () => {
     world.jobs.update = update;
   });
 
+  it('changes nothing on a page whose work items the broker refuses, so the next run retries every request of it', async () => {
+    await world.requests.insertAll([blocked('p-1'), blocked('p-2')]);
+    const job = await submit('retry');
+    world.bus.failing = true;
+    await expect(runBulkJob({ tenant: TENANT, jobId: job.id }, world, { maxPages: 5 })).rejects.toThrow('broker marked unavailable');
+    expect((await world.requests.getAll(TENANT, ['p-1'])).get('p-1')?.status).toBe('ERROR');
+    world.bus.failing = false;
+    expect((await runToEnd(job)).job).toMatchObject({ status: 'DONE', succeeded: 2 });
+    expect(world.bus.to(WORK_EXCHANGE).map((message) => message.headers[Header.requestId]).sort()).toEqual(['p-1', 'p-2']);
+  });
+
   it('rethrows a store outage with the job still resumable, and marks a job FAILED on anything else', async () => {
     await world.requests.insertAll([blocked('a')]);
     const job = await submit('retry');

@@ -334,6 +334,19 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(clientAnswers().map((a) => a.body['state'])).toEqual(['GRANTED', 'GRANTED', 'GRANTED', 'ERROR']);
     });
 
+    it('leaves a due retry waiting when its work item cannot be sent, and dispatches it at the next sweep', async () => {
+      await submit('f3', 'flaky-in');
+      await respond(answer({ requestId: 'f3', status: 'ERROR', messages: ['try 1'] }));
+      world.clock.advance(10_000);
+      world.bus.failing = true;
+      await sweep(deps());
+      expect(await stored('f3')).toMatchObject({ status: 'TO_DISPATCH', attempt: 1 });
+      world.bus.failing = false;
+      await sweep(deps());
+      expect(await stored('f3')).toMatchObject({ status: 'DISPATCHED', attempt: 2 });
+      expect(workItems('flaky').map((item) => item.headers[Header.dispatchAttempt])).toEqual([1, 2]);
+    });
+
     it('never retries INVALID_CONTENT', async () => {
       await submit('f2', 'flaky-in');
       await respond(answer({ requestId: 'f2', status: 'INVALID_CONTENT', messages: ['bad'] }));

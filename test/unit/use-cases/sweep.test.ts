@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { Header } from '../../../shared/contract/headers.js';
 import { MemoryJobLauncher } from '../../../shared/adapters/memory/memory-job-launcher.js';
 import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store.js';
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
@@ -107,15 +108,31 @@ describe('sweep', () => {
       expect(workIds(world)).toHaveLength(7);
     });
 
-    it('lets two concurrent sweeps dispatch each request once', async () => {
+    it('writes nothing when the broker refuses the work items, so the next sweep dispatches them', async () => {
+      await park(world, 'tenant-a', ['b-1', 'b-2']);
+      await bringAlive(world, 'extract-worker');
+      world.bus.clear();
+      world.bus.failing = true;
+      const failed = await sweep(deps);
+      expect(failed.failures.map((failure) => failure.step)).toContain('waiting');
+      expect((await stored(world, 'tenant-a', 'b-1'))?.status).toBe('NO_WORKER_AVAILABLE');
+
+      world.bus.failing = false;
+      await sweep(deps);
+      expect((await stored(world, 'tenant-a', 'b-1'))).toMatchObject({ status: 'DISPATCHED', attempt: 1 });
+      expect(workIds(world).sort()).toEqual(['tenant-a/b-1', 'tenant-a/b-2']);
+    });
+
+    it('lets two concurrent sweeps dispatch each request once (any extra work item is a copy of the same attempt)', async () => {
       const ids = Array.from({ length: 20 }, (_, n) => `r-${n}`);
       await park(world, 'tenant-a', ids);
       await bringAlive(world, 'extract-worker');
       world.bus.clear();
       const reports = await Promise.all([sweep({ ...deps, limits: { pageSize: 3 } }), sweep({ ...deps, limits: { pageSize: 3 } })]);
       expect(reports.reduce((sum, report) => sum + (report.waiting?.dispatched ?? 0), 0)).toBe(20);
-      expect(workIds(world)).toHaveLength(20);
       expect(new Set(workIds(world)).size).toBe(20);
+      expect(new Set(world.bus.to(EXTRACT_QUEUE).map((message) => message.headers[Header.dispatchAttempt]))).toEqual(new Set([1]));
+      expect(world.bus.to(names.responseExchange)).toHaveLength(20);
     });
   });
 
