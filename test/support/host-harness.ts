@@ -3,6 +3,7 @@ import type { MappedFunction } from '../../shared/contract/manager-settings.js';
 import type { ConsumeMessage } from 'amqplib';
 import { ManagerHost, type ManagerHostOptions } from '../../infra/local/manager-host.js';
 import { Header } from '../../shared/contract/headers.js';
+import { workerTopology } from '../../shared/contract/topology.js';
 import { CapturingLogger } from '../../shared/lambda/json-logger.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
 import { startDynalite, type DynaliteFixture } from './dynalite.js';
@@ -128,4 +129,15 @@ export async function publishHeartbeats(h: HostHarness, bodies: readonly Heartbe
   const options = { headers: { [Header.tenant]: 'tenant-a' }, contentType: 'application/json', persistent: false };
   if (via === 'queue') return h.rabbit.sendToQueue(h.settings.names.heartbeatQueue, encoded, options);
   await Promise.all(encoded.map((body) => h.rabbit.publish(h.settings.names.heartbeatExchange, 'worker.heartbeat', body, options)));
+}
+
+/**
+ * Declares the queues of worker types as their workers would when they start (the manager itself
+ * declares one at its first dispatch), and tracks them so the harness deletes them afterwards.
+ */
+export async function declareWorkerQueues(h: HostHarness, types: readonly string[]): Promise<void> {
+  for (const type of types) {
+    h.rabbit.trackWorkerType(type);
+    await h.services.bus.ensureTopology(workerTopology(h.settings.names, type));
+  }
 }

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
-import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
-import { eventually, json, publishHeartbeats, publishRequest, startHarness, type HeartbeatBody, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, eventually, json, publishHeartbeats, publishRequest, startHarness, type HeartbeatBody, type HostHarness } from '../../support/host-harness.js';
 import { recordCommands } from '../../support/store-contract/recording-client.js';
 import { configure } from '../../support/use-case-fixtures.js';
 
@@ -21,11 +20,7 @@ describe('record-heartbeats on RabbitMQ and dynalite, through the event-source e
     for (const tenant of ['tenant-a', 'tenant-b']) {
       await configure(h.services, tenant, { workers: TYPES.map((type) => ({ workerType: type, contentTypeInputs: [`for-${type}`] })) });
     }
-    for (const type of TYPES) {
-      h.rabbit.trackWorkerType(type);
-      // A worker declares its queue when it starts, as the manager does at its first dispatch.
-      await h.services.bus.ensureTopology(workerTopology(h.settings.names, type));
-    }
+    await declareWorkerQueues(h, TYPES);
   });
 
   afterAll(async () => {

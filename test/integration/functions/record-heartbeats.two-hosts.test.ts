@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagerHost } from '../../../infra/local/manager-host.js';
 import { Header } from '../../../shared/contract/headers.js';
-import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { recordHeartbeats } from '../../../shared/domain/use-cases/record-heartbeats.js';
 import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
 import type { ManagerServices } from '../../../shared/lambda/services.js';
-import { eventually, json, publishHeartbeats, publishRequest, startHarness, startPeerHost, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, eventually, json, publishHeartbeats, publishRequest, startHarness, startPeerHost, type HostHarness } from '../../support/host-harness.js';
 import { beat, configure } from '../../support/use-case-fixtures.js';
 
 const TYPES = ['shared-type', 'raced-type', 'burst-type'] as const;
@@ -31,10 +30,7 @@ describe('two manager hosts sharing one store and one heartbeat queue', () => {
     for (const tenant of ['tenant-a', 'tenant-b']) {
       await configure(h.services, tenant, { workers: TYPES.map((type) => ({ workerType: type, contentTypeInputs: [`for-${type}`] })) });
     }
-    for (const type of TYPES) {
-      h.rabbit.trackWorkerType(type);
-      await h.services.bus.ensureTopology(workerTopology(h.settings.names, type));
-    }
+    await declareWorkerQueues(h, TYPES);
   });
 
   afterAll(async () => {

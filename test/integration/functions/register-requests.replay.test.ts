@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerRequestsFunction } from '../../../functions/register-requests/handler.js';
 import type { EventSourceEmulator } from '../../../infra/local/event-source-emulator.js';
 import { Header } from '../../../shared/contract/headers.js';
-import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
-import { json, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, json, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { failingOnceEmulator } from '../../support/failing-once.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
@@ -16,8 +15,7 @@ describe('register-requests when the event source redelivers a batch', () => {
     // No function of the host consumes: this file runs its own emulator with a handler that fails once.
     h = await startHarness('intake-replay', { only: [] });
     await configure(h.services, 'tenant-a', { workers: [{ workerType: 'extract', contentTypeInputs: ['to-extract'] }] });
-    h.rabbit.trackWorkerType('extract');
-    await h.services.bus.ensureTopology(workerTopology(h.settings.names, 'extract'));
+    await declareWorkerQueues(h, ['extract']);
     await bringAlive(h.services, 'extract');
     const handler = registerRequestsFunction.withDeps(h.services);
     emulator = failingOnceEmulator(h, h.settings.names.requestQueue, handler, { batchSize: 50, windowMs: 300 });

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
-import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
-import { json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 const TENANTS = ['tenant-a', 'tenant-b', 'tenant-c'];
@@ -21,11 +20,9 @@ describe('register-requests on RabbitMQ and dynalite, through the event-source e
         ],
       });
     }
-    h.rabbit.trackWorkerType('extract');
     h.rabbit.trackWorkerType('sleepy');
     workerQueue = workerRequestName(h.settings.names, 'extract');
-    // A worker declares its queue when it starts, as the manager does at its first dispatch.
-    await h.services.bus.ensureTopology(workerTopology(h.settings.names, 'extract'));
+    await declareWorkerQueues(h, ['extract']);
     await bringAlive(h.services, 'extract');
   });
 

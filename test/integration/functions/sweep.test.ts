@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
-import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
-import { eventually, json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, eventually, json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 const EXPIRY_SECONDS = 2;
@@ -17,10 +16,7 @@ describe('the sweeper on the local host, on RabbitMQ and dynalite', () => {
     for (const tenant of ['tenant-a', 'tenant-b']) {
       await configure(h.services, tenant, { workers: [{ workerType: 'steady', contentTypeInputs: ['for-steady'] }, { workerType: 'mortal', contentTypeInputs: ['for-mortal'] }] });
     }
-    for (const type of TYPES) {
-      h.rabbit.trackWorkerType(type);
-      await h.services.bus.ensureTopology(workerTopology(h.settings.names, type));
-    }
+    await declareWorkerQueues(h, TYPES);
   });
 
   afterAll(async () => {

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleWorkerResponsesFunction } from '../../../functions/handle-worker-responses/handler.js';
 import type { EventSourceEmulator } from '../../../infra/local/event-source-emulator.js';
 import { Header } from '../../../shared/contract/headers.js';
-import { workerTopology } from '../../../shared/contract/topology.js';
 import { buildWorkerResponse } from '../../../shared/contract/worker-response.js';
-import { json, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, json, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { failingOnceEmulator } from '../../support/failing-once.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
@@ -15,8 +14,7 @@ describe('handle-worker-responses when the event source redelivers a batch', () 
   beforeAll(async () => {
     h = await startHarness('responses-replay', { only: ['register-requests'] });
     await configure(h.services, 'tenant-a', { workers: [{ workerType: 'w', contentTypeInputs: ['in'] }] });
-    h.rabbit.trackWorkerType('w');
-    await h.services.bus.ensureTopology(workerTopology(h.settings.names, 'w'));
+    await declareWorkerQueues(h, ['w']);
     await bringAlive(h.services, 'w');
     const handler = handleWorkerResponsesFunction.withDeps(h.services);
     emulator = failingOnceEmulator(h, h.settings.names.workerResponse, handler, { batchSize: 100, windowMs: 0 });

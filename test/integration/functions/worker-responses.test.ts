@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumeMessage } from 'amqplib';
 import { Header } from '../../../shared/contract/headers.js';
-import { workerTopology } from '../../../shared/contract/topology.js';
 import { buildWorkerResponse } from '../../../shared/contract/worker-response.js';
 import { startWorker, type Worker } from '../../../shared/worker-sdk/index.js';
-import { json, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, json, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 /*
@@ -131,9 +130,8 @@ describe('worker responses, workflows and dead letters over AMQP', () => {
     await configure(h.services, TENANT, {
       workers: [{ workerType: 'manual', contentTypeInputs: ['manual-in'] }],
     });
-    h.rabbit.trackWorkerType('manual');
     await bringAlive(h.services, 'manual');
-    await h.services.bus.ensureTopology(workerTopology(h.settings.names, 'manual'));
+    await declareWorkerQueues(h, ['manual']);
     await send('manual-1', 'manual-in', '{}');
     await answersOf('manual-1', 1);
     const reply = (status: 'RUNNING' | 'SUCCESS' | 'ERROR', attempt?: number) =>
