@@ -1,7 +1,7 @@
 import { SearchRequestParametersSchema } from '../../shared/contract/search-request-parameters.js';
 import { REGARDS_MODULE_ID } from '../../shared/contract/config-file.js';
-import { getBulkJob, listBulkJobs, resumeBulkJob, submitBulkJob } from '../../shared/domain/use-cases/bulk-jobs.js';
-import { checkHealth } from '../../shared/domain/use-cases/check-health.js';
+import { getBulkJob, listBulkJobs, resumeBulkJob, submitBulkJob } from '../../shared/application/use-cases/bulk-jobs.js';
+import { checkHealth } from '../../shared/application/use-cases/check-health.js';
 import {
   exportConfiguration,
   getSettings,
@@ -11,11 +11,11 @@ import {
   updateSetting,
   type ConfigureTenantDeps,
   type TenantSettingName,
-} from '../../shared/domain/use-cases/configure-tenant.js';
-import { listWorkers } from '../../shared/domain/use-cases/list-workers.js';
-import { getRequest, getSessionCounters } from '../../shared/domain/use-cases/read-requests.js';
-import { searchRequests } from '../../shared/domain/use-cases/search-requests.js';
-import { SettingNotFoundError } from '../../shared/domain/use-cases/use-case-errors.js';
+} from '../../shared/application/use-cases/configure-tenant.js';
+import { listWorkers } from '../../shared/application/use-cases/list-workers.js';
+import { getRequest, getSessionCounters } from '../../shared/application/use-cases/read-requests.js';
+import { searchRequests } from '../../shared/application/use-cases/search-requests.js';
+import { SettingNotFoundError } from '../../shared/application/use-cases/use-case-errors.js';
 import { authorize } from '../../shared/lambda/auth.js';
 import { openApiDocument } from '../../shared/lambda/http/openapi.js';
 import { defineRoute, type Route } from '../../shared/lambda/http/router.js';

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { RegardsConfigFileSchema, NATIVE_FORMAT } from '../../shared/contract/config-file.js';
 import { WorkerConfigSchema, WorkflowConfigSchema } from '../../shared/domain/config/tenant-config.js';
 import { HistoryEntrySchema } from '../../shared/domain/request/request.js';
-import { RequestStatusSchema } from '../../shared/domain/request/status.js';
-import { WorkerSummarySchema } from '../../shared/domain/use-cases/list-workers.js';
+import { RequestStatusSchema } from '../../shared/contract/status.js';
+import { WorkerSummarySchema } from '../../shared/application/use-cases/list-workers.js';
 
 /*
  * Every body, query and response of the admin API, as zod schemas: the router validates with

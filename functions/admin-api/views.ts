@@ -4,10 +4,10 @@ import { toSearchParametersInput } from '../../shared/contract/search-request-pa
 import type { TenantSettings } from '../../shared/domain/config/tenant-config.js';
 import type { Request } from '../../shared/domain/request/request.js';
 import type { RequestSummary } from '../../shared/domain/request/request-search.js';
-import { BLOCKED_STATUSES, type RequestStatus } from '../../shared/domain/request/status.js';
-import { jobProgress } from '../../shared/domain/use-cases/bulk-jobs.js';
-import { TENANT_SETTINGS, type TenantSettingName } from '../../shared/domain/use-cases/configure-tenant.js';
-import type { SearchRequestsResult, SearchResume } from '../../shared/domain/use-cases/search-requests.js';
+import { BLOCKED_STATUSES, type RequestStatus } from '../../shared/contract/status.js';
+import { jobProgress } from '../../shared/application/use-cases/bulk-jobs.js';
+import { TENANT_SETTINGS, type TenantSettingName } from '../../shared/application/use-cases/configure-tenant.js';
+import type { SearchRequestsResult, SearchResume } from '../../shared/application/use-cases/search-requests.js';
 import { BadRequestError } from '../../shared/lambda/http/http-errors.js';
 import type { HttpRequest } from '../../shared/lambda/http/router.js';
 import type { BulkJob } from '../../shared/ports/job-store.js';

@@ -1,4 +1,4 @@
-import { handleWorkerDeadLetters } from '../../shared/domain/use-cases/handle-worker-dead-letters.js';
+import { handleWorkerDeadLetters } from '../../shared/application/use-cases/handle-worker-dead-letters.js';
 import { defineMqFunction } from '../../shared/lambda/mq-function.js';
 import { servicesFromEnv } from '../../shared/lambda/services.js';
 import { HandleWorkerDeadLettersEnvSchema } from './env.js';

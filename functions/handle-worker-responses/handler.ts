@@ -1,4 +1,4 @@
-import { handleWorkerResponses } from '../../shared/domain/use-cases/handle-worker-responses.js';
+import { handleWorkerResponses } from '../../shared/application/use-cases/handle-worker-responses.js';
 import { defineMqFunction } from '../../shared/lambda/mq-function.js';
 import { servicesFromEnv } from '../../shared/lambda/services.js';
 import { HandleWorkerResponsesEnvSchema } from './env.js';

@@ -1,4 +1,4 @@
-import { recordHeartbeats } from '../../shared/domain/use-cases/record-heartbeats.js';
+import { recordHeartbeats } from '../../shared/application/use-cases/record-heartbeats.js';
 import { defineMqFunction } from '../../shared/lambda/mq-function.js';
 import { servicesFromEnv } from '../../shared/lambda/services.js';
 import { RecordHeartbeatsEnvSchema } from './env.js';

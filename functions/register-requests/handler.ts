@@ -1,4 +1,4 @@
-import { registerRequests } from '../../shared/domain/use-cases/register-requests.js';
+import { registerRequests } from '../../shared/application/use-cases/register-requests.js';
 import { defineMqFunction } from '../../shared/lambda/mq-function.js';
 import { servicesFromEnv } from '../../shared/lambda/services.js';
 import { RegisterRequestsEnvSchema } from './env.js';

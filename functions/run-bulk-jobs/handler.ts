@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
-import { runBulkJob, type RunBulkJobResult } from '../../shared/domain/use-cases/run-bulk-job.js';
+import { runBulkJob, type RunBulkJobResult } from '../../shared/application/use-cases/run-bulk-job.js';
 import { parseEnv } from '../../shared/lambda/env.js';
 import { localContext } from '../../shared/lambda/mq-function.js';
 import { servicesFromEnv, type ManagerServices } from '../../shared/lambda/services.js';

@@ -1,7 +1,7 @@
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
-import { sweep, type SweepDeps } from '../../shared/domain/use-cases/sweep.js';
+import { sweep, type SweepDeps } from '../../shared/application/use-cases/sweep.js';
 import { defineScheduledFunction } from '../../shared/lambda/scheduled-function.js';
 import { servicesFromEnv, type ManagerServices } from '../../shared/lambda/services.js';
 import { SweepEnvSchema } from './env.js';

@@ -6,7 +6,7 @@ import { registerRequestsFunction } from '../../functions/register-requests/hand
 import { runBulkJobsWithDeps, type RunBulkJobsDeps, type RunBulkJobsHandler } from '../../functions/run-bulk-jobs/handler.js';
 import { sweepFunction, sweepServices } from '../../functions/sweep/handler.js';
 import type { MappedFunction } from '../../shared/contract/manager-settings.js';
-import type { SweepDeps } from '../../shared/domain/use-cases/sweep.js';
+import type { SweepDeps } from '../../shared/application/use-cases/sweep.js';
 import type { ProxyHandler } from '../../shared/lambda/http-function.js';
 import type { MqFunction } from '../../shared/lambda/mq-function.js';
 import type { ScheduledHandler } from '../../shared/lambda/scheduled-function.js';

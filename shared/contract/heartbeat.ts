@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OutboundMessage } from '../ports/message-bus.js';
+import type { OutboundMessage } from './outbound-message.js';
 import { ContractError } from './contract-error.js';
 import { Header, headerString, type Headers } from './headers.js';
 import { jsonBody, parseJsonBody } from './json-body.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { OutboundMessage } from '../ports/message-bus.js';
-import { ResponseStateSchema, type ResponseState } from '../domain/request/status.js';
+import type { OutboundMessage } from './outbound-message.js';
+import { ResponseStateSchema, type ResponseState } from './status.js';
 import { Base64Schema, encodeBase64 } from './base64.js';
 import { ContractError } from './contract-error.js';
 import { Header } from './headers.js';

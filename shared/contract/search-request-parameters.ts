@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RequestStatusSchema } from '../domain/request/status.js';
+import { RequestStatusSchema } from './status.js';
 import { OffsetDateTimeSchema } from './offset-date-time.js';
 
 /* The filter body of POST /requests, /requests/retry and DELETE /requests/delete (reference 7). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { OutboundMessage } from '../ports/message-bus.js';
-import { WorkerResponseStatusSchema, type WorkerResponseStatus } from '../domain/request/status.js';
+import type { OutboundMessage } from './outbound-message.js';
+import { WorkerResponseStatusSchema, type WorkerResponseStatus } from './status.js';
 import { Base64Schema, BytesSchema, encodeBase64 } from './base64.js';
 import { ContractError } from './contract-error.js';
 import { Header, type Headers } from './headers.js';

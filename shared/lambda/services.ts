@@ -7,12 +7,12 @@ import { DynamoWorkerRegistry } from '../adapters/dynamodb/dynamo-worker-registr
 import { AmqpMessageBus } from '../adapters/rabbitmq/amqp-message-bus.js';
 import { AmqpConnectionProvider } from '../adapters/rabbitmq/connection.js';
 import type { ManagerSettings } from '../contract/manager-settings.js';
-import { Liveness } from '../domain/services/liveness.js';
-import { TenantConfigs } from '../domain/services/tenant-configs.js';
+import { Liveness } from '../application/services/liveness.js';
+import { TenantConfigs } from '../application/services/tenant-configs.js';
 import { SystemClock, type Clock } from '../ports/clock.js';
 import type { ConfigStore } from '../ports/config-store.js';
 import type { CounterStore } from '../ports/counter-store.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger } from '../contract/logger.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import type { RequestStore } from '../ports/request-store.js';
 import type { WorkerRegistry } from '../ports/worker-registry.js';

@@ -1,25 +1,7 @@
+import type { OutboundMessage } from '../contract/outbound-message.js';
 import type { Topology } from '../contract/topology.js';
 
 // use case --> (port) --> adapters/rabbitmq | adapters/memory
-
-export type OutboundHeaderValue = string | number | boolean;
-
-/** A message the manager publishes: a work item, a client response, a dead letter. */
-export interface OutboundMessage {
-  exchange: string;
-  routingKey: string;
-  headers: Record<string, OutboundHeaderValue>;
-  body: Uint8Array;
-  properties?: {
-    contentType?: string;
-    priority?: number;
-    appId?: string;
-    messageId?: string;
-    timestamp?: Date;
-    /** Defaults to true: every message the manager sends survives a broker restart. */
-    persistent?: boolean;
-  };
-}
 
 export abstract class MessageBus {
   /**

@@ -9,7 +9,7 @@ import { readRequestReference } from '../contract/request-reference.js';
 import { workerTopology } from '../contract/topology.js';
 import { readWorkItemHeaders } from '../contract/work-item.js';
 import { buildWorkerResponse } from '../contract/worker-response.js';
-import type { OutboundMessage } from '../ports/message-bus.js';
+import type { OutboundMessage } from '../contract/outbound-message.js';
 import { decodeDeliveryHeaders } from './delivery-headers.js';
 import { JobClosedError, WorkerOptionsError, WorkerStartError } from './errors.js';
 import { JobRun, describeThrown, runHandler, type FinalStatus } from './job.js';

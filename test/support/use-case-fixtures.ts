@@ -3,9 +3,9 @@ import { Header } from '../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS, type ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { planImport } from '../../shared/domain/config/import-config.js';
 import { EMPTY_TENANT_CONFIG, type TenantConfig } from '../../shared/domain/config/tenant-config.js';
-import { Liveness } from '../../shared/domain/services/liveness.js';
-import { registerRequests } from '../../shared/domain/use-cases/register-requests.js';
-import { TenantConfigs } from '../../shared/domain/services/tenant-configs.js';
+import { Liveness } from '../../shared/application/services/liveness.js';
+import { registerRequests } from '../../shared/application/use-cases/register-requests.js';
+import { TenantConfigs } from '../../shared/application/services/tenant-configs.js';
 import { MemoryConfigStore } from '../../shared/adapters/memory/memory-config-store.js';
 import { MemoryCounterStore } from '../../shared/adapters/memory/memory-counter-store.js';
 import { MemoryMessageBus } from '../../shared/adapters/memory/memory-message-bus.js';
@@ -14,7 +14,7 @@ import { MemoryWorkerRegistry } from '../../shared/adapters/memory/memory-worker
 import { CapturingLogger } from '../../shared/lambda/json-logger.js';
 import { ManualClock, type Clock } from '../../shared/ports/clock.js';
 import type { ConfigStore } from '../../shared/ports/config-store.js';
-import type { OutboundMessage } from '../../shared/ports/message-bus.js';
+import type { OutboundMessage } from '../../shared/contract/outbound-message.js';
 import type { WorkerRegistry } from '../../shared/ports/worker-registry.js';
 
 /** Everything a use case needs, in memory, with a clock the test moves. */

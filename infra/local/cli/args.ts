@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { SearchRequestParametersInput } from '../../../shared/contract/search-request-parameters.js';
-import type { RequestStatus } from '../../../shared/domain/request/status.js';
+import type { RequestStatus } from '../../../shared/contract/status.js';
 
 /* The command line of `wm`: which command, its positionals, and the search filter its flags build. */
 

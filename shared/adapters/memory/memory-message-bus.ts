@@ -1,5 +1,6 @@
 import type { Topology } from '../../contract/topology.js';
-import { MessageBus, PublishError, type OutboundMessage } from '../../ports/message-bus.js';
+import { type OutboundMessage } from '../../contract/outbound-message.js';
+import { MessageBus, PublishError } from '../../ports/message-bus.js';
 
 /** A broker in memory: keeps what was published and declared, and can be told to fail. */
 export class MemoryMessageBus extends MessageBus {

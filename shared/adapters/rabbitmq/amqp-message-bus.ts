@@ -1,6 +1,7 @@
 import type { ConfirmChannel, Options } from 'amqplib';
 import type { Topology } from '../../contract/topology.js';
-import { MessageBus, PublishError, type OutboundMessage } from '../../ports/message-bus.js';
+import { type OutboundMessage } from '../../contract/outbound-message.js';
+import { MessageBus, PublishError } from '../../ports/message-bus.js';
 import { applyTopology, type ApplyTopologyOptions, type TopologyWarning } from './apply-topology.js';
 import type { AmqpConnectionProvider } from './connection.js';
 import { describeError, type AmqpLogger } from './logger.js';

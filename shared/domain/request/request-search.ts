@@ -1,6 +1,6 @@
 import type { SearchRequestParameters, ValuesRestriction } from '../../contract/search-request-parameters.js';
 import type { Request } from './request.js';
-import { BLOCKED_STATUSES, REQUEST_STATUSES, type RequestStatus } from './status.js';
+import { BLOCKED_STATUSES, REQUEST_STATUSES, type RequestStatus } from '../../contract/status.js';
 
 /*
  * A search over a tenant's requests, as the store must answer it: the statuses are resolved to an

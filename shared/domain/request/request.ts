@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RequestStatusSchema } from './status.js';
+import { RequestStatusSchema } from '../../contract/status.js';
 
 /** Each entry is one thing that happened to a request, including answers that were not applied. */
 export const HistoryEntrySchema = z.object({

@@ -1,4 +1,4 @@
-import type { RequestStatus } from './status.js';
+import type { RequestStatus } from '../../contract/status.js';
 
 /*
  * The REGARDS session counters (reference section 9): for each source and session, how many

@@ -1,4 +1,4 @@
-import { REQUEST_STATUSES, type RequestStatus, type ResponseState } from './status.js';
+import { REQUEST_STATUSES, type RequestStatus, type ResponseState } from '../../contract/status.js';
 
 /*
  * The request life cycle as ONE table. Every status change in the code goes through `transition`,

@@ -3,7 +3,8 @@ import { AmqpMessageBus } from '../../../shared/adapters/rabbitmq/amqp-message-b
 import { AmqpConnectionProvider, BrokerUnreachableError } from '../../../shared/adapters/rabbitmq/connection.js';
 import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
-import { PublishError, type OutboundMessage } from '../../../shared/ports/message-bus.js';
+import { type OutboundMessage } from '../../../shared/contract/outbound-message.js';
+import { PublishError } from '../../../shared/ports/message-bus.js';
 import { AMQP_URL, createRabbitFixture } from '../../support/rabbitmq.js';
 
 const rabbit = createRabbitFixture('message-bus');

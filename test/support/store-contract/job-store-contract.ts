@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCursorError } from '../../../shared/adapters/dynamodb/cursor.js';
 import { SearchRequestParametersSchema } from '../../../shared/contract/search-request-parameters.js';
-import { newJobId } from '../../../shared/domain/use-cases/bulk-jobs.js';
+import { newJobId } from '../../../shared/application/use-cases/bulk-jobs.js';
 import type { BulkJob, JobStore } from '../../../shared/ports/job-store.js';
 import { uniqueTenant } from './requests.js';
 

@@ -4,7 +4,7 @@ import { shardOf } from '../../../shared/adapters/dynamodb/keys.js';
 import { SearchRequestParametersSchema, type SearchRequestParametersInput } from '../../../shared/contract/search-request-parameters.js';
 import type { Request } from '../../../shared/domain/request/request.js';
 import { restrictToBlocked, toRequestSearch, type RequestSearch, type RequestSummary } from '../../../shared/domain/request/request-search.js';
-import type { RequestStatus } from '../../../shared/domain/request/status.js';
+import type { RequestStatus } from '../../../shared/contract/status.js';
 import type { RequestStore, SearchPageQuery } from '../../../shared/ports/request-store.js';
 import { at, bump, makeRequest, uniqueTenant } from './requests.js';
 

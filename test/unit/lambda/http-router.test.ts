@@ -7,7 +7,7 @@ import { errorAnswer, MethodNotAllowedError, RouteNotFoundError } from '../../..
 import { readMultipartFile } from '../../../shared/lambda/http/multipart.js';
 import { openApiDocument } from '../../../shared/lambda/http/openapi.js';
 import { defineRoute, findRoute, fromProxyEvent, route, toProxyResult, type HttpRequest, type Route } from '../../../shared/lambda/http/router.js';
-import { ConfigurationRefusedError, RequestNotFoundError } from '../../../shared/domain/use-cases/use-case-errors.js';
+import { ConfigurationRefusedError, RequestNotFoundError } from '../../../shared/application/use-cases/use-case-errors.js';
 import { InvalidCursorError } from '../../../shared/adapters/dynamodb/cursor.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 

@@ -4,7 +4,7 @@ import { sweepFunction, sweepServices } from '../../../functions/sweep/handler.j
 import { defineScheduledFunction } from '../../../shared/lambda/scheduled-function.js';
 import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
 import { bringAlive, configure, memoryWorld, requestMessage } from '../../support/use-case-fixtures.js';
-import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
+import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 
 describe('defineScheduledFunction', () => {
   it('runs the use case over the given deps, whatever the schedule sends, and returns its result', async () => {

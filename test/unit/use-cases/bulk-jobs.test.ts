@@ -4,9 +4,9 @@ import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store
 import { Header } from '../../../shared/contract/headers.js';
 import { SearchRequestParametersSchema, type SearchRequestParametersInput } from '../../../shared/contract/search-request-parameters.js';
 import type { Request } from '../../../shared/domain/request/request.js';
-import { getBulkJob, jobProgress, newJobId, resumeBulkJob, submitBulkJob } from '../../../shared/domain/use-cases/bulk-jobs.js';
-import { runBulkJob, BULK_PAGE_SIZE } from '../../../shared/domain/use-cases/run-bulk-job.js';
-import { JobFinishedError, JobNotFoundError } from '../../../shared/domain/use-cases/use-case-errors.js';
+import { getBulkJob, jobProgress, newJobId, resumeBulkJob, submitBulkJob } from '../../../shared/application/use-cases/bulk-jobs.js';
+import { runBulkJob, BULK_PAGE_SIZE } from '../../../shared/application/use-cases/run-bulk-job.js';
+import { JobFinishedError, JobNotFoundError } from '../../../shared/application/use-cases/use-case-errors.js';
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { makeRequest } from '../../support/store-contract/requests.js';

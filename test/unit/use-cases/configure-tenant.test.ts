@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { NATIVE_FORMAT, REGARDS_CONFIG_KEYS } from '../../../shared/contract/config-file.js';
-import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
-import { exportConfiguration, getSettings, importConfiguration, updateSetting } from '../../../shared/domain/use-cases/configure-tenant.js';
-import { ConfigurationConflictError, ConfigurationRefusedError, SettingNotFoundError } from '../../../shared/domain/use-cases/use-case-errors.js';
+import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
+import { exportConfiguration, getSettings, importConfiguration, updateSetting } from '../../../shared/application/use-cases/configure-tenant.js';
+import { ConfigurationConflictError, ConfigurationRefusedError, SettingNotFoundError } from '../../../shared/application/use-cases/use-case-errors.js';
 import { bringAlive, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
 
 const TENANT = 'tenant-c';

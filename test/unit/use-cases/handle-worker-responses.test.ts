@@ -3,11 +3,11 @@ import { Header } from '../../../shared/contract/headers.js';
 import { ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
 import { buildWorkerResponse, type WorkerResponseFields } from '../../../shared/contract/worker-response.js';
 import type { Request } from '../../../shared/domain/request/request.js';
-import { REJECTION_REASON_HEADER } from '../../../shared/domain/services/batch-effects.js';
-import { sweep } from '../../../shared/domain/use-cases/sweep.js';
-import { handleWorkerDeadLetters } from '../../../shared/domain/use-cases/handle-worker-dead-letters.js';
-import { handleWorkerResponses } from '../../../shared/domain/use-cases/handle-worker-responses.js';
-import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
+import { REJECTION_REASON_HEADER } from '../../../shared/application/services/batch-effects.js';
+import { sweep } from '../../../shared/application/use-cases/sweep.js';
+import { handleWorkerDeadLetters } from '../../../shared/application/use-cases/handle-worker-dead-letters.js';
+import { handleWorkerResponses } from '../../../shared/application/use-cases/handle-worker-responses.js';
+import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import { asInbound, bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
 
 const TENANT = 'tenant-a';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { listWorkers, WorkerSummarySchema } from '../../../shared/domain/use-cases/list-workers.js';
+import { listWorkers, WorkerSummarySchema } from '../../../shared/application/use-cases/list-workers.js';
 import { bringAlive, configure, memoryWorld, type MemoryWorld } from '../../support/use-case-fixtures.js';
 
 describe('listWorkers', () => {

@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
 import { MemoryWorkerRegistry, MemoryWorkerState } from '../../../shared/adapters/memory/memory-worker-registry.js';
-import { Liveness } from '../../../shared/domain/services/liveness.js';
-import { recordHeartbeats, type RecordHeartbeatsDeps } from '../../../shared/domain/use-cases/record-heartbeats.js';
-import { registerRequests } from '../../../shared/domain/use-cases/register-requests.js';
+import { Liveness } from '../../../shared/application/services/liveness.js';
+import { recordHeartbeats, type RecordHeartbeatsDeps } from '../../../shared/application/use-cases/record-heartbeats.js';
+import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { beat, configure, decodeJson, heartbeatMessage, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
-import { redispatchWaiting, type RedispatchScope } from '../../../shared/domain/use-cases/redispatch-waiting.js';
+import { redispatchWaiting, type RedispatchScope } from '../../../shared/application/use-cases/redispatch-waiting.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { bringAlive, configure, decodeJson, memoryWorld, storedRequest, submitRequests, workItemIds, type MemoryWorld } from '../../support/use-case-fixtures.js';

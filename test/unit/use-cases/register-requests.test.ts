@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS, ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
-import { REJECTION_REASON_HEADER } from '../../../shared/domain/services/batch-effects.js';
-import { registerRequests, type RegisterRequestsDeps } from '../../../shared/domain/use-cases/register-requests.js';
+import { REJECTION_REASON_HEADER } from '../../../shared/application/services/batch-effects.js';
+import { registerRequests, type RegisterRequestsDeps } from '../../../shared/application/use-cases/register-requests.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
 

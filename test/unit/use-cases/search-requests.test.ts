@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
 import { SearchRequestParametersSchema } from '../../../shared/contract/search-request-parameters.js';
-import { MAX_PAGE_OFFSET, searchRequests, SEARCH_MAX_EXAMINED, COUNT_MAX_CALLS } from '../../../shared/domain/use-cases/search-requests.js';
-import { PageOutOfRangeError } from '../../../shared/domain/use-cases/use-case-errors.js';
+import { MAX_PAGE_OFFSET, searchRequests, SEARCH_MAX_EXAMINED, COUNT_MAX_CALLS } from '../../../shared/application/use-cases/search-requests.js';
+import { PageOutOfRangeError } from '../../../shared/application/use-cases/use-case-errors.js';
 import { at, makeRequest } from '../../support/store-contract/requests.js';
 
 const TENANT = 'tenant-s';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { parseWorkerResponse } from '../../../shared/contract/worker-response.js';
-import type { OutboundMessage } from '../../../shared/ports/message-bus.js';
+import type { OutboundMessage } from '../../../shared/contract/outbound-message.js';
 import { InvalidContentError, JobClosedError } from '../../../shared/worker-sdk/errors.js';
 import { describeThrown, encodeContent, JobRun, runHandler, toMessages, type JobOutcome, type Outcome } from '../../../shared/worker-sdk/job.js';
 

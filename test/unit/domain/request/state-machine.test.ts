@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PHASES, TRANSITIONS, transition, type Phase, type RequestEvent } from '../../../../shared/domain/request/state-machine.js';
-import { REQUEST_STATUSES } from '../../../../shared/domain/request/status.js';
+import { REQUEST_STATUSES } from '../../../../shared/contract/status.js';
 
 /** The expected table, written out independently of the implementation: event -> from -> [to, response]. */
 const EXPECTED: Record<RequestEvent, Partial<Record<Phase, [Phase, string | null]>>> = {

@@ -1,18 +1,11 @@
-import {
-  importConfigFile,
-  NATIVE_FORMAT,
-  SKIP_CONTENT_TYPES_SETTING,
-  toNativeConfigFile,
-  toRegardsConfigFile,
-  detectConfigFileFormat,
-  type NativeConfigFile,
-  type RegardsConfigFile,
-} from '../../contract/config-file.js';
+import { NATIVE_FORMAT, SKIP_CONTENT_TYPES_SETTING, type RegardsConfigFile } from '../../contract/config-file.js';
+import { detectConfigFileFormat, importConfigFile } from '../../domain/config/config-file-reader.js';
+import { toNativeConfigFile, toRegardsConfigFile, type NativeConfigFile } from '../../domain/config/config-file-writer.js';
 import type { ConfigStore } from '../../ports/config-store.js';
-import type { Logger } from '../../ports/logger.js';
-import { ConfigErrorCode } from '../config/config-error.js';
-import { planImport, type ImportPlan } from '../config/import-config.js';
-import { DEFAULT_TENANT_SETTINGS, EMPTY_TENANT_CONFIG, type TenantConfig, type TenantSettings } from '../config/tenant-config.js';
+import type { Logger } from '../../contract/logger.js';
+import { ConfigErrorCode } from '../../domain/config/config-error.js';
+import { planImport, type ImportPlan } from '../../domain/config/import-config.js';
+import { DEFAULT_TENANT_SETTINGS, EMPTY_TENANT_CONFIG, type TenantConfig, type TenantSettings } from '../../domain/config/tenant-config.js';
 import type { TenantConfigs } from '../services/tenant-configs.js';
 import { redispatchWaiting, type RedispatchReport, type RedispatchWaitingDeps } from './redispatch-waiting.js';
 import { ConfigurationConflictError, ConfigurationRefusedError, SettingNotFoundError } from './use-case-errors.js';

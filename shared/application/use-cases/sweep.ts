@@ -4,8 +4,8 @@ import { DEADLINE_HANDLERS } from './enforce-deadlines.js';
 import { z } from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { WorkerRegistry } from '../../ports/worker-registry.js';
-import type { Request } from '../request/request.js';
-import type { RequestStatus } from '../request/status.js';
+import type { Request } from '../../domain/request/request.js';
+import type { RequestStatus } from '../../contract/status.js';
 import { BatchEffects } from '../services/batch-effects.js';
 import type { TenantView } from '../services/tenant-configs.js';
 import {

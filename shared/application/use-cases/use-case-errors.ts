@@ -1,4 +1,4 @@
-import type { ConfigError } from '../config/config-error.js';
+import type { ConfigError } from '../../domain/config/config-error.js';
 
 /*
  * What a use case refuses, by name: the admin API maps each name to a status in one table

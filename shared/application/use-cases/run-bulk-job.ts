@@ -1,8 +1,8 @@
 import type { JobRef } from '../../ports/job-launcher.js';
 import type { BulkJob, JobStore } from '../../ports/job-store.js';
-import { applyOperatorDelete, applyOperatorRetry, type Outcome, type OutcomeContext } from '../request/outcomes.js';
-import type { Request } from '../request/request.js';
-import { restrictToBlocked, toRequestSearch, type RequestSearch } from '../request/request-search.js';
+import { applyOperatorDelete, applyOperatorRetry, type Outcome, type OutcomeContext } from '../../domain/request/outcomes.js';
+import type { Request } from '../../domain/request/request.js';
+import { restrictToBlocked, toRequestSearch, type RequestSearch } from '../../domain/request/request-search.js';
 import { BatchEffects } from '../services/batch-effects.js';
 import { applyEvents, type RequestFlowDeps } from '../services/request-events.js';
 import { isFinished } from './bulk-jobs.js';

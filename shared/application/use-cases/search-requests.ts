@@ -1,6 +1,6 @@
 import type { SearchRequestParameters } from '../../contract/search-request-parameters.js';
 import type { RequestStore } from '../../ports/request-store.js';
-import { toRequestSearch, type RequestSearch, type RequestSummary } from '../request/request-search.js';
+import { toRequestSearch, type RequestSearch, type RequestSummary } from '../../domain/request/request-search.js';
 import { PageOutOfRangeError } from './use-case-errors.js';
 
 // admin-api POST /requests --> (use case) --> RequestStore.search

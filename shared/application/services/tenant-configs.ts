@@ -1,7 +1,7 @@
 import type { Clock } from '../../ports/clock.js';
 import type { ConfigStore } from '../../ports/config-store.js';
-import { buildRouting, type TenantRouting } from '../config/routing.js';
-import { EMPTY_TENANT_CONFIG } from '../config/tenant-config.js';
+import { buildRouting, type TenantRouting } from '../../domain/config/routing.js';
+import { EMPTY_TENANT_CONFIG } from '../../domain/config/tenant-config.js';
 import { TtlCache } from './ttl-cache.js';
 
 export interface TenantView {

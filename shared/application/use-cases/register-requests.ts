@@ -1,9 +1,9 @@
 import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { readClientRequestHeaders, type ClientRequest } from '../../contract/client-request.js';
 import { duplicateRequestMessage, skippedContentTypeMessage } from '../../contract/response-event.js';
-import { dispatchAnswer } from '../request/answers.js';
-import { planDispatch } from '../request/dispatch.js';
-import { messageFingerprint, numericRequestId, type Request } from '../request/request.js';
+import { dispatchAnswer } from '../../domain/request/answers.js';
+import { planDispatch } from '../../domain/request/dispatch.js';
+import { messageFingerprint, numericRequestId, type Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 

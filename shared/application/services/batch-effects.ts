@@ -5,11 +5,12 @@ import { workerTopology } from '../../contract/topology.js';
 import { buildWorkItem } from '../../contract/work-item.js';
 import { dedicatedDeadLetterQueue, type WireNames } from '../../contract/wire-names.js';
 import type { CounterDelta, CounterStore } from '../../ports/counter-store.js';
-import type { MessageBus, OutboundMessage } from '../../ports/message-bus.js';
+import type { OutboundMessage } from '../../contract/outbound-message.js';
+import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';
-import type { RequestAnswer } from '../request/answers.js';
-import type { Request } from '../request/request.js';
-import { counterDeltas, type CountedChange } from '../request/session-counters.js';
+import type { RequestAnswer } from '../../domain/request/answers.js';
+import type { Request } from '../../domain/request/request.js';
+import { counterDeltas, type CountedChange } from '../../domain/request/session-counters.js';
 
 /** The reason header carried by a message the manager dead-letters itself. */
 export const REJECTION_REASON_HEADER = 'x-wm-rejection-reason';

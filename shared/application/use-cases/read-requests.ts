@@ -1,6 +1,6 @@
 import type { CounterStore, SessionCounters } from '../../ports/counter-store.js';
 import type { RequestStore } from '../../ports/request-store.js';
-import type { Request } from '../request/request.js';
+import type { Request } from '../../domain/request/request.js';
 import { RequestNotFoundError } from './use-case-errors.js';
 
 // admin-api GET /requests/{requestId}, GET /sessions/counters --> (use case) --> RequestStore, CounterStore

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { REGARDS_CONFIG_KEYS } from '../../../../shared/contract/config-file.js';
 import {
-  REGARDS_CONFIG_KEYS,
   detectConfigFileFormat,
   importConfigFile,
   parseConfigFile,
-  toNativeConfigFile,
-  toRegardsConfigFile,
   type ConfigFileParse,
-} from '../../../shared/contract/config-file.js';
-import type { ConfigImport } from '../../../shared/domain/config/import-config.js';
-import { planImport } from '../../../shared/domain/config/import-config.js';
-import { EMPTY_TENANT_CONFIG, type TenantConfig } from '../../../shared/domain/config/tenant-config.js';
+} from '../../../../shared/domain/config/config-file-reader.js';
+import { toNativeConfigFile, toRegardsConfigFile } from '../../../../shared/domain/config/config-file-writer.js';
+import type { ConfigImport } from '../../../../shared/domain/config/import-config.js';
+import { planImport } from '../../../../shared/domain/config/import-config.js';
+import { EMPTY_TENANT_CONFIG, type TenantConfig } from '../../../../shared/domain/config/tenant-config.js';
 import {
   REFERENCE_EXAMPLE_FILE,
   REGARDS_DOCS_EXAMPLE_FILE,
@@ -20,7 +19,7 @@ import {
   expectOk,
   worker,
   workflow,
-} from '../domain/config/fixtures.js';
+} from './fixtures.js';
 
 function parsed(result: ConfigFileParse): ConfigImport {
   if (!result.ok) throw new Error(`expected a readable file, got ${JSON.stringify(result.errors, null, 2)}`);

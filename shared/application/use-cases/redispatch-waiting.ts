@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
 import { grantedMessage } from '../../contract/response-event.js';
-import type { Logger } from '../../ports/logger.js';
+import type { Logger } from '../../contract/logger.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';
-import { planDispatch } from '../request/dispatch.js';
-import type { Request } from '../request/request.js';
+import { planDispatch } from '../../domain/request/dispatch.js';
+import type { Request } from '../../domain/request/request.js';
 import { BatchEffects, sendWorkItemsFirst } from '../services/batch-effects.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';

@@ -1,5 +1,5 @@
-import { applyDeadline } from '../request/outcomes.js';
-import type { RequestStatus } from '../request/status.js';
+import { applyDeadline } from '../../domain/request/outcomes.js';
+import type { RequestStatus } from '../../contract/status.js';
 import { applyEvents } from '../services/request-events.js';
 import type { DueHandler, DueHandlers } from './sweep.js';
 
