@@ -23,7 +23,7 @@ import {
 import { managerTopology } from '../shared/contract/topology.js';
 import { BaseEnvSchema, jsonEnv } from '../shared/lambda/env.js';
 import { JsonLogger } from '../shared/lambda/json-logger.js';
-import type { Logger } from '../shared/contract/logger.js';
+import type { Logger } from '../shared/kernel/logger.js';
 import { DEFAULT_FUNCTION_PREFIX, deployedFunctionName, LOCALSTACK_REGION } from './deployment.js';
 
 /*

@@ -5,7 +5,7 @@ import type { Topology } from '../../shared/contract/topology.js';
 import { brokerUrl, readBrokerCredentials, resolveAmqpUrl, type ResolveAmqpUrlOptions } from '../../shared/lambda/broker-url.js';
 import { jsonEnv, parseEnv } from '../../shared/lambda/env.js';
 import { JsonLogger } from '../../shared/lambda/json-logger.js';
-import type { Logger } from '../../shared/contract/logger.js';
+import type { Logger } from '../../shared/kernel/logger.js';
 import { BrokerTopologyEnvSchema, type BrokerTopologyEnv } from './env.js';
 import { ensureVirtualHost, managementUrlOf, type Fetch } from './virtual-host.js';
 

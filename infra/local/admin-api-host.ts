@@ -8,7 +8,7 @@ import type { ManagerSettings } from '../../shared/contract/manager-settings.js'
 import { AuthSettingsSchema, type AuthSettingsInput } from '../../shared/lambda/auth.js';
 import { createServices } from '../../shared/lambda/services.js';
 import type { Clock } from '../../shared/ports/clock.js';
-import type { Logger } from '../../shared/contract/logger.js';
+import type { Logger } from '../../shared/kernel/logger.js';
 import { adminApiHandler, bulkJobsHandler } from './functions.js';
 import { startHttpServer } from './http-server.js';
 import { InProcessJobLauncher } from './in-process-job-launcher.js';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Logger } from '../../shared/contract/logger.js';
+import type { Logger } from '../../shared/kernel/logger.js';
 
 /*
  * The local stand-in for API Gateway REST with a proxy integration: each HTTP request becomes the

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { localContext } from '../../shared/lambda/mq-function.js';
 import { JobLauncher, type JobRef } from '../../shared/ports/job-launcher.js';
-import type { Logger } from '../../shared/contract/logger.js';
+import type { Logger } from '../../shared/kernel/logger.js';
 
 export type JobRunner = (event: JobRef, context: Context) => Promise<unknown>;
 

@@ -6,7 +6,7 @@ import { AmqpConnectionProvider, BrokerUnreachableError } from '../../shared/ada
 import { workerRequestName } from '../../shared/contract/wire-names.js';
 import { signToken } from '../../shared/lambda/auth.js';
 import { JsonLogger } from '../../shared/lambda/json-logger.js';
-import type { Logger } from '../../shared/contract/logger.js';
+import type { Logger } from '../../shared/kernel/logger.js';
 import { startEmbeddedStore, type EmbeddedStore } from './embedded-store.js';
 import { readLocalConfig, LocalConfigError, type LocalConfig } from './local-config.js';
 import { ManagerHost } from './manager-host.js';

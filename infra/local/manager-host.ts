@@ -4,7 +4,7 @@ import { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connectio
 import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';
-import type { Logger } from '../../shared/contract/logger.js';
+import type { Logger } from '../../shared/kernel/logger.js';
 import type { AuthSettingsInput } from '../../shared/lambda/auth.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
 import { startLocalAdminApi, type LocalAdminApi } from './admin-api-host.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../shared/contract/logger.js';
+import type { Logger } from '../../shared/kernel/logger.js';
 
 /*
  * A local stand-in for an EventBridge Scheduler schedule: it invokes a handler every interval,

@@ -1,4 +1,4 @@
-import type { LogFields, Logger } from '../contract/logger.js';
+import type { LogFields, Logger } from '../kernel/logger.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type EmittedLevel = Exclude<LogLevel, 'silent'>;

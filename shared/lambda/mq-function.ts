@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { normalizeAmazonMqEvent, type NormalizedBatch } from '../contract/amazon-mq-event.js';
-import type { Logger } from '../contract/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { parseEnv } from './env.js';
 
 // Amazon MQ event source --> (mq function) --> one use case

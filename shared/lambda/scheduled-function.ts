@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import type { Logger } from '../contract/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { parseEnv } from './env.js';
 import { localContext } from './mq-function.js';
 

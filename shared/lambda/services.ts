@@ -12,7 +12,7 @@ import { TenantConfigs } from '../application/services/tenant-configs.js';
 import { SystemClock, type Clock } from '../ports/clock.js';
 import type { ConfigStore } from '../ports/config-store.js';
 import type { CounterStore } from '../ports/counter-store.js';
-import type { Logger } from '../contract/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import type { RequestStore } from '../ports/request-store.js';
 import type { WorkerRegistry } from '../ports/worker-registry.js';

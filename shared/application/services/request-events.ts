@@ -2,7 +2,7 @@ import type { ManagerSettings } from '../../contract/manager-settings.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CounterStore } from '../../ports/counter-store.js';
 import type { MessageBus } from '../../ports/message-bus.js';
-import type { Logger } from '../../contract/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { RequestStore, RequestUpdate } from '../../ports/request-store.js';
 import type { Outcome, OutcomeContext } from '../../domain/request/outcomes.js';
 import type { Request } from '../../domain/request/request.js';

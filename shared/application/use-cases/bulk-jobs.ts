@@ -2,7 +2,7 @@ import type { SearchRequestParameters } from '../../contract/search-request-para
 import type { Clock } from '../../ports/clock.js';
 import type { JobLauncher } from '../../ports/job-launcher.js';
 import type { BulkJob, JobStore } from '../../ports/job-store.js';
-import type { Logger } from '../../contract/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { Page } from '../../ports/request-store.js';
 import { JobFinishedError, JobNotFoundError } from './use-case-errors.js';
 

@@ -2,7 +2,7 @@ import { NATIVE_FORMAT, SKIP_CONTENT_TYPES_SETTING, type RegardsConfigFile } fro
 import { detectConfigFileFormat, importConfigFile } from '../../domain/config/config-file-reader.js';
 import { toNativeConfigFile, toRegardsConfigFile, type NativeConfigFile } from '../../domain/config/config-file-writer.js';
 import type { ConfigStore } from '../../ports/config-store.js';
-import type { Logger } from '../../contract/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { ConfigErrorCode } from '../../domain/config/config-error.js';
 import { planImport, type ImportPlan } from '../../domain/config/import-config.js';
 import { DEFAULT_TENANT_SETTINGS, EMPTY_TENANT_CONFIG, type TenantConfig, type TenantSettings } from '../../domain/config/tenant-config.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
 import { grantedMessage } from '../../contract/response-event.js';
-import type { Logger } from '../../contract/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';
 import { planDispatch } from '../../domain/request/dispatch.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConfigError } from '../../domain/config/config-error.js';
-import type { Logger } from '../../contract/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 
 /*
  * Every error an admin API call can end with, mapped to its HTTP answer in ONE table, by error

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import type { Logger } from '../../contract/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 import { authenticate, authorize, type JwtVerifier, type Principal, type Role } from '../auth.js';
 import { BadRequestError, errorAnswer, MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError, UnsupportedMediaTypeError, zodIssues } from './http-errors.js';
 import { readMultipartFile } from './multipart.js';

@@ -1,0 +1,30 @@
+/*
+ * The base of every error this code base throws on purpose. `statusCode` and `expose` follow the
+ * middy/http-errors convention: the one error-to-HTTP mapping (shared/lambda/http/http-errors.ts)
+ * reads them instead of looking errors up by class name. `expose` says whether the message may be
+ * shown to a caller; a 5xx never is. Errors that never reach HTTP keep the default (500, hidden).
+ */
+
+export interface AppErrorOptions extends ErrorOptions {
+  statusCode?: number;
+  expose?: boolean;
+}
+
+export abstract class AppError extends Error {
+  public readonly statusCode: number;
+  public readonly expose: boolean;
+
+  protected constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // The subclass's own name, so logs and error bodies name what went wrong without a lookup.
+    this.name = new.target.name;
+    this.statusCode = options.statusCode ?? 500;
+    this.expose = options.expose ?? this.statusCode < 500;
+  }
+}
+
+/** A description of an error for a log line: name and message, without the stack. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
