@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RequestStatus } from '../../contract/status.js';
-import { applyDeadline } from '../../domain/request/outcomes.js';
+import { applyDeadline } from '../../domain/request/deadline-outcomes.js';
 import type { Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
 import { applyEventsSendingWorkItemsFirst } from '../services/request-events.js';

@@ -1,6 +1,7 @@
 import type { JobRef } from '../../ports/job-launcher.js';
 import type { BulkJob, JobStore } from '../../ports/job-store.js';
-import { applyOperatorDelete, applyOperatorRetry, type Outcome, type OutcomeContext } from '../../domain/request/outcomes.js';
+import { applyOperatorDelete, applyOperatorRetry } from '../../domain/request/operator-outcomes.js';
+import type { Outcome, OutcomeContext } from '../../domain/request/outcomes.js';
 import type { Request } from '../../domain/request/request.js';
 import { restrictToBlocked, toRequestSearch, type RequestSearch } from '../../domain/request/request-search.js';
 import { BatchEffects } from '../services/batch-effects.js';
