@@ -1,4 +1,5 @@
 import type { ManagerSettings } from '../../contract/manager-settings.js';
+import type { WireNames } from '../../contract/wire-names.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CounterStore } from '../../ports/counter-store.js';
 import type { MessageBus } from '../../ports/message-bus.js';
@@ -59,11 +60,6 @@ export interface ApplyEventsReport {
 export interface ApplyEventsOptions {
   /** Requests the caller just read (consistently): the first round uses them instead of reading again. */
   preloaded?: readonly Request[];
-  /**
-   * For events no redelivery will replay (timers, bulk jobs): the work items of the dispatches
-   * are sent through this bus BEFORE the writes (see sendWorkItemsFirst), not after.
-   */
-  sendWorkItemsFirst?: MessageBus;
 }
 
 export class ConcurrentModificationError extends Error {
@@ -76,27 +72,110 @@ export class ConcurrentModificationError extends Error {
 const MAX_ROUNDS = 4;
 const key = (tenant: string, requestId: string) => `${tenant}\u0000${requestId}`;
 
-export async function applyEvents<E>(
+/** When the work items of a round's dispatches go out relative to its writes. */
+interface Ordering {
+  /** Runs before a round's writes, with the requests those writes would dispatch. */
+  beforeWrites: (dispatching: readonly Request[]) => Promise<void>;
+  /** The work items of the won writes went out in beforeWrites: they are not queued again. */
+  workItemsSent: boolean;
+}
+
+const WRITE_THEN_PUBLISH: Ordering = { beforeWrites: async () => {}, workItemsSent: false };
+
+function publishThenWrite(names: WireNames, bus: MessageBus): Ordering {
+  return { beforeWrites: (dispatching) => sendWorkItemsFirst(names, bus, dispatching), workItemsSent: true };
+}
+
+/**
+ * For events a redelivery replays (worker answers, dead letters): the requests are written first
+ * and their work items queued on `effects`, flushed by the caller after the writes. If the batch
+ * fails between the two, its redelivery finds the written request and sends them again.
+ */
+export function applyEvents<E>(
   events: readonly TargetedEvent<E>[],
   apply: ApplyEvent<E>,
   deps: ApplyEventsDeps,
   effects: BatchEffects,
   options: ApplyEventsOptions = {},
 ): Promise<ApplyEventsReport> {
-  const { preloaded = [], sendWorkItemsFirst: firstBus } = options;
+  return applyInRounds(events, apply, deps, effects, options.preloaded ?? [], WRITE_THEN_PUBLISH);
+}
+
+/**
+ * For events no redelivery will replay (timers, bulk jobs): the work items of a round's
+ * dispatches are sent through `deps.bus` BEFORE its writes (see sendWorkItemsFirst); answers and
+ * counters still go on `effects`, after the writes.
+ */
+export function applyEventsSendingWorkItemsFirst<E>(
+  events: readonly TargetedEvent<E>[],
+  apply: ApplyEvent<E>,
+  deps: ApplyEventsDeps & { bus: MessageBus },
+  effects: BatchEffects,
+  options: ApplyEventsOptions = {},
+): Promise<ApplyEventsReport> {
+  return applyInRounds(events, apply, deps, effects, options.preloaded ?? [], publishThenWrite(deps.settings.names, deps.bus));
+}
+
+interface EventGroup<E> {
+  tenant: string;
+  requestId: string;
+  events: E[];
+}
+
+/** What one round decided to write: the changed requests to update, and those to delete. */
+interface RoundWrites {
+  updates: { id: string; update: RequestUpdate; outcome: Outcome }[];
+  removals: { id: string; original: Request; outcome: Outcome }[];
+}
+
+/** Load, fold, write; a request whose write lost a race is read and folded again, a few rounds at most. */
+async function applyInRounds<E>(
+  events: readonly TargetedEvent<E>[],
+  apply: ApplyEvent<E>,
+  deps: ApplyEventsDeps,
+  effects: BatchEffects,
+  preloaded: readonly Request[],
+  ordering: Ordering,
+): Promise<ApplyEventsReport> {
   const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0 };
   if (events.length === 0) return report;
-  const now = deps.clock.now();
-  const grouped = new Map<string, { tenant: string; requestId: string; events: E[] }>();
+  const grouped = groupByRequest(events);
+  const contextOf = await outcomeContexts([...grouped.values()].map((group) => group.tenant), deps);
+
+  let pending = [...grouped.keys()];
+  let given: Map<string, Request> | undefined = new Map(preloaded.map((request) => [key(request.tenant, request.requestId), request]));
+  for (let round = 1; pending.length > 0; round += 1) {
+    if (round > MAX_ROUNDS) {
+      throw new ConcurrentModificationError(`${pending.length} requests kept changing under this batch; it will be redelivered`);
+    }
+    const loaded = await loadRound(deps.requests, pending, grouped, given);
+    // Only the first round may trust what the caller read; a conflict means it is out of date.
+    given = undefined;
+    const writes = foldRound(pending, grouped, loaded, { apply, contextOf, effects, report, logger: deps.logger });
+    await ordering.beforeWrites(writes.updates.filter((entry) => dispatches(entry.outcome)).map((entry) => entry.update.next));
+    pending = await writeRound(writes, deps.requests, { effects, report, workItemsSent: ordering.workItemsSent });
+    report.retriedConflicts += pending.length;
+  }
+  return report;
+}
+
+function groupByRequest<E>(events: readonly TargetedEvent<E>[]): Map<string, EventGroup<E>> {
+  const grouped = new Map<string, EventGroup<E>>();
   for (const { tenant, requestId, event } of events) {
     const id = key(tenant, requestId);
     const group = grouped.get(id) ?? { tenant, requestId, events: [] };
     group.events.push(event);
     grouped.set(id, group);
   }
-  const views = await deps.tenants.getAll([...grouped.values()].map((group) => group.tenant));
+  return grouped;
+}
+
+/** Loads each tenant's configuration and the live worker types once, for every event of the batch. */
+async function outcomeContexts(tenants: readonly string[], deps: ApplyEventsDeps): Promise<(tenant: string) => OutcomeContext> {
+  const now = deps.clock.now();
+  const views = await deps.tenants.getAll(tenants);
   const alive = await deps.liveness.aliveTypes();
-  const contextOf = (tenant: string): OutcomeContext => {
+  return (tenant) => {
     const view = views.get(tenant);
     if (view === undefined) throw new Error(`tenant ${tenant} was not loaded`);
     return {
@@ -109,65 +188,80 @@ export async function applyEvents<E>(
       random: deps.random ?? Math.random,
     };
   };
+}
 
-  let pending = [...grouped.keys()];
-  let given: Map<string, Request> | undefined = new Map(preloaded.map((request) => [key(request.tenant, request.requestId), request]));
-  for (let round = 1; pending.length > 0; round += 1) {
-    if (round > MAX_ROUNDS) {
-      throw new ConcurrentModificationError(`${pending.length} requests kept changing under this batch; it will be redelivered`);
-    }
-    const toRead = pending.filter((id) => !given?.has(id));
-    const loaded = await loadAll(deps.requests, toRead.map((id) => grouped.get(id)!));
-    for (const id of pending) {
-      const known = given?.get(id);
-      if (known !== undefined) loaded.set(id, known);
-    }
-    // Only the first round may trust what the caller read; a conflict means it is out of date.
-    given = undefined;
-    const updates: { id: string; update: RequestUpdate; outcome: Outcome }[] = [];
-    const removals: { id: string; original: Request; outcome: Outcome }[] = [];
-    for (const id of pending) {
-      const group = grouped.get(id)!;
-      const original = loaded.get(id);
-      if (original === undefined) {
-        report.unknown += group.events.length;
-        deps.logger.warn('event about a request the store does not hold: ignored', { tenant: group.tenant, requestId: group.requestId });
-        continue;
-      }
-      const outcome = fold(original, group.events, apply, contextOf(group.tenant), report);
-      if (!outcome.changed) {
-        // A replayed event may still owe its answers or work item: they are sent, nothing is written.
-        if (queueEffects(original, outcome, effects)) report.dispatched += 1;
-        continue;
-      }
-      if (outcome.remove) removals.push({ id, original, outcome });
-      else updates.push({ id, outcome, update: { previous: original, next: { ...outcome.request, version: original.version + 1 } } });
-    }
-    if (firstBus !== undefined) {
-      await sendWorkItemsFirst(deps.settings.names, firstBus, updates.filter((entry) => dispatches(entry.outcome)).map((entry) => entry.update.next));
-    }
-    const [updated, removed] = await Promise.all([
-      updates.length > 0 ? deps.requests.updateAll(updates.map((entry) => entry.update)) : Promise.resolve([]),
-      removals.length > 0 ? deps.requests.deleteAll(removals.map((entry) => entry.original)) : Promise.resolve([]),
-    ]);
-    const conflicted: string[] = [];
-    updates.forEach((entry, index) => {
-      if (updated[index]?.written) {
-        report.written += 1;
-        if (queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects, firstBus !== undefined)) report.dispatched += 1;
-      } else conflicted.push(entry.id);
-    });
-    removals.forEach((entry, index) => {
-      if (removed[index]?.written) {
-        report.written += 1;
-        report.removed += 1;
-        queueEffects(entry.original, entry.outcome, effects);
-      } else conflicted.push(entry.id);
-    });
-    report.retriedConflicts += conflicted.length;
-    pending = conflicted;
+/** The pending requests as stored, taking those the caller gave instead of reading them again. */
+async function loadRound<E>(
+  store: RequestStore,
+  pending: readonly string[],
+  grouped: ReadonlyMap<string, EventGroup<E>>,
+  given: ReadonlyMap<string, Request> | undefined,
+): Promise<Map<string, Request>> {
+  const toRead = pending.filter((id) => !given?.has(id));
+  const loaded = await loadAll(store, toRead.map((id) => grouped.get(id)!));
+  for (const id of pending) {
+    const known = given?.get(id);
+    if (known !== undefined) loaded.set(id, known);
   }
-  return report;
+  return loaded;
+}
+
+/**
+ * Folds each pending request's events into one outcome. A request the store does not hold is
+ * counted unknown; an unchanged one only has its owed effects queued; the rest are to be written.
+ */
+function foldRound<E>(
+  pending: readonly string[],
+  grouped: ReadonlyMap<string, EventGroup<E>>,
+  loaded: ReadonlyMap<string, Request>,
+  { apply, contextOf, effects, report, logger }: { apply: ApplyEvent<E>; contextOf: (tenant: string) => OutcomeContext; effects: BatchEffects; report: ApplyEventsReport; logger: Logger },
+): RoundWrites {
+  const writes: RoundWrites = { updates: [], removals: [] };
+  for (const id of pending) {
+    const group = grouped.get(id)!;
+    const original = loaded.get(id);
+    if (original === undefined) {
+      report.unknown += group.events.length;
+      logger.warn('event about a request the store does not hold: ignored', { tenant: group.tenant, requestId: group.requestId });
+      continue;
+    }
+    const outcome = fold(original, group.events, apply, contextOf(group.tenant), report);
+    if (!outcome.changed) {
+      // A replayed event may still owe its answers or work item: they are sent, nothing is written.
+      if (queueEffects(original, outcome, effects)) report.dispatched += 1;
+      continue;
+    }
+    if (outcome.remove) writes.removals.push({ id, original, outcome });
+    else writes.updates.push({ id, outcome, update: { previous: original, next: { ...outcome.request, version: original.version + 1 } } });
+  }
+  return writes;
+}
+
+/** Writes a round's changes, queues the effects of the writes that won, and returns the ids that lost. */
+async function writeRound(
+  { updates, removals }: RoundWrites,
+  store: RequestStore,
+  { effects, report, workItemsSent }: { effects: BatchEffects; report: ApplyEventsReport; workItemsSent: boolean },
+): Promise<string[]> {
+  const [updated, removed] = await Promise.all([
+    updates.length > 0 ? store.updateAll(updates.map((entry) => entry.update)) : Promise.resolve([]),
+    removals.length > 0 ? store.deleteAll(removals.map((entry) => entry.original)) : Promise.resolve([]),
+  ]);
+  const conflicted: string[] = [];
+  updates.forEach((entry, index) => {
+    if (updated[index]?.written) {
+      report.written += 1;
+      if (queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects, workItemsSent)) report.dispatched += 1;
+    } else conflicted.push(entry.id);
+  });
+  removals.forEach((entry, index) => {
+    if (removed[index]?.written) {
+      report.written += 1;
+      report.removed += 1;
+      queueEffects(entry.original, entry.outcome, effects);
+    } else conflicted.push(entry.id);
+  });
+  return conflicted;
 }
 
 function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, ctx: OutcomeContext, report: ApplyEventsReport): Outcome {

@@ -1,28 +1,182 @@
-import { applyDeadline } from '../../domain/request/outcomes.js';
+import { z } from 'zod';
 import type { RequestStatus } from '../../contract/status.js';
-import { applyEvents } from '../services/request-events.js';
-import type { DueHandler, DueHandlers } from './sweep.js';
+import { applyDeadline } from '../../domain/request/deadline-outcomes.js';
+import type { Request } from '../../domain/request/request.js';
+import { BatchEffects } from '../services/batch-effects.js';
+import { applyEventsSendingWorkItemsFirst } from '../services/request-events.js';
+import type { TenantView } from '../services/tenant-configs.js';
+import { redispatchRequests, type RedispatchWaitingDeps } from './redispatch-waiting.js';
 
-// sweep --> (due handler) --> outcomes, RequestStore
+// sweep --> (use case) --> RequestStore.listDue, outcomes (timeouts, retries, purges), redispatchRequests
+
+/** Where the due listing of a previous run stopped. */
+export const DueContinuationSchema = z.object({ tenant: z.string().min(1), cursor: z.string().min(1).optional() });
+export type DueContinuation = z.infer<typeof DueContinuationSchema>;
+
+export type DueDeps = RedispatchWaitingDeps;
+
+export interface DueContext {
+  view: TenantView;
+  isAlive: (workerType: string) => boolean;
+  now: Date;
+  /** Work items, responses and counters of the writes that won; flushed once per page after every handler ran. */
+  effects: BatchEffects;
+  deps: DueDeps;
+}
+
+export interface DueOutcome {
+  /** Requests written. */
+  handled: number;
+  /** Requests dispatched (work item sent). */
+  dispatched: number;
+  /** Lost version races: another writer moved the request first; nothing was sent for it. */
+  conflicts: number;
+}
 
 /**
- * Acts on requests the sweeper found past their deadline: a DISPATCHED or RUNNING request that
- * never got its answer times out (retried by its worker type's retry policy, else ERROR with the
- * client told), a scheduled retry is dispatched, a retained SUCCESS is purged. With the waiting
- * requests' recheck, every status that has a deadline is handled: nothing waits forever.
+ * Handles the due requests of one status, one page of one tenant at a time. Every request passed
+ * has that status and a deadline at or before `now` as read (consistently) from the store; the
+ * handler writes conditionally on the version read and adds the effects of its winning writes.
+ */
+export type DueHandler = (requests: readonly Request[], context: DueContext) => Promise<DueOutcome>;
+/** Handlers that replace the built-in one of a status; a status mapped to undefined is left unhandled. */
+export type DueHandlers = Partial<Record<RequestStatus, DueHandler>>;
+
+export interface DueReport {
+  examined: number;
+  handled: number;
+  dispatched: number;
+  conflicts: number;
+  /** Due requests of a status nobody handles, by status. */
+  unhandled: Partial<Record<RequestStatus, number>>;
+  /** Listed but, read again, not due any more (or gone): index lag or another writer. */
+  stale: number;
+  continuation?: DueContinuation;
+}
+
+export interface DueLimits {
+  /** Due requests listed per run. */
+  due: number;
+  /** Keys per listing page. */
+  pageSize: number;
+}
+
+export const WAITING_RECHECK_EVENT = 'waiting-recheck';
+
+/**
+ * A DISPATCHED or RUNNING request that never got its answer times out (retried by its worker
+ * type's retry policy, else ERROR with the client told), a scheduled retry is dispatched, a
+ * finished request whose row is due to go is purged.
  */
 export const enforceDeadline: DueHandler = async (requests, context) => {
-  const report = await applyEvents(
+  const report = await applyEventsSendingWorkItemsFirst(
     requests.map((request) => ({ tenant: request.tenant, requestId: request.requestId, event: 'due' as const })),
     (request, _due, ctx) => applyDeadline(request, ctx),
     context.deps,
     context.effects,
     // A retry the sweeper dispatches has no message to replay it: its work item goes first.
-    { preloaded: requests, sendWorkItemsFirst: context.deps.bus },
+    { preloaded: requests },
   );
   return { handled: report.written, dispatched: report.dispatched, conflicts: report.retriedConflicts };
 };
 
-const STATUSES_WITH_DEADLINES: readonly RequestStatus[] = ['DISPATCHED', 'RUNNING', 'TO_DISPATCH', 'SUCCESS', 'ERROR', 'INVALID_CONTENT', 'TO_DELETE'];
+/** A waiting request whose recheck is due: dispatched if its worker is alive now, else rechecked later. */
+export const recheckWaiting: DueHandler = async (requests, context) => {
+  const tally = await redispatchRequests(requests, {
+    view: context.view,
+    isAlive: context.isAlive,
+    now: context.now,
+    settings: context.deps.settings,
+    requests: context.deps.requests,
+    effects: context.effects,
+    bus: context.deps.bus,
+    historyEvent: WAITING_RECHECK_EVENT,
+  });
+  return { handled: tally.dispatched + tally.rerouted + tally.rescheduled, dispatched: tally.dispatched, conflicts: tally.conflicts };
+};
 
-export const DEADLINE_HANDLERS: DueHandlers = Object.fromEntries(STATUSES_WITH_DEADLINES.map((status) => [status, enforceDeadline]));
+/** Every status has a deadline: a waiting request's is its recheck, every other one's is enforced. */
+function handlerOf(status: RequestStatus, replaced: DueHandlers): DueHandler | undefined {
+  if (Object.hasOwn(replaced, status)) return replaced[status];
+  return status === 'NO_WORKER_AVAILABLE' ? recheckWaiting : enforceDeadline;
+}
+
+export function emptyDueReport(): DueReport {
+  return { examined: 0, handled: 0, dispatched: 0, conflicts: 0, unhandled: {}, stale: 0 };
+}
+
+/**
+ * Handles the requests whose deadline passed, tenant by tenant in name order, page by page, at
+ * most `limits.due` per call; the continuation says where the next call resumes. A failing tenant
+ * is reported through `fail` and the others go on. With this, nothing waits forever.
+ */
+export async function enforceDeadlines(
+  tenants: readonly string[],
+  now: Date,
+  limits: DueLimits,
+  continuation: DueContinuation | undefined,
+  deps: DueDeps & { dueHandlers?: DueHandlers | undefined },
+  fail: (step: 'due', error: unknown, tenant: string) => void,
+): Promise<DueReport> {
+  const report = emptyDueReport();
+  const ordered = [...new Set(tenants)].sort();
+  // Resume at the tenant that was being read, or at the first after it when it is gone.
+  const startAt = continuation === undefined ? 0 : ordered.findIndex((tenant) => tenant >= continuation.tenant);
+  if (startAt === -1) return report;
+  let alive: ReadonlyMap<string, unknown> | undefined;
+
+  for (const tenant of ordered.slice(startAt)) {
+    let cursor = continuation !== undefined && tenant === continuation.tenant ? continuation.cursor : undefined;
+    try {
+      const view = await deps.tenants.get(tenant);
+      alive ??= await deps.liveness.aliveTypes();
+      const known = alive;
+      const context = { view, isAlive: (type: string) => known.has(type), now, deps };
+      do {
+        if (report.examined >= limits.due) {
+          report.continuation = { tenant, ...(cursor === undefined ? {} : { cursor }) };
+          return report;
+        }
+        const page = await deps.requests.listDue(tenant, now, { limit: Math.min(limits.pageSize, limits.due - report.examined), cursor });
+        report.examined += page.items.length;
+        if (page.items.length > 0) await handleDuePage(tenant, page.items.map((item) => item.requestId), context, deps.dueHandlers ?? {}, report);
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+    } catch (error) {
+      fail('due', error, tenant);
+    }
+  }
+  return report;
+}
+
+/** Reads a listed page again, hands what is still due to its status's handler, and flushes their effects. */
+async function handleDuePage(
+  tenant: string,
+  requestIds: readonly string[],
+  context: Omit<DueContext, 'effects'>,
+  replaced: DueHandlers,
+  report: DueReport,
+): Promise<void> {
+  const { deps, now } = context;
+  const loaded = await deps.requests.getAll(tenant, requestIds);
+  const byStatus = new Map<RequestStatus, Request[]>();
+  for (const request of loaded.values()) {
+    // The listing is an index that may lag; only what the consistent read says is due is handled.
+    if (request.deadline === null || Date.parse(request.deadline) > now.getTime()) continue;
+    byStatus.set(request.status, [...(byStatus.get(request.status) ?? []), request]);
+  }
+  report.stale += requestIds.length - [...byStatus.values()].reduce((sum, list) => sum + list.length, 0);
+  const effects = new BatchEffects(deps.settings.names, now);
+  for (const [status, requests] of byStatus) {
+    const handler = handlerOf(status, replaced);
+    if (handler === undefined) {
+      report.unhandled[status] = (report.unhandled[status] ?? 0) + requests.length;
+      continue;
+    }
+    const outcome = await handler(requests, { ...context, effects });
+    report.handled += outcome.handled;
+    report.dispatched += outcome.dispatched;
+    report.conflicts += outcome.conflicts;
+  }
+  await effects.flush(deps);
+}

@@ -1,6 +1,6 @@
 import type { NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { parseWorkerDeadLetter } from '../../contract/worker-dead-letter.js';
-import { applyDeadLetter } from '../../domain/request/outcomes.js';
+import { applyDeadLetter } from '../../domain/request/failure-outcomes.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import { handleRequestMessages, type RequestMessagesReport } from './request-messages.js';
 

@@ -1,6 +1,6 @@
 import type { NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { parseWorkerResponse } from '../../contract/worker-response.js';
-import { applyWorkerResponse } from '../../domain/request/outcomes.js';
+import { applyWorkerResponse } from '../../domain/request/worker-answer-outcomes.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import { handleRequestMessages, type RequestMessagesReport } from './request-messages.js';
 

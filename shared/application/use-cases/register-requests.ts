@@ -1,11 +1,13 @@
 import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-event.js';
-import { readClientRequestHeaders, type ClientRequest } from '../../contract/client-request.js';
+import { readClientRequestHeaders, type ClientRequest, type ClientRequestReading } from '../../contract/client-request.js';
 import { duplicateRequestMessage, skippedContentTypeMessage } from '../../contract/response-event.js';
 import { dispatchAnswer } from '../../domain/request/answers.js';
-import { planDispatch } from '../../domain/request/dispatch.js';
+import { planDispatch, type DispatchPlan } from '../../domain/request/dispatch.js';
 import { messageFingerprint, numericRequestId, type Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
+import type { InsertOutcome } from '../../ports/request-store.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
+import type { TenantView } from '../services/tenant-configs.js';
 
 // register-requests handler --> (use case) --> domain, RequestStore, MessageBus, CounterStore
 
@@ -28,6 +30,21 @@ interface Candidate {
   fingerprint: string;
 }
 
+/** A candidate with the request it becomes, routed and dispatched (or parked) by the rules. */
+interface Planned {
+  candidate: Candidate;
+  plan: DispatchPlan;
+}
+
+/** What the triage kept for storing, and how many it turned away. */
+interface Triage {
+  candidates: Candidate[];
+  skipped: number;
+  deadLettered: number;
+}
+
+type AnswerTally = Pick<RegisterRequestsReport, 'dispatched' | 'delayed' | 'replayed' | 'skipped'>;
+
 const key = (tenant: string, requestId: string) => `${tenant}\u0000${requestId}`;
 
 /**
@@ -37,28 +54,61 @@ const key = (tenant: string, requestId: string) => `${tenant}\u0000${requestId}`
  * the replay stores nothing twice and re-sends what may not have been sent.
  */
 export async function registerRequests(batch: NormalizedBatch, deps: RegisterRequestsDeps): Promise<RegisterRequestsReport> {
-  const { settings, logger } = deps;
   const now = deps.clock.now();
-  const effects = new BatchEffects(settings.names, now);
-  const report: RegisterRequestsReport = { received: batch.messages.length, dispatched: 0, delayed: 0, skipped: 0, replayed: 0, deadLettered: 0 };
-
+  const effects = new BatchEffects(deps.settings.names, now);
   const readings = batch.messages.map((message) => ({ message, reading: readClientRequestHeaders(message.headers) }));
-  const answerableTenants = readings.flatMap(({ reading }) => (reading.kind === 'valid' ? [reading.request.tenant] : reading.kind === 'invalid' ? [reading.tenant] : []));
-  const views = await deps.tenants.getAll(answerableTenants);
+  const views = await deps.tenants.getAll(readings.flatMap(({ reading }) => answerableTenant(reading)));
+  const triage = triageBatch(readings, views, deps, effects);
 
-  const candidates: Candidate[] = [];
+  const alive = await deps.liveness.aliveTypes();
+  await deps.tenants.register(triage.candidates.map((candidate) => candidate.client.tenant));
+  const planned = applyRules(triage.candidates, views, { isAlive: (type) => alive.has(type), now, deps });
+  const inserted = await deps.requests.insertAll(planned.map(({ plan }) => plan.request));
+  const tally = answerAll(planned, inserted, effects);
+
+  await effects.flush(deps);
+  const report: RegisterRequestsReport = {
+    received: batch.messages.length,
+    dispatched: tally.dispatched,
+    delayed: tally.delayed,
+    skipped: triage.skipped + tally.skipped,
+    replayed: tally.replayed,
+    deadLettered: triage.deadLettered,
+  };
+  deps.logger.info('requests registered', { ...report });
+  return report;
+}
+
+/** The tenant a reading can be answered in, if any: only those tenants' configurations are loaded. */
+function answerableTenant(reading: ClientRequestReading): string[] {
+  if (reading.kind === 'valid') return [reading.request.tenant];
+  return reading.kind === 'invalid' ? [reading.tenant] : [];
+}
+
+/**
+ * Sorts the batch: an unanswerable message is dead-lettered, one that breaks a rule (bad headers,
+ * skipped content type, body too large, a request id already used earlier in the batch) is
+ * answered SKIPPED, and the rest become candidates for storing.
+ */
+function triageBatch(
+  readings: readonly { message: InboundMessage; reading: ClientRequestReading }[],
+  views: ReadonlyMap<string, TenantView>,
+  { settings, logger }: Pick<RegisterRequestsDeps, 'settings' | 'logger'>,
+  effects: BatchEffects,
+): Triage {
+  const triage: Triage = { candidates: [], skipped: 0, deadLettered: 0 };
   const claimed = new Set<string>();
   for (const { message, reading } of readings) {
     if (reading.kind === 'unanswerable') {
       const reason = reading.problems.map((problem) => problem.message).join('; ');
       logger.warn('request dead-lettered: it cannot be answered', { reason, tenant: reading.tenant, requestId: reading.requestId });
       effects.deadLetter(message, reason);
-      report.deadLettered += 1;
+      triage.deadLettered += 1;
       continue;
     }
-    const tenant = reading.kind === 'valid' ? reading.request.tenant : reading.tenant;
-    const requestId = reading.kind === 'valid' ? reading.request.requestId : reading.requestId;
-    const contentType = reading.kind === 'valid' ? reading.request.contentType : reading.contentType;
+    // An invalid reading carries the fields it could read; owner, session or content type may be missing.
+    const fields = reading.kind === 'valid' ? reading.request : reading;
+    const { tenant, requestId, contentType } = fields;
     const reasons = reading.kind === 'invalid' ? reading.problems.map((problem) => problem.message) : [];
     if (contentType !== undefined && views.get(tenant)?.routing.isSkipped(contentType)) {
       reasons.push(skippedContentTypeMessage(contentType, tenant));
@@ -69,46 +119,50 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
     if (claimed.has(key(tenant, requestId))) reasons.push(duplicateRequestMessage(requestId));
     if (reading.kind === 'valid' && reasons.length === 0) {
       claimed.add(key(tenant, requestId));
-      const { client } = { client: reading.request };
-      candidates.push({ message, client, fingerprint: fingerprintOf(client, message.body) });
+      triage.candidates.push({ message, client: reading.request, fingerprint: fingerprintOf(reading.request, message.body) });
       continue;
     }
-    report.skipped += 1;
-    effects.respond({
-      state: 'SKIPPED',
-      tenant,
-      requestId,
-      ...(reading.kind === 'invalid'
-        ? pick(reading, ['owner', 'session', 'contentType'])
-        : { owner: reading.request.owner, session: reading.request.session, contentType: reading.request.contentType }),
-      messages: reasons,
-    });
+    triage.skipped += 1;
+    effects.respond({ state: 'SKIPPED', tenant, requestId, ...pick(fields, ['owner', 'session', 'contentType']), messages: reasons });
   }
+  return triage;
+}
 
-  const alive = await deps.liveness.aliveTypes();
-  await deps.tenants.register(candidates.map((candidate) => candidate.client.tenant));
-  const planned = candidates.map((candidate) => {
+/** Routes each candidate with its tenant's configuration and dispatches it if its worker type is alive. */
+function applyRules(
+  candidates: readonly Candidate[],
+  views: ReadonlyMap<string, TenantView>,
+  { isAlive, now, deps }: { isAlive: (workerType: string) => boolean; now: Date; deps: Pick<RegisterRequestsDeps, 'settings' | 'logger'> },
+): Planned[] {
+  return candidates.map((candidate) => {
     const view = views.get(candidate.client.tenant);
     if (view === undefined) throw new Error(`tenant ${candidate.client.tenant} was not loaded`);
-    if (!view.configured) logger.warn('request for a tenant with no configuration: it waits until one is imported', { tenant: view.tenant });
+    if (!view.configured) deps.logger.warn('request for a tenant with no configuration: it waits until one is imported', { tenant: view.tenant });
     const plan = planDispatch(newRequest(candidate, now), 'NEW', {
       routing: view.routing,
-      isAlive: (type) => alive.has(type),
+      isAlive,
       now,
-      waitingRecheckMs: settings.waitingRecheckSeconds * 1000,
+      waitingRecheckMs: deps.settings.waitingRecheckSeconds * 1000,
     }, 'registered');
     return { candidate, plan };
   });
+}
 
-  const outcomes = await deps.requests.insertAll(planned.map(({ plan }) => plan.request));
+/**
+ * Answers each planned request from its insert's outcome: a new one gets its work item and
+ * GRANTED (or DELAYED); a redelivery of a stored one gets them again; any other request whose id
+ * is taken is SKIPPED.
+ */
+function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome[], effects: BatchEffects): AnswerTally {
+  const tally: AnswerTally = { dispatched: 0, delayed: 0, replayed: 0, skipped: 0 };
   planned.forEach(({ candidate, plan }, index) => {
-    const outcome = outcomes[index];
+    const outcome = inserted[index];
     if (outcome === undefined) throw new Error('the store returned fewer outcomes than requests');
     if (outcome.inserted) {
       effects.count(plan.request, { kind: 'created', after: plan.request });
       answer(effects, plan.request);
-      if (plan.response === 'GRANTED') report.dispatched += 1;
-      else report.delayed += 1;
+      if (plan.response === 'GRANTED') tally.dispatched += 1;
+      else tally.delayed += 1;
       return;
     }
     const existing = outcome.existing;
@@ -116,24 +170,22 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
       // The first delivery stored it; its work item or answer may not have gone out before the
       // batch failed. Sending again is safe: workers and clients get at-least-once delivery.
       if (replayable(existing)) answer(effects, existing);
-      report.replayed += 1;
+      tally.replayed += 1;
       return;
     }
-    report.skipped += 1;
+    tally.skipped += 1;
+    const { client } = candidate;
     effects.respond({
       state: 'SKIPPED',
-      tenant: candidate.client.tenant,
-      requestId: candidate.client.requestId,
-      owner: candidate.client.owner,
-      session: candidate.client.session,
-      contentType: candidate.client.contentType,
-      messages: [duplicateRequestMessage(candidate.client.requestId)],
+      tenant: client.tenant,
+      requestId: client.requestId,
+      owner: client.owner,
+      session: client.session,
+      contentType: client.contentType,
+      messages: [duplicateRequestMessage(client.requestId)],
     });
   });
-
-  await effects.flush(deps);
-  logger.info('requests registered', { ...report });
-  return report;
+  return tally;
 }
 
 function answer(effects: BatchEffects, request: Request): void {

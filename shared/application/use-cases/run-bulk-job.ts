@@ -1,14 +1,15 @@
 import type { JobRef } from '../../ports/job-launcher.js';
 import type { BulkJob, JobStore } from '../../ports/job-store.js';
-import { applyOperatorDelete, applyOperatorRetry, type Outcome, type OutcomeContext } from '../../domain/request/outcomes.js';
+import { applyOperatorDelete, applyOperatorRetry } from '../../domain/request/operator-outcomes.js';
+import type { Outcome, OutcomeContext } from '../../domain/request/outcomes.js';
 import type { Request } from '../../domain/request/request.js';
 import { restrictToBlocked, toRequestSearch, type RequestSearch } from '../../domain/request/request-search.js';
 import { BatchEffects } from '../services/batch-effects.js';
-import { applyEvents, type RequestFlowDeps } from '../services/request-events.js';
+import { applyEventsSendingWorkItemsFirst, type RequestFlowDeps } from '../services/request-events.js';
 import { isFinished } from './bulk-jobs.js';
 import { countMatches, SEARCH_MAX_EXAMINED } from './search-requests.js';
 
-// run-bulk-jobs (async invoke | local host) --> (use case) --> RequestStore.search, applyEvents, JobStore
+// run-bulk-jobs (async invoke | local host) --> (use case) --> RequestStore.search, applyEventsSendingWorkItemsFirst, JobStore
 
 export interface RunBulkJobDeps extends RequestFlowDeps {
   jobs: JobStore;
@@ -94,14 +95,14 @@ export async function runBulkJob(ref: JobRef, deps: RunBulkJobDeps, budget: RunB
         const loaded = await deps.requests.getAll(job.tenant, ids);
         const effects = new BatchEffects(deps.settings.names, deps.clock.now());
         const kind = job.kind;
-        const report = await applyEvents(
+        const report = await applyEventsSendingWorkItemsFirst(
           ids.map((requestId) => ({ tenant: ref.tenant, requestId, event: kind })),
           apply,
           deps,
           effects,
           // A page changed is not read again by the next run (its requests no longer match), so
           // its work items go first: a failed send fails the page before anything is written.
-          { preloaded: [...loaded.values()], sendWorkItemsFirst: deps.bus },
+          { preloaded: [...loaded.values()] },
         );
         await effects.flush(deps);
         written = report.written;

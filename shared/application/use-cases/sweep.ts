@@ -1,26 +1,12 @@
-import type { JobLauncher } from '../../ports/job-launcher.js';
-import type { JobStore } from '../../ports/job-store.js';
-import { DEADLINE_HANDLERS } from './enforce-deadlines.js';
 import { z } from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
+import type { JobLauncher } from '../../ports/job-launcher.js';
+import type { JobStore } from '../../ports/job-store.js';
 import type { WorkerRegistry } from '../../ports/worker-registry.js';
-import type { Request } from '../../domain/request/request.js';
-import type { RequestStatus } from '../../contract/status.js';
-import { BatchEffects } from '../services/batch-effects.js';
-import type { TenantView } from '../services/tenant-configs.js';
-import {
-  redispatchRequests,
-  redispatchWaiting,
-  RedispatchContinuationSchema,
-  type RedispatchReport,
-  type RedispatchWaitingDeps,
-} from './redispatch-waiting.js';
+import { DueContinuationSchema, emptyDueReport, enforceDeadlines, type DueHandlers, type DueReport } from './enforce-deadlines.js';
+import { redispatchWaiting, RedispatchContinuationSchema, type RedispatchReport, type RedispatchWaitingDeps } from './redispatch-waiting.js';
 
-// sweep handler (schedule) --> (use case) --> WorkerRegistry, redispatchWaiting, due handlers
-
-/** Where the due listing of a previous run stopped. */
-export const DueContinuationSchema = z.object({ tenant: z.string().min(1), cursor: z.string().min(1).optional() });
-export type DueContinuation = z.infer<typeof DueContinuationSchema>;
+// sweep handler (schedule) --> (use case) --> WorkerRegistry, redispatchWaiting, enforceDeadlines, JobLauncher
 
 /**
  * Where the previous run stopped, kept by the warm function between runs. Losing it (a cold
@@ -43,57 +29,19 @@ export interface SweepLimits {
 
 export const DEFAULT_SWEEP_LIMITS: SweepLimits = { waiting: 1000, due: 1000, pageSize: 100 };
 
-export interface DueContext {
-  view: TenantView;
-  isAlive: (workerType: string) => boolean;
-  now: Date;
-  /** Work items, responses and counters of the writes that won; flushed once per page after every handler ran. */
-  effects: BatchEffects;
-  deps: SweepDeps;
-}
-
-export interface DueOutcome {
-  /** Requests written. */
-  handled: number;
-  /** Requests dispatched (work item sent). */
-  dispatched: number;
-  /** Lost version races: another writer moved the request first; nothing was sent for it. */
-  conflicts: number;
-}
-
-/**
- * Handles the due requests of one status, one page of one tenant at a time. Every request passed
- * has that status and a deadline at or before `now` as read (consistently) from the store; the
- * handler writes conditionally on the version read and adds the effects of its winning writes.
- */
-export type DueHandler = (requests: readonly Request[], context: DueContext) => Promise<DueOutcome>;
-export type DueHandlers = Partial<Record<RequestStatus, DueHandler>>;
-
 export interface SweepDeps extends RedispatchWaitingDeps {
   registry: WorkerRegistry;
   configStore: ConfigStore;
   /** Read at the start of a run and updated at its end. */
   progress?: SweepProgress;
   /**
-   * Handlers of due requests by status, merged over DEFAULT_DUE_HANDLERS (which cover every status
-   * that carries a deadline); a due request of a status with no handler is counted as unhandled.
+   * Handlers that replace the built-in one of a status (see enforceDeadlines); a due request of a
+   * status mapped to undefined is counted as unhandled.
    */
   dueHandlers?: DueHandlers;
   limits?: Partial<SweepLimits>;
   /** Bulk jobs and how to start them: when given, jobs that stopped moving are resumed. */
   bulkJobs?: { jobs: JobStore; launcher: JobLauncher };
-}
-
-export interface DueReport {
-  examined: number;
-  handled: number;
-  dispatched: number;
-  conflicts: number;
-  /** Due requests of a status nobody handles yet, by status. */
-  unhandled: Partial<Record<RequestStatus, number>>;
-  /** Listed but, read again, not due any more (or gone): index lag or another writer. */
-  stale: number;
-  continuation?: DueContinuation;
 }
 
 export interface SweepFailure {
@@ -112,31 +60,13 @@ export interface SweepReport {
   failures: SweepFailure[];
 }
 
-export const WAITING_RECHECK_EVENT = 'waiting-recheck';
-
-/** A waiting request whose recheck is due: dispatched if its worker is alive now, else rechecked later. */
-export const recheckWaiting: DueHandler = async (requests, context) => {
-  const tally = await redispatchRequests(requests, {
-    view: context.view,
-    isAlive: context.isAlive,
-    now: context.now,
-    settings: context.deps.settings,
-    requests: context.deps.requests,
-    effects: context.effects,
-    bus: context.deps.bus,
-    historyEvent: WAITING_RECHECK_EVENT,
-  });
-  return { handled: tally.dispatched + tally.rerouted + tally.rescheduled, dispatched: tally.dispatched, conflicts: tally.conflicts };
-};
-
-export const DEFAULT_DUE_HANDLERS: DueHandlers = { ...DEADLINE_HANDLERS, NO_WORKER_AVAILABLE: recheckWaiting };
-
 /**
  * One sweeper run, every step bounded and resumable:
  *  (a) expire worker instances past the heartbeat expiry;
  *  (b) safety net: re-dispatch the waiting requests of every alive worker type, and re-route the
  *      unrouted ones with the current configuration, in every tenant;
- *  (c) handle the requests whose deadline passed, by status (see DueHandlers).
+ *  (c) handle the requests whose deadline passed (see enforceDeadlines);
+ *  (d) start again the bulk jobs whose runs all died.
  * A failing step or tenant is logged and reported; the others go on, and the next run retries.
  */
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
@@ -187,7 +117,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     fail('waiting', error);
   }
 
-  report.due = await sweepDue(tenants, now, limits, progress.due, deps, fail);
+  report.due = await enforceDeadlines(tenants, now, limits, progress.due, deps, fail);
   progress.due = report.due.continuation;
 
   if (deps.bulkJobs !== undefined) report.resumedJobs = await resumeStalledJobs(tenants, now, deps.bulkJobs, deps.settings.bulkJobStallSeconds * 1000, fail);
@@ -239,71 +169,4 @@ async function resumeStalledJobs(
     }
   }
   return resumed;
-}
-
-function emptyDueReport(): DueReport {
-  return { examined: 0, handled: 0, dispatched: 0, conflicts: 0, unhandled: {}, stale: 0 };
-}
-
-async function sweepDue(
-  tenants: readonly string[],
-  now: Date,
-  limits: SweepLimits,
-  continuation: DueContinuation | undefined,
-  deps: SweepDeps,
-  fail: (step: 'due', error: unknown, tenant: string) => void,
-): Promise<DueReport> {
-  const report = emptyDueReport();
-  const handlers: DueHandlers = { ...DEFAULT_DUE_HANDLERS, ...deps.dueHandlers };
-  const ordered = [...new Set(tenants)].sort();
-  // Resume at the tenant that was being read, or at the first after it when it is gone.
-  const startAt = continuation === undefined ? 0 : ordered.findIndex((tenant) => tenant >= continuation.tenant);
-  if (startAt === -1) return report;
-  let alive: ReadonlyMap<string, unknown> | undefined;
-
-  for (let index = startAt; index < ordered.length; index += 1) {
-    const tenant = ordered[index];
-    if (tenant === undefined) continue;
-    let cursor = continuation !== undefined && tenant === continuation.tenant ? continuation.cursor : undefined;
-    try {
-      const view = await deps.tenants.get(tenant);
-      alive ??= await deps.liveness.aliveTypes();
-      const known = alive;
-      do {
-        if (report.examined >= limits.due) {
-          report.continuation = { tenant, ...(cursor === undefined ? {} : { cursor }) };
-          return report;
-        }
-        const page = await deps.requests.listDue(tenant, now, { limit: Math.min(limits.pageSize, limits.due - report.examined), cursor });
-        report.examined += page.items.length;
-        if (page.items.length > 0) {
-          const loaded = await deps.requests.getAll(tenant, page.items.map((key) => key.requestId));
-          const byStatus = new Map<RequestStatus, Request[]>();
-          for (const request of loaded.values()) {
-            // The listing is an index that may lag; only what the consistent read says is due is handled.
-            if (request.deadline === null || Date.parse(request.deadline) > now.getTime()) continue;
-            byStatus.set(request.status, [...(byStatus.get(request.status) ?? []), request]);
-          }
-          report.stale += page.items.length - [...byStatus.values()].reduce((sum, list) => sum + list.length, 0);
-          const effects = new BatchEffects(deps.settings.names, now);
-          for (const [status, requests] of byStatus) {
-            const handler = handlers[status];
-            if (handler === undefined) {
-              report.unhandled[status] = (report.unhandled[status] ?? 0) + requests.length;
-              continue;
-            }
-            const outcome = await handler(requests, { view, isAlive: (type) => known.has(type), now, effects, deps });
-            report.handled += outcome.handled;
-            report.dispatched += outcome.dispatched;
-            report.conflicts += outcome.conflicts;
-          }
-          await effects.flush(deps);
-        }
-        cursor = page.cursor;
-      } while (cursor !== undefined);
-    } catch (error) {
-      fail('due', error, tenant);
-    }
-  }
-  return report;
 }

@@ -122,25 +122,7 @@ function readRegards(json: unknown): FileReading {
     return { format: 'regards', origins: IDENTITY, errors: asFileErrors(parsed.error) };
   }
   const errors: ConfigError[] = [];
-  let moduleIndex: number | undefined;
-  parsed.data.modules.forEach((mod, m) => {
-    const path = `modules[${m}].module.id`;
-    if (mod.module.id !== REGARDS_MODULE_ID) {
-      errors.push({
-        code: ConfigErrorCode.UnknownModule,
-        path,
-        message: `unknown module "${mod.module.id}": this service only has the "${REGARDS_MODULE_ID}" module`,
-      });
-    } else if (moduleIndex !== undefined) {
-      errors.push({
-        code: ConfigErrorCode.ModuleDeclaredTwice,
-        path,
-        message: `module "${REGARDS_MODULE_ID}" is declared more than once (also modules[${moduleIndex}])`,
-      });
-    } else {
-      moduleIndex = m;
-    }
-  });
+  const moduleIndex = findRegardsModule(parsed.data.modules, errors);
   const mod = moduleIndex === undefined ? undefined : parsed.data.modules[moduleIndex];
   if (mod === undefined) {
     errors.push({
@@ -170,34 +152,10 @@ function readRegards(json: unknown): FileReading {
         workflows.push(item.value);
         return;
       case REGARDS_CONFIG_KEYS.setting: {
-        const setting = DynamicTenantSettingSchema.safeParse(item.value);
-        if (!setting.success) {
-          errors.push(...zodIssuesToConfigErrors(`${at}.value`, setting.error).map(asSettingError));
-          return;
-        }
-        if (setting.data.name !== SKIP_CONTENT_TYPES_SETTING) {
-          errors.push({
-            code: ConfigErrorCode.UnknownSetting,
-            path: `${at}.value.name`,
-            message: `unknown setting "${setting.data.name}": the only tenant setting is "${SKIP_CONTENT_TYPES_SETTING}"`,
-          });
-          return;
-        }
-        if (settingIndex !== undefined) {
-          errors.push({
-            code: ConfigErrorCode.SettingDeclaredTwice,
-            path: `${at}.value.name`,
-            message: `setting "${SKIP_CONTENT_TYPES_SETTING}" is declared more than once (also ${base}[${settingIndex}])`,
-          });
-          return;
-        }
-        settingIndex = c;
-        const value = decodeListSetting(setting.data.value);
-        if (!value.ok) {
-          errors.push({ code: ConfigErrorCode.InvalidSettingValue, path: `${at}.value.value`, message: value.message });
-          return;
-        }
-        settings = { skipContentTypes: value.list };
+        const setting = readSkipContentTypes(item.value, at, settingIndex === undefined ? undefined : `${base}[${settingIndex}]`, errors);
+        if (setting.claimed) settingIndex = c;
+        if (setting.list === undefined) return;
+        settings = { skipContentTypes: setting.list };
         prefixes.push(['settings.skipContentTypes', `${at}.value.value`]);
         return;
       }
@@ -217,6 +175,70 @@ function readRegards(json: unknown): FileReading {
     ...(settings === undefined ? {} : { settings }),
   };
   return { format: 'regards', import: configImport, origins: { prefixes }, errors };
+}
+
+/** The index of the one worker-manager module of the file; unknown and repeated modules are reported. */
+function findRegardsModule(modules: readonly { module: { id: string } }[], errors: ConfigError[]): number | undefined {
+  let moduleIndex: number | undefined;
+  modules.forEach((mod, m) => {
+    const path = `modules[${m}].module.id`;
+    if (mod.module.id !== REGARDS_MODULE_ID) {
+      errors.push({
+        code: ConfigErrorCode.UnknownModule,
+        path,
+        message: `unknown module "${mod.module.id}": this service only has the "${REGARDS_MODULE_ID}" module`,
+      });
+    } else if (moduleIndex !== undefined) {
+      errors.push({
+        code: ConfigErrorCode.ModuleDeclaredTwice,
+        path,
+        message: `module "${REGARDS_MODULE_ID}" is declared more than once (also modules[${moduleIndex}])`,
+      });
+    } else {
+      moduleIndex = m;
+    }
+  });
+  return moduleIndex;
+}
+
+/**
+ * A setting item: the skipContentTypes list, or undefined once the reason it is unusable is
+ * reported. `claimed` says whether it is the file's skipContentTypes setting (a later one is then
+ * declared twice), which holds even when its value cannot be decoded.
+ */
+function readSkipContentTypes(
+  raw: unknown,
+  at: string,
+  earlier: string | undefined,
+  errors: ConfigError[],
+): { claimed: boolean; list?: unknown[] } {
+  const setting = DynamicTenantSettingSchema.safeParse(raw);
+  if (!setting.success) {
+    errors.push(...zodIssuesToConfigErrors(`${at}.value`, setting.error).map(asSettingError));
+    return { claimed: false };
+  }
+  if (setting.data.name !== SKIP_CONTENT_TYPES_SETTING) {
+    errors.push({
+      code: ConfigErrorCode.UnknownSetting,
+      path: `${at}.value.name`,
+      message: `unknown setting "${setting.data.name}": the only tenant setting is "${SKIP_CONTENT_TYPES_SETTING}"`,
+    });
+    return { claimed: false };
+  }
+  if (earlier !== undefined) {
+    errors.push({
+      code: ConfigErrorCode.SettingDeclaredTwice,
+      path: `${at}.value.name`,
+      message: `setting "${SKIP_CONTENT_TYPES_SETTING}" is declared more than once (also ${earlier})`,
+    });
+    return { claimed: false };
+  }
+  const value = decodeListSetting(setting.data.value);
+  if (!value.ok) {
+    errors.push({ code: ConfigErrorCode.InvalidSettingValue, path: `${at}.value.value`, message: value.message });
+    return { claimed: true };
+  }
+  return { claimed: true, list: value.list };
 }
 
 /** The setting's value: REGARDS writes `"[\"a\",\"b\"]"`, a JSON list inside a string. */

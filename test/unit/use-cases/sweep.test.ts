@@ -5,7 +5,8 @@ import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
 import type { Request } from '../../../shared/domain/request/request.js';
-import { sweep, type DueHandler, type SweepDeps, type SweepProgress } from '../../../shared/application/use-cases/sweep.js';
+import type { DueHandler } from '../../../shared/application/use-cases/enforce-deadlines.js';
+import { sweep, type SweepDeps, type SweepProgress } from '../../../shared/application/use-cases/sweep.js';
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildRouting } from '../../../../shared/domain/config/routing.js';
 import { planImport } from '../../../../shared/domain/config/import-config.js';
 import { EMPTY_TENANT_CONFIG } from '../../../../shared/domain/config/tenant-config.js';
-import { applyOperatorDelete, applyOperatorRetry, type OutcomeContext } from '../../../../shared/domain/request/outcomes.js';
+import { applyOperatorDelete, applyOperatorRetry } from '../../../../shared/domain/request/operator-outcomes.js';
+import type { OutcomeContext } from '../../../../shared/domain/request/outcomes.js';
 import type { Request } from '../../../../shared/domain/request/request.js';
 
 const plan = planImport(EMPTY_TENANT_CONFIG, {

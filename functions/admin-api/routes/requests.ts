@@ -1,0 +1,75 @@
+import { submitBulkJob, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
+import { getRequest } from '../../../shared/application/use-cases/read-requests.js';
+import { searchRequests, type SearchRequestsDeps } from '../../../shared/application/use-cases/search-requests.js';
+import { SearchRequestParametersSchema } from '../../../shared/contract/search-request-parameters.js';
+import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
+import { JobSchema, RequestDetailModelSchema, RequestPageSchema, SearchQuerySchema } from '../schema.js';
+import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, sortOrder } from '../views.js';
+
+/** Requests (REGARDS): search, one request, and the bulk retry and delete, which run as jobs. */
+export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/requests',
+      access: 'EXPLOIT',
+      operationId: 'searchRequests',
+      tag: 'requests',
+      summary: 'Search requests (SearchRequestParameters), one page',
+      description: 'Paged by number (REGARDS, bounded offset) or by nextCursor (any depth, cheapest). totalElements is counted from the index up to a bound; totalElementsExact says whether it was reached.',
+      query: SearchQuerySchema,
+      body: SearchRequestParametersSchema,
+      responses: { 200: { description: 'a page of LightRequests', schema: RequestPageSchema } },
+      handle: async ({ query, body, principal, request }) => {
+        const order = sortOrder(query.sort);
+        const resume = query.cursor === undefined ? undefined : decodeSearchCursor(query.cursor);
+        const result = await searchRequests({ tenant: principal.tenant, parameters: body, order, size: query.size, page: query.page, resume }, deps);
+        return { status: 200, body: requestPage(result, request, `creationDate,${order.toUpperCase()}`) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/requests/retry',
+      access: 'EXPLOIT',
+      operationId: 'retryRequests',
+      tag: 'requests',
+      summary: 'Retry the blocked requests matching the filter (bulk job)',
+      description: 'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests created before now are retried.',
+      body: SearchRequestParametersSchema,
+      responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
+      handle: async ({ body, principal, request }) => {
+        const job = await submitBulkJob({ tenant: principal.tenant, kind: 'retry', filter: body, requestedBy: principal.subject }, deps);
+        const view = jobView(job, request.baseUrl);
+        return { status: 202, body: view, headers: { Location: `${request.baseUrl}/jobs/${job.id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/requests/delete',
+      access: 'ADMIN',
+      operationId: 'deleteRequests',
+      tag: 'requests',
+      summary: 'Delete the blocked requests matching the filter (bulk job)',
+      description: 'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests are deleted.',
+      body: SearchRequestParametersSchema,
+      responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
+      handle: async ({ body, principal, request }) => {
+        const job = await submitBulkJob({ tenant: principal.tenant, kind: 'delete', filter: body, requestedBy: principal.subject }, deps);
+        return { status: 202, body: jobView(job, request.baseUrl), headers: { Location: `${request.baseUrl}/jobs/${job.id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/requests/{requestId}',
+      access: 'EXPLOIT',
+      operationId: 'getRequest',
+      tag: 'requests',
+      summary: 'One request: its LightRequest, its step, attempt, deadline and history',
+      responses: { 200: { description: 'the request', schema: RequestDetailModelSchema }, 404: { description: 'no such request in this tenant' } },
+      handle: async ({ params, principal, request }) => {
+        const found = await getRequest(principal.tenant, params.requestId, deps);
+        return { status: 200, body: { content: requestDetail(found), links: requestLinks(request.baseUrl, found) } };
+      },
+    }),
+  ];
+}

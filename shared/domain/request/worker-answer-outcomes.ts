@@ -1,0 +1,151 @@
+import type { WorkerResponse } from '../../contract/worker-response.js';
+import { DEFAULT_DEADLINES } from '../config/tenant-config.js';
+import { planDispatch } from './dispatch.js';
+import { fail } from './failure-outcomes.js';
+import {
+  ACTIVE,
+  alreadyRecorded,
+  allowed,
+  dispatched,
+  finalAnswer,
+  ITEM_CONTENT_BUDGET_BYTES,
+  next,
+  PURGE_GRACE_MS,
+  recordIgnored,
+  replay,
+  state,
+  type Outcome,
+  type OutcomeContext,
+} from './outcomes.js';
+import type { Request } from './request.js';
+import type { CountedChange } from './session-counters.js';
+
+/* A worker's answer: RUNNING, SUCCESS of the last step or of one with a next step, ERROR, INVALID_CONTENT. */
+
+/** The reference's own text for a workflow step that succeeded without output (reference 5). */
+export function missingStepContentMessage(request: Request): string {
+  return `An error occurred at step ${request.stepNumber} of the workflow "${request.contentType}". The workerResponseEvent ${request.requestId} did not return any content while it is required by the next worker. Workflow is therefore stopped at this step.`;
+}
+
+const EMPTY_JSON = new TextEncoder().encode('{}');
+
+function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContext): Outcome {
+  allowed(request, 'workerSuccess');
+  const content = output ?? EMPTY_JSON;
+  const keep = ctx.successRetentionMs > 0;
+  const original = request.originalContent ?? request.content;
+  const keepOriginal = content.length + original.length <= ITEM_CONTENT_BUDGET_BYTES;
+  const done = next(
+    request,
+    {
+      status: 'SUCCESS',
+      error: null,
+      // The output is kept until the answer carrying it is out (and for the retention, if any).
+      content: new Uint8Array(content),
+      originalContent: keepOriginal ? original : null,
+      deadline: new Date(ctx.now.getTime() + (keep ? ctx.successRetentionMs : PURGE_GRACE_MS)).toISOString(),
+    },
+    'worker:SUCCESS',
+    ctx.now,
+    [],
+  );
+  const counted: CountedChange[] = [{ kind: 'changed', before: state(request), after: state(done) }];
+  if (!keep) counted.push({ kind: 'retired', before: state(done) });
+  return {
+    request: done,
+    remove: false,
+    purgeAfterPublish: !keep,
+    changed: true,
+    answers: [{ about: done, answer: finalAnswer(done) }],
+    dispatchedAttempts: [],
+    counted,
+  };
+}
+
+/** SUCCESS of a step that has a next one: the output becomes the next step's input, dispatched at once. */
+function advance(request: Request, response: WorkerResponse, stepNumber: number, workerType: string, ctx: OutcomeContext): Outcome {
+  const output = response.content;
+  if (output === null) return fail(request, 'ERROR', missingStepContentMessage(request), 'worker:SUCCESS', ctx);
+  if (output.length > ctx.maxContentBytes) {
+    return fail(request, 'ERROR', `Step ${request.stepNumber} returned ${output.length} bytes, more than the ${ctx.maxContentBytes} bytes a step input may hold`, 'worker:SUCCESS', ctx);
+  }
+  allowed(request, 'workerStepDone');
+  const original = request.originalContent ?? request.content;
+  // The client's body is kept for debugging while it fits next to the step output.
+  const keepOriginal = original.length + output.length <= ITEM_CONTENT_BUDGET_BYTES;
+  const stepped = next(
+    request,
+    {
+      status: 'TO_DISPATCH',
+      content: new Uint8Array(output),
+      originalContent: keepOriginal ? original : null,
+      additionalHeaders: response.additionalHeaders,
+      stepNumber,
+      stepWorkerType: workerType,
+      dispatchedWorkerType: null,
+      stepAttempts: 0,
+      error: null,
+      deadline: null,
+    },
+    'worker:SUCCESS',
+    ctx.now,
+    keepOriginal ? [] : ['original content dropped: too large to keep next to the step output'],
+  );
+  const plan = planDispatch(stepped, 'TO_DISPATCH', ctx, 'next-step');
+  return dispatched(plan, [{ kind: 'changed', before: state(request), after: state(stepped) }, { kind: 'changed', before: state(stepped), after: state(plan.request) }]);
+}
+
+/** A worker's answer (reference 3.6), with the state guard the reference lacks. */
+export function applyWorkerResponse(request: Request, response: WorkerResponse, ctx: OutcomeContext): Outcome {
+  const event = `worker:${response.status}`;
+  const attempt = response.dispatchAttempt ?? request.attempt;
+  if (attempt !== request.attempt) {
+    if (alreadyRecorded(request, event, attempt)) return replay(request, event, attempt, ctx);
+    return recordIgnored(request, event, `answer for attempt ${attempt}, but the request is at attempt ${request.attempt}`, ctx.now);
+  }
+  const duplicateRunning = response.status === 'RUNNING' && request.status === 'RUNNING';
+  if (duplicateRunning || (!ACTIVE.has(request.status) && alreadyRecorded(request, event, attempt))) {
+    return replay(request, event, attempt, ctx);
+  }
+  if (!ACTIVE.has(request.status)) {
+    return recordIgnored(request, event, `answer ${response.status} arrived while the request is ${request.status}`, ctx.now);
+  }
+  const cause = response.messages.join(',');
+  const workerType = request.dispatchedWorkerType ?? 'unknown';
+  switch (response.status) {
+    case 'RUNNING': {
+      allowed(request, 'workerRunning');
+      const deadlines = ctx.routing.workerConfig(workerType)?.deadlines ?? DEFAULT_DEADLINES;
+      const running = next(
+        request,
+        {
+          status: 'RUNNING',
+          error: cause === '' ? null : cause,
+          deadline: new Date(ctx.now.getTime() + deadlines.timeToCompleteSeconds * 1000).toISOString(),
+        },
+        event,
+        ctx.now,
+        response.messages,
+      );
+      return { request: running, remove: false, changed: true, answers: [], dispatchedAttempts: [], counted: [{ kind: 'changed', before: state(request), after: state(running) }] };
+    }
+    case 'ERROR':
+      return fail(request, 'ERROR', cause === '' ? 'no message from the worker' : cause, event, ctx);
+    case 'INVALID_CONTENT':
+      return fail(request, 'INVALID_CONTENT', cause, event, ctx);
+    case 'SUCCESS': {
+      if (request.stepNumber === null) return succeed(request, response.content, ctx);
+      const following = ctx.routing.stepAfter(request.contentType, request.stepNumber);
+      switch (following.kind) {
+        case 'last':
+          return succeed(request, response.content, ctx);
+        case 'next':
+          return advance(request, response, following.step.stepNumber, following.step.workerType, ctx);
+        case 'unknown-workflow':
+        case 'unknown-step':
+          // Treating it as the last step (the reference) would report SUCCESS for work never done.
+          return fail(request, 'ERROR', following.message, event, ctx);
+      }
+    }
+  }
+}
