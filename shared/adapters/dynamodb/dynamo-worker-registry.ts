@@ -139,26 +139,26 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
     try {
       const output = await storeCall('UpdateItem', () =>
         this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: WorkerKeys.type(workerType),
-          UpdateExpression: 'SET #workerType = :workerType, #lastBeatAt = :lastBeatAt, #aliveUntil = :until, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#pk) OR #aliveUntil < :until',
-          ExpressionAttributeNames: {
-            '#pk': TABLE_DEFINITION.partitionKey,
-            '#workerType': 'workerType',
-            '#lastBeatAt': 'lastBeatAt',
-            '#aliveUntil': 'aliveUntil',
-            '#ttl': TABLE_DEFINITION.timeToLiveAttribute,
-          },
-          ExpressionAttributeValues: {
-            ':workerType': workerType,
-            ':lastBeatAt': at.toISOString(),
-            ':until': until.toISOString(),
-            ':ttl': ttlOf(until.getTime()),
-          },
-          ReturnValues: 'UPDATED_OLD',
-        }),
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: WorkerKeys.type(workerType),
+            UpdateExpression: 'SET #workerType = :workerType, #lastBeatAt = :lastBeatAt, #aliveUntil = :until, #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(#pk) OR #aliveUntil < :until',
+            ExpressionAttributeNames: {
+              '#pk': TABLE_DEFINITION.partitionKey,
+              '#workerType': 'workerType',
+              '#lastBeatAt': 'lastBeatAt',
+              '#aliveUntil': 'aliveUntil',
+              '#ttl': TABLE_DEFINITION.timeToLiveAttribute,
+            },
+            ExpressionAttributeValues: {
+              ':workerType': workerType,
+              ':lastBeatAt': at.toISOString(),
+              ':until': until.toISOString(),
+              ':ttl': ttlOf(until.getTime()),
+            },
+            ReturnValues: 'UPDATED_OLD',
+          }),
         ),
       );
       this.written.markType(workerType, at);
@@ -234,4 +234,3 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
     return items;
   }
 }
-
