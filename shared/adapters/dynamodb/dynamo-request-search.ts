@@ -115,7 +115,6 @@ function keyCondition(lower: string | undefined, upper: string | undefined): { e
 
 function entryOf(raw: Record<string, unknown>): Entry {
   const sortKey = raw[BY_STATUS_INDEX.sortKey];
-  const key = itemKey(raw);
-  if (typeof sortKey !== 'string') throw new CorruptItemError(key, `index ${BY_STATUS_INDEX.name} returned an entry without a sort key`);
-  return { sortKey, summary: toSummary(raw, key) };
+  if (typeof sortKey !== 'string') throw new CorruptItemError(itemKey(raw), `index ${BY_STATUS_INDEX.name} returned an entry without a sort key`);
+  return { sortKey, summary: toSummary(raw) };
 }

@@ -20,10 +20,15 @@ export class CorruptItemError extends StoreError {
   }
 }
 
-/** `value` (an item or a part of it) read through `schema`; `what` says what it should have been. */
-export function parseStoredItem<S extends z.ZodType>(schema: S, value: unknown, key: string, what: string): z.infer<S> {
+/**
+ * `value` (an item or a part of it) read through `schema`; `what` says what it should have been.
+ * `key` may be a function, for readers on a hot path that name the item only when it is corrupt.
+ */
+export function parseStoredItem<S extends z.ZodType>(schema: S, value: unknown, key: string | (() => string), what: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new CorruptItemError(key, `is not a valid ${what}: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  if (!parsed.success) {
+    throw new CorruptItemError(typeof key === 'string' ? key : key(), `is not a valid ${what}: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
   return parsed.data;
 }
 

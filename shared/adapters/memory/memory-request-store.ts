@@ -123,7 +123,7 @@ export class MemoryRequestStore extends RequestStore {
       if (examined >= budget || items.length >= page.limit) break;
       examined += 1;
       last = entry.sortKey;
-      const summary = toSummary(entry.request, mapKey(entry.request.tenant, entry.request.requestId));
+      const summary = toSummary(entry.request);
       if (matchesSearch(summary, search)) items.push(summary);
     }
     return examined < listed.length && last !== undefined ? { items, cursor: encodeSearchCursor(tenant, search, last) } : { items };
