@@ -1,11 +1,11 @@
 import type { BrokerCredentials } from '../../shared/lambda/broker-url.js';
+import { AppError } from '../../shared/kernel/errors.js';
 
 // broker-topology --> (RabbitMQ management HTTP API) --> the vhost exists and the broker user may use it
 
-export class VirtualHostError extends Error {
+export class VirtualHostError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'VirtualHostError';
   }
 }
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { AppError } from '../../shared/kernel/errors.js';
 
 /*
  * The local host's DynamoDB-compatible store: dynalite on a worker thread, its data kept in a
@@ -10,10 +11,9 @@ export interface EmbeddedStore {
   close(): Promise<void>;
 }
 
-export class EmbeddedStoreError extends Error {
+export class EmbeddedStoreError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'EmbeddedStoreError';
   }
 }
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Logger } from '../../shared/kernel/logger.js';
+import { AppError } from '../../shared/kernel/errors.js';
 
 /*
  * The local stand-in for API Gateway REST with a proxy integration: each HTTP request becomes the
@@ -37,10 +38,9 @@ function isTextual(contentType: string | undefined): boolean {
   return type.startsWith('text/') || type === 'application/json' || type.endsWith('+json') || type === 'application/x-www-form-urlencoded' || type === 'application/xml';
 }
 
-class BodyTooLargeError extends Error {
+class BodyTooLargeError extends AppError {
   public constructor(message: string) {
-    super(message);
-    this.name = 'BodyTooLargeError';
+    super(message, { statusCode: 413 });
   }
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ManagerSettingsSchema } from '../../shared/contract/manager-settings.js';
 import { jsonEnv } from '../../shared/lambda/env.js';
+import { AppError } from '../../shared/kernel/errors.js';
 
 /**
  * Every knob of `npm start`, from environment variables (the README lists them with these
@@ -33,10 +34,9 @@ export const LocalConfigSchema = z.object({
 });
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 
-export class LocalConfigError extends Error {
+export class LocalConfigError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'LocalConfigError';
   }
 }
 

@@ -11,6 +11,7 @@ import { startEmbeddedStore, type EmbeddedStore } from './embedded-store.js';
 import { readLocalConfig, LocalConfigError, type LocalConfig } from './local-config.js';
 import { ManagerHost } from './manager-host.js';
 import { PrettyLogger } from './pretty-logger.js';
+import { AppError } from '../../shared/kernel/errors.js';
 
 /*
  * `npm start`: every function of the manager in one process, on the machine's RabbitMQ and an
@@ -44,10 +45,9 @@ async function checkBroker(config: LocalConfig, logger: Logger): Promise<void> {
   logger.debug('broker reachable', { url: probe.redactedUrl });
 }
 
-class StartError extends Error {
+class StartError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'StartError';
   }
 }
 

@@ -93,6 +93,7 @@ export function bundleOptions(folder: string, outdir: string, root: string = REP
     target: LAMBDA_BUNDLE.target,
     mainFields: [...LAMBDA_BUNDLE.mainFields],
     minify: LAMBDA_BUNDLE.minify,
+    keepNames: LAMBDA_BUNDLE.keepNames,
     sourcemap: true,
     sourcesContent: LAMBDA_BUNDLE.sourcesContent,
     banner: { js: LAMBDA_BUNDLE.banner },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { HeaderValue, Headers } from './headers.js';
+import { AppError } from '../kernel/errors.js';
 
 /*
  * The event Lambda's Amazon MQ for RabbitMQ event source mapping sends (eventSource "aws:rmq").
@@ -121,10 +122,9 @@ export interface NormalizedBatch {
   unreadable: UnreadableMessage[];
 }
 
-export class InvalidEventError extends Error {
+export class InvalidEventError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'InvalidEventError';
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { amqpEnvIssue, EnvironmentError, LOCAL_AMQP_URL, type AmqpEnv } from './env.js';
+import { AppError } from '../kernel/errors.js';
 
 // environment (+ Secrets Manager in AWS) --> (resolveAmqpUrl) --> the URL the connection provider opens
 
@@ -15,10 +16,9 @@ export const BrokerCredentialsSchema = z.object({
 });
 export type BrokerCredentials = z.infer<typeof BrokerCredentialsSchema>;
 
-export class BrokerSecretError extends Error {
+export class BrokerSecretError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'BrokerSecretError';
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ManagerSettingsSchema } from '../contract/manager-settings.js';
+import { AppError } from '../kernel/errors.js';
 
 /** A JSON document carried in one environment variable, validated by `schema`. */
 export function jsonEnv<T extends z.ZodType>(schema: T) {
@@ -82,10 +83,9 @@ export function checkingAmqp<T extends z.ZodType<AmqpEnvFields>>(schema: T): T {
 export const AmqpEnvSchema = checkingAmqp(AmqpFieldsSchema);
 export type AmqpEnv = z.infer<typeof AmqpEnvSchema>;
 
-export class EnvironmentError extends Error {
+export class EnvironmentError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'EnvironmentError';
   }
 }
 

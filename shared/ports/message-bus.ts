@@ -1,5 +1,6 @@
 import type { OutboundMessage } from '../contract/outbound-message.js';
 import type { Topology } from '../contract/topology.js';
+import { AppError } from '../kernel/errors.js';
 
 // use case --> (port) --> adapters/rabbitmq | adapters/memory
 
@@ -15,9 +16,9 @@ export abstract class MessageBus {
   public abstract ensureTopology(topology: Topology): Promise<void>;
 }
 
-export class PublishError extends Error {
+/** The broker did not take the messages (nacked, connection lost): 503, and a batch is redelivered. */
+export class PublishError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'PublishError';
+    super(message, { ...options, statusCode: 503 });
   }
 }

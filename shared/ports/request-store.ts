@@ -1,4 +1,5 @@
 import type { Request } from '../domain/request/request.js';
+import { AppError, type AppErrorOptions } from '../kernel/errors.js';
 import type { RequestSearch, RequestSummary } from '../domain/request/request-search.js';
 
 // use case --> (port) --> adapters/dynamodb | adapters/memory
@@ -70,9 +71,27 @@ export interface SearchPageQuery extends PageQuery {
 /** Index entries one search call reads by default: a few hundred KB of projected entries. */
 export const DEFAULT_MAX_EXAMINED = 2_000;
 
-export class StoreUnavailableError extends Error {
+/** A failure of the store itself, never of the caller's request. */
+export abstract class StoreError extends AppError {
+  protected constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, options);
+  }
+}
+
+/** The store cannot be used now (unreachable, throttled past the retries, table missing): 503, try again. */
+export class StoreUnavailableError extends StoreError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, statusCode: 503 });
+  }
+}
+
+/**
+ * The store refused what it was asked to write or read (DynamoDB's ValidationException: a key
+ * attribute or an item over its size limit, a malformed expression). Retrying cannot help. Every
+ * size is limited at the door, so reaching this is our bug, not the caller's input: a 500.
+ */
+export class StoreValidationError extends StoreError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'StoreUnavailableError';
   }
 }

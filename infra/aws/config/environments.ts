@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
 import { BaseEnvSchema } from '../../../shared/lambda/env.js';
+import { AppError } from '../../../shared/kernel/errors.js';
 
 /*
  * The deployable environments, as one typed configuration. `settings` is parsed by the schema the
@@ -170,10 +171,9 @@ export const ENVIRONMENTS = {
 export type EnvironmentName = keyof typeof ENVIRONMENTS;
 export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENTS) as EnvironmentName[];
 
-export class UnknownEnvironmentError extends Error {
+export class UnknownEnvironmentError extends AppError {
   public constructor(message: string) {
     super(message);
-    this.name = 'UnknownEnvironmentError';
   }
 }
 

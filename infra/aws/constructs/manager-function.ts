@@ -174,6 +174,7 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
         target: LAMBDA_BUNDLE.target,
         mainFields: [...LAMBDA_BUNDLE.mainFields],
         minify: LAMBDA_BUNDLE.minify,
+        keepNames: LAMBDA_BUNDLE.keepNames,
         sourceMap: true,
         sourcesContent: LAMBDA_BUNDLE.sourcesContent,
         banner: LAMBDA_BUNDLE.banner,

@@ -1,13 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { SearchRequestParametersInput } from '../../../shared/contract/search-request-parameters.js';
 import type { RequestStatus } from '../../../shared/contract/status.js';
+import { AppError } from '../../../shared/kernel/errors.js';
 
 /* The command line of `wm`: which command, its positionals, and the search filter its flags build. */
 
-export class UsageError extends Error {
+export class UsageError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'UsageError';
   }
 }
 

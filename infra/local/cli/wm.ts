@@ -1,5 +1,6 @@
 import { filterFrom, parseCommand, positiveInt, requireArg, USAGE, UsageError, type ParsedCommand } from './args.js';
 import { progressBar, table, truncate, type JobProgressView } from './format.js';
+import { AppError } from '../../../shared/kernel/errors.js';
 
 /*
  * `wm`: the admin API from a terminal. Every command is one or a few HTTP calls; the output is a
@@ -21,14 +22,14 @@ export interface CliIo {
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
-export class ApiError extends Error {
+/** The admin API's answer to a failed call, on the client side (`status` is the answer's; nothing serves this error). */
+export class ApiError extends AppError {
   public constructor(
     public readonly status: number,
     message: string,
     public readonly details: readonly string[],
   ) {
     super(message);
-    this.name = 'ApiError';
   }
 }
 

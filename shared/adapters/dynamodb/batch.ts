@@ -1,5 +1,7 @@
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { backoffDelay, sleep, type BackoffPolicy } from '../../kernel/backoff.js';
 import { StoreUnavailableError } from '../../ports/request-store.js';
+import { storeCall } from './store-call.js';
 import { TABLE_DEFINITION } from './table-definition.js';
 
 /** An item as read from or written to the table; readers narrow it (zod) before use. */
@@ -44,96 +46,9 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-// --- Error translation ------------------------------------------------------------------------
-
-/** Service errors that mean "cannot use the store now" (after the SDK's own retries). */
-const UNAVAILABLE_ERROR_NAMES = new Set([
-  'TimeoutError',
-  'NetworkingError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  // The table is missing or being replaced: an infrastructure fault, retried by redelivery.
-  'ResourceNotFoundException',
-  'CredentialsProviderError',
-  'ExpiredTokenException',
-  'AbortError',
-]);
-
-/** Socket-level codes Node puts on connection failures. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-
-function field(value: unknown, name: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
-}
-
-export function isConditionalCheckFailed(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
-export function isStoreUnreachable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (UNAVAILABLE_ERROR_NAMES.has(error.name)) return true;
-  const code = field(error, 'code');
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  const status = field(field(error, '$metadata'), 'httpStatusCode');
-  if (typeof status === 'number' && status >= 500) return true;
-  // Node reports a refused dual-stack connect as an AggregateError of per-address errors.
-  if (error instanceof AggregateError) return error.errors.some(isStoreUnreachable);
-  return isStoreUnreachable(error.cause);
-}
-
-/** A StoreUnavailableError when the failure is the store's; the error itself otherwise (a bug: bad input, bad expression). */
-export function translateStoreError(error: unknown, operation: string): unknown {
-  if (error instanceof StoreUnavailableError) return error;
-  if (isStoreUnreachable(error)) {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new StoreUnavailableError(`DynamoDB ${operation} failed: ${detail}`, { cause: error });
-  }
-  return error;
-}
-
-/** Awaits one SDK call, translating a store failure. */
-export async function storeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw translateStoreError(error, operation);
-  }
-}
-
-/** A conditional write: a failed condition is an outcome (someone else wrote first), not an error. */
-export async function conditionalCall(operation: string, call: () => Promise<unknown>): Promise<'written' | 'conflict'> {
-  try {
-    await call();
-    return 'written';
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return 'conflict';
-    throw translateStoreError(error, operation);
-  }
-}
-
 // --- Batches --------------------------------------------------------------------------------
 
-export interface RetryOptions {
+export interface BatchRetryOptions {
   /** Rounds for unprocessed keys/items, the first call included. */
   maxAttempts?: number;
   /** First backoff; doubles each round, full jitter, capped at 2 s. */
@@ -143,11 +58,10 @@ export interface RetryOptions {
 
 const DEFAULT_BATCH_ATTEMPTS = 8;
 const DEFAULT_BASE_DELAY_MS = 25;
-const MAX_DELAY_MS = 2_000;
 
-function backoff(attempt: number, baseDelayMs: number): Promise<void> {
-  const ceiling = Math.min(MAX_DELAY_MS, baseDelayMs * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+/** Unprocessed keys or items are DynamoDB throttling part of a batch: wait, then send what is left. */
+function unprocessedBackoff(baseDelayMs: number): BackoffPolicy {
+  return { initialDelayMs: baseDelayMs, maxDelayMs: 2_000, factor: 2, jitter: 1 };
 }
 
 function keyOf(item: DynamoItem): DynamoItem {
@@ -158,7 +72,7 @@ function keyString(key: DynamoItem): string {
   return JSON.stringify([key[TABLE_DEFINITION.partitionKey], key[TABLE_DEFINITION.sortKey]]);
 }
 
-export interface BatchGetOptions extends RetryOptions {
+export interface BatchGetOptions extends BatchRetryOptions {
   consistentRead?: boolean;
 }
 
@@ -174,7 +88,7 @@ export async function batchGetAll(
 ): Promise<DynamoItem[]> {
   const unique = [...new Map(keys.map((key) => [keyString(key), keyOf(key)])).values()];
   const maxAttempts = options.maxAttempts ?? DEFAULT_BATCH_ATTEMPTS;
-  const baseDelayMs = options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+  const policy = unprocessedBackoff(options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
   const chunks = await mapBounded(
     chunk(unique, BATCH_GET_LIMIT),
     async (part) => {
@@ -186,7 +100,7 @@ export async function batchGetAll(
             `DynamoDB BatchGetItem left ${pending.length} keys unprocessed after ${maxAttempts} attempts (throttled)`,
           );
         }
-        if (attempt > 0) await backoff(attempt, baseDelayMs);
+        if (attempt > 0) await sleep(backoffDelay(attempt, policy));
         const request = pending;
         const output = await storeCall('BatchGetItem', () =>
           client.send(
@@ -216,7 +130,7 @@ export async function batchWriteAll(
   client: DynamoDBDocumentClient,
   tableName: string,
   requests: readonly BatchWriteRequest[],
-  options: RetryOptions = {},
+  options: BatchRetryOptions = {},
 ): Promise<void> {
   const byKey = new Map<string, BatchWriteRequest>();
   for (const request of requests) {
@@ -226,7 +140,7 @@ export async function batchWriteAll(
     byKey.set(id, request);
   }
   const maxAttempts = options.maxAttempts ?? DEFAULT_BATCH_ATTEMPTS;
-  const baseDelayMs = options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+  const policy = unprocessedBackoff(options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS);
   const wire = [...byKey.values()].map((request) =>
     'put' in request ? { PutRequest: { Item: request.put } } : { DeleteRequest: { Key: keyOf(request.delete) } },
   );
@@ -240,7 +154,7 @@ export async function batchWriteAll(
             `DynamoDB BatchWriteItem left ${pending.length} requests unprocessed after ${maxAttempts} attempts (throttled)`,
           );
         }
-        if (attempt > 0) await backoff(attempt, baseDelayMs);
+        if (attempt > 0) await sleep(backoffDelay(attempt, policy));
         const request = pending;
         const output = await storeCall('BatchWriteItem', () =>
           client.send(new BatchWriteCommand({ RequestItems: { [tableName]: request } })),
@@ -258,21 +172,21 @@ export async function batchWriteAll(
 
 /**
  * Every page of one query, for the small partitions read whole (tenants, a worker type's
- * instances): the items, and the count DynamoDB reports (what `Select: 'COUNT'` returns).
+ * instances): the items, and the count DynamoDB reports (what `Select: 'COUNT'` returns). A
+ * transient failure reads the partition again from its first page.
  */
 export async function queryAllPages(
   client: DynamoDBDocumentClient,
   input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
 ): Promise<{ items: DynamoItem[]; count: number }> {
-  const items: DynamoItem[] = [];
-  let count = 0;
-  let start: DynamoItem | undefined;
-  do {
-    const startKey = start;
-    const output = await storeCall('Query', () => client.send(new QueryCommand({ ...input, ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }) })));
-    items.push(...(output.Items ?? []));
-    count += output.Count ?? 0;
-    start = output.LastEvaluatedKey;
-  } while (start !== undefined);
-  return { items, count };
+  return storeCall('Query', async () => {
+    const items: DynamoItem[] = [];
+    let count = 0;
+    // The paginator writes each page's start key into the input it is given: a copy per attempt.
+    for await (const page of paginateQuery({ client }, { ...input })) {
+      items.push(...(page.Items ?? []));
+      count += page.Count ?? 0;
+    }
+    return { items, count };
+  });
 }

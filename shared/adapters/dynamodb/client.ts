@@ -1,15 +1,17 @@
 import {
   CreateTableCommand,
-  DescribeTableCommand,
   DynamoDBClient,
+  waitUntilTableExists,
   type AttributeDefinition,
   type CreateTableCommandInput,
   type GlobalSecondaryIndex,
   type Projection,
+  ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE_DEFINITION, type IndexDefinition, type TableDefinition } from './table-definition.js';
-import { storeCall, translateStoreError } from './batch.js';
+import { StoreUnavailableError } from '../../ports/request-store.js';
+import { translateStoreError } from './store-call.js';
 
 export interface DynamoClientOptions {
   /** Region; defaults to AWS_REGION in AWS and to us-east-1 against a local endpoint. */
@@ -97,10 +99,6 @@ export function createTableInput(tableName: string, definition: TableDefinition 
   };
 }
 
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
 /**
  * Creates the table unless it exists and waits until it is ACTIVE. For a local store only: in AWS
  * the CDK stack owns the table (and its TTL, which dynalite does not implement).
@@ -113,17 +111,16 @@ export async function ensureTable(
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
   } catch (error) {
-    if (errorName(error) !== 'ResourceInUseException') throw translateStoreError(error, `CreateTable ${tableName}`);
+    if (!(error instanceof ResourceInUseException)) throw translateStoreError(error, `CreateTable ${tableName}`);
   }
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    const described = await storeCall(`DescribeTable ${tableName}`, () =>
-      client.send(new DescribeTableCommand({ TableName: tableName })),
+  // dynalite turns the table and its indexes ACTIVE together, so the table's status is enough.
+  // The waiter counts in seconds; a local table is ready within milliseconds.
+  try {
+    await waitUntilTableExists(
+      { client, maxWaitTime: (options.timeoutMs ?? 30_000) / 1000, minDelay: 0.05, maxDelay: 1 },
+      { TableName: tableName },
     );
-    const status = described.Table?.TableStatus;
-    const indexesActive = (described.Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
-    if (status === 'ACTIVE' && indexesActive) return;
-    if (Date.now() > deadline) throw new Error(`table ${tableName} is still ${status ?? 'unknown'} after waiting`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  } catch (error) {
+    throw new StoreUnavailableError(`table ${tableName} is not ACTIVE after waiting`, { cause: error });
   }
 }

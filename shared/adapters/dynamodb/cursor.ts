@@ -1,10 +1,10 @@
 import type { z } from 'zod';
+import { AppError } from '../../kernel/errors.js';
 
 /** A cursor that was not produced by the same listing (tampered, truncated, or from another query). */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'InvalidCursorError';
+    super(message, { ...options, statusCode: 400 });
   }
 }
 

@@ -2,9 +2,10 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient, type PutCommandInp
 import { z } from 'zod';
 import { TenantConfigSchema, type TenantConfig } from '../../domain/config/tenant-config.js';
 import { ConfigStore } from '../../ports/config-store.js';
-import { batchWriteAll, conditionalCall, queryAllPages, storeCall } from './batch.js';
+import { batchWriteAll, queryAllPages } from './batch.js';
+import { conditionalCall, storeCall } from './store-call.js';
 import { TenantKeys } from './keys.js';
-import { CorruptItemError } from './request-item.js';
+import { itemKey, parseStoredItem } from './stored-item.js';
 import { TABLE_DEFINITION } from './table-definition.js';
 
 /*
@@ -34,13 +35,9 @@ export class DynamoConfigStore extends ConfigStore {
       this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
     );
     if (output.Item === undefined) return undefined;
-    const config = TenantConfigSchema.safeParse(ConfigItemSchema.parse(output.Item).config);
-    if (!config.success) {
-      throw new CorruptItemError(`stored configuration of tenant ${JSON.stringify(tenant)} is invalid: ${z.prettifyError(config.error)}`, {
-        cause: config.error,
-      });
-    }
-    return config.data;
+    const what = `configuration of tenant ${JSON.stringify(tenant)}`;
+    const item = parseStoredItem(ConfigItemSchema, output.Item, itemKey(output.Item), what);
+    return parseStoredItem(TenantConfigSchema, item.config, itemKey(output.Item), what);
   }
 
   public async put(tenant: string, config: TenantConfig, expectedVersion: number | null): Promise<'written' | 'conflict'> {
@@ -70,11 +67,7 @@ export class DynamoConfigStore extends ConfigStore {
       ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey },
       ExpressionAttributeValues: { ':pk': TenantKeys.registryPartition },
     });
-    const tenants = items.map((raw) => {
-      const item = RegistryItemSchema.safeParse(raw);
-      if (!item.success) throw new CorruptItemError(`tenant registry item ${JSON.stringify(raw)} has no tenant`, { cause: item.error });
-      return item.data.tenant;
-    });
+    const tenants = items.map((raw) => parseStoredItem(RegistryItemSchema, raw, itemKey(raw), 'tenant registry entry').tenant);
     return tenants.sort();
   }
 

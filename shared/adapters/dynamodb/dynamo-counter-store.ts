@@ -2,9 +2,10 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { z } from 'zod';
 import { CounterStore, type CounterDelta, type SessionCounters } from '../../ports/counter-store.js';
 import { sumDeltas } from './counter-sum.js';
-import { DEFAULT_CONCURRENCY, mapBounded, storeCall } from './batch.js';
+import { DEFAULT_CONCURRENCY, mapBounded } from './batch.js';
+import { storeCall } from './store-call.js';
 import { CounterKeys } from './keys.js';
-import { CorruptItemError } from './request-item.js';
+import { CorruptItemError, itemKey, parseStoredItem } from './stored-item.js';
 
 /*
  * One item per (tenant, source, session) at CounterKeys.session:
@@ -70,19 +71,15 @@ export class DynamoCounterStore extends CounterStore {
       ),
     );
     if (output.Item === undefined) return undefined;
-    const parsed = CounterItemSchema.safeParse(output.Item);
-    if (!parsed.success) {
-      throw new CorruptItemError(`counter item of ${tenant}/${source}/${session} is invalid: ${z.prettifyError(parsed.error)}`, {
-        cause: parsed.error,
-      });
-    }
+    const key = itemKey(output.Item);
+    const item = parseStoredItem(CounterItemSchema, output.Item, key, `counter item of ${tenant}/${source}/${session}`);
     const values = new Map<string, number>();
-    for (const [name, value] of Object.entries(parsed.data)) {
+    for (const [name, value] of Object.entries(item)) {
       if (!name.startsWith(COUNTER_ATTRIBUTE_PREFIX)) continue;
-      if (typeof value !== 'number') throw new CorruptItemError(`counter ${name} of ${tenant}/${source}/${session} is not a number`);
+      if (typeof value !== 'number') throw new CorruptItemError(key, `counter ${name} of ${tenant}/${source}/${session} is not a number`);
       values.set(name.slice(COUNTER_ATTRIBUTE_PREFIX.length), value);
     }
     // fromEntries defines own properties, so a property named like an Object member stays a counter.
-    return { tenant: parsed.data.tenant, source: parsed.data.source, session: parsed.data.session, values: Object.fromEntries(values) };
+    return { tenant: item.tenant, source: item.source, session: item.session, values: Object.fromEntries(values) };
   }
 }

@@ -1,6 +1,6 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HealthProbe } from '../../ports/health-probe.js';
-import { storeCall } from './batch.js';
+import { storeCall } from './store-call.js';
 import { HealthKeys } from './keys.js';
 
 /** The table answers a key read: the cheapest call that proves the store is usable (no DescribeTable permission needed). */

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { toSearchParametersInput } from '../../contract/search-request-parameters.js';
 import { BulkJobSchema, JobStore, type BulkJob } from '../../ports/job-store.js';
 import type { Page, PageQuery } from '../../ports/request-store.js';
-import { conditionalCall, storeCall } from './batch.js';
+import { conditionalCall, storeCall } from './store-call.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
 import { JobKeys } from './keys.js';
-import { CorruptItemError } from './request-item.js';
+import { itemKey, parseStoredItem } from './stored-item.js';
 import { TABLE_DEFINITION } from './table-definition.js';
 
 /*
@@ -109,9 +109,6 @@ export class DynamoJobStore extends JobStore {
 }
 
 function jobFromItem(item: Record<string, unknown>): BulkJob {
-  const parsed = BulkJobSchema.safeParse(JobItemSchema.parse(item).job);
-  if (!parsed.success) {
-    throw new CorruptItemError(`stored job ${JSON.stringify(item.sk)} is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
-  }
-  return parsed.data;
+  const key = itemKey(item);
+  return parseStoredItem(BulkJobSchema, parseStoredItem(JobItemSchema, item, key, 'job item').job, key, 'bulk job');
 }

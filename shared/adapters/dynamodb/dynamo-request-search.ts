@@ -1,10 +1,12 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { matchesSearch, type RequestSearch, type RequestSummary } from '../../domain/request/request-search.js';
 import type { Page, SearchPageQuery } from '../../ports/request-store.js';
-import { mapBounded, storeCall } from './batch.js';
+import { mapBounded } from './batch.js';
+import { storeCall } from './store-call.js';
 import { checkPageLimit } from './cursor.js';
 import { RequestKeys, SHARDS } from './keys.js';
-import { BY_STATUS_INDEX, compareKeys, CorruptItemError } from './request-item.js';
+import { BY_STATUS_INDEX, compareKeys } from './request-item.js';
+import { CorruptItemError, itemKey } from './stored-item.js';
 import { decodeSearchCursor, encodeSearchCursor, searchBudget, searchKeyRange, toSummary } from './search-keys.js';
 
 /*
@@ -113,10 +115,6 @@ function keyCondition(lower: string | undefined, upper: string | undefined): { e
 
 function entryOf(raw: Record<string, unknown>): Entry {
   const sortKey = raw[BY_STATUS_INDEX.sortKey];
-  if (typeof sortKey !== 'string') throw new CorruptItemError(`index ${BY_STATUS_INDEX.name} returned an entry without a sort key: ${JSON.stringify(raw.pk)}`);
-  try {
-    return { sortKey, summary: toSummary(raw) };
-  } catch (error) {
-    throw new CorruptItemError(`index ${BY_STATUS_INDEX.name} entry ${JSON.stringify(raw.pk)} is not a request summary`, { cause: error });
-  }
+  if (typeof sortKey !== 'string') throw new CorruptItemError(itemKey(raw), `index ${BY_STATUS_INDEX.name} returned an entry without a sort key`);
+  return { sortKey, summary: toSummary(raw) };
 }

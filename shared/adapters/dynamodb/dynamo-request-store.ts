@@ -1,7 +1,7 @@
 import {
   DeleteCommand,
+  paginateQuery,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type UpdateCommandInput,
@@ -19,14 +19,14 @@ import {
   type SearchPageQuery,
   type WriteOutcome,
 } from '../../ports/request-store.js';
-import { batchGetAll, conditionalCall, DEFAULT_CONCURRENCY, mapBounded, storeCall, type DynamoItem } from './batch.js';
+import { batchGetAll, DEFAULT_CONCURRENCY, mapBounded, type DynamoItem } from './batch.js';
+import { conditionalCall, storeCall } from './store-call.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
 import { searchByStatus } from './dynamo-request-search.js';
 import { RequestKeys, SHARDS, unescapeKeyPart } from './keys.js';
 import {
   checkUpdate,
   compareKeys,
-  CorruptItemError,
   DUE_INDEX,
   dueBound,
   requestFromItem,
@@ -34,6 +34,7 @@ import {
   sameValue,
   WAITING_INDEX,
 } from './request-item.js';
+import { CorruptItemError, itemKey } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
 
 export interface DynamoRequestStoreOptions {
@@ -245,28 +246,27 @@ export class DynamoRequestStore extends RequestStore {
     const perShard = await mapBounded(SHARDS, async (shard) => {
       const position = positions[shard] ?? null;
       if (position === 'done') return { items: [] as IndexedKey[], exhausted: true };
-      const items: IndexedKey[] = [];
-      let start: Record<string, unknown> | undefined = position ?? undefined;
-      for (;;) {
-        const startKey = start;
-        const output = await storeCall('Query', () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: index.name,
-              KeyConditionExpression: bound === undefined ? '#ipk = :ipk' : '#ipk = :ipk AND #isk < :bound',
-              ExpressionAttributeNames: { '#ipk': index.partitionKey, ...(bound === undefined ? {} : { '#isk': index.sortKey }) },
-              ExpressionAttributeValues: { ':ipk': spec.partition(shard), ...(bound === undefined ? {} : { ':bound': bound }) },
-              Limit: page.limit - items.length,
-              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-            }),
-          ),
+      // Bounded: the pages stop as soon as the shard gave `limit` keys (a page holds fewer only past 1 MB).
+      return storeCall('Query', async () => {
+        const items: IndexedKey[] = [];
+        const pages = paginateQuery(
+          { client: this.client, pageSize: page.limit },
+          {
+            TableName: this.tableName,
+            IndexName: index.name,
+            KeyConditionExpression: bound === undefined ? '#ipk = :ipk' : '#ipk = :ipk AND #isk < :bound',
+            ExpressionAttributeNames: { '#ipk': index.partitionKey, ...(bound === undefined ? {} : { '#isk': index.sortKey }) },
+            ExpressionAttributeValues: { ':ipk': spec.partition(shard), ...(bound === undefined ? {} : { ':bound': bound }) },
+            ...(position === null ? {} : { ExclusiveStartKey: position }),
+          },
         );
-        for (const raw of output.Items ?? []) items.push(indexedKey(raw, index, shard));
-        start = output.LastEvaluatedKey;
-        if (start === undefined) return { items, exhausted: true };
-        if (items.length >= page.limit) return { items, exhausted: false };
-      }
+        for await (const output of pages) {
+          for (const raw of output.Items ?? []) items.push(indexedKey(raw, index, shard));
+          if (output.LastEvaluatedKey === undefined) return { items, exhausted: true };
+          if (items.length >= page.limit) return { items, exhausted: false };
+        }
+        return { items, exhausted: true };
+      });
     });
 
     const merged = perShard
@@ -315,7 +315,7 @@ interface IndexedKey {
 
 function stringAttribute(raw: Record<string, unknown>, name: string, index: IndexDefinition): string {
   const value = raw[name];
-  if (typeof value !== 'string') throw new CorruptItemError(`index ${index.name} returned a key whose ${name} is not a string: ${JSON.stringify(raw)}`);
+  if (typeof value !== 'string') throw new CorruptItemError(itemKey(raw), `index ${index.name} returned a key whose ${name} is not a string`);
   return value;
 }
 
@@ -334,7 +334,7 @@ function indexedKey(raw: Record<string, unknown>, index: IndexDefinition, shard:
 
 function requestIdOf(tenant: string, pk: string): string {
   const prefix = RequestKeys.primary(tenant, '').pk;
-  if (!pk.startsWith(prefix)) throw new CorruptItemError(`index key ${pk} is not a request of tenant ${tenant}`);
+  if (!pk.startsWith(prefix)) throw new CorruptItemError(JSON.stringify(pk), `index key is not a request of tenant ${tenant}`);
   return unescapeKeyPart(pk.slice(prefix.length));
 }
 

@@ -1,9 +1,10 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { WorkerRegistry, type AliveWorkerType, type Heartbeat } from '../../ports/worker-registry.js';
-import { conditionalCall, DEFAULT_CONCURRENCY, isConditionalCheckFailed, mapBounded, queryAllPages, translateStoreError } from './batch.js';
+import { DEFAULT_CONCURRENCY, mapBounded, queryAllPages } from './batch.js';
+import { conditionalCall, isConditionalCheckFailed, storeCall } from './store-call.js';
 import { WorkerKeys } from './keys.js';
-import { CorruptItemError } from './request-item.js';
+import { itemKey, parseStoredItem } from './stored-item.js';
 import { TABLE_DEFINITION } from './table-definition.js';
 import { latestBeats, resolveRegistryOptions, WrittenBeats, type ResolvedRegistryOptions, type WorkerRegistryOptions } from './worker-beats.js';
 
@@ -136,33 +137,35 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
   private async touchType(workerType: string, at: Date, now: Date): Promise<boolean> {
     const until = new Date(at.getTime() + this.options.expiryMs);
     try {
-      const output = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: WorkerKeys.type(workerType),
-          UpdateExpression: 'SET #workerType = :workerType, #lastBeatAt = :lastBeatAt, #aliveUntil = :until, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(#pk) OR #aliveUntil < :until',
-          ExpressionAttributeNames: {
-            '#pk': TABLE_DEFINITION.partitionKey,
-            '#workerType': 'workerType',
-            '#lastBeatAt': 'lastBeatAt',
-            '#aliveUntil': 'aliveUntil',
-            '#ttl': TABLE_DEFINITION.timeToLiveAttribute,
-          },
-          ExpressionAttributeValues: {
-            ':workerType': workerType,
-            ':lastBeatAt': at.toISOString(),
-            ':until': until.toISOString(),
-            ':ttl': ttlOf(until.getTime()),
-          },
-          ReturnValues: 'UPDATED_OLD',
-        }),
+      const output = await storeCall('UpdateItem', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: WorkerKeys.type(workerType),
+            UpdateExpression: 'SET #workerType = :workerType, #lastBeatAt = :lastBeatAt, #aliveUntil = :until, #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(#pk) OR #aliveUntil < :until',
+            ExpressionAttributeNames: {
+              '#pk': TABLE_DEFINITION.partitionKey,
+              '#workerType': 'workerType',
+              '#lastBeatAt': 'lastBeatAt',
+              '#aliveUntil': 'aliveUntil',
+              '#ttl': TABLE_DEFINITION.timeToLiveAttribute,
+            },
+            ExpressionAttributeValues: {
+              ':workerType': workerType,
+              ':lastBeatAt': at.toISOString(),
+              ':until': until.toISOString(),
+              ':ttl': ttlOf(until.getTime()),
+            },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        ),
       );
       this.written.markType(workerType, at);
-      const old = OldAliveUntilSchema.parse(output.Attributes);
+      const old = parseStoredItem(OldAliveUntilSchema, output.Attributes, itemKey(WorkerKeys.type(workerType)), 'worker type');
       return old?.aliveUntil === undefined || Date.parse(old.aliveUntil) <= now.getTime();
     } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw translateStoreError(error, 'UpdateItem');
+      if (!isConditionalCheckFailed(error)) throw error;
       // The stored aliveUntil is already later than ours, hence after now: alive, not revived.
       this.written.markType(workerType, at);
       return false;
@@ -195,7 +198,7 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
 
   private async typeItems(): Promise<TypeItem[]> {
     const items = await this.queryAll(WorkerKeys.typesPartition);
-    return items.map((item) => parseItem(TypeItemSchema, item, 'worker type'));
+    return items.map((item) => parseStoredItem(TypeItemSchema, item, itemKey(item), 'worker type'));
   }
 
   private async instanceItems(workerType: string) {
@@ -204,7 +207,7 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
       TABLE_DEFINITION.sortKey,
       'lastBeatAt',
     ]);
-    return items.map((item) => parseItem(InstanceItemSchema, item, 'worker instance'));
+    return items.map((item) => parseStoredItem(InstanceItemSchema, item, itemKey(item), 'worker instance'));
   }
 
   private async countLiveInstances(workerType: string, cutoff: string): Promise<number> {
@@ -230,14 +233,4 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
     });
     return items;
   }
-}
-
-function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: string): T {
-  const parsed = schema.safeParse(item);
-  if (!parsed.success) {
-    throw new CorruptItemError(`stored ${what} item ${JSON.stringify(item.pk)}/${JSON.stringify(item.sk)} is invalid: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
-  }
-  return parsed.data;
 }

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { RequestSchema, type Request } from '../../domain/request/request.js';
 import { RequestKeys, shardOf } from './keys.js';
+import { itemKey, parseStoredItem } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
 
 /*
@@ -17,12 +17,7 @@ import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
  * ("…00Z" and "…00.000Z"), and those do not sort as the instants they denote.
  */
 
-export class CorruptItemError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CorruptItemError';
-  }
-}
+export { CorruptItemError } from './stored-item.js';
 
 function indexNamed(name: string): IndexDefinition {
   const index = TABLE_DEFINITION.indexes.find((candidate) => candidate.name === name);
@@ -88,14 +83,7 @@ export function requestToItem(request: Request): Record<string, unknown> {
 export function requestFromItem(item: Record<string, unknown>): Request {
   const fields: Record<string, unknown> = {};
   for (const name of REQUEST_FIELDS) if (name in item) fields[name] = item[name];
-  const parsed = RequestSchema.safeParse(fields);
-  if (!parsed.success) {
-    throw new CorruptItemError(
-      `stored item ${JSON.stringify(item.pk)} is not a valid request: ${z.prettifyError(parsed.error)}`,
-      { cause: parsed.error },
-    );
-  }
-  return parsed.data;
+  return parseStoredItem(RequestSchema, fields, itemKey(item), 'request');
 }
 
 /** Deep equality over what an item can hold: primitives, null, binaries, lists and maps. */

@@ -4,6 +4,7 @@ import type { RequestSearch, RequestSummary } from '../../domain/request/request
 import { DEFAULT_MAX_EXAMINED } from '../../ports/request-store.js';
 import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
 import { instant } from './request-item.js';
+import { itemKey, parseStoredItem } from './stored-item.js';
 import { LIGHT_REQUEST_ATTRIBUTES } from './table-definition.js';
 
 /*
@@ -36,10 +37,11 @@ const SUMMARY_MASK = {
 /** The index projection, read back: exactly the attributes `LIGHT_REQUEST_ATTRIBUTES` lists. */
 export const RequestSummarySchema = RequestSchema.pick(SUMMARY_MASK);
 
+/** The summary of an index entry (or of a request the memory store holds); a search reads thousands, so the key is named only if one is corrupt. */
 export function toSummary(value: Record<string, unknown>): RequestSummary {
   const summary: Record<string, unknown> = {};
   for (const name of LIGHT_REQUEST_ATTRIBUTES) summary[name] = value[name];
-  return RequestSummarySchema.parse(summary);
+  return parseStoredItem(RequestSummarySchema, summary, () => itemKey(value), 'request summary');
 }
 
 /** Inclusive sort-key bounds of the creation dates: `lo` starts the day, `hi` is past every `${before}#id`. */

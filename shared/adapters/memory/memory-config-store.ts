@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { TenantConfigSchema, type TenantConfig } from '../../domain/config/tenant-config.js';
 import { ConfigStore } from '../../ports/config-store.js';
-import { CorruptItemError } from '../dynamodb/request-item.js';
+import { parseStoredItem } from '../dynamodb/stored-item.js';
 import { throwIfUnavailable } from './faults.js';
 
 /** The config store in memory: one versioned value per tenant, read back through TenantConfigSchema like the DynamoDB store. */
@@ -15,13 +14,7 @@ export class MemoryConfigStore extends ConfigStore {
     const stored = this.configs.get(tenant);
     if (stored === undefined) return undefined;
     // Parsing also copies: the caller gets its own value.
-    const parsed = TenantConfigSchema.safeParse(stored);
-    if (!parsed.success) {
-      throw new CorruptItemError(`stored configuration of tenant ${JSON.stringify(tenant)} is invalid: ${z.prettifyError(parsed.error)}`, {
-        cause: parsed.error,
-      });
-    }
-    return parsed.data;
+    return parseStoredItem(TenantConfigSchema, stored, JSON.stringify(tenant), `configuration of tenant ${JSON.stringify(tenant)}`);
   }
 
   public async put(tenant: string, config: TenantConfig, expectedVersion: number | null): Promise<'written' | 'conflict'> {

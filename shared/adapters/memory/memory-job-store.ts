@@ -3,6 +3,7 @@ import { BulkJobSchema, JobStore, type BulkJob } from '../../ports/job-store.js'
 import type { Page, PageQuery } from '../../ports/request-store.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from '../dynamodb/cursor.js';
 import { z } from 'zod';
+import { parseStoredItem } from '../dynamodb/stored-item.js';
 import { throwIfUnavailable } from './faults.js';
 
 const MemoryJobCursorSchema = z.object({ v: z.literal(1), tenant: z.string(), after: z.string() });
@@ -22,7 +23,7 @@ export class MemoryJobStore extends JobStore {
   public async get(tenant: string, id: string): Promise<BulkJob | undefined> {
     throwIfUnavailable(this.unavailable, 'get');
     const raw = this.jobs.get(mapKey(tenant, id));
-    return raw === undefined ? undefined : BulkJobSchema.parse(raw);
+    return raw === undefined ? undefined : jobOf(raw, mapKey(tenant, id));
   }
 
   public async update(previous: BulkJob, next: BulkJob): Promise<'written' | 'conflict'> {
@@ -46,8 +47,8 @@ export class MemoryJobStore extends JobStore {
       if (decoded.tenant !== tenant) throw new InvalidCursorError('the cursor belongs to another listing');
       after = decoded.after;
     }
-    const all = [...this.jobs.values()]
-      .map((raw) => BulkJobSchema.parse(raw))
+    const all = [...this.jobs]
+      .map(([key, raw]) => jobOf(raw, key))
       .filter((job) => job.tenant === tenant && (after === undefined || job.id < after))
       .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     const items = all.slice(0, page.limit);
@@ -58,6 +59,10 @@ export class MemoryJobStore extends JobStore {
 
 function stored(job: BulkJob): unknown {
   return structuredClone({ ...job, filter: toSearchParametersInput(job.filter) });
+}
+
+function jobOf(raw: unknown, key: string): BulkJob {
+  return parseStoredItem(BulkJobSchema, raw, key, 'bulk job');
 }
 
 function mapKey(tenant: string, id: string): string {

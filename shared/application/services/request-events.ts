@@ -10,6 +10,7 @@ import type { Request } from '../../domain/request/request.js';
 import { sendWorkItemsFirst, type BatchEffects } from './batch-effects.js';
 import type { Liveness } from './liveness.js';
 import type { TenantConfigs } from './tenant-configs.js';
+import { AppError } from '../../kernel/errors.js';
 
 /*
  * Applies events (worker answers, dead letters, deadlines) to stored requests: load them in one
@@ -62,10 +63,9 @@ export interface ApplyEventsOptions {
   preloaded?: readonly Request[];
 }
 
-export class ConcurrentModificationError extends Error {
+export class ConcurrentModificationError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'ConcurrentModificationError';
   }
 }
 

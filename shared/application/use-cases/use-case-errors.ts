@@ -1,62 +1,63 @@
 import type { ConfigError } from '../../domain/config/config-error.js';
+import { AppError, type AppErrorOptions } from '../../kernel/errors.js';
 
 /*
- * What a use case refuses, by name: the admin API maps each name to a status in one table
- * (shared/lambda/http/error-mapper.ts); use cases never build HTTP responses.
+ * What a use case refuses. Each error carries its HTTP status (statusCode), read by the one
+ * error-to-HTTP mapping (shared/lambda/http/http-errors.ts); use cases never build HTTP responses.
  */
 
-export class RequestNotFoundError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RequestNotFoundError';
+/** A refusal of the caller's request: its message is meant for the caller. */
+export abstract class UseCaseError extends AppError {
+  protected constructor(message: string, statusCode: number, options: AppErrorOptions = {}) {
+    super(message, { ...options, statusCode });
   }
 }
 
-export class JobNotFoundError extends Error {
+export class RequestNotFoundError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'JobNotFoundError';
+    super(message, 404, options);
   }
 }
 
-export class SettingNotFoundError extends Error {
+export class JobNotFoundError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SettingNotFoundError';
+    super(message, 404, options);
+  }
+}
+
+export class SettingNotFoundError extends UseCaseError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, 404, options);
   }
 }
 
 /** A job that already ended cannot be resumed. */
-export class JobFinishedError extends Error {
+export class JobFinishedError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'JobFinishedError';
+    super(message, 409, options);
   }
 }
 
 /** A configuration (or a setting) the rules refuse: nothing was written, every error is listed. */
-export class ConfigurationRefusedError extends Error {
+export class ConfigurationRefusedError extends UseCaseError {
   public constructor(
     public readonly errors: readonly ConfigError[],
     options?: ErrorOptions,
   ) {
-    super(`the configuration was refused (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing was imported`, options);
-    this.name = 'ConfigurationRefusedError';
+    super(`the configuration was refused (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing was imported`, 409, options);
   }
 }
 
 /** Another import kept winning the race for the tenant's configuration. */
-export class ConfigurationConflictError extends Error {
+export class ConfigurationConflictError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConfigurationConflictError';
+    super(message, 409, options);
   }
 }
 
 /** A page number whose offset is beyond what a search walks through; the cursor reaches it. */
-export class PageOutOfRangeError extends Error {
+export class PageOutOfRangeError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'PageOutOfRangeError';
+    super(message, 400, options);
   }
 }

@@ -2,6 +2,7 @@ import type { TenantRouting } from '../config/routing.js';
 import { DEFAULT_DEADLINES } from '../config/tenant-config.js';
 import { appendHistory, type Request } from './request.js';
 import { transition, type Phase } from './state-machine.js';
+import { AppError } from '../../kernel/errors.js';
 
 /*
  * The one dispatch decision, shared by intake, workflow step changes, re-dispatch of waiting
@@ -49,10 +50,9 @@ export type DispatchPlan = {
   response: 'GRANTED' | 'DELAYED';
 };
 
-export class TransitionRefusedError extends Error {
+export class TransitionRefusedError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'TransitionRefusedError';
   }
 }
 

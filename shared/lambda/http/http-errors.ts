@@ -1,54 +1,58 @@
 import { z } from 'zod';
-import type { ConfigError } from '../../domain/config/config-error.js';
+import { ConfigurationRefusedError } from '../../application/use-cases/use-case-errors.js';
+import { AppError, type AppErrorOptions } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 
 /*
- * Every error an admin API call can end with, mapped to its HTTP answer in ONE table, by error
- * name: use cases and adapters throw their own errors (RequestNotFoundError, InvalidCursorError,
- * StoreUnavailableError...) and never build a response. Anything not in the table is a bug: a
- * generic 500, logged in full, and never a stack trace or an internal message in the response.
+ * Every error an admin API call can end with becomes its HTTP answer HERE, and only here: use
+ * cases and adapters throw their own errors (RequestNotFoundError, InvalidCursorError,
+ * StoreUnavailableError...), each an AppError carrying its status, and never build a response.
+ * An error that is not an AppError (or one that does not expose its message) is a bug: a generic
+ * 500, logged in full, and never a stack trace or an internal message in the response.
  */
 
-export class BadRequestError extends Error {
+/** What the router itself refuses before any use case runs. */
+export abstract class HttpError extends AppError {
+  protected constructor(message: string, statusCode: number, options: AppErrorOptions = {}) {
+    super(message, { ...options, statusCode });
+  }
+}
+
+export class BadRequestError extends HttpError {
   public constructor(
     message: string,
     public readonly issues: readonly Issue[] = [],
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'BadRequestError';
+    super(message, 400, options);
   }
 }
 
-export class RouteNotFoundError extends Error {
+export class RouteNotFoundError extends HttpError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RouteNotFoundError';
+    super(message, 404, options);
   }
 }
 
-export class MethodNotAllowedError extends Error {
+export class MethodNotAllowedError extends HttpError {
   public constructor(
     message: string,
     public readonly allowed: readonly string[],
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'MethodNotAllowedError';
+    super(message, 405, options);
   }
 }
 
-export class PayloadTooLargeError extends Error {
+export class PayloadTooLargeError extends HttpError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'PayloadTooLargeError';
+    super(message, 413, options);
   }
 }
 
-export class UnsupportedMediaTypeError extends Error {
+export class UnsupportedMediaTypeError extends HttpError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UnsupportedMediaTypeError';
+    super(message, 415, options);
   }
 }
 
@@ -77,31 +81,8 @@ export interface ErrorAnswer {
   headers: Record<string, string>;
 }
 
-/** Error name → status. The message of these errors is meant for the caller. */
-const STATUS_BY_NAME: Record<string, number> = {
-  BadRequestError: 400,
-  ZodError: 400,
-  InvalidCursorError: 400,
-  PageOutOfRangeError: 400,
-  UnauthenticatedError: 401,
-  ForbiddenError: 403,
-  RouteNotFoundError: 404,
-  RequestNotFoundError: 404,
-  JobNotFoundError: 404,
-  SettingNotFoundError: 404,
-  MethodNotAllowedError: 405,
-  ConfigurationRefusedError: 409,
-  ConfigurationConflictError: 409,
-  JobFinishedError: 409,
-  PayloadTooLargeError: 413,
-  UnsupportedMediaTypeError: 415,
-  // The store or broker is down: the caller may try again; the message says no more than that.
-  StoreUnavailableError: 503,
-  PublishError: 503,
-  BrokerUnreachableError: 503,
-};
-
-const OPAQUE_STATUSES = new Set([500, 503]);
+/** A dependency (store, broker) is down: the caller may try again; the message says no more than that. */
+const UNAVAILABLE = 503;
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`), '');
@@ -115,38 +96,35 @@ export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
   });
 }
 
-function isZodError(error: Error): error is z.ZodError {
-  return error instanceof z.ZodError || error.name === 'ZodError';
-}
-
-function configErrors(error: Error): ConfigError[] | undefined {
-  const errors = (error as { errors?: unknown }).errors;
-  return Array.isArray(errors) ? (errors as ConfigError[]) : undefined;
+function isZodError(error: unknown): error is z.ZodError {
+  return error instanceof z.ZodError || (error instanceof Error && error.name === 'ZodError');
 }
 
 /** The answer to a failed call. Logs what the caller is not told. */
 export function errorAnswer(error: unknown, logger: Logger): ErrorAnswer {
-  const known = error instanceof Error ? STATUS_BY_NAME[error.name] : undefined;
-  if (!(error instanceof Error) || known === undefined) {
-    logger.error('admin API call failed', { error });
-    return answer(500, 'InternalError', 'internal error; it was logged');
-  }
-  if (OPAQUE_STATUSES.has(known)) {
-    logger.warn('admin API call failed on a dependency', { error });
-    return { ...answer(known, error.name, 'a dependency of the service is unavailable; try again shortly'), headers: { 'Retry-After': '5' } };
-  }
-  const result = answer(known, error.name, error.message);
+  // A body or query schema the router did not wrap in a BadRequestError: still the caller's input.
   if (isZodError(error)) {
-    result.body.message = 'the request is invalid';
-    result.body.messages = zodIssues(error).map((issue) => `${issue.path || 'body'}: ${issue.message}`);
-    result.body.issues = zodIssues(error);
-  } else if (error instanceof BadRequestError && error.issues.length > 0) {
+    const issues = zodIssues(error);
+    const result = answer(400, error.name, 'the request is invalid');
+    result.body.messages = issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`);
+    result.body.issues = issues;
+    return result;
+  }
+  if (!(error instanceof AppError) || (!error.expose && error.statusCode !== UNAVAILABLE)) {
+    logger.error('admin API call failed', { error });
+    return answer(error instanceof AppError ? error.statusCode : 500, 'InternalError', 'internal error; it was logged');
+  }
+  if (!error.expose) {
+    logger.warn('admin API call failed on a dependency', { error });
+    return { ...answer(error.statusCode, error.name, 'a dependency of the service is unavailable; try again shortly'), headers: { 'Retry-After': '5' } };
+  }
+  const result = answer(error.statusCode, error.name, error.message);
+  if (error instanceof BadRequestError && error.issues.length > 0) {
     result.body.issues = [...error.issues];
     result.body.messages = [error.message, ...error.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`)];
-  } else if (error.name === 'ConfigurationRefusedError') {
-    const errors = configErrors(error) ?? [];
-    result.body.errors = errors.map(({ code, path, message }) => ({ code, path, message }));
-    result.body.messages = errors.map((e) => `${e.path === '' ? '' : `${e.path}: `}${e.message}`);
+  } else if (error instanceof ConfigurationRefusedError) {
+    result.body.errors = error.errors.map(({ code, path, message }) => ({ code, path, message }));
+    result.body.messages = error.errors.map((e) => `${e.path === '' ? '' : `${e.path}: `}${e.message}`);
   } else if (error instanceof MethodNotAllowedError) {
     result.headers.Allow = error.allowed.join(', ');
   }

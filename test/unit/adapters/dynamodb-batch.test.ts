@@ -1,16 +1,10 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import {
-  batchGetAll,
-  batchWriteAll,
-  conditionalCall,
-  mapBounded,
-  storeCall,
-  translateStoreError,
-} from '../../../shared/adapters/dynamodb/batch.js';
+import { batchGetAll, batchWriteAll, mapBounded } from '../../../shared/adapters/dynamodb/batch.js';
+import { classifyStoreError, conditionalCall, storeCall, translateStoreError } from '../../../shared/adapters/dynamodb/store-call.js';
 import { createTableInput, destroyDocumentClients, documentClient } from '../../../shared/adapters/dynamodb/client.js';
 import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
-import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
+import { StoreUnavailableError, StoreValidationError } from '../../../shared/ports/request-store.js';
 
 /** A client whose `send` is the given function: enough for the helpers, which only send. */
 function fakeClient(send: (command: object) => Promise<unknown>): { client: DynamoDBDocumentClient; calls: object[] } {
@@ -97,9 +91,80 @@ describe('error translation', () => {
     expect((translated as Error).message).toContain('GetItem');
   });
 
-  it('leaves a bug (bad expression, bad input) as it is', () => {
-    const error = serviceError('ValidationException', { $metadata: { httpStatusCode: 400 } });
-    expect(translateStoreError(error, 'Query')).toBe(error);
+  it('turns a ValidationException (a key or an item over its size limit, a bad expression) into StoreValidationError with the cause', () => {
+    const error = serviceError('ValidationException', { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const translated = translateStoreError(error, 'PutItem');
+    expect(translated).toBeInstanceOf(StoreValidationError);
+    expect(translated).not.toBeInstanceOf(StoreUnavailableError);
+    expect((translated as StoreValidationError).statusCode).toBe(500);
+    expect((translated as Error).cause).toBe(error);
+  });
+
+  it('turns an error it does not know into StoreUnavailableError with the cause', () => {
+    const error = new TypeError('something nobody expected');
+    const translated = translateStoreError(error, 'Query');
+    expect(translated).toBeInstanceOf(StoreUnavailableError);
+    expect((translated as Error).cause).toBe(error);
+  });
+
+  it.each([
+    ['ProvisionedThroughputExceededException', serviceError('ProvisionedThroughputExceededException'), 'transient'],
+    ['ThrottlingException', serviceError('ThrottlingException'), 'transient'],
+    ['RequestLimitExceeded', serviceError('RequestLimitExceeded'), 'transient'],
+    ['an error the SDK marks retryable', serviceError('SomethingNew', { $retryable: { throttling: false } }), 'transient'],
+    ['a server fault', serviceError('SomethingNew', { $fault: 'server' }), 'transient'],
+    ['a reset connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'transient'],
+    ['a ValidationException', serviceError('ValidationException', { $fault: 'client' }), 'validation'],
+    ['a failed condition', serviceError('ConditionalCheckFailedException', { $fault: 'client' }), 'outcome'],
+    ['a missing table', serviceError('ResourceNotFoundException', { $fault: 'client' }), 'unavailable'],
+    ['an unknown client error', serviceError('AccessDeniedException', { $fault: 'client' }), 'unavailable'],
+  ])('classifies %s from the SDK name and metadata', (_, error, kind) => {
+    expect(classifyStoreError(error)).toBe(kind);
+  });
+});
+
+describe('storeCall', () => {
+  const fast = { policy: { initialDelayMs: 1, maxDelayMs: 2, factor: 2, jitter: 0 } };
+
+  it('retries a transient failure with backoff and returns the first success', async () => {
+    let calls = 0;
+    const result = await storeCall(
+      'GetItem',
+      async () => {
+        calls++;
+        if (calls < 3) throw serviceError('ThrottlingException', { $retryable: { throttling: true } });
+        return 'read';
+      },
+      fast,
+    );
+    expect(result).toBe('read');
+    expect(calls).toBe(3);
+  });
+
+  it('gives up after a few attempts with StoreUnavailableError carrying the last failure', async () => {
+    let calls = 0;
+    const last = serviceError('ProvisionedThroughputExceededException');
+    const error = await storeCall('Query', async () => {
+      calls++;
+      throw last;
+    }, fast).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).cause).toBe(last);
+    expect(calls).toBe(3);
+  });
+
+  it.each([
+    ['a ValidationException', serviceError('ValidationException'), StoreValidationError],
+    ['a missing table', serviceError('ResourceNotFoundException'), StoreUnavailableError],
+    ['an unknown error', new RangeError('?'), StoreUnavailableError],
+  ])('does not retry %s', async (_, thrown, expected) => {
+    let calls = 0;
+    const error = await storeCall('PutItem', async () => {
+      calls++;
+      throw thrown;
+    }, fast).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(expected);
+    expect(calls).toBe(1);
   });
 
   it('makes a failed condition an outcome, not an error', async () => {
