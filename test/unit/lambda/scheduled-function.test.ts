@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { sweepFunction, sweepServices } from '../../../functions/sweep/handler.js';
 import { defineScheduledFunction } from '../../../shared/lambda/scheduled-function.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 import { bringAlive, configure, memoryWorld, requestMessage } from '../../support/use-case-fixtures.js';
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 
