@@ -58,7 +58,7 @@ export class JsonLogger extends BaseLogger {
 }
 
 /** Errors stringify to `{}` by default; keep name, message and cause, never a stack in production logs. */
-function errorReplacer(_key: string, value: unknown): unknown {
+export function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) {
     return { name: value.name, message: value.message, ...(value.cause === undefined ? {} : { cause: value.cause }) };
   }
