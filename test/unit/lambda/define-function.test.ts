@@ -12,6 +12,7 @@ import { EnvironmentError } from '../../../shared/lambda/env.js';
 import { PowertoolsLogger } from '../../../shared/lambda/powertools-logger.js';
 import { scheduleSource } from '../../../shared/lambda/schedule-source.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
+import { jsonLinesWrittenBy } from '../../support/json-lines.js';
 import { bringAlive, configure, memoryWorld, requestMessage } from '../../support/use-case-fixtures.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
@@ -129,14 +130,7 @@ describe('the Lambda handler', () => {
   });
 
   it('with the Powertools logger, puts the invocation context on every line, those of loggers made at composition included', async () => {
-    const written: string[] = [];
-    const capture = (chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    };
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    try {
+    const lines = await jsonLinesWrittenBy(async () => {
       const logger = PowertoolsLogger.create('info', { fn: 'probe' });
       const adapterLogger = logger.child({ component: 'store' });
       const fn = defineFunction({
@@ -147,11 +141,7 @@ describe('the Lambda handler', () => {
         run: async () => adapterLogger.info('written by an adapter'),
       });
       await fn.withDeps({ logger })({}, { ...localContext('wm-dev-probe'), awsRequestId: 'request-7' });
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
-    const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>);
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ message: 'written by an adapter', component: 'store', fn: 'probe', function_name: 'wm-dev-probe', function_request_id: 'request-7' });
     expect(typeof lines[0]?.['cold_start']).toBe('boolean');

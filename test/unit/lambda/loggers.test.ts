@@ -1,8 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PrettyLogger } from '../../../infra/local/pretty-logger.js';
 import { localContext } from '../../../shared/lambda/define-function.js';
 import { JsonLogger } from '../../../shared/lambda/json-logger.js';
 import { PowertoolsLogger } from '../../../shared/lambda/powertools-logger.js';
+import { jsonLinesWrittenBy } from '../../support/json-lines.js';
 
 describe('loggers', () => {
   it('writes one JSON object per entry, below the level nothing, with the context of its children', () => {
@@ -33,15 +34,8 @@ describe('loggers', () => {
     expect(lines).toEqual([]);
   });
 
-  it('in Lambda (Powertools), writes every line with the function name, the request id and the cold start, errors without their stack', () => {
-    const written: string[] = [];
-    const capture = (chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    };
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    try {
+  it('in Lambda (Powertools), writes every line with the function name, the request id and the cold start, errors without their stack', async () => {
+    const lines = await jsonLinesWrittenBy(() => {
       const logger = PowertoolsLogger.create('info', { fn: 'register-requests' });
       const child = logger.child({ tenant: 't' });
       logger.addContext({ ...localContext('wm-dev-register-requests'), awsRequestId: 'request-1' });
@@ -49,11 +43,7 @@ describe('loggers', () => {
       child.warn('kept', { error: new Error('boom', { cause: 'disk' }) });
       logger.addContext({ ...localContext('wm-dev-register-requests'), awsRequestId: 'request-2' });
       child.info('next invocation');
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
-    const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>);
+    });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({
       level: 'WARN',
