@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JwtAlgorithmSchema } from '../../shared/lambda/auth.js';
 import { AmqpEnvSchema, BaseEnvSchema } from '../../shared/lambda/env.js';
 
 /** 6 MB is Lambda's own limit on a synchronous request; the default keeps well below it. */
@@ -18,6 +19,12 @@ export const AdminApiEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape)
     JWT_JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
+    /** The accepted algorithms, comma-separated (e.g. `HS512`); default: every algorithm of the configured keys. */
+    JWT_ALGORITHMS: z
+      .string()
+      .transform((list) => list.split(',').map((alg) => alg.trim()).filter((alg) => alg !== ''))
+      .pipe(z.array(JwtAlgorithmSchema).min(1))
+      .optional(),
     /** The run-bulk-jobs function, invoked asynchronously to carry the bulk jobs out. */
     BULK_JOBS_FUNCTION_NAME: z.string().min(1),
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(LAMBDA_PAYLOAD_LIMIT).default(1024 * 1024),

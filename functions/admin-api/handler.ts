@@ -5,7 +5,8 @@ import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launc
 import { AmqpHealthProbe } from '../../shared/adapters/rabbitmq/amqp-health-probe.js';
 import { JwtVerifier, type AuthSettings } from '../../shared/lambda/auth.js';
 import { resolveAmqpUrl } from '../../shared/lambda/broker-url.js';
-import { defineHttpFunction } from '../../shared/lambda/http-function.js';
+import { apiGatewaySource } from '../../shared/lambda/api-gateway-source.js';
+import { defineFunction } from '../../shared/lambda/define-function.js';
 import { resolveAuthSettings } from '../../shared/lambda/jwt-secret.js';
 import { servicesFromEnv, sharedConnection } from '../../shared/lambda/services.js';
 import { AdminApiEnvSchema } from './env.js';
@@ -25,7 +26,7 @@ export interface AdminApiFunctionDeps extends AdminApiDeps {
  * JWKS keys for every route; an operator pays one cold start, not one per route; and each route is
  * small (parse, one use case, shape), so splitting them would buy nothing but cold starts.
  */
-export const adminApiFunction = defineHttpFunction({
+export const adminApiFunction = defineFunction({
   name: 'admin-api',
   envSchema: AdminApiEnvSchema,
   compose: async (env): Promise<AdminApiFunctionDeps> => {
@@ -43,13 +44,13 @@ export const adminApiFunction = defineHttpFunction({
       corsOrigins: env.CORS_ALLOW_ORIGINS,
     };
   },
-  api: (deps) => ({
+  ...apiGatewaySource((deps: AdminApiFunctionDeps) => ({
     routes: adminRoutes(deps),
     verifier: new JwtVerifier(deps.auth, () => deps.clock.now().getTime()),
     logger: deps.logger,
     maxBodyBytes: deps.maxBodyBytes,
     corsOrigins: deps.corsOrigins ?? [],
-  }),
+  })),
 });
 
 export const handler = adminApiFunction.handler;

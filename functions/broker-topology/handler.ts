@@ -1,10 +1,11 @@
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { applyTopology } from '../../shared/adapters/rabbitmq/apply-topology.js';
 import { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connection.js';
 import type { Topology } from '../../shared/contract/topology.js';
 import { brokerUrl, readBrokerCredentials, resolveAmqpUrl, type ResolveAmqpUrlOptions } from '../../shared/lambda/broker-url.js';
 import { jsonEnv, parseEnv } from '../../shared/lambda/env.js';
-import { JsonLogger } from '../../shared/lambda/json-logger.js';
+import { PowertoolsLogger } from '../../shared/lambda/powertools-logger.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import { BrokerTopologyEnvSchema, type BrokerTopologyEnv } from './env.js';
 import { ensureVirtualHost, managementUrlOf, type Fetch } from './virtual-host.js';
@@ -103,9 +104,10 @@ export async function topologyUrl(env: BrokerTopologyEnv, options: ConnectOption
   return brokerUrl(endpoint, credentials, vhost);
 }
 
-export const handler = async (event: unknown): Promise<TopologyResult> => {
+export const handler = async (event: unknown, context?: Context): Promise<TopologyResult> => {
   const env = parseEnv(BrokerTopologyEnvSchema, process.env);
-  const logger = new JsonLogger(env.LOG_LEVEL, { fn: 'broker-topology' });
+  const logger = PowertoolsLogger.create(env.LOG_LEVEL, { fn: 'broker-topology' });
+  if (context !== undefined) logger.addContext(context);
   return handleTopologyEvent(event, {
     logger,
     connect: async () =>

@@ -1,14 +1,16 @@
 import { recordHeartbeats } from '../../shared/application/use-cases/record-heartbeats.js';
-import { defineMqFunction } from '../../shared/lambda/mq-function.js';
+import { amazonMqSource } from '../../shared/lambda/amazon-mq-source.js';
+import { defineFunction } from '../../shared/lambda/define-function.js';
 import { servicesFromEnv } from '../../shared/lambda/services.js';
 import { RecordHeartbeatsEnvSchema } from './env.js';
 
 // heartbeat queue --> (record-heartbeats) --> recordHeartbeats
 
-export const recordHeartbeatsFunction = defineMqFunction({
+export const recordHeartbeatsFunction = defineFunction({
   name: 'record-heartbeats',
   envSchema: RecordHeartbeatsEnvSchema,
   compose: (env) => servicesFromEnv(env, 'record-heartbeats'),
+  ...amazonMqSource,
   run: recordHeartbeats,
 });
 

@@ -1,14 +1,16 @@
 import { registerRequests } from '../../shared/application/use-cases/register-requests.js';
-import { defineMqFunction } from '../../shared/lambda/mq-function.js';
+import { amazonMqSource } from '../../shared/lambda/amazon-mq-source.js';
+import { defineFunction } from '../../shared/lambda/define-function.js';
 import { servicesFromEnv } from '../../shared/lambda/services.js';
 import { RegisterRequestsEnvSchema } from './env.js';
 
 // client request queue --> (register-requests) --> registerRequests
 
-export const registerRequestsFunction = defineMqFunction({
+export const registerRequestsFunction = defineFunction({
   name: 'register-requests',
   envSchema: RegisterRequestsEnvSchema,
   compose: (env) => servicesFromEnv(env, 'register-requests'),
+  ...amazonMqSource,
   run: registerRequests,
 });
 

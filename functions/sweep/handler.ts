@@ -2,7 +2,8 @@ import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
 import { sweep, type SweepDeps } from '../../shared/application/use-cases/sweep.js';
-import { defineScheduledFunction } from '../../shared/lambda/scheduled-function.js';
+import { defineFunction } from '../../shared/lambda/define-function.js';
+import { scheduleSource } from '../../shared/lambda/schedule-source.js';
 import { servicesFromEnv, type ManagerServices } from '../../shared/lambda/services.js';
 import { SweepEnvSchema } from './env.js';
 
@@ -19,7 +20,7 @@ export function sweepServices(services: ManagerServices, bulkJobs?: SweepDeps['b
   return { ...services, progress: {}, ...(bulkJobs === undefined ? {} : { bulkJobs }) };
 }
 
-export const sweepFunction = defineScheduledFunction({
+export const sweepFunction = defineFunction({
   name: 'sweep',
   envSchema: SweepEnvSchema,
   compose: async (env) => {
@@ -33,7 +34,8 @@ export const sweepFunction = defineScheduledFunction({
           };
     return sweepServices(services, bulkJobs);
   },
-  run: sweep,
+  ...scheduleSource,
+  run: (_tick, deps) => sweep(deps),
 });
 
 export const handler = sweepFunction.handler;

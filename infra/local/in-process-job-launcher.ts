@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { localContext } from '../../shared/lambda/mq-function.js';
+import { localContext } from '../../shared/lambda/define-function.js';
 import { JobLauncher, type JobRef } from '../../shared/ports/job-launcher.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 

@@ -1,11 +1,12 @@
-import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type FlattenedJWSInput, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 
 /*
  * Bearer JWT verified inside the function, not by a Lambda authorizer: the same code runs in the
  * local host and in AWS, there is no second function to cold-start on the first call, and API
- * Gateway's throttling still stands in front. Only node:crypto: HS256/384/512 with a shared secret
- * (REGARDS itself signs with an HMAC secret), or RS256 with keys from a JWKS URL, cached.
+ * Gateway's throttling still stands in front. Verified with jose: HS256/384/512 with a shared
+ * secret (REGARDS itself signs with an HMAC secret), or RS256 with keys from a JWKS URL, cached.
  *
  * Claims: `tenant` and `role` (REGARDS' own claim names), `exp` required, `sub` for the audit log,
  * `iss` and `aud` checked when configured.
@@ -47,6 +48,11 @@ export interface Principal {
   subject: string;
 }
 
+export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export const JWKS_ALGORITHMS = ['RS256'] as const;
+export const JwtAlgorithmSchema = z.enum([...HMAC_ALGORITHMS, ...JWKS_ALGORITHMS]);
+export type JwtAlgorithm = z.infer<typeof JwtAlgorithmSchema>;
+
 export const AuthSettingsSchema = z
   .object({
     /** HMAC secret (HS256/384/512). */
@@ -59,14 +65,20 @@ export const AuthSettingsSchema = z
     clockSkewSeconds: z.number().int().min(0).max(300).default(30),
     /** How long fetched JWKS keys are trusted before being fetched again. */
     jwksCacheSeconds: z.number().int().min(1).default(600),
+    /** The accepted algorithms; default: every algorithm of the configured keys. */
+    algorithms: z.array(JwtAlgorithmSchema).min(1).optional(),
   })
   .refine((settings) => settings.secret !== undefined || settings.jwksUrl !== undefined, {
     error: 'set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256)',
-  });
+  })
+  .refine(
+    (settings) =>
+      (settings.algorithms ?? []).every((alg) => ((HMAC_ALGORITHMS as readonly string[]).includes(alg) ? settings.secret !== undefined : settings.jwksUrl !== undefined)),
+    { error: 'JWT_ALGORITHMS names an algorithm whose key is not configured (HS* needs the secret, RS256 the JWKS URL)' },
+  );
 export type AuthSettings = z.infer<typeof AuthSettingsSchema>;
 export type AuthSettingsInput = z.input<typeof AuthSettingsSchema>;
 
-const HeaderSchema = z.object({ alg: z.string(), kid: z.string().optional(), typ: z.string().optional() });
 const ClaimsSchema = z.object({
   tenant: z.string().min(1).optional(),
   role: z.string().min(1),
@@ -79,127 +91,111 @@ const ClaimsSchema = z.object({
 });
 export type TokenClaims = z.infer<typeof ClaimsSchema>;
 
-const HMAC_ALGORITHMS: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
-
-const JwkSchema = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() });
-const JwksSchema = z.object({ keys: z.array(JwkSchema) });
-
+/** Reads a JWKS URL; tests give their own, the default is jose's fetch (5 s timeout, no redirect). */
 export type FetchJson = (url: string) => Promise<unknown>;
-
-const defaultFetchJson: FetchJson = async (url) => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  if (!response.ok) throw new Error(`JWKS ${url} answered ${response.status}`);
-  return response.json();
-};
 
 /** Shortest wait between two JWKS fetches for an unknown key id, so forged kids cannot make us hammer the issuer. */
 const JWKS_REFETCH_MIN_MS = 30_000;
+const JWKS_TIMEOUT_MS = 5_000;
 
+/**
+ * Tokens verified with jose, the algorithm pinned by the configuration: `algorithms` when given,
+ * else every algorithm of the configured keys (HS256/384/512 with a secret, RS256 with a JWKS
+ * URL). The key is chosen by that configuration, never by the token: `alg: none`, an algorithm
+ * switch (an HMAC token signed with the RSA public key) and an unlisted algorithm are refused.
+ */
 export class JwtVerifier {
-  private jwks: { keys: Map<string, KeyObject>; anonymous: KeyObject[]; fetchedAt: number } | undefined;
-  private fetching: Promise<void> | undefined;
+  private readonly algorithms: readonly JwtAlgorithm[];
+  private readonly secret: Uint8Array | undefined;
+  private readonly jwks: JWTVerifyGetKey | undefined;
 
   public constructor(
     private readonly settings: AuthSettings,
     private readonly now: () => number = Date.now,
-    private readonly fetchJson: FetchJson = defaultFetchJson,
-  ) {}
+    fetchJson?: FetchJson,
+  ) {
+    this.algorithms = acceptedAlgorithms(settings);
+    this.secret = settings.secret === undefined ? undefined : new TextEncoder().encode(settings.secret);
+    // jose caches the keys and refetches for an unknown kid after the cooldown, on the system clock.
+    this.jwks =
+      settings.jwksUrl === undefined
+        ? undefined
+        : createRemoteJWKSet(new URL(settings.jwksUrl), {
+            cacheMaxAge: settings.jwksCacheSeconds * 1000,
+            cooldownDuration: JWKS_REFETCH_MIN_MS,
+            timeoutDuration: JWKS_TIMEOUT_MS,
+            ...(fetchJson === undefined ? {} : { [customFetch]: async (url: string) => Response.json(await fetchJson(url)) }),
+          });
+  }
 
   /** The verified claims; UnauthenticatedError for anything else. */
   public async verify(token: string): Promise<TokenClaims> {
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part))) throw new UnauthenticatedError('malformed token');
-    const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = parts;
-    const header = HeaderSchema.safeParse(decodeJson(encodedHeader));
-    if (!header.success) throw new UnauthenticatedError('malformed token header');
-    const signed = Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii');
-    const signature = Buffer.from(encodedSignature, 'base64url');
-    const { alg, kid } = header.data;
-    // The algorithm is chosen by our configuration, never by the token: `none` and a switch between families both fail here.
-    if (alg in HMAC_ALGORITHMS && this.settings.secret !== undefined) {
-      const expected = createHmac(HMAC_ALGORITHMS[alg] as string, this.settings.secret).update(signed).digest();
-      if (expected.length !== signature.length || !timingSafeEqual(expected, signature)) throw new UnauthenticatedError('bad token signature');
-    } else if (alg === 'RS256' && this.settings.jwksUrl !== undefined) {
-      const keys = await this.keysFor(kid);
-      if (!keys.some((key) => verifySignature('RSA-SHA256', signed, key, signature))) throw new UnauthenticatedError('bad token signature');
-    } else {
-      throw new UnauthenticatedError(`token algorithm ${alg} is not accepted`);
+    let alg: unknown;
+    try {
+      ({ alg } = decodeProtectedHeader(token));
+    } catch (error) {
+      throw new UnauthenticatedError('malformed token', { cause: error });
     }
-    const claims = ClaimsSchema.safeParse(decodeJson(encodedPayload));
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: [...this.algorithms],
+        clockTolerance: this.settings.clockSkewSeconds,
+        currentDate: new Date(this.now()),
+        ...(this.settings.issuer === undefined ? {} : { issuer: this.settings.issuer }),
+        ...(this.settings.audience === undefined ? {} : { audience: this.settings.audience }),
+      }));
+    } catch (error) {
+      throw refusal(error, String(alg));
+    }
+    const claims = ClaimsSchema.safeParse(payload);
     if (!claims.success) throw new UnauthenticatedError('token claims are missing or malformed (role and exp are required)');
-    this.checkTimes(claims.data);
-    this.checkAudience(claims.data);
     return claims.data;
   }
 
-  private checkTimes(claims: TokenClaims): void {
-    const nowSeconds = this.now() / 1000;
-    const skew = this.settings.clockSkewSeconds;
-    if (claims.exp + skew <= nowSeconds) throw new UnauthenticatedError('token expired');
-    if (claims.nbf !== undefined && claims.nbf - skew > nowSeconds) throw new UnauthenticatedError('token not valid yet');
-  }
-
-  private checkAudience(claims: TokenClaims): void {
-    const { issuer, audience } = this.settings;
-    if (issuer !== undefined && claims.iss !== issuer) throw new UnauthenticatedError('token issuer is not accepted');
-    if (audience !== undefined) {
-      const audiences = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (!audiences.includes(audience)) throw new UnauthenticatedError('token audience is not accepted');
+  /** Called by jose once the algorithm passed the `algorithms` check. */
+  private readonly key: JWTVerifyGetKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
+    if (isHmac(header.alg)) {
+      if (this.secret === undefined) throw new UnauthenticatedError(`token algorithm ${header.alg} is not accepted`);
+      return this.secret;
     }
-  }
-
-  private async keysFor(kid: string | undefined): Promise<KeyObject[]> {
-    const fresh = this.jwks !== undefined && this.now() - this.jwks.fetchedAt < this.settings.jwksCacheSeconds * 1000;
-    if (!fresh) await this.refresh();
-    const found = this.lookup(kid);
-    if (found.length > 0) return found;
-    // A key rotated in since the last fetch: fetch again, but not more often than every 30 s.
-    if (this.jwks !== undefined && this.now() - this.jwks.fetchedAt >= JWKS_REFETCH_MIN_MS) {
-      await this.refresh();
-      return this.lookup(kid);
+    if (this.jwks === undefined) throw new UnauthenticatedError(`token algorithm ${header.alg} is not accepted`);
+    try {
+      return await this.jwks(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new UnauthenticatedError('the token signing keys cannot be fetched', { cause: error });
     }
-    return [];
-  }
-
-  private lookup(kid: string | undefined): KeyObject[] {
-    if (this.jwks === undefined) return [];
-    if (kid === undefined) return [...this.jwks.keys.values(), ...this.jwks.anonymous];
-    const key = this.jwks.keys.get(kid);
-    return key === undefined ? [] : [key];
-  }
-
-  private async refresh(): Promise<void> {
-    const url = this.settings.jwksUrl;
-    if (url === undefined) return;
-    this.fetching ??= (async () => {
-      try {
-        const raw = await this.fetchJson(url);
-        const parsed = JwksSchema.parse(raw);
-        const keys = new Map<string, KeyObject>();
-        const anonymous: KeyObject[] = [];
-        for (const jwk of parsed.keys) {
-          if (jwk.kty !== 'RSA' || (jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== 'RS256')) continue;
-          const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-          if (jwk.kid === undefined) anonymous.push(key);
-          else keys.set(jwk.kid, key);
-        }
-        this.jwks = { keys, anonymous, fetchedAt: this.now() };
-      } catch (error) {
-        throw new UnauthenticatedError('the token signing keys cannot be fetched', { cause: error });
-      } finally {
-        this.fetching = undefined;
-      }
-    })();
-    await this.fetching;
-  }
+  };
 }
 
-function decodeJson(part: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
+function isHmac(alg: string): boolean {
+  return (HMAC_ALGORITHMS as readonly string[]).includes(alg);
+}
+
+function acceptedAlgorithms(settings: AuthSettings): readonly JwtAlgorithm[] {
+  if (settings.algorithms !== undefined) return settings.algorithms;
+  return [...(settings.secret === undefined ? [] : HMAC_ALGORITHMS), ...(settings.jwksUrl === undefined ? [] : JWKS_ALGORITHMS)];
+}
+
+/** Every jose refusal is a 401, with a message that says which check failed and nothing of the key. */
+function refusal(error: unknown, alg: string): UnauthenticatedError {
+  if (error instanceof UnauthenticatedError) return error;
+  const because = (message: string) => new UnauthenticatedError(message, { cause: error });
+  if (error instanceof errors.JOSEAlgNotAllowed) return because(`token algorithm ${alg} is not accepted`);
+  if (error instanceof errors.JWTExpired) return because('token expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return because('token not valid yet');
+    if (error.claim === 'iss') return because('token issuer is not accepted');
+    if (error.claim === 'aud') return because('token audience is not accepted');
+    return because('token claims are missing or malformed (role and exp are required)');
   }
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return because('bad token signature');
+  }
+  if (error instanceof errors.JOSEError) return because('malformed token');
+  // Not a refusal: a bug, answered as one (500).
+  throw error;
 }
 
 export interface AuthenticateInput {
@@ -237,6 +233,8 @@ export function authorize(principal: Principal, required: Role): void {
   if (!hasRole(principal.role, required)) throw new ForbiddenError(`this needs the ${required} role (the token has ${principal.role})`);
 }
 
+const HMAC_DIGESTS: Record<(typeof HMAC_ALGORITHMS)[number], string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+
 export interface SignOptions {
   algorithm?: 'HS256' | 'HS384' | 'HS512';
   /** Lifetime from now; default one hour. */
@@ -253,6 +251,6 @@ export function signToken(secret: string, claims: Record<string, unknown>, optio
   const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
   const header = Buffer.from(JSON.stringify({ alg: algorithm, typ: 'JWT' })).toString('base64url');
   const payload = Buffer.from(JSON.stringify({ iat: nowSeconds, exp: nowSeconds + (options.expiresInSeconds ?? 3600), ...claims })).toString('base64url');
-  const signature = createHmac(HMAC_ALGORITHMS[algorithm] as string, secret).update(`${header}.${payload}`).digest('base64url');
+  const signature = createHmac(HMAC_DIGESTS[algorithm], secret).update(`${header}.${payload}`).digest('base64url');
   return `${header}.${payload}.${signature}`;
 }

@@ -58,28 +58,10 @@ export class JsonLogger extends BaseLogger {
 }
 
 /** Errors stringify to `{}` by default; keep name, message and cause, never a stack in production logs. */
-function errorReplacer(_key: string, value: unknown): unknown {
+export function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) {
     return { name: value.name, message: value.message, ...(value.cause === undefined ? {} : { cause: value.cause }) };
   }
   if (typeof value === 'bigint') return value.toString();
   return value;
-}
-
-/** A logger that keeps entries in memory, for tests that assert what was logged. */
-export class CapturingLogger extends BaseLogger {
-  public constructor(
-    fields: LogFields = {},
-    public readonly entries: { level: string; message: string; fields: LogFields }[] = [],
-  ) {
-    super('debug', fields);
-  }
-
-  public child(fields: LogFields): Logger {
-    return new CapturingLogger({ ...this.fields, ...fields }, this.entries);
-  }
-
-  protected emit(level: EmittedLevel, message: string, fields: LogFields): void {
-    this.entries.push({ level, message, fields });
-  }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthSettingsSchema, type AuthSettings } from './auth.js';
+import { AuthSettingsSchema, type AuthSettings, type JwtAlgorithm } from './auth.js';
 import type { SecretReader } from './broker-url.js';
 import { EnvironmentError } from './env.js';
 
@@ -11,6 +11,7 @@ export interface JwtEnv {
   JWT_JWKS_URL?: string | undefined;
   JWT_ISSUER?: string | undefined;
   JWT_AUDIENCE?: string | undefined;
+  JWT_ALGORITHMS?: readonly JwtAlgorithm[] | undefined;
 }
 
 const SecretJsonSchema = z.object({ secret: z.string().min(1) });
@@ -37,7 +38,7 @@ export async function resolveAuthSettings(env: JwtEnv, secrets?: SecretReader): 
       // Not JSON: the secret is the text itself.
     }
   }
-  const parsed = AuthSettingsSchema.safeParse({ secret, jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
+  const parsed = AuthSettingsSchema.safeParse({ secret, jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, algorithms: env.JWT_ALGORITHMS });
   if (!parsed.success) throw new EnvironmentError(`JWT settings are invalid: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   return parsed.data;
 }

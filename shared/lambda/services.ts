@@ -18,7 +18,7 @@ import type { RequestStore } from '../ports/request-store.js';
 import type { WorkerRegistry } from '../ports/worker-registry.js';
 import { resolveAmqpUrl, type ResolveAmqpUrlOptions } from './broker-url.js';
 import type { AmqpEnv, BaseEnv } from './env.js';
-import { JsonLogger } from './json-logger.js';
+import { PowertoolsLogger } from './powertools-logger.js';
 
 /*
  * The one place that pairs ports with their DynamoDB and RabbitMQ adapters. Every function's
@@ -85,7 +85,7 @@ export function sharedConnection(url: string, logger: Logger): AmqpConnectionPro
  * credentials are read from Secrets Manager (once per warm process).
  */
 export async function servicesFromEnv(env: BaseEnv & AmqpEnv, functionName: string, options: ResolveAmqpUrlOptions = {}): Promise<ManagerServices> {
-  const logger = new JsonLogger(env.LOG_LEVEL, { fn: functionName });
+  const logger = PowertoolsLogger.create(env.LOG_LEVEL, { fn: functionName });
   const url = await resolveAmqpUrl(env, options);
   return createServices({
     client: documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION }),

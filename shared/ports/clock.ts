@@ -1,4 +1,4 @@
-// use case --> (port) --> system clock | fixed clock in tests
+// use case --> (port) --> system clock | a clock tests move by hand (test/support/manual-clock.ts)
 
 export abstract class Clock {
   public abstract now(): Date;
@@ -7,27 +7,5 @@ export abstract class Clock {
 export class SystemClock extends Clock {
   public now(): Date {
     return new Date();
-  }
-}
-
-/** A clock tests move by hand. */
-export class ManualClock extends Clock {
-  private current: Date;
-
-  public constructor(start: Date | string = '2026-01-01T00:00:00.000Z') {
-    super();
-    this.current = new Date(start);
-  }
-
-  public now(): Date {
-    return new Date(this.current);
-  }
-
-  public advance(milliseconds: number): void {
-    this.current = new Date(this.current.getTime() + milliseconds);
-  }
-
-  public set(date: Date | string): void {
-    this.current = new Date(date);
   }
 }

@@ -1,5 +1,5 @@
 import { EventSourceEmulator } from '../../infra/local/event-source-emulator.js';
-import type { MqHandler } from '../../shared/lambda/mq-function.js';
+import type { MqFunction } from '../../infra/local/functions.js';
 import type { HostHarness } from './host-harness.js';
 
 /**
@@ -7,7 +7,7 @@ import type { HostHarness } from './host-harness.js';
  * invocation crashed after doing its work: the batch comes back redelivered, which is what every
  * replay test needs. Not started: the test fills the queue first, so the batch is predictable.
  */
-export function failingOnceEmulator(h: HostHarness, queue: string, handler: MqHandler, options: { batchSize: number; windowMs: number }) {
+export function failingOnceEmulator(h: HostHarness, queue: string, handler: ReturnType<MqFunction['withDeps']>, options: { batchSize: number; windowMs: number }) {
   let failuresLeft = 1;
   return new EventSourceEmulator({
     connection: h.rabbit.provider(),

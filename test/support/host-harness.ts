@@ -4,7 +4,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { ManagerHost, type ManagerHostOptions } from '../../infra/local/manager-host.js';
 import { Header } from '../../shared/contract/headers.js';
 import { workerTopology } from '../../shared/contract/topology.js';
-import { CapturingLogger } from '../../shared/lambda/json-logger.js';
+import { CapturingLogger } from './capturing-logger.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
 import { startDynalite, type DynaliteFixture } from './dynalite.js';
 import { createRabbitFixture, type RabbitFixture } from './rabbitmq.js';

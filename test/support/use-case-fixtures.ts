@@ -11,8 +11,9 @@ import { MemoryCounterStore } from '../../shared/adapters/memory/memory-counter-
 import { MemoryMessageBus } from '../../shared/adapters/memory/memory-message-bus.js';
 import { MemoryRequestStore } from '../../shared/adapters/memory/memory-request-store.js';
 import { MemoryWorkerRegistry } from '../../shared/adapters/memory/memory-worker-registry.js';
-import { CapturingLogger } from '../../shared/lambda/json-logger.js';
-import { ManualClock, type Clock } from '../../shared/ports/clock.js';
+import { CapturingLogger } from './capturing-logger.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import { ManualClock } from './manual-clock.js';
 import type { ConfigStore } from '../../shared/ports/config-store.js';
 import type { OutboundMessage } from '../../shared/contract/outbound-message.js';
 import type { WorkerRegistry } from '../../shared/ports/worker-registry.js';

@@ -3,7 +3,7 @@ import { handleTopologyEvent, handler } from '../../../functions/broker-topology
 import { DEFAULT_MANAGER_SETTINGS, topologyOptions } from '../../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../../shared/contract/wire-names.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 
 // The custom resource handler against the machine's RabbitMQ, on names prefixed for this file.

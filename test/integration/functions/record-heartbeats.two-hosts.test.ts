@@ -3,7 +3,7 @@ import type { ManagerHost } from '../../../infra/local/manager-host.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { recordHeartbeats } from '../../../shared/application/use-cases/record-heartbeats.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 import type { ManagerServices } from '../../../shared/lambda/services.js';
 import { declareWorkerQueues, eventually, json, publishHeartbeats, publishRequest, startHarness, startPeerHost, type HostHarness } from '../../support/host-harness.js';
 import { beat, configure } from '../../support/use-case-fixtures.js';

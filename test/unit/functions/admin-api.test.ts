@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AdminApiEnvSchema } from '../../../functions/admin-api/env.js';
 import { adminApiFunction, type AdminApiFunctionDeps } from '../../../functions/admin-api/handler.js';
 import { RunBulkJobsEnvSchema } from '../../../functions/run-bulk-jobs/env.js';
-import { runBulkJobsWithDeps } from '../../../functions/run-bulk-jobs/handler.js';
+import { runBulkJobsFunction } from '../../../functions/run-bulk-jobs/handler.js';
 import { MemoryJobLauncher } from '../../../shared/adapters/memory/memory-job-launcher.js';
 import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store.js';
 import { signToken } from '../../../shared/lambda/auth.js';
@@ -87,7 +87,7 @@ describe('run-bulk-jobs function', () => {
     const submitted = await adminApiFunction.withDeps(d)(event('DELETE', '/requests/delete', {}, signToken(SECRET, { tenant: 'tenant-a', role: 'ADMIN' })));
     const { id } = JSON.parse(submitted.body) as { id: string };
     const launcher = new MemoryJobLauncher();
-    const run = runBulkJobsWithDeps({ ...d, launcher, maxPages: 1 });
+    const run = runBulkJobsFunction.withDeps({ ...d, launcher, maxPages: 1 });
     expect((await run({ tenant: 'tenant-a', jobId: id })).outcome).toBe('more');
     expect(launcher.launched).toEqual([{ tenant: 'tenant-a', jobId: id }]);
     expect((await run({ tenant: 'tenant-a', jobId: id })).outcome).toBe('finished');

@@ -1,6 +1,10 @@
 import { createSign, generateKeyPairSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { authenticate, authorize, ForbiddenError, hasRole, JwtVerifier, signToken, UnauthenticatedError, type AuthSettings } from '../../../shared/lambda/auth.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
+import { AdminApiEnvSchema } from '../../../functions/admin-api/env.js';
+import { authenticate, AuthSettingsSchema, authorize, ForbiddenError, hasRole, JwtVerifier, signToken, UnauthenticatedError, type AuthSettings } from '../../../shared/lambda/auth.js';
+import { resolveAuthSettings } from '../../../shared/lambda/jwt-secret.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const NOW = Date.parse('2026-03-01T10:00:00Z');
@@ -72,20 +76,28 @@ describe('JwtVerifier (RS256 with JWKS)', () => {
   });
 
   it('fetches again for an unknown kid (key rotation), at most every 30 s', async () => {
-    let clock = NOW;
-    let keys = [jwk(first, 'k1')];
-    let fetches = 0;
-    const verifier = new JwtVerifier({ jwksUrl: 'https://issuer.example/jwks', clockSkewSeconds: 0, jwksCacheSeconds: 600 }, () => clock, async () => {
-      fetches += 1;
-      return { keys };
-    });
-    await verifier.verify(rs256(first.privateKey, {}, 'k1'));
-    keys = [jwk(first, 'k1'), jwk(second, 'k2')];
-    await expect(verifier.verify(rs256(second.privateKey, {}, 'k2'))).rejects.toThrow(/signature/);
-    expect(fetches).toBe(1);
-    clock += 31_000;
-    expect(await verifier.verify(rs256(second.privateKey, { exp: clock / 1000 + 60 }, 'k2'))).toMatchObject({ role: 'EXPLOIT' });
-    expect(fetches).toBe(2);
+    // jose times its JWKS cache on the system clock: move it with the verifier's.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      let clock = NOW;
+      vi.setSystemTime(clock);
+      let keys = [jwk(first, 'k1')];
+      let fetches = 0;
+      const verifier = new JwtVerifier({ jwksUrl: 'https://issuer.example/jwks', clockSkewSeconds: 0, jwksCacheSeconds: 600 }, () => clock, async () => {
+        fetches += 1;
+        return { keys };
+      });
+      await verifier.verify(rs256(first.privateKey, {}, 'k1'));
+      keys = [jwk(first, 'k1'), jwk(second, 'k2')];
+      await expect(verifier.verify(rs256(second.privateKey, {}, 'k2'))).rejects.toThrow(/signature/);
+      expect(fetches).toBe(1);
+      clock += 31_000;
+      vi.setSystemTime(clock);
+      expect(await verifier.verify(rs256(second.privateKey, { exp: clock / 1000 + 60 }, 'k2'))).toMatchObject({ role: 'EXPLOIT' });
+      expect(fetches).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('answers 401 (not 500) when the keys cannot be fetched', async () => {
@@ -93,6 +105,38 @@ describe('JwtVerifier (RS256 with JWKS)', () => {
       throw new Error('down');
     });
     await expect(verifier.verify(rs256(first.privateKey, {}, 'k1'))).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+
+  it('fetches the keys over HTTP itself when given no fetch function, and refuses what the issuer does not serve', async () => {
+    let answer: { status: number; body: unknown } = { status: 200, body: { keys: [jwk(first, 'k1')] } };
+    const server = createServer((_request, response) => {
+      response.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const settings = { jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`, clockSkewSeconds: 0, jwksCacheSeconds: 600 };
+      expect(await new JwtVerifier(settings, now).verify(rs256(first.privateKey, {}, 'k1'))).toMatchObject({ role: 'EXPLOIT' });
+      // An HMAC token signed with the public key as its secret: the algorithm switch is refused.
+      const publicPem = first.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const switched = signToken(`${publicPem}`, { tenant: 'tenant-a', role: 'ADMIN' }, { now });
+      await expect(new JwtVerifier(settings, now).verify(switched)).rejects.toThrow(/algorithm HS256/);
+      answer = { status: 500, body: { error: 'down' } };
+      await expect(new JwtVerifier(settings, now).verify(rs256(first.privateKey, {}, 'k1'))).rejects.toBeInstanceOf(UnauthenticatedError);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('accepts only the algorithms the configuration pins', async () => {
+    const pinned = hmac({ algorithms: ['HS512'] });
+    expect(await pinned.verify(token({}, { algorithm: 'HS512' }))).toMatchObject({ role: 'ADMIN' });
+    await expect(pinned.verify(token({}))).rejects.toThrow(/algorithm HS256 is not accepted/);
+    // An algorithm whose key is not configured is a configuration error, found at start.
+    expect(AuthSettingsSchema.safeParse({ jwksUrl: 'https://issuer.example/jwks', algorithms: ['HS512'] }).success).toBe(false);
+    const env = AdminApiEnvSchema.parse({ TABLE_NAME: 'wm', BULK_JOBS_FUNCTION_NAME: 'wm-bulk', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'HS512, HS384' });
+    expect((await resolveAuthSettings(env)).algorithms).toEqual(['HS512', 'HS384']);
+    expect(AdminApiEnvSchema.safeParse({ TABLE_NAME: 'wm', BULK_JOBS_FUNCTION_NAME: 'wm-bulk', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none' }).success).toBe(false);
   });
 });
 

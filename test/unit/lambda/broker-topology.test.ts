@@ -5,7 +5,7 @@ import { DEFAULT_MANAGER_SETTINGS, topologyOptions } from '../../../shared/contr
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { DEFAULT_WIRE_NAMES } from '../../../shared/contract/wire-names.js';
 import { clearAmqpUrlCache, type SecretReader } from '../../../shared/lambda/broker-url.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 
 const ENDPOINT = 'amqps://b-1234.mq.eu-west-3.amazonaws.com:5671';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:broker-AbCdEf';

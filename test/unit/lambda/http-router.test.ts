@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { JwtVerifier, signToken } from '../../../shared/lambda/auth.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 import { errorAnswer, MethodNotAllowedError, RouteNotFoundError } from '../../../shared/lambda/http/http-errors.js';
 import { readMultipartFile } from '../../../shared/lambda/http/multipart.js';
 import { openApiDocument } from '../../../shared/lambda/http/openapi.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScheduleEmulator } from '../../../infra/local/schedule-emulator.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -15,7 +15,7 @@ import {
 } from '../../../localstack/bridge.js';
 import type { AmazonMqEvent } from '../../../shared/contract/amazon-mq-event.js';
 import { DEFAULT_MANAGER_SETTINGS, eventSourceMappings, ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

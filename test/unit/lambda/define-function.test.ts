@@ -1,0 +1,149 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { sweepFunction, sweepServices } from '../../../functions/sweep/handler.js';
+import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
+import type { NormalizedBatch } from '../../../shared/contract/amazon-mq-event.js';
+import { amazonMqSource } from '../../../shared/lambda/amazon-mq-source.js';
+import { apiGatewaySource } from '../../../shared/lambda/api-gateway-source.js';
+import { JwtVerifier } from '../../../shared/lambda/auth.js';
+import { defineFunction, localContext } from '../../../shared/lambda/define-function.js';
+import { EnvironmentError } from '../../../shared/lambda/env.js';
+import { PowertoolsLogger } from '../../../shared/lambda/powertools-logger.js';
+import { scheduleSource } from '../../../shared/lambda/schedule-source.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
+import { jsonLinesWrittenBy } from '../../support/json-lines.js';
+import { bringAlive, configure, memoryWorld, requestMessage } from '../../support/use-case-fixtures.js';
+
+const SECRET = 'a-test-secret-of-at-least-32-characters!';
+
+describe('defineFunction over a schedule', () => {
+  it('runs the use case over the given deps, whatever the schedule sends, and returns its result', async () => {
+    const logger = new CapturingLogger();
+    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => ({ logger }), ...scheduleSource, run: async () => 'done' });
+    expect(await fn.withDeps({ logger })({ 'detail-type': 'Scheduled Event' })).toBe('done');
+    expect(await fn.withDeps({ logger })()).toBe('done');
+  });
+
+  it('logs a failed run and rethrows it, so the invocation counts as an error', async () => {
+    const logger = new CapturingLogger();
+    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => ({ logger }), ...scheduleSource, run: () => Promise.reject(new Error('boom')) });
+    await expect(fn.withDeps({ logger })()).rejects.toThrow('boom');
+    expect(logger.entries).toMatchObject([{ level: 'error', message: 'scheduled run failed', fields: { fn: 'probe' } }]);
+  });
+});
+
+describe('the sweep function', () => {
+  it('sweeps with the composed services and keeps its progress between runs of a warm process', async () => {
+    const world = memoryWorld();
+    await configure(world, 'tenant-a', { workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] });
+    await registerRequests({ messages: [requestMessage()], unreadable: [] }, world);
+    await bringAlive(world, 'extract-worker');
+    const services = sweepServices(world);
+    const report = (await sweepFunction.withDeps(services)()) as { waiting: { dispatched: number } };
+    expect(report.waiting.dispatched).toBe(1);
+    expect(services.progress).toEqual({});
+  });
+});
+
+const mqEvent = (records: unknown[]) => ({ eventSource: 'aws:rmq', eventSourceArn: 'arn:aws:mq:local', rmqMessagesByQueue: { 'requests::/': records } });
+
+describe('defineFunction over an Amazon MQ event source', () => {
+  it('skips an unreadable message with a log line naming the function and the request id, and answers nothing', async () => {
+    const logger = new CapturingLogger();
+    const seen: NormalizedBatch[] = [];
+    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => ({ logger }), ...amazonMqSource, run: async (batch: NormalizedBatch) => seen.push(batch) });
+    const context = { ...localContext('wm-probe'), awsRequestId: 'request-1' };
+    expect(await fn.withDeps({ logger })(mqEvent([{ not: 'a message' }]), context)).toBeUndefined();
+    expect(seen[0]?.unreadable).toHaveLength(1);
+    expect(logger.entries).toMatchObject([{ level: 'error', message: 'unreadable message skipped', fields: { fn: 'probe', requestId: 'request-1', queue: 'requests' } }]);
+  });
+
+  it('throws when the use case fails, so the event source redelivers the batch', async () => {
+    const logger = new CapturingLogger();
+    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => ({ logger }), ...amazonMqSource, run: () => Promise.reject(new Error('store down')) });
+    await expect(fn.withDeps({ logger })(mqEvent([]))).rejects.toThrow('store down');
+    expect(logger.entries).toMatchObject([{ level: 'error', message: 'batch failed, it will be redelivered', fields: { fn: 'probe', error: { message: 'store down' } } }]);
+  });
+});
+
+describe('defineFunction over API Gateway', () => {
+  const event = { httpMethod: 'GET', path: '/boom', headers: {}, multiValueHeaders: {}, queryStringParameters: null, multiValueQueryStringParameters: null, body: null, isBase64Encoded: false, requestContext: { path: '/boom' } } as unknown as APIGatewayProxyEvent;
+
+  it('builds the API once per composition and answers 500, logged, what escapes the router', async () => {
+    const logger = new CapturingLogger();
+    let built = 0;
+    const fn = defineFunction({
+      name: 'api',
+      envSchema: z.object({}),
+      compose: () => ({ logger }),
+      ...apiGatewaySource((deps: { logger: CapturingLogger }) => {
+        built += 1;
+        const verifier = new JwtVerifier({ secret: SECRET, clockSkewSeconds: 0, jwksCacheSeconds: 60 });
+        return {
+          routes: [],
+          verifier,
+          logger: deps.logger,
+          maxBodyBytes: 1024,
+          // A bug in the shaping around the router: nothing inside it catches this.
+          get corsOrigins(): string[] {
+            throw new Error('shaping bug');
+          },
+        };
+      }),
+    });
+    const handler = fn.withDeps({ logger });
+    const first = await handler(event);
+    await handler(event);
+    expect(built).toBe(1);
+    expect(first.statusCode).toBe(500);
+    expect(JSON.parse(first.body)).toMatchObject({ status: 500, error: 'InternalError' });
+    expect(first.body).not.toContain('shaping bug');
+    expect(logger.entries[0]).toMatchObject({ level: 'error', message: 'admin API request failed outside the router', fields: { fn: 'api', error: { message: 'shaping bug' } } });
+  });
+});
+
+describe('the Lambda handler', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('composes once per warm process from the validated environment, and again after a failed composition', async () => {
+    const logger = new CapturingLogger();
+    const composed: string[] = [];
+    const fn = defineFunction({
+      name: 'probe',
+      envSchema: z.object({ PROBE_SETTING: z.string().min(1) }),
+      compose: (env) => {
+        composed.push(env.PROBE_SETTING);
+        return { logger };
+      },
+      ...scheduleSource,
+      run: async () => 'ran',
+    });
+    vi.stubEnv('PROBE_SETTING', '');
+    await expect(fn.handler({}, localContext('probe'))).rejects.toBeInstanceOf(EnvironmentError);
+    vi.stubEnv('PROBE_SETTING', 'set');
+    expect(await fn.handler({}, localContext('probe'))).toBe('ran');
+    expect(await fn.handler({}, localContext('probe'))).toBe('ran');
+    expect(composed).toEqual(['set']);
+  });
+
+  it('with the Powertools logger, puts the invocation context on every line, those of loggers made at composition included', async () => {
+    const lines = await jsonLinesWrittenBy(async () => {
+      const logger = PowertoolsLogger.create('info', { fn: 'probe' });
+      const adapterLogger = logger.child({ component: 'store' });
+      const fn = defineFunction({
+        name: 'probe',
+        envSchema: z.object({}),
+        compose: () => ({ logger }),
+        ...scheduleSource,
+        run: async () => adapterLogger.info('written by an adapter'),
+      });
+      await fn.withDeps({ logger })({}, { ...localContext('wm-dev-probe'), awsRequestId: 'request-7' });
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ message: 'written by an adapter', component: 'store', fn: 'probe', function_name: 'wm-dev-probe', function_request_id: 'request-7' });
+    expect(typeof lines[0]?.['cold_start']).toBe('boolean');
+  });
+});
