@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyTopology } from '../../../shared/adapters/rabbitmq/apply-topology.js';
+import { applyTopology } from '../../../shared/amqp-kit/topology.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { parseWorkerDeadLetter } from '../../../shared/contract/worker-dead-letter.js';

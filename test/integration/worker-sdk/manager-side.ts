@@ -1,6 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
-import { applyTopology } from '../../../shared/adapters/rabbitmq/apply-topology.js';
-import type { AmqpConnectionProvider } from '../../../shared/adapters/rabbitmq/connection.js';
+import { applyTopology } from '../../../shared/amqp-kit/topology.js';
+import type { AmqpConnectionProvider } from '../../../shared/amqp-kit/connection.js';
 import type { AmqpLogger } from '../../../shared/adapters/rabbitmq/logger.js';
 import { decodeHeaders, encodeHeaders } from '../../../shared/contract/amazon-mq-event.js';
 import type { Headers } from '../../../shared/contract/headers.js';
