@@ -3,7 +3,7 @@ import { applyTopology } from '../../../shared/amqp-kit/topology.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { parseWorkerDeadLetter } from '../../../shared/contract/worker-dead-letter.js';
-import { startWorker, type Job, type Worker } from '../../../shared/worker-sdk/index.js';
+import { startWorker, type Job, type Worker } from '../../../shared/worker-sdk/src/index.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 import { gate, managerSide, recordingLogger, waitFor } from './manager-side.js';
 
