@@ -11,8 +11,8 @@ import { z } from 'zod';
 import { EventSourceEmulator, type EventSourceHandler } from '../infra/local/event-source-emulator.js';
 import { PrettyLogger } from '../infra/local/pretty-logger.js';
 import { ScheduleEmulator } from '../infra/local/schedule-emulator.js';
-import { applyTopology } from '../shared/adapters/rabbitmq/apply-topology.js';
-import { AmqpConnectionProvider } from '../shared/adapters/rabbitmq/connection.js';
+import { applyTopology } from '../shared/amqp-kit/topology.js';
+import { AmqpConnectionProvider } from '../shared/amqp-kit/connection.js';
 import {
   eventSourceMappings,
   ManagerSettingsSchema,

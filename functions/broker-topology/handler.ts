@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { applyTopology } from '../../shared/adapters/rabbitmq/apply-topology.js';
-import { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connection.js';
+import { applyTopology } from '../../shared/amqp-kit/topology.js';
+import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import type { Topology } from '../../shared/contract/topology.js';
 import { brokerUrl, readBrokerCredentials, resolveAmqpUrl, type ResolveAmqpUrlOptions } from '../../shared/lambda/broker-url.js';
 import { jsonEnv, parseEnv } from '../../shared/lambda/env.js';

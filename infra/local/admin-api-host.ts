@@ -3,7 +3,7 @@ import type { AdminApiFunctionDeps } from '../../functions/admin-api/handler.js'
 import { DynamoHealthProbe } from '../../shared/adapters/dynamodb/dynamo-health-probe.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
 import { AmqpHealthProbe } from '../../shared/adapters/rabbitmq/amqp-health-probe.js';
-import type { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connection.js';
+import type { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import type { ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { AuthSettingsSchema, type AuthSettingsInput } from '../../shared/lambda/auth.js';
 import { createServices } from '../../shared/lambda/services.js';

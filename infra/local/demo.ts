@@ -5,7 +5,7 @@ import { Header } from '../../shared/contract/headers.js';
 import { DEFAULT_WIRE_NAMES } from '../../shared/contract/wire-names.js';
 import { handleExtract } from '../../shared/worker-sdk/examples/extract-worker.js';
 import { handleSip } from '../../shared/worker-sdk/examples/sip-worker.js';
-import { startWorker, type Job, type JobOutcome, type Worker } from '../../shared/worker-sdk/index.js';
+import { startWorker, type Job, type JobOutcome, type Worker } from '../../shared/worker-sdk/src/index.js';
 
 /*
  * `npm run demo`, next to a running `npm start`: configures a tenant through the admin API,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createDocumentClient, ensureTable } from '../../shared/adapters/dynamodb/client.js';
-import { AmqpConnectionProvider, BrokerUnreachableError } from '../../shared/adapters/rabbitmq/connection.js';
+import { AmqpConnectionProvider, BrokerUnreachableError } from '../../shared/amqp-kit/connection.js';
 import { workerRequestName } from '../../shared/contract/wire-names.js';
 import { signToken } from '../../shared/lambda/auth.js';
 import { JsonLogger } from '../../shared/lambda/json-logger.js';

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { applyTopology } from '../../shared/adapters/rabbitmq/apply-topology.js';
-import { AmqpConnectionProvider } from '../../shared/adapters/rabbitmq/connection.js';
+import { applyTopology } from '../../shared/amqp-kit/topology.js';
+import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { HeaderValue, Headers } from './headers.js';
 import { AppError } from '../kernel/errors.js';
+import { decodeHeaderTable } from './header-decoding.js';
+import type { Headers } from './headers.js';
 
 /*
  * The event Lambda's Amazon MQ for RabbitMQ event source mapping sends (eventSource "aws:rmq").
@@ -191,19 +192,14 @@ function toProperties(props: AmazonMqBasicProperties, timestamp: Date | undefine
   return out;
 }
 
-function isEncodedBytes(value: EncodedHeaderValue): value is { bytes: number[] } {
-  return EncodedBytesSchema.safeParse(value).success;
-}
-
-function decodeHeaderValue(value: EncodedHeaderValue): HeaderValue {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(decodeHeaderValue);
-  if (isEncodedBytes(value)) return Buffer.from(value.bytes.map((b) => b & 0xff)).toString('utf8');
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeHeaderValue(v)]));
+/** The event source mapping's text values: `{bytes: [...]}`, signed or not. */
+function encodedBytes(value: object): Uint8Array | undefined {
+  const parsed = EncodedBytesSchema.safeParse(value);
+  return parsed.success ? Uint8Array.from(parsed.data.bytes, (b) => b & 0xff) : undefined;
 }
 
 export function decodeHeaders(headers: Record<string, EncodedHeaderValue>): Headers {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, decodeHeaderValue(v)]));
+  return decodeHeaderTable(headers, encodedBytes);
 }
 
 /** The inverse of decodeHeaders, as the event source mapping encodes headers. */

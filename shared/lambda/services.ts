@@ -5,7 +5,7 @@ import { DynamoCounterStore } from '../adapters/dynamodb/dynamo-counter-store.js
 import { DynamoRequestStore } from '../adapters/dynamodb/dynamo-request-store.js';
 import { DynamoWorkerRegistry } from '../adapters/dynamodb/dynamo-worker-registry.js';
 import { AmqpMessageBus } from '../adapters/rabbitmq/amqp-message-bus.js';
-import { AmqpConnectionProvider } from '../adapters/rabbitmq/connection.js';
+import { AmqpConnectionProvider } from '../amqp-kit/connection.js';
 import type { ManagerSettings } from '../contract/manager-settings.js';
 import { Liveness } from '../application/services/liveness.js';
 import { TenantConfigs } from '../application/services/tenant-configs.js';

@@ -3,7 +3,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { Header } from '../../shared/contract/headers.js';
 import { startExtractWorker } from '../../shared/worker-sdk/examples/extract-worker.js';
 import { startSipWorker } from '../../shared/worker-sdk/examples/sip-worker.js';
-import type { Worker } from '../../shared/worker-sdk/index.js';
+import type { Worker } from '../../shared/worker-sdk/src/index.js';
 import { createRabbitFixture, type RabbitFixture } from '../support/rabbitmq.js';
 import { api, localHostData, startLocalHost, type LocalHostData, type LocalHostProcess } from './local-host.js';
 

@@ -5,7 +5,7 @@ import { Header } from '../../shared/contract/headers.js';
 import { ManagerSettingsSchema } from '../../shared/contract/manager-settings.js';
 import { JsonLogger } from '../../shared/lambda/json-logger.js';
 import { createServices } from '../../shared/lambda/services.js';
-import { startWorker } from '../../shared/worker-sdk/index.js';
+import { startWorker } from '../../shared/worker-sdk/src/index.js';
 import { createRabbitFixture } from '../support/rabbitmq.js';
 import { configure } from '../support/use-case-fixtures.js';
 import { countCommands, format, rawPublishRate, waitUntil } from './bench-kit.js';

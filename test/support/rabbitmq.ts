@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { AmqpConnectionProvider, type AmqpConnectionProviderOptions } from '../../shared/adapters/rabbitmq/connection.js';
+import { AmqpConnectionProvider, type AmqpConnectionProviderOptions } from '../../shared/amqp-kit/connection.js';
 import { dedicatedDeadLetterQueue, WireNamesSchema, workerRequestName, type WireNames } from '../../shared/contract/wire-names.js';
 import type { ExchangeType } from '../../shared/contract/topology.js';
 

@@ -1,5 +1,5 @@
 import { HealthProbe } from '../../ports/health-probe.js';
-import type { AmqpConnectionProvider } from './connection.js';
+import type { AmqpConnectionProvider } from '../../amqp-kit/connection.js';
 
 /** A channel opened and closed on the shared connection: a round trip, so a half-dead connection shows. */
 export class AmqpHealthProbe extends HealthProbe {

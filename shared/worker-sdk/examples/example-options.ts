@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WireNamesSchema } from '../../contract/wire-names.js';
-import type { WorkerBaseOptions, WorkerConnectionOptions } from '../options.js';
-import type { Worker } from '../worker.js';
+import type { LogFields, Logger } from '../../kernel/logger.js';
+import type { Worker, WorkerBaseOptions, WorkerConnectionOptions } from '../src/index.js';
 
 /** What an example's start function takes: any worker option but the handler; the type has a default. */
 export type ExampleWorkerOptions = Omit<WorkerBaseOptions, 'handle' | 'workerType'> & { workerType?: string } & WorkerConnectionOptions;
@@ -29,8 +29,8 @@ export async function runFromCommandLine(label: string, start: (options: Example
   const heartbeatIntervalMs = numberFrom('HEARTBEAT_INTERVAL_MS');
   const stopTimeoutMs = numberFrom('STOP_TIMEOUT_MS');
   const names = env['WIRE_NAMES'] ? WireNamesSchema.partial().parse(JSON.parse(env['WIRE_NAMES'])) : undefined;
-  const log = (level: string) => (message: string, details?: Record<string, unknown>) =>
-    console.log(`${new Date().toISOString()} ${level} [${label}] ${message}${details ? ` ${JSON.stringify(details)}` : ''}`);
+  const logger = new LineLogger(label);
+  const log = (level: 'INFO' | 'ERROR') => (level === 'INFO' ? logger.info.bind(logger) : logger.error.bind(logger));
   const worker = await start({
     url: env['AMQP_URL'] ?? DEFAULT_AMQP_URL,
     ...(env['WORKER_TYPE'] ? { workerType: env['WORKER_TYPE'] } : {}),
@@ -40,7 +40,7 @@ export async function runFromCommandLine(label: string, start: (options: Example
     ...(env['HEARTBEAT_TENANT'] ? { heartbeatTenant: env['HEARTBEAT_TENANT'] } : {}),
     ...(env['INSTANCE_ID'] ? { instanceId: env['INSTANCE_ID'] } : {}),
     ...(names === undefined ? {} : { names }),
-    logger: { info: log('INFO'), warn: log('WARN'), error: log('ERROR') },
+    logger,
   });
   log('INFO')('consuming', { queue: worker.queue, workerType: worker.workerType, instanceId: worker.instanceId });
   let signals = 0;
@@ -61,4 +61,36 @@ export async function runFromCommandLine(label: string, start: (options: Example
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/** One line per entry on stdout, for people watching an example run; no debug. */
+class LineLogger implements Logger {
+  public constructor(
+    private readonly label: string,
+    private readonly context: LogFields = {},
+  ) {}
+
+  public debug(): void {}
+
+  public info(message: string, fields?: LogFields): void {
+    this.write('INFO', message, fields);
+  }
+
+  public warn(message: string, fields?: LogFields): void {
+    this.write('WARN', message, fields);
+  }
+
+  public error(message: string, fields?: LogFields): void {
+    this.write('ERROR', message, fields);
+  }
+
+  public child(fields: LogFields): Logger {
+    return new LineLogger(this.label, { ...this.context, ...fields });
+  }
+
+  private write(level: string, message: string, fields: LogFields | undefined): void {
+    const details = { ...this.context, ...fields };
+    const suffix = Object.keys(details).length > 0 ? ` ${JSON.stringify(details)}` : '';
+    console.log(`${new Date().toISOString()} ${level} [${this.label}] ${message}${suffix}`);
+  }
 }

@@ -1,5 +1,4 @@
-import type { Job, JobOutcome } from '../job.js';
-import { startWorker, type Worker } from '../worker.js';
+import { startWorker, type Job, type JobOutcome, type Worker } from '../src/index.js';
 import { isMainModule, runFromCommandLine, type ExampleWorkerOptions } from './example-options.js';
 
 /*

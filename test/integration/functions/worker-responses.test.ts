@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumeMessage } from 'amqplib';
 import { Header } from '../../../shared/contract/headers.js';
 import { buildWorkerResponse } from '../../../shared/contract/worker-response.js';
-import { startWorker, type Worker } from '../../../shared/worker-sdk/index.js';
+import { startWorker, type Worker } from '../../../shared/worker-sdk/src/index.js';
 import { declareWorkerQueues, json, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 

@@ -8,6 +8,7 @@ import {
 } from '../../../shared/contract/amazon-mq-event.js';
 import { EventSourceEmulator, type EventSourceEmulatorOptions } from '../../../infra/local/event-source-emulator.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { Gate, Recorder } from './recorder.js';
 
 /* Batching: how the emulated event source cuts the queue into invocations. */
@@ -146,7 +147,7 @@ describe('EventSourceEmulator batching', () => {
     const deadLetters = await queueNamed('too-big-dlq');
     const queue = await queueNamed('too-big', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetters });
     await rabbit.sendToQueue(queue, ['small-before', 'y'.repeat(20_000), 'small-after']);
-    const warnings: string[] = [];
+    const logger = new RecordingLogger();
     const recorder = new Recorder();
     const source = emulator({
       queue,
@@ -154,7 +155,7 @@ describe('EventSourceEmulator batching', () => {
       maximumBatchingWindowMs: 200,
       maxPayloadBytes: 10_000,
       handler: recorder.handler,
-      logger: { warn: (message) => warnings.push(message) },
+      logger,
     });
 
     await source.start();
@@ -164,7 +165,7 @@ describe('EventSourceEmulator batching', () => {
     expect(dead?.content.length).toBe(20_000);
     expect(recorder.batches.flatMap((b) => b.bodies)).toEqual(['small-before', 'small-after']);
     expect(source.stats.dropped).toBe(1);
-    expect(warnings.some((w) => w.includes('payload limit'))).toBe(true);
+    expect(logger.warnings.some((w) => w.includes('payload limit'))).toBe(true);
   });
 
   it('builds the exact Amazon MQ event, which normalizeAmazonMqEvent turns back into the original message', async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { applyTopology } from '../../../shared/adapters/rabbitmq/apply-topology.js';
+import { applyTopology } from '../../../shared/amqp-kit/topology.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../../shared/contract/wire-names.js';
 import {
@@ -9,6 +9,7 @@ import {
   type EventSourceEmulatorOptions,
 } from '../../../infra/local/event-source-emulator.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { Gate, Recorder } from './recorder.js';
 
 /* Settlement and lifecycle: when the emulated event source acks, requeues, stops and recovers. */
@@ -118,7 +119,7 @@ describe('EventSourceEmulator delivery', () => {
   it('requeues the whole batch when the handler throws: every message comes back redelivered', async () => {
     const queue = await queueNamed('throws');
     await rabbit.sendToQueue(queue, numbered(4));
-    const warnings: string[] = [];
+    const logger = new RecordingLogger();
     const recorder = new Recorder((batch) => {
       if (batch.index === 0) throw new Error('store unreachable');
     });
@@ -127,7 +128,7 @@ describe('EventSourceEmulator delivery', () => {
       batchSize: 4,
       maximumBatchingWindowMs: 1_000,
       handler: recorder.handler,
-      logger: { warn: (message) => warnings.push(message) },
+      logger,
     });
 
     await source.start();
@@ -139,7 +140,7 @@ describe('EventSourceEmulator delivery', () => {
     expect(recorder.batches[1]?.bodies).toEqual(numbered(4));
     expect(recorder.batches[1]?.redelivered).toEqual([true, true, true, true]);
     expect(source.stats).toMatchObject({ invocations: 2, failures: 1, requeued: 4 });
-    expect(warnings.some((w) => w.includes('handler failed'))).toBe(true);
+    expect(logger.warnings.some((w) => w.includes('handler failed'))).toBe(true);
     expect((await rabbit.queueState(queue)).messageCount).toBe(0);
   });
 
@@ -204,7 +205,7 @@ describe('EventSourceEmulator delivery', () => {
   it('re-subscribes after the connection drops, reports it, and goes on consuming', async () => {
     const queue = await queueNamed('resubscribe');
     const own = rabbit.provider({ connectionName: `${rabbit.prefix}:resubscribe` });
-    const warnings: string[] = [];
+    const logger = new RecordingLogger();
     const recorder = new Recorder();
     const source = emulator({
       connection: own,
@@ -212,7 +213,7 @@ describe('EventSourceEmulator delivery', () => {
       batchSize: 10,
       maximumBatchingWindowMs: 0,
       handler: recorder.handler,
-      logger: { warn: (message) => warnings.push(message) },
+      logger,
       resubscribe: { initialDelayMs: 50, maxDelayMs: 500 },
     });
     await source.start();
@@ -225,7 +226,7 @@ describe('EventSourceEmulator delivery', () => {
 
     expect(recorder.batches.flatMap((b) => b.bodies)).toEqual(['before', 'after']);
     expect(source.stats.resubscriptions).toBe(1);
-    expect(warnings.some((w) => w.includes('lost its subscription'))).toBe(true);
+    expect(logger.warnings.some((w) => w.includes('lost its subscription'))).toBe(true);
   });
 
   it('redelivers the batch that was in flight when the connection dropped, once re-subscribed', async () => {
@@ -278,7 +279,7 @@ describe('EventSourceEmulator delivery', () => {
 
   it('opens its own connection when given a URL, and releases the queue at stop', async () => {
     const queue = await queueNamed('own-url');
-    const infos: Array<Record<string, unknown> | undefined> = [];
+    const logger = new RecordingLogger();
     const recorder = new Recorder();
     const source = emulator({
       connection: rabbit.url,
@@ -286,7 +287,7 @@ describe('EventSourceEmulator delivery', () => {
       batchSize: 1,
       maximumBatchingWindowMs: 0,
       handler: recorder.handler,
-      logger: { info: (message, details) => message === 'connected to RabbitMQ' && infos.push(details) },
+      logger,
     });
     await source.start();
     await rabbit.sendToQueue(queue, ['via url']);
@@ -294,6 +295,7 @@ describe('EventSourceEmulator delivery', () => {
 
     await source.stop();
 
+    const infos = logger.at('info').filter((entry) => entry.message === 'connected to RabbitMQ').map((entry) => entry.fields);
     expect(infos).toEqual([expect.objectContaining({ connection: `event-source:${queue}` })]);
     expect((await rabbit.queueState(queue)).consumerCount).toBe(0);
     expect(recorder.batches[0]?.event.rmqMessagesByQueue[`${queue}::/`]).toHaveLength(1);

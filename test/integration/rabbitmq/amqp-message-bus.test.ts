@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AmqpMessageBus } from '../../../shared/adapters/rabbitmq/amqp-message-bus.js';
-import { AmqpConnectionProvider, BrokerUnreachableError } from '../../../shared/adapters/rabbitmq/connection.js';
+import { AmqpConnectionProvider, BrokerUnreachableError } from '../../../shared/amqp-kit/connection.js';
 import { workerTopology } from '../../../shared/contract/topology.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { type OutboundMessage } from '../../../shared/contract/outbound-message.js';

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyTopology, TopologyError, type TopologyWarning } from '../../../shared/adapters/rabbitmq/apply-topology.js';
+import { applyTopology, TopologyError, type TopologyWarning } from '../../../shared/amqp-kit/topology.js';
 import { managerTopology, workerTopology, type Topology } from '../../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue, workerRequestName } from '../../../shared/contract/wire-names.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 
 const rabbit = createRabbitFixture('apply-topology');
 const provider = rabbit.provider();
@@ -74,11 +75,11 @@ describe('applyTopology', () => {
     await rabbit.declareQueue(legacy.requestQueue, { durable: true });
     await rabbit.declareExchange(legacy.requestExchange, 'direct');
     const warnings: TopologyWarning[] = [];
-    const logged: string[] = [];
+    const logger = new RecordingLogger();
 
     const report = await applyTopology(provider, legacyTopology, {
       onWarning: (w) => warnings.push(w),
-      logger: { warn: (message) => logged.push(message) },
+      logger,
     });
 
     expect(warnings.map((w) => [w.kind, w.name])).toEqual([
@@ -86,7 +87,7 @@ describe('applyTopology', () => {
       ['queue', legacy.requestQueue],
     ]);
     expect(report.warnings).toEqual(warnings);
-    expect(logged).toEqual(warnings.map((w) => w.message));
+    expect(logger.warnings).toEqual(warnings.map((w) => w.message));
     expect(warnings[1]?.cause).toMatchObject({ code: 406 });
     for (const queue of legacyTopology.queues) expect(await rabbit.queueExists(queue.name)).toBe(true);
     // The binding onto the kept entities was made.

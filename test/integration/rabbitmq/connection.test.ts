@@ -3,7 +3,7 @@ import {
   AmqpConnectionProvider,
   BrokerUnreachableError,
   ConnectionProviderClosedError,
-} from '../../../shared/adapters/rabbitmq/connection.js';
+} from '../../../shared/amqp-kit/connection.js';
 import { AMQP_URL, createRabbitFixture } from '../../support/rabbitmq.js';
 
 const rabbit = createRabbitFixture('connection');

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
-import { InvalidContentError, startWorker, type Job, type JobHandler, type Worker } from '../../../shared/worker-sdk/index.js';
+import { InvalidContentError, startWorker, type Job, type JobHandler, type Worker } from '../../../shared/worker-sdk/src/index.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 import { managerSide, recordingLogger, waitFor, type ManagerSide } from './manager-side.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyTopology } from '../../../shared/adapters/rabbitmq/apply-topology.js';
+import { applyTopology } from '../../../shared/amqp-kit/topology.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { parseWorkerDeadLetter } from '../../../shared/contract/worker-dead-letter.js';
-import { startWorker, type Job, type Worker } from '../../../shared/worker-sdk/index.js';
+import { startWorker, type Job, type Worker } from '../../../shared/worker-sdk/src/index.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 import { gate, managerSide, recordingLogger, waitFor } from './manager-side.js';
 

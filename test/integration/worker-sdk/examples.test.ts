@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXTRACT_FILE_HEADER, EXTRACT_WORKER_TYPE, startExtractWorker } from '../../../shared/worker-sdk/examples/extract-worker.js';
 import { SIP_WORKER_TYPE, startSipWorker } from '../../../shared/worker-sdk/examples/sip-worker.js';
-import type { Worker } from '../../../shared/worker-sdk/index.js';
+import type { Worker } from '../../../shared/worker-sdk/src/index.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 import { managerSide, recordingLogger } from './manager-side.js';
 

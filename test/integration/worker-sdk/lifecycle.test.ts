@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyTopology } from '../../../shared/adapters/rabbitmq/apply-topology.js';
+import { applyTopology } from '../../../shared/amqp-kit/topology.js';
 import { workerTopology } from '../../../shared/contract/topology.js';
-import { startWorker, WorkerOptionsError, WorkerStartError, type Job, type Worker } from '../../../shared/worker-sdk/index.js';
+import { startWorker, WorkerOptionsError, WorkerStartError, type Job, type Worker } from '../../../shared/worker-sdk/src/index.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 import { gate, managerSide, recordingLogger, waitFor } from './manager-side.js';
 

@@ -1,8 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
-import { applyTopology } from '../../../shared/adapters/rabbitmq/apply-topology.js';
-import type { AmqpConnectionProvider } from '../../../shared/adapters/rabbitmq/connection.js';
-import type { AmqpLogger } from '../../../shared/adapters/rabbitmq/logger.js';
-import { decodeHeaders, encodeHeaders } from '../../../shared/contract/amazon-mq-event.js';
+import { applyTopology } from '../../../shared/amqp-kit/topology.js';
+import type { AmqpConnectionProvider } from '../../../shared/amqp-kit/connection.js';
+import { decodeDeliveryHeaders } from '../../../shared/amqp-kit/delivery-headers.js';
 import type { Headers } from '../../../shared/contract/headers.js';
 import { parseHeartbeat, type Heartbeat } from '../../../shared/contract/heartbeat.js';
 import { managerTopology, workerTopology } from '../../../shared/contract/topology.js';
@@ -10,6 +9,7 @@ import type { WireNames } from '../../../shared/contract/wire-names.js';
 import { buildWorkItem, type WorkItem } from '../../../shared/contract/work-item.js';
 import { parseWorkerResponse, type WorkerResponse } from '../../../shared/contract/worker-response.js';
 import type { RabbitFixture } from '../../support/rabbitmq.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 
 /*
  * The manager's side of the wire, played by a test: the manager topology under per-test names,
@@ -29,8 +29,7 @@ export interface ManagerSide {
 }
 
 export function decoded(message: ConsumeMessage): Headers {
-  const raw: unknown = message.properties.headers;
-  return typeof raw === 'object' && raw !== null ? decodeHeaders(encodeHeaders(raw as Record<string, unknown>)) : {};
+  return decodeDeliveryHeaders(message.properties.headers);
 }
 
 let counter = 0;
@@ -92,17 +91,8 @@ export async function managerSide(rabbit: RabbitFixture, provider: AmqpConnectio
 }
 
 /** Keeps expected warnings (lost connections, missing exchanges) out of the test output. */
-export function recordingLogger(): AmqpLogger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    warnings,
-    warn: (message) => {
-      warnings.push(message);
-    },
-    error: (message) => {
-      warnings.push(`ERROR ${message}`);
-    },
-  };
+export function recordingLogger(): RecordingLogger {
+  return new RecordingLogger();
 }
 
 /** A promise with its resolver, to hold a handler until the test lets it go. */

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { parseWorkerResponse } from '../../../shared/contract/worker-response.js';
 import type { OutboundMessage } from '../../../shared/contract/outbound-message.js';
-import { InvalidContentError, JobClosedError } from '../../../shared/worker-sdk/errors.js';
-import { describeThrown, encodeContent, JobRun, runHandler, toMessages, type JobOutcome, type Outcome } from '../../../shared/worker-sdk/job.js';
+import { InvalidContentError, JobClosedError } from '../../../shared/worker-sdk/src/errors.js';
+import { describeThrown, encodeContent, JobRun, runHandler, toMessages, type JobOutcome, type Outcome } from '../../../shared/worker-sdk/src/job.js';
 
 function newJob(overrides: { dispatchAttempt?: number; body?: string } = {}) {
   const published: OutboundMessage[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WIRE_NAMES } from '../../../shared/contract/wire-names.js';
-import { WorkerOptionsError } from '../../../shared/worker-sdk/errors.js';
-import { backoffDelay, resolveWorkerOptions, WORKER_DEFAULTS, type WorkerBaseOptions } from '../../../shared/worker-sdk/options.js';
+import { WorkerOptionsError } from '../../../shared/worker-sdk/src/errors.js';
+import { backoffDelay } from '../../../shared/kernel/backoff.js';
+import { resolveWorkerOptions, WORKER_DEFAULTS, type WorkerBaseOptions } from '../../../shared/worker-sdk/src/options.js';
 
 const base: WorkerBaseOptions = { workerType: 'Extract', handle: (job) => job.success() };
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AmqpConnectionProvider } from '../adapters/rabbitmq/connection.js';
-import type { AmqpLogger } from '../adapters/rabbitmq/logger.js';
-import { buildHeartbeat } from '../contract/heartbeat.js';
-import { WireNamesSchema, workerRequestName, type WireNames } from '../contract/wire-names.js';
+import type { AmqpConnectionProvider } from '../../amqp-kit/connection.js';
+import { buildHeartbeat } from '../../contract/heartbeat.js';
+import { WireNamesSchema, workerRequestName, type WireNames } from '../../contract/wire-names.js';
+import type { BackoffPolicy } from '../../kernel/backoff.js';
+import type { Logger } from '../../kernel/logger.js';
 import { WorkerOptionsError } from './errors.js';
 import type { Job, JobOutcome } from './job.js';
 
@@ -51,17 +52,14 @@ export interface WorkerBaseOptions {
   reconnect?: ReconnectOptions;
   /** Shown by the broker next to the connection (own connection only). */
   connectionName?: string;
-  logger?: AmqpLogger;
+  /** Default: warnings and errors on the console. */
+  logger?: Logger;
 }
 
 export type WorkerOptions = WorkerBaseOptions & WorkerConnectionOptions;
 
-export interface ResolvedReconnect {
-  initialDelayMs: number;
-  maxDelayMs: number;
-  factor: number;
-  jitter: number;
-}
+/** The reconnect options with their defaults: the kernel's backoff policy. */
+export type ResolvedReconnect = BackoffPolicy;
 
 export interface ResolvedWorkerOptions {
   workerType: string;
@@ -75,7 +73,7 @@ export interface ResolvedWorkerOptions {
   stopTimeoutMs: number;
   rejectOn: ((error: unknown, job: Job) => boolean) | undefined;
   reconnect: ResolvedReconnect;
-  logger: AmqpLogger | undefined;
+  logger: Logger | undefined;
 }
 
 export const WORKER_DEFAULTS = {
@@ -154,14 +152,4 @@ function requireInteger(name: string, value: number, min: number, max: number): 
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new WorkerOptionsError(`${name} must be an integer within ${min}..${max}, got ${value}`);
   }
-}
-
-/**
- * The wait before attempt `attempt` (1 for the first retry): exponential, capped, and jittered
- * downwards only, so the cap really is the longest wait.
- */
-export function backoffDelay(attempt: number, reconnect: ResolvedReconnect, random: () => number = Math.random): number {
-  const exponent = Math.max(0, attempt - 1);
-  const base = Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * reconnect.factor ** exponent);
-  return Math.max(1, Math.round(base * (1 - reconnect.jitter * random())));
 }

@@ -1,19 +1,22 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { AmqpMessageBus } from '../adapters/rabbitmq/amqp-message-bus.js';
-import { applyTopology } from '../adapters/rabbitmq/apply-topology.js';
-import { AmqpConnectionProvider } from '../adapters/rabbitmq/connection.js';
-import { describeError, type AmqpLogger } from '../adapters/rabbitmq/logger.js';
-import type { Headers } from '../contract/headers.js';
-import { buildHeartbeat } from '../contract/heartbeat.js';
-import { readRequestReference } from '../contract/request-reference.js';
-import { workerTopology } from '../contract/topology.js';
-import { readWorkItemHeaders } from '../contract/work-item.js';
-import { buildWorkerResponse } from '../contract/worker-response.js';
-import type { OutboundMessage } from '../contract/outbound-message.js';
-import { decodeDeliveryHeaders } from './delivery-headers.js';
+import { ConfirmPublisher } from '../../amqp-kit/confirm-publisher.js';
+import { AmqpConnectionProvider } from '../../amqp-kit/connection.js';
+import { decodeDeliveryHeaders } from '../../amqp-kit/delivery-headers.js';
+import { applyTopology } from '../../amqp-kit/topology.js';
+import type { Headers } from '../../contract/headers.js';
+import type { OutboundMessage } from '../../contract/outbound-message.js';
+import { workerTopology } from '../../contract/topology.js';
+import { readWorkItemHeaders } from '../../contract/work-item.js';
+import { backoffDelay } from '../../kernel/backoff.js';
+import { describeError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
+import { malformedItemAnswer, publishUntilConfirmed } from './answers.js';
+import { ConsoleWarnings } from './console-logger.js';
 import { JobClosedError, WorkerOptionsError, WorkerStartError } from './errors.js';
+import { Heartbeats } from './heartbeat.js';
 import { JobRun, describeThrown, runHandler, type FinalStatus } from './job.js';
-import { backoffDelay, resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
+import { RunningJobs } from './running-jobs.js';
 
 export interface WorkerStats {
   /** Work items delivered to this instance, redeliveries included. */
@@ -64,7 +67,7 @@ export interface Worker {
 /** Connects, declares the worker queue, subscribes, sends the first heartbeat, then keeps beating. */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const resolved = resolveWorkerOptions(options);
-  const logger = options.logger ?? CONSOLE_WARNINGS;
+  const logger = options.logger ?? new ConsoleWarnings();
   let provider: AmqpConnectionProvider;
   let ownsProvider: boolean;
   if (options.connection !== undefined) {
@@ -85,12 +88,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   return runtime;
 }
 
-/** Without a logger, a worker still says when it loses work or its broker; nothing below warn. */
-const CONSOLE_WARNINGS: AmqpLogger = {
-  warn: (message, details) => console.warn(`[worker-sdk] ${message}`, details ?? ''),
-  error: (message, details) => console.error(`[worker-sdk] ${message}`, details ?? ''),
-};
-
 /** One consumer channel; replaced by a new one after the broker or the network closed it. */
 class Subscription {
   public closed = false;
@@ -100,23 +97,16 @@ class Subscription {
   public constructor(public readonly channel: Channel) {}
 }
 
-interface RunningJob {
-  readonly controller: AbortController;
-  readonly task: Promise<void>;
-}
-
 type State = 'starting' | 'running' | 'stopping' | 'stopped';
 
 class WorkerRuntime implements Worker {
   private state: State = 'starting';
   private subscription: Subscription | undefined;
-  private readonly running = new Set<RunningJob>();
-  private readonly responses: AmqpMessageBus;
-  /** Its own channel: a heartbeat to a missing exchange closes the channel it was sent on. */
-  private readonly heartbeatBus: AmqpMessageBus;
-  private readonly log: AmqpLogger;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private heartbeatInFlight: Promise<void> | undefined;
+  private readonly running = new RunningJobs();
+  private readonly responses: ConfirmPublisher;
+  private readonly heartbeatPublisher: ConfirmPublisher;
+  private readonly heartbeats: Heartbeats;
+  private readonly log: Logger;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
   private resubscribing: Promise<void> | undefined;
@@ -134,13 +124,29 @@ class WorkerRuntime implements Worker {
   };
 
   public constructor(
-    private readonly options: ResolvedWorkerOptions & { logger: AmqpLogger },
+    private readonly options: ResolvedWorkerOptions & { logger: Logger },
     private readonly provider: AmqpConnectionProvider,
     private readonly ownsProvider: boolean,
   ) {
     this.log = options.logger;
-    this.responses = new AmqpMessageBus(provider, { logger: this.log });
-    this.heartbeatBus = new AmqpMessageBus(provider, { logger: this.log });
+    this.responses = new ConfirmPublisher(provider, { logger: this.log });
+    this.heartbeatPublisher = new ConfirmPublisher(provider, { logger: this.log });
+    this.heartbeats = new Heartbeats(
+      this.heartbeatPublisher,
+      {
+        exchange: options.names.heartbeatExchange,
+        instanceId: options.instanceId,
+        workerType: options.workerType,
+        tenant: options.heartbeatTenant,
+        intervalMs: options.heartbeatIntervalMs,
+        alive: () => this.state === 'running' && this.connected,
+        onResult: (confirmed) => {
+          if (confirmed) this.counters.heartbeats += 1;
+          else this.counters.heartbeatFailures += 1;
+        },
+      },
+      this.log,
+    );
   }
 
   public get workerType(): string {
@@ -176,12 +182,8 @@ class WorkerRuntime implements Worker {
       throw new WorkerStartError(`cannot start worker "${this.workerType}" on queue "${this.queue}": ${describeError(error)}`, { cause: error });
     }
     this.state = 'running';
-    this.log.info?.('worker started', { workerType: this.workerType, instanceId: this.instanceId, queue: this.queue });
-    // The manager re-dispatches waiting requests when a type comes alive: say so at once.
-    await this.sendHeartbeat();
-    this.heartbeatTimer = setInterval(() => void this.sendHeartbeat(), this.options.heartbeatIntervalMs);
-    // The consumer's socket keeps the process alive, not the heartbeat.
-    this.heartbeatTimer.unref();
+    this.log.info('worker started', { workerType: this.workerType, instanceId: this.instanceId, queue: this.queue });
+    await this.heartbeats.start();
   }
 
   public stop(options: StopOptions = {}): Promise<StopResult> {
@@ -196,7 +198,7 @@ class WorkerRuntime implements Worker {
     const channel = await model.createChannel();
     const subscription = new Subscription(channel);
     channel.on('error', (error: Error) => {
-      this.log.warn?.('the broker closed the consumer channel', { queue: this.queue, error: describeError(error) });
+      this.log.warn('the broker closed the consumer channel', { queue: this.queue, error: describeError(error) });
     });
     channel.on('close', () => this.onSubscriptionClosed(subscription));
     this.subscription = subscription;
@@ -225,19 +227,13 @@ class WorkerRuntime implements Worker {
     if (message.fields.redelivered) this.counters.redelivered += 1;
     const controller = new AbortController();
     subscription.jobs.add(controller);
-    const entry: RunningJob = {
-      controller,
-      task: this.process(subscription, message, controller.signal)
-        .catch((error: unknown) => {
-          // process() handles every expected failure; this is a bug, and the item is redelivered on reconnect.
-          this.log.error?.('unexpected failure while handling a work item', { queue: this.queue, error: describeError(error) });
-        })
-        .finally(() => {
-          subscription.jobs.delete(controller);
-          this.running.delete(entry);
-        }),
-    };
-    this.running.add(entry);
+    const task = this.process(subscription, message, controller.signal)
+      .catch((error: unknown) => {
+        // process() handles every expected failure; this is a bug, and the item is redelivered on reconnect.
+        this.log.error('unexpected failure while handling a work item', { queue: this.queue, error: describeError(error) });
+      })
+      .finally(() => subscription.jobs.delete(controller));
+    this.running.track(controller, task);
   }
 
   private async process(subscription: Subscription, message: ConsumeMessage, signal: AbortSignal): Promise<void> {
@@ -261,7 +257,7 @@ class WorkerRuntime implements Worker {
     });
     const outcome = await runHandler(job, this.options.handle, this.options.rejectOn);
     if (outcome.kind === 'reject' || outcome.answer === undefined || outcome.status === 'REJECTED') {
-      this.log.warn?.('work item rejected: dead-lettered to the worker DLQ', {
+      this.log.warn('work item rejected: dead-lettered to the worker DLQ', {
         requestId: job.requestId,
         tenant: job.tenant,
         reason: outcome.messages.join(', '),
@@ -284,53 +280,21 @@ class WorkerRuntime implements Worker {
    * be told why (ERROR); without them nobody can be answered, so the broker dead-letters it.
    */
   private async handleMalformed(subscription: Subscription, message: ConsumeMessage, headers: Headers, reason: string, signal: AbortSignal): Promise<void> {
-    const reference = readRequestReference(headers);
-    if (!reference.ok) {
-      this.log.warn?.('work item without a usable tenant or request id: dead-lettered', { queue: this.queue, reason });
+    const malformed = malformedItemAnswer(headers, reason, this.options.names.workerResponse);
+    if (malformed === undefined) {
+      this.log.warn('work item without a usable tenant or request id: dead-lettered', { queue: this.queue, reason });
       if (this.settle(subscription, message, 'dead-letter')) this.counters.rejected += 1;
       return;
     }
-    const { tenant, requestId, dispatchAttempt } = reference.value;
-    const answer = buildWorkerResponse(
-      { exchange: this.options.names.workerResponse },
-      {
-        tenant,
-        requestId,
-        ...(dispatchAttempt === undefined ? {} : { dispatchAttempt }),
-        status: 'ERROR',
-        messages: [`invalid work item: ${reason}`],
-      },
-    );
-    if (!(await this.answer(answer, signal))) {
-      this.givenBack(requestId, signal);
+    if (!(await this.answer(malformed.answer, signal))) {
+      this.givenBack(malformed.requestId, signal);
       return;
     }
     if (this.settle(subscription, message, 'ack')) this.counters.answered.ERROR += 1;
   }
 
-  /**
-   * Publishes a final answer until the broker confirms it. Gives up only when the work item is no
-   * longer ours (its channel is gone, or stop() timed out): the broker then redelivers it, so an
-   * answer is never lost, at worst sent twice.
-   */
-  private async answer(message: OutboundMessage, signal: AbortSignal): Promise<boolean> {
-    for (let attempt = 1; ; attempt += 1) {
-      if (signal.aborted) return false;
-      try {
-        await this.responses.publish([message]);
-        return true;
-      } catch (error) {
-        if (signal.aborted) return false;
-        const delayMs = backoffDelay(attempt, this.options.reconnect);
-        this.log.warn?.('the broker did not confirm an answer; retrying', {
-          exchange: message.exchange,
-          attempt,
-          delayMs,
-          error: describeError(error),
-        });
-        await sleep(delayMs, signal);
-      }
-    }
+  private answer(message: OutboundMessage, signal: AbortSignal): Promise<boolean> {
+    return publishUntilConfirmed(this.responses, message, signal, this.options.reconnect, this.log);
   }
 
   /** Acks, nacks or requeues on the channel that delivered the item; false when that channel is gone. */
@@ -342,14 +306,14 @@ class WorkerRuntime implements Worker {
       return true;
     } catch (error) {
       // A delivery tag is only valid on its own channel: once closed, the broker requeued the item.
-      this.log.debug?.('could not settle a work item on a closed channel', { how, error: describeError(error) });
+      this.log.debug('could not settle a work item on a closed channel', { how, error: describeError(error) });
       return false;
     }
   }
 
   private givenBack(requestId: string, signal: AbortSignal): void {
     this.counters.givenBack += 1;
-    this.log.warn?.('work item handed back unanswered; the broker will redeliver it', {
+    this.log.warn('work item handed back unanswered; the broker will redeliver it', {
       requestId,
       reason: signal.aborted ? describeThrown(signal.reason) : 'its channel closed',
     });
@@ -357,7 +321,7 @@ class WorkerRuntime implements Worker {
 
   private onCancelledByBroker(subscription: Subscription): void {
     // The queue was deleted or the node holding it went away: subscribe again, declaring it anew.
-    this.log.warn?.('the broker cancelled the consumer', { queue: this.queue });
+    this.log.warn('the broker cancelled the consumer', { queue: this.queue });
     void subscription.channel.close().catch(() => undefined);
   }
 
@@ -369,7 +333,7 @@ class WorkerRuntime implements Worker {
     if (this.subscription !== subscription) return;
     this.subscription = undefined;
     if (this.state !== 'running') return;
-    this.log.warn?.('lost the consumer channel; resubscribing', { queue: this.queue });
+    this.log.warn('lost the consumer channel; resubscribing', { queue: this.queue });
     this.scheduleResubscribe();
   }
 
@@ -391,44 +355,18 @@ class WorkerRuntime implements Worker {
     try {
       await this.subscribe();
     } catch (error) {
-      this.log.warn?.('resubscription failed; will retry', { queue: this.queue, attempt: this.reconnectAttempt, error: describeError(error) });
+      this.log.warn('resubscription failed; will retry', { queue: this.queue, attempt: this.reconnectAttempt, error: describeError(error) });
       return;
     }
     this.reconnectAttempt = 0;
     this.counters.reconnections += 1;
-    this.log.info?.('resubscribed', { queue: this.queue });
-    if (this.state === 'running') void this.sendHeartbeat();
-  }
-
-  /** Never rejects: a missed heartbeat is logged and the next tick tries again. */
-  private sendHeartbeat(): Promise<void> {
-    // A worker that cannot consume must not look alive, or work would be routed to nobody.
-    if (this.heartbeatInFlight !== undefined || this.state !== 'running' || !this.connected) {
-      return this.heartbeatInFlight ?? Promise.resolve();
-    }
-    const tenant = this.options.heartbeatTenant;
-    const heartbeat = buildHeartbeat(
-      { exchange: this.options.names.heartbeatExchange },
-      { instanceId: this.instanceId, workerType: this.workerType, reportedAt: new Date(), ...(tenant === undefined ? {} : { tenant }) },
-    );
-    const sending = this.heartbeatBus.publish([heartbeat]).then(
-      () => {
-        this.counters.heartbeats += 1;
-      },
-      (error: unknown) => {
-        this.counters.heartbeatFailures += 1;
-        this.log.warn?.('heartbeat not confirmed', { exchange: heartbeat.exchange, error: describeError(error) });
-      },
-    );
-    this.heartbeatInFlight = sending.finally(() => {
-      this.heartbeatInFlight = undefined;
-    });
-    return this.heartbeatInFlight;
+    this.log.info('resubscribed', { queue: this.queue });
+    if (this.state === 'running') void this.heartbeats.beat();
   }
 
   private async shutdown(timeoutMs: number): Promise<StopResult> {
     this.state = 'stopping';
-    clearInterval(this.heartbeatTimer);
+    const heartbeatsStopped = this.heartbeats.stop();
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     await this.resubscribing;
@@ -436,60 +374,22 @@ class WorkerRuntime implements Worker {
     if (subscription !== undefined && !subscription.closed && subscription.consumerTag !== undefined) {
       await subscription.channel.cancel(subscription.consumerTag).catch(() => undefined);
     }
-    const live = await this.waitForJobs(timeoutMs);
-    for (const job of live) {
-      job.controller.abort(new JobClosedError('the worker stopped before the job ended; its work item goes back to the queue'));
-    }
-    if (live.length > 0) this.log.warn?.('stop timed out; running jobs abandoned', { queue: this.queue, abandoned: live.length, timeoutMs });
+    const abandoned = await this.running.finishWithin(
+      timeoutMs,
+      () => new JobClosedError('the worker stopped before the job ended; its work item goes back to the queue'),
+    );
+    if (abandoned > 0) this.log.warn('stop timed out; running jobs abandoned', { queue: this.queue, abandoned, timeoutMs });
     this.subscription = undefined;
     if (subscription !== undefined && !subscription.closed) await subscription.channel.close().catch(() => undefined);
-    await this.heartbeatInFlight;
+    await heartbeatsStopped;
     await this.release();
     this.state = 'stopped';
-    return { abandoned: live.length };
-  }
-
-  /**
-   * Waits for the jobs whose work item is still held. Jobs already given back (their channel was
-   * lost) are not waited for: their answer would be dropped anyway. Returns those still running.
-   */
-  private async waitForJobs(timeoutMs: number): Promise<RunningJob[]> {
-    const held = () => [...this.running].filter((job) => !job.controller.signal.aborted);
-    const deadline = Date.now() + timeoutMs;
-    for (let pending = held(); pending.length > 0; pending = held()) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return pending;
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, remaining);
-      });
-      await Promise.race([Promise.allSettled(pending.map((job) => job.task)), timedOut]);
-      clearTimeout(timer);
-    }
-    return [];
+    return { abandoned };
   }
 
   private async release(): Promise<void> {
     await this.responses.close();
-    await this.heartbeatBus.close();
+    await this.heartbeatPublisher.close();
     if (this.ownsProvider) await this.provider.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

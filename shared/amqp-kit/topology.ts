@@ -1,12 +1,14 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import type { Topology } from '../../contract/topology.js';
+import type { Topology } from '../contract/topology.js';
+import { AppError, describeError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import { AmqpConnectionProvider } from './connection.js';
-import { describeError, type AmqpLogger } from './logger.js';
+import { replyCodeOf } from './reply-code.js';
 
-export class TopologyError extends Error {
+/** A declaration the broker refused for another reason than "exists with other settings". */
+export class TopologyError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'TopologyError';
   }
 }
 
@@ -21,7 +23,7 @@ export interface TopologyWarning {
 export interface ApplyTopologyOptions {
   onWarning?: (warning: TopologyWarning) => void;
   /** Also told about each warning, at warn level. */
-  logger?: AmqpLogger;
+  logger?: Logger;
 }
 
 export interface ApplyTopologyReport {
@@ -53,7 +55,7 @@ export async function applyTopology(
   const warn = (warning: TopologyWarning) => {
     warnings.push(warning);
     options.onWarning?.(warning);
-    options.logger?.warn?.(warning.message, { kind: warning.kind, name: warning.name, cause: describeError(warning.cause) });
+    options.logger?.warn(warning.message, { kind: warning.kind, name: warning.name, cause: describeError(warning.cause) });
   };
   try {
     for (const exchange of topology.exchanges) {
@@ -127,7 +129,7 @@ async function declare(
 }
 
 function isPreconditionFailed(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === PRECONDITION_FAILED;
+  return replyCodeOf(error) === PRECONDITION_FAILED;
 }
 
 /** One channel at a time, reopened after the broker closed the previous one. */

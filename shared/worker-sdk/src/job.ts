@@ -1,8 +1,8 @@
-import type { Headers } from '../contract/headers.js';
-import { parseJsonBody } from '../contract/json-body.js';
-import type { WorkItemHeaders } from '../contract/work-item.js';
-import { buildWorkerResponse, type WorkerResponseFields } from '../contract/worker-response.js';
-import type { OutboundMessage } from '../contract/outbound-message.js';
+import type { Headers } from '../../contract/headers.js';
+import { parseJsonBody } from '../../contract/json-body.js';
+import type { WorkItemHeaders } from '../../contract/work-item.js';
+import { buildWorkerResponse, type WorkerResponseFields } from '../../contract/worker-response.js';
+import type { OutboundMessage } from '../../contract/outbound-message.js';
 import { InvalidContentError, JobClosedError } from './errors.js';
 
 /** What `job.success()` accepts: bytes as they are, text as UTF-8, anything else as JSON. */

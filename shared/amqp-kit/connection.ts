@@ -1,18 +1,20 @@
 import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { describeError, type AmqpLogger } from './logger.js';
+import { AppError, describeError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
+import { SilentLogger } from './silent-logger.js';
 
-export class BrokerUnreachableError extends Error {
+/** The broker did not answer the connect or the handshake: a caller may try again later. */
+export class BrokerUnreachableError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'BrokerUnreachableError';
+    super(message, { ...options, statusCode: 503 });
   }
 }
 
-export class ConnectionProviderClosedError extends Error {
+/** The provider was closed on purpose (the process is stopping): no new connection is made. */
+export class ConnectionProviderClosedError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConnectionProviderClosedError';
+    super(message, { ...options, statusCode: 503 });
   }
 }
 
@@ -23,7 +25,7 @@ export interface AmqpConnectionProviderOptions {
   connectionName?: string;
   /** How long the TCP connect and AMQP handshake may take before the broker counts as unreachable. */
   connectTimeoutMs?: number;
-  logger?: AmqpLogger;
+  logger?: Logger;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -39,7 +41,7 @@ export class AmqpConnectionProvider {
   public readonly vhost: string;
   private readonly url: string;
   private readonly connectTimeoutMs: number;
-  private readonly logger: AmqpLogger | undefined;
+  private readonly logger: Logger;
   private current: ChannelModel | undefined;
   private connecting: Promise<ChannelModel> | undefined;
   private closing: Promise<void> | undefined;
@@ -50,7 +52,7 @@ export class AmqpConnectionProvider {
     this.vhost = vhostOf(resolved.url);
     this.connectionName = resolved.connectionName ?? `worker-manager:${process.pid}`;
     this.connectTimeoutMs = resolved.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.logger = resolved.logger;
+    this.logger = resolved.logger ?? new SilentLogger();
   }
 
   /** The URL without its password, fit for logs and error messages. */
@@ -92,7 +94,7 @@ export class AmqpConnectionProvider {
       await model.close();
     } catch (error) {
       // Already closed by the broker or the network: nothing left to release.
-      this.logger?.debug?.('connection was already closed', { connection: this.connectionName, error: describeError(error) });
+      this.logger.debug('connection was already closed', { connection: this.connectionName, error: describeError(error) });
     }
   }
 
@@ -117,20 +119,20 @@ export class AmqpConnectionProvider {
     }
     // Without an 'error' listener an EventEmitter throws, and a broker restart would crash the process.
     model.on('error', (error: Error) => {
-      this.logger?.warn?.('RabbitMQ connection error', { connection: this.connectionName, error: describeError(error) });
+      this.logger.warn('RabbitMQ connection error', { connection: this.connectionName, error: describeError(error) });
     });
     model.on('close', () => {
       if (this.current === model) this.current = undefined;
-      if (!this.closing) this.logger?.warn?.('RabbitMQ connection lost', { connection: this.connectionName });
+      if (!this.closing) this.logger.warn('RabbitMQ connection lost', { connection: this.connectionName });
     });
     model.on('blocked', (reason: string) => {
-      this.logger?.warn?.('RabbitMQ blocked the connection', { connection: this.connectionName, reason });
+      this.logger.warn('RabbitMQ blocked the connection', { connection: this.connectionName, reason });
     });
     model.on('unblocked', () => {
-      this.logger?.info?.('RabbitMQ unblocked the connection', { connection: this.connectionName });
+      this.logger.info('RabbitMQ unblocked the connection', { connection: this.connectionName });
     });
     this.current = model;
-    this.logger?.info?.('connected to RabbitMQ', { connection: this.connectionName, url: this.redactedUrl });
+    this.logger.info('connected to RabbitMQ', { connection: this.connectionName, url: this.redactedUrl });
     return model;
   }
 }
