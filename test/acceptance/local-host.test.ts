@@ -80,7 +80,7 @@ describe('npm start, driven over AMQP and HTTP', () => {
     const pending = () => ids.filter((id) => !done(answers.get(id) ?? []));
     while (pending().length > 0) {
       if (Date.now() > deadline) throw new Error(`${pending().length} of ${ids.length} requests unfinished, e.g. ${pending().slice(0, 3).join(', ')}`);
-      let batch: ConsumeMessage[] = [];
+      let batch: ConsumeMessage[];
       try {
         batch = await rabbit.collect(clientQueue, 1, { timeoutMs: 2_000 });
       } catch {

@@ -33,11 +33,24 @@ export async function localHostData(names: WireNames): Promise<LocalHostData> {
   return { dataDir, names, remove: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
-export async function startLocalHost(data: LocalHostData, extraEnv: Record<string, string> = {}): Promise<LocalHostProcess> {
-  // node itself, not the tsx CLI: the CLI runs the program in a child process, which a SIGKILL of
-  // the CLI would leave running.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'infra/local/main.ts')], {
-    cwd: ROOT,
+/** How to run the host: by default node on this checkout's infra/local/main.ts. */
+export interface LocalHostLaunch {
+  command: string;
+  args: string[];
+  cwd: string;
+}
+
+// node itself, not the tsx CLI: the CLI runs the program in a child process, which a SIGKILL of
+// the CLI would leave running.
+const NODE_ON_THIS_CHECKOUT: LocalHostLaunch = { command: process.execPath, args: ['--import', 'tsx', join(ROOT, 'infra/local/main.ts')], cwd: ROOT };
+
+export async function startLocalHost(
+  data: LocalHostData,
+  extraEnv: Record<string, string> = {},
+  launch: LocalHostLaunch = NODE_ON_THIS_CHECKOUT,
+): Promise<LocalHostProcess> {
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
     env: {
       ...process.env,
       DATA_DIR: data.dataDir,

@@ -15,7 +15,7 @@ export interface ApiAnswer {
    * The parsed JSON body (undefined when empty). Typed loosely on purpose: tests read it as any
    * client would and assert its shape with toMatchObject; the server's own schemas are what is tested.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: test-side reading of a response, see above
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test-side reading of a response, see above
   body: any;
   text: string;
 }

@@ -210,7 +210,7 @@ export async function runHandler(
 function outcomeOfThrown(job: JobRun, error: unknown, rejectOn: ((error: unknown, job: Job) => boolean) | undefined): Outcome {
   const message = describeThrown(error);
   if (error instanceof InvalidContentError) return asOutcome(job.invalid(message));
-  let reject = false;
+  let reject: boolean;
   try {
     reject = rejectOn?.(error, job) === true;
   } catch (predicateError) {
