@@ -129,27 +129,6 @@ export default defineConfig(
       ],
     },
   },
-  {
-    // KNOWN VIOLATION, to delete once the worker SDK uses shared/amqp-kit instead of the manager's
-    // RabbitMQ adapter (in progress on another branch): these two files, and only towards
-    // shared/adapters/rabbitmq, may still cross the line.
-    files: ['shared/worker-sdk/worker.ts', 'shared/worker-sdk/options.ts'],
-    rules: {
-      'boundaries/dependencies': [
-        'error',
-        {
-          default: 'disallow',
-          policies: [
-            ...POLICIES,
-            {
-              from: { element: { type: 'worker-sdk' } },
-              allow: { to: { element: { type: 'adapters', fileInternalPath: 'rabbitmq/**' } } },
-            },
-          ],
-        },
-      ],
-    },
-  },
   // The core (kernel, contract, domain, ports, application) runs the same in a Lambda, in the local
   // host and in a unit test: no I/O, no SDK, no broker, no CDK.
   {

@@ -22,7 +22,7 @@ import {
 } from '../../../shared/lambda/http/http-errors.js';
 import { PublishError } from '../../../shared/ports/message-bus.js';
 import { StoreUnavailableError, StoreValidationError } from '../../../shared/ports/request-store.js';
-import { CapturingLogger } from '../../../shared/lambda/json-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 
 /* The status of an admin API answer comes from the error's class (statusCode/expose), not from a table of names. */
 
