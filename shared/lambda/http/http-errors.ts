@@ -110,13 +110,14 @@ export function errorAnswer(error: unknown, logger: Logger): ErrorAnswer {
     result.body.issues = issues;
     return result;
   }
+  // Not ours (a bug), or ours but not for the caller's eyes (a corrupt item, a store refusal): opaque.
   if (!(error instanceof AppError) || (!error.expose && error.statusCode !== UNAVAILABLE)) {
     logger.error('admin API call failed', { error });
     return answer(error instanceof AppError ? error.statusCode : 500, 'InternalError', 'internal error; it was logged');
   }
   if (!error.expose) {
     logger.warn('admin API call failed on a dependency', { error });
-    return { ...answer(error.statusCode, error.name, 'a dependency of the service is unavailable; try again shortly'), headers: { 'Retry-After': '5' } };
+    return { ...answer(UNAVAILABLE, error.name, 'a dependency of the service is unavailable; try again shortly'), headers: { 'Retry-After': '5' } };
   }
   const result = answer(error.statusCode, error.name, error.message);
   if (error instanceof BadRequestError && error.issues.length > 0) {
