@@ -24,6 +24,7 @@ import { managerTopology } from '../shared/contract/topology.js';
 import { BaseEnvSchema, jsonEnv } from '../shared/lambda/env.js';
 import { JsonLogger } from '../shared/lambda/json-logger.js';
 import type { Logger } from '../shared/kernel/logger.js';
+import { AppError } from '../shared/kernel/errors.js';
 import { DEFAULT_FUNCTION_PREFIX, deployedFunctionName, LOCALSTACK_REGION } from './deployment.js';
 
 /*
@@ -51,7 +52,7 @@ export interface LambdaConfigurationClient {
 }
 
 /** The function ran and failed (Lambda's FunctionError): the batch must be redelivered. */
-export class LambdaFunctionError extends Error {
+export class LambdaFunctionError extends AppError {
   public constructor(
     message: string,
     public readonly functionName: string,
@@ -63,22 +64,19 @@ export class LambdaFunctionError extends Error {
     public readonly logTail: string | undefined,
   ) {
     super(message);
-    this.name = 'LambdaFunctionError';
   }
 }
 
 /** The invocation itself was refused (status outside 2xx without a FunctionError). */
-export class LambdaInvocationError extends Error {
+export class LambdaInvocationError extends AppError {
   public constructor(message: string) {
     super(message);
-    this.name = 'LambdaInvocationError';
   }
 }
 
-export class BridgeStartError extends Error {
+export class BridgeStartError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'BridgeStartError';
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type FlattenedJWSInput, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { AppError } from '../kernel/errors.js';
 import { z } from 'zod';
 
 /*
@@ -26,18 +27,16 @@ export function hasRole(role: Role, required: Role): boolean {
 }
 
 /** A missing, malformed, expired or badly signed token: 401. */
-export class UnauthenticatedError extends Error {
+export class UnauthenticatedError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UnauthenticatedError';
+    super(message, { ...options, statusCode: 401 });
   }
 }
 
 /** A valid token that may not do this, or not on this tenant: 403. */
-export class ForbiddenError extends Error {
+export class ForbiddenError extends AppError {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ForbiddenError';
+    super(message, { ...options, statusCode: 403 });
   }
 }
 
