@@ -13,13 +13,7 @@ import { PrettyLogger } from '../infra/local/pretty-logger.js';
 import { ScheduleEmulator } from '../infra/local/schedule-emulator.js';
 import { applyTopology } from '../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../shared/amqp-kit/connection.js';
-import {
-  eventSourceMappings,
-  ManagerSettingsSchema,
-  topologyOptions,
-  type ManagerSettings,
-  type MappedFunction,
-} from '../shared/contract/manager-settings.js';
+import { eventSourceMappings, ManagerSettingsSchema, topologyOptions, type ManagerSettings, type MappedFunction } from '../shared/contract/manager-settings.js';
 import { managerTopology } from '../shared/contract/topology.js';
 import { BaseEnvSchema, jsonEnv } from '../shared/lambda/env.js';
 import { JsonLogger } from '../shared/lambda/json-logger.js';
@@ -95,7 +89,7 @@ function describeFailure(payload: unknown): string {
     const { errorType, errorMessage } = payload as { errorType?: unknown; errorMessage?: unknown };
     if (typeof errorMessage === 'string') return typeof errorType === 'string' ? `${errorType}: ${errorMessage}` : errorMessage;
   }
-  return typeof payload === 'string' ? payload : JSON.stringify(payload) ?? 'no payload';
+  return typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? 'no payload');
 }
 
 /**
@@ -217,7 +211,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const mapping of eventSourceMappings(settings)) {
       const functionName = functionNames[mapping.functionName];
       const fnLogger = logger.child({ fn: mapping.functionName });
-      emulators.set(mapping.functionName, EventSourceEmulator.forMapping(mapping, provider, lambdaEventSourceHandler(lambda, functionName, fnLogger), fnLogger));
+      emulators.set(
+        mapping.functionName,
+        EventSourceEmulator.forMapping(mapping, provider, lambdaEventSourceHandler(lambda, functionName, fnLogger), fnLogger),
+      );
     }
     await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
   } catch (error) {

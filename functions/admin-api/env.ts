@@ -22,17 +22,32 @@ export const AdminApiEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape)
     /** The accepted algorithms, comma-separated (e.g. `HS512`); default: every algorithm of the configured keys. */
     JWT_ALGORITHMS: z
       .string()
-      .transform((list) => list.split(',').map((alg) => alg.trim()).filter((alg) => alg !== ''))
+      .transform((list) =>
+        list
+          .split(',')
+          .map((alg) => alg.trim())
+          .filter((alg) => alg !== ''),
+      )
       .pipe(z.array(JwtAlgorithmSchema).min(1))
       .optional(),
     /** The run-bulk-jobs function, invoked asynchronously to carry the bulk jobs out. */
     BULK_JOBS_FUNCTION_NAME: z.string().min(1),
-    MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(LAMBDA_PAYLOAD_LIMIT).default(1024 * 1024),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(LAMBDA_PAYLOAD_LIMIT)
+      .default(1024 * 1024),
     /** Browser origins allowed to call the API (comma-separated, `*` for any); none by default. */
     CORS_ALLOW_ORIGINS: z
       .string()
       .default('')
-      .transform((list) => list.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '')),
+      .transform((list) =>
+        list
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+      ),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_SECRET === undefined && env.JWT_SECRET_ARN === undefined && env.JWT_JWKS_URL === undefined) {

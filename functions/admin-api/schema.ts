@@ -18,9 +18,12 @@ export const LinkSchema = z.object({ rel: z.string(), href: z.string() });
 export type Link = z.infer<typeof LinkSchema>;
 
 /** One query value, or the same parameter repeated; "a,b" also reads as two values, as Spring does. */
-const listParameter = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''));
+const listParameter = z.union([z.string(), z.array(z.string())]).transform((value) =>
+  (Array.isArray(value) ? value : [value])
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
 
 const singleParameter = z.string().describe('one value');
 

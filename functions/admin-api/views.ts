@@ -65,7 +65,9 @@ export function sortOrder(sort: string | string[] | undefined): 'asc' | 'desc' {
   if (first === undefined || first === '') return 'asc';
   const [property = '', direction = 'ASC', ...rest] = first.split(',').map((part) => part.trim());
   if (rest.length > 0 || !['creationDate', 'requestId'].includes(property) || !/^(asc|desc)$/i.test(direction)) {
-    throw new BadRequestError('sort must be creationDate,ASC or creationDate,DESC (the order of the index)', [{ path: 'query.sort', message: `unsupported sort "${first}"` }]);
+    throw new BadRequestError('sort must be creationDate,ASC or creationDate,DESC (the order of the index)', [
+      { path: 'query.sort', message: `unsupported sort "${first}"` },
+    ]);
   }
   return direction.toLowerCase() === 'desc' ? 'desc' : 'asc';
 }
@@ -131,10 +133,7 @@ export function jobView(job: BulkJob, baseUrl: string): JobView {
     progress: jobProgress(job),
     ...(job.requestedBy === undefined ? {} : { requestedBy: job.requestedBy }),
     ...(job.error === undefined ? {} : { error: job.error }),
-    links: [
-      { rel: 'self', href: `${baseUrl}/jobs/${job.id}` },
-      ...(finished ? [] : [{ rel: 'resume', href: `${baseUrl}/jobs/${job.id}/resume` }]),
-    ],
+    links: [{ rel: 'self', href: `${baseUrl}/jobs/${job.id}` }, ...(finished ? [] : [{ rel: 'resume', href: `${baseUrl}/jobs/${job.id}/resume` }])],
   };
 }
 

@@ -110,7 +110,6 @@ export const handler = async (event: unknown, context?: Context): Promise<Topolo
   if (context !== undefined) logger.addContext(context);
   return handleTopologyEvent(event, {
     logger,
-    connect: async () =>
-      new AmqpConnectionProvider({ url: await topologyUrl(env), connectionName: 'worker-manager:broker-topology', logger }),
+    connect: async () => new AmqpConnectionProvider({ url: await topologyUrl(env), connectionName: 'worker-manager:broker-topology', logger }),
   });
 };

@@ -9,7 +9,10 @@ export class VirtualHostError extends AppError {
   }
 }
 
-export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{
+export type Fetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+) => Promise<{
   ok: boolean;
   status: number;
   text(): Promise<string>;
@@ -27,12 +30,7 @@ export function managementUrlOf(amqpEndpoint: string): string {
  * Creates the virtual host (idempotent: PUT on an existing vhost changes nothing) and gives the
  * broker user full rights on it, as it has on `/`.
  */
-export async function ensureVirtualHost(
-  managementUrl: string,
-  vhost: string,
-  credentials: BrokerCredentials,
-  fetchFn: Fetch = fetch,
-): Promise<void> {
+export async function ensureVirtualHost(managementUrl: string, vhost: string, credentials: BrokerCredentials, fetchFn: Fetch = fetch): Promise<void> {
   const base = managementUrl.replace(/\/+$/, '');
   const headers = {
     authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,

@@ -28,7 +28,15 @@ const CONFIGURATION = {
     { workerType: 'extract', contentTypeInputs: ['raw-file'], contentTypeOutput: 'extracted' },
     { workerType: 'sip', contentTypeInputs: ['extracted'] },
   ],
-  workflows: [{ workflowType: 'archive', steps: [{ stepNumber: 1, workerType: 'extract' }, { stepNumber: 2, workerType: 'sip' }] }],
+  workflows: [
+    {
+      workflowType: 'archive',
+      steps: [
+        { stepNumber: 1, workerType: 'extract' },
+        { stepNumber: 2, workerType: 'sip' },
+      ],
+    },
+  ],
 };
 
 async function token(): Promise<string> {
@@ -83,13 +91,17 @@ async function main(): Promise<void> {
   await channel.bindQueue(queue, names.responseExchange, '');
   const state = new Map<string, string>();
   const answers = new Map<string, number>();
-  await channel.consume(queue, (message) => {
-    if (message === null) return;
-    if (message.properties.headers?.[Header.tenant] !== TENANT || message.properties.headers?.[Header.session] !== SESSION) return;
-    const body = JSON.parse(message.content.toString()) as { state: string; requestId: string };
-    state.set(body.requestId, body.state);
-    answers.set(body.state, (answers.get(body.state) ?? 0) + 1);
-  }, { noAck: true });
+  await channel.consume(
+    queue,
+    (message) => {
+      if (message === null) return;
+      if (message.properties.headers?.[Header.tenant] !== TENANT || message.properties.headers?.[Header.session] !== SESSION) return;
+      const body = JSON.parse(message.content.toString()) as { state: string; requestId: string };
+      state.set(body.requestId, body.state);
+      answers.set(body.state, (answers.get(body.state) ?? 0) + 1);
+    },
+    { noAck: true },
+  );
 
   const plan = Array.from({ length: REQUESTS }, (_, n) => {
     // A few bodies without a "file" field: the extract worker refuses them (INVALID_CONTENT).
@@ -100,7 +112,13 @@ async function main(): Promise<void> {
     channel.publish(names.requestExchange, '', Buffer.from(JSON.stringify(request.body)), {
       persistent: true,
       contentType: 'application/json',
-      headers: { [Header.tenant]: TENANT, [Header.requestId]: request.id, [Header.owner]: 'demo', [Header.session]: SESSION, [Header.contentType]: request.contentType },
+      headers: {
+        [Header.tenant]: TENANT,
+        [Header.requestId]: request.id,
+        [Header.owner]: 'demo',
+        [Header.session]: SESSION,
+        [Header.contentType]: request.contentType,
+      },
     });
   }
   await channel.waitForConfirms();

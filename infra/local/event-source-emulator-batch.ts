@@ -1,11 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { plainDeliveryHeaders } from '../../shared/amqp-kit/delivery-headers.js';
-import {
-  encodeHeaders,
-  formatJavaMediumDate,
-  type AmazonMqEvent,
-  type AmazonMqMessage,
-} from '../../shared/contract/amazon-mq-event.js';
+import { encodeHeaders, formatJavaMediumDate, type AmazonMqEvent, type AmazonMqMessage } from '../../shared/contract/amazon-mq-event.js';
 
 /*
  * The batch assembly of the event source emulator: records as the mapping serialises them, and a
@@ -37,10 +32,7 @@ export interface BatchLimits {
 }
 
 /** The mapping's batching settings with Lambda's defaults, refused where Lambda refuses them. */
-export function batchLimits(
-  options: { batchSize?: number; maximumBatchingWindowMs?: number; maxPayloadBytes?: number },
-  envelopeBytes: number,
-): BatchLimits {
+export function batchLimits(options: { batchSize?: number; maximumBatchingWindowMs?: number; maxPayloadBytes?: number }, envelopeBytes: number): BatchLimits {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const windowMs = options.maximumBatchingWindowMs ?? DEFAULT_MAXIMUM_BATCHING_WINDOW_MS;
   const maxPayloadBytes = options.maxPayloadBytes ?? LAMBDA_MAX_PAYLOAD_BYTES;

@@ -106,12 +106,7 @@ export class EventSourceEmulator {
   private readonly counters = { invocations: 0, messages: 0, failures: 0, requeued: 0, dropped: 0, resubscriptions: 0 };
 
   /** The emulator of one event source mapping of the shared settings (queue, batch size, window). */
-  public static forMapping(
-    mapping: EventSourceMapping,
-    connection: AmqpConnectionProvider,
-    handler: EventSourceHandler,
-    logger?: Logger,
-  ): EventSourceEmulator {
+  public static forMapping(mapping: EventSourceMapping, connection: AmqpConnectionProvider, handler: EventSourceHandler, logger?: Logger): EventSourceEmulator {
     return new EventSourceEmulator({
       connection,
       queue: mapping.queue,
@@ -343,7 +338,11 @@ export class EventSourceEmulator {
     this.inFlightCount = batch.length;
     let succeeded: boolean;
     try {
-      const event = buildEvent(this.eventSourceArn, this.eventKey, batch.map((b) => b.record));
+      const event = buildEvent(
+        this.eventSourceArn,
+        this.eventKey,
+        batch.map((b) => b.record),
+      );
       await withTimeLimit(
         this.handler(event),
         this.invocationTimeoutMs,

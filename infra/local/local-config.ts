@@ -8,7 +8,10 @@ import { AppError } from '../../shared/kernel/errors.js';
  * defaults). Invalid values stop the start with one message naming each variable.
  */
 export const LocalConfigSchema = z.object({
-  AMQP_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+    .default('amqp://guest:guest@127.0.0.1:5672'),
   /** Any DynamoDB-compatible endpoint; when absent, dynalite is embedded with its data in DATA_DIR. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -28,7 +31,12 @@ export const LocalConfigSchema = z.object({
   CORS_ALLOW_ORIGINS: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '')),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    ),
   /** Tenant of the development token printed at start (it is an instance admin: any tenant via X-Tenant). */
   DEV_TENANT: z.string().min(1).default('demo'),
 });

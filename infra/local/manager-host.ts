@@ -53,7 +53,14 @@ export class ManagerHost {
     let adminApi: LocalAdminApi | undefined;
     try {
       if (options.http !== undefined) {
-        adminApi = await startLocalAdminApi({ ...options.http, settings, provider, dynamo: options.dynamo, logger, ...(options.clock ? { clock: options.clock } : {}) });
+        adminApi = await startLocalAdminApi({
+          ...options.http,
+          settings,
+          provider,
+          dynamo: options.dynamo,
+          logger,
+          ...(options.clock ? { clock: options.clock } : {}),
+        });
       }
       await applyTopology(await provider.get(), managerTopology(settings.names, topologyOptions(settings)), {
         onWarning: (warning) => logger.warn('broker topology differs from ours; kept as is', { ...warning }),

@@ -25,11 +25,17 @@ export const BuildConfigSchema = z.object({
   TABLE_NAME: z.string().min(3).max(255).default(DEFAULT_TABLE_NAME),
   WM_SETTINGS: jsonEnv(ManagerSettingsSchema),
   LOG_LEVEL: BaseEnvSchema.shape.LOG_LEVEL,
-  WM_FUNCTION_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, - and _ (Lambda function name rules)').default(DEFAULT_FUNCTION_PREFIX),
+  WM_FUNCTION_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, - and _ (Lambda function name rules)')
+    .default(DEFAULT_FUNCTION_PREFIX),
   /** The compose service name: Lambda containers join the compose network (LAMBDA_DOCKER_NETWORK). */
   LAMBDA_DYNAMODB_ENDPOINT: z.url().default('http://localstack:4566'),
   /** The RabbitMQ service of docker-compose.yml, with the user it creates. */
-  LAMBDA_AMQP_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://worker-manager:worker-manager@rabbitmq:5672'),
+  LAMBDA_AMQP_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+    .default('amqp://worker-manager:worker-manager@rabbitmq:5672'),
 });
 export type BuildConfig = z.infer<typeof BuildConfigSchema>;
 

@@ -207,9 +207,7 @@ function publishFailure(open: OpenChannel, error: unknown, context: string): Pub
 
 function classified(message: string, cause: unknown): PublishFailedError {
   const code = replyCodeOf(cause);
-  return code !== undefined && PERMANENT_REPLY_CODES.has(code)
-    ? new PublishRefusedError(message, { cause })
-    : new PublishFailedError(message, { cause });
+  return code !== undefined && PERMANENT_REPLY_CODES.has(code) ? new PublishRefusedError(message, { cause }) : new PublishFailedError(message, { cause });
 }
 
 /** Settles once: resolved when every message of the burst is acked, rejected at the first failure. */

@@ -59,19 +59,35 @@ export async function applyTopology(
   };
   try {
     for (const exchange of topology.exchanges) {
-      await declare(channels, warn, 'exchange', exchange.name, `${exchange.type} exchange`, async (channel) => {
-        await channel.assertExchange(exchange.name, exchange.type, { durable: true, autoDelete: false, internal: false });
-      }, async (channel) => {
-        await channel.checkExchange(exchange.name);
-      });
+      await declare(
+        channels,
+        warn,
+        'exchange',
+        exchange.name,
+        `${exchange.type} exchange`,
+        async (channel) => {
+          await channel.assertExchange(exchange.name, exchange.type, { durable: true, autoDelete: false, internal: false });
+        },
+        async (channel) => {
+          await channel.checkExchange(exchange.name);
+        },
+      );
     }
     for (const queue of topology.queues) {
       const args = { ...queue.arguments, 'x-queue-type': queue.type };
-      await declare(channels, warn, 'queue', queue.name, `${queue.type} queue ${JSON.stringify(queue.arguments)}`, async (channel) => {
-        await channel.assertQueue(queue.name, { durable: true, exclusive: false, autoDelete: false, arguments: args });
-      }, async (channel) => {
-        await channel.checkQueue(queue.name);
-      });
+      await declare(
+        channels,
+        warn,
+        'queue',
+        queue.name,
+        `${queue.type} queue ${JSON.stringify(queue.arguments)}`,
+        async (channel) => {
+          await channel.assertQueue(queue.name, { durable: true, exclusive: false, autoDelete: false, arguments: args });
+        },
+        async (channel) => {
+          await channel.checkQueue(queue.name);
+        },
+      );
     }
     for (const binding of topology.bindings) {
       try {

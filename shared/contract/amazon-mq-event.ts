@@ -12,14 +12,7 @@ import type { Headers } from './headers.js';
 /** String header values arrive as the bytes of their UTF-8 text. */
 export const EncodedBytesSchema = z.object({ bytes: z.array(z.number().int().min(-128).max(255)) }).strict();
 
-export type EncodedHeaderValue =
-  | string
-  | number
-  | boolean
-  | null
-  | { bytes: number[] }
-  | EncodedHeaderValue[]
-  | { [key: string]: EncodedHeaderValue };
+export type EncodedHeaderValue = string | number | boolean | null | { bytes: number[] } | EncodedHeaderValue[] | { [key: string]: EncodedHeaderValue };
 
 export const EncodedHeaderValueSchema: z.ZodType<EncodedHeaderValue> = z.lazy(() =>
   z.union([

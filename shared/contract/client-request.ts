@@ -51,9 +51,7 @@ export interface HeaderProblem {
  */
 export type ClientRequestReading =
   | { kind: 'valid'; request: ClientRequest }
-  | ({ kind: 'invalid'; tenant: string; requestId: string; problems: HeaderProblem[] } & Partial<
-      Pick<ClientRequest, 'owner' | 'session' | 'contentType'>
-    >)
+  | ({ kind: 'invalid'; tenant: string; requestId: string; problems: HeaderProblem[] } & Partial<Pick<ClientRequest, 'owner' | 'session' | 'contentType'>>)
   | { kind: 'unanswerable'; tenant?: string; requestId?: string; problems: HeaderProblem[] };
 
 /** The reference's text, word for word: clients may match on it. */

@@ -68,4 +68,3 @@ export const NativeConfigFileSchema = z.strictObject({
   workers: z.array(z.unknown()).default([]),
   workflows: z.array(z.unknown()).default([]),
 });
-

@@ -24,16 +24,7 @@ export const Header = {
  * broker or Spring write to explain a dead letter, which must stay truthful. Other `x-` headers
  * are ordinary application headers and pass.
  */
-export const RESERVED_HEADER_PREFIXES = [
-  'regards.',
-  'wm.',
-  'x-death',
-  'x-first-death-',
-  'x-last-death-',
-  'x-exception-',
-  'x-delay',
-  'x-wm-',
-] as const;
+export const RESERVED_HEADER_PREFIXES = ['regards.', 'wm.', 'x-death', 'x-first-death-', 'x-last-death-', 'x-exception-', 'x-delay', 'x-wm-'] as const;
 
 export function isReservedHeader(name: string): boolean {
   const lower = name.toLowerCase();
@@ -48,14 +39,7 @@ export type HeaderValue = string | number | boolean | null | HeaderValue[] | { [
 export type Headers = Record<string, HeaderValue>;
 
 export const HeaderValueSchema: z.ZodType<HeaderValue> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(HeaderValueSchema),
-    z.record(z.string(), HeaderValueSchema),
-  ]),
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(HeaderValueSchema), z.record(z.string(), HeaderValueSchema)]),
 );
 export const HeadersSchema = z.record(z.string(), HeaderValueSchema);
 

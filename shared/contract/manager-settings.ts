@@ -30,7 +30,12 @@ export const ManagerSettingsSchema = z.object({
   /** Redeliveries of an input message before the broker dead-letters it. */
   deliveryLimit: z.number().int().min(1).max(100).default(DEFAULT_TOPOLOGY_OPTIONS.deliveryLimit),
   /** Largest client body accepted; DynamoDB items stop at 400 KB and the history needs room. */
-  maxRequestBytes: z.number().int().min(1).max(300 * 1024).default(256 * 1024),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(300 * 1024)
+    .default(256 * 1024),
   /** A worker type is alive while one instance beat within this delay (REGARDS: 60 s). */
   heartbeatExpirySeconds: z.number().int().min(1).default(60),
   /** How long a tenant's configuration is cached by a warm function. */

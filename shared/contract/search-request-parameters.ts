@@ -24,9 +24,16 @@ export function valuesRestrictionSchema<T extends z.ZodType>(value: T) {
   return z
     .object({
       mode: RestrictionModeSchema,
-      values: z.array(value).max(MAX_RESTRICTION_VALUES).nullish().transform((values) => values ?? []),
+      values: z
+        .array(value)
+        .max(MAX_RESTRICTION_VALUES)
+        .nullish()
+        .transform((values) => values ?? []),
       matchMode: MatchModeSchema.nullish().transform((mode) => mode ?? 'STRICT'),
-      ignoreCase: z.boolean().nullish().transform((ignore) => ignore ?? false),
+      ignoreCase: z
+        .boolean()
+        .nullish()
+        .transform((ignore) => ignore ?? false),
     })
     .refine((restriction) => restriction.mode !== 'INCLUDE' || restriction.values.length > 0, {
       // INCLUDE nothing would select nothing; REGARDS refuses it rather than guess.

@@ -1,16 +1,7 @@
 import { z } from 'zod';
 
 /** The eight REGARDS request statuses; their meaning is unchanged from the reference. */
-export const RequestStatusSchema = z.enum([
-  'TO_DISPATCH',
-  'DISPATCHED',
-  'NO_WORKER_AVAILABLE',
-  'RUNNING',
-  'SUCCESS',
-  'ERROR',
-  'INVALID_CONTENT',
-  'TO_DELETE',
-]);
+export const RequestStatusSchema = z.enum(['TO_DISPATCH', 'DISPATCHED', 'NO_WORKER_AVAILABLE', 'RUNNING', 'SUCCESS', 'ERROR', 'INVALID_CONTENT', 'TO_DELETE']);
 export type RequestStatus = z.infer<typeof RequestStatusSchema>;
 export const REQUEST_STATUSES = RequestStatusSchema.options;
 

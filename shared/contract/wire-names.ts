@@ -8,10 +8,7 @@ export const WireNamesSchema = z.object({
   /** Fanout exchange clients publish requests to. */
   requestExchange: z.string().min(1).default('regards.broadcast.fr.cnes.regards.modules.workermanager.amqp.events.in.RequestEvent'),
   /** Durable queue the manager consumes requests from. */
-  requestQueue: z
-    .string()
-    .min(1)
-    .default('regards.broadcast.rs-worker-manager.fr.cnes.regards.modules.workermanager.service.flow.RequestHandler'),
+  requestQueue: z.string().min(1).default('regards.broadcast.rs-worker-manager.fr.cnes.regards.modules.workermanager.service.flow.RequestHandler'),
   /** Fanout exchange the manager publishes ResponseEvent to. */
   responseExchange: z.string().min(1).default('regards.broadcast.fr.cnes.regards.modules.workermanager.amqp.events.out.ResponseEvent'),
   /** `%s` is replaced by the lower-cased worker type; the exchange and its queue share the name. */

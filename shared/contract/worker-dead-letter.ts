@@ -85,10 +85,6 @@ export function parseWorkerDeadLetter(headers: Headers): ParseResult<WorkerDeadL
   const stacktrace = readHeaderText(headers, Header.exceptionStacktrace);
   const death = deaths[0] ?? deathFromSummaryHeaders(headers);
   const [reason, reasonSource]: [string, DeadLetterReasonSource] =
-    stacktrace.kind === 'text'
-      ? [stacktrace.value, 'stacktrace']
-      : death !== undefined
-        ? [describeDeath(death), 'x-death']
-        : [UNKNOWN_WORKER_ERROR, 'default'];
+    stacktrace.kind === 'text' ? [stacktrace.value, 'stacktrace'] : death !== undefined ? [describeDeath(death), 'x-death'] : [UNKNOWN_WORKER_ERROR, 'default'];
   return parsed({ ...reference.value, reason, reasonSource, deaths });
 }

@@ -18,7 +18,12 @@ export interface HttpApi {
 
 export type ProxyHandler = FunctionHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
-const INTERNAL_ERROR = JSON.stringify({ status: 500, error: 'InternalError', message: 'internal error; it was logged', messages: ['internal error; it was logged'] });
+const INTERNAL_ERROR = JSON.stringify({
+  status: 500,
+  error: 'InternalError',
+  message: 'internal error; it was logged',
+  messages: ['internal error; it was logged'],
+});
 
 /**
  * What an API function gives `defineFunction`: the API is built once per composition (its routes

@@ -1,5 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type FlattenedJWSInput, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type FlattenedJWSInput,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { AppError } from '../kernel/errors.js';
 import { z } from 'zod';
 
@@ -72,7 +82,9 @@ export const AuthSettingsSchema = z
   })
   .refine(
     (settings) =>
-      (settings.algorithms ?? []).every((alg) => ((HMAC_ALGORITHMS as readonly string[]).includes(alg) ? settings.secret !== undefined : settings.jwksUrl !== undefined)),
+      (settings.algorithms ?? []).every((alg) =>
+        (HMAC_ALGORITHMS as readonly string[]).includes(alg) ? settings.secret !== undefined : settings.jwksUrl !== undefined,
+      ),
     { error: 'JWT_ALGORITHMS names an algorithm whose key is not configured (HS* needs the secret, RS256 the JWKS URL)' },
   );
 export type AuthSettings = z.infer<typeof AuthSettingsSchema>;

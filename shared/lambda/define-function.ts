@@ -103,7 +103,8 @@ function invocationContext<Deps extends Composed>(name: string, deps: Deps): Mid
     name: 'invocation-context',
     before: ({ context }) => {
       context.deps = deps;
-      context.logger = deps.logger instanceof PowertoolsLogger ? deps.logger.child({ fn: name }) : deps.logger.child({ fn: name, requestId: context.awsRequestId });
+      context.logger =
+        deps.logger instanceof PowertoolsLogger ? deps.logger.child({ fn: name }) : deps.logger.child({ fn: name, requestId: context.awsRequestId });
     },
   };
 }

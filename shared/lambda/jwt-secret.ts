@@ -38,7 +38,13 @@ export async function resolveAuthSettings(env: JwtEnv, secrets?: SecretReader): 
       // Not JSON: the secret is the text itself.
     }
   }
-  const parsed = AuthSettingsSchema.safeParse({ secret, jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, algorithms: env.JWT_ALGORITHMS });
+  const parsed = AuthSettingsSchema.safeParse({
+    secret,
+    jwksUrl: env.JWT_JWKS_URL,
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    algorithms: env.JWT_ALGORITHMS,
+  });
   if (!parsed.success) throw new EnvironmentError(`JWT settings are invalid: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   return parsed.data;
 }

@@ -4,9 +4,7 @@ import type { RequestSearch, RequestSummary } from '../domain/request/request-se
 
 // use case --> (port) --> adapters/dynamodb | adapters/memory
 
-export type InsertOutcome =
-  | { requestId: string; inserted: true }
-  | { requestId: string; inserted: false; existing: Request };
+export type InsertOutcome = { requestId: string; inserted: true } | { requestId: string; inserted: false; existing: Request };
 
 /** An update is the request as read and the request as it must become; the store writes the difference. */
 export interface RequestUpdate {

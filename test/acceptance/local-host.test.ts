@@ -21,7 +21,15 @@ const CONFIG = {
     { workerType: 'sip', contentTypeInputs: ['extracted'] },
     { workerType: 'latecomer', contentTypeInputs: ['late-file'] },
   ],
-  workflows: [{ workflowType: 'archive', steps: [{ stepNumber: 1, workerType: 'extract' }, { stepNumber: 2, workerType: 'sip' }] }],
+  workflows: [
+    {
+      workflowType: 'archive',
+      steps: [
+        { stepNumber: 1, workerType: 'extract' },
+        { stepNumber: 2, workerType: 'sip' },
+      ],
+    },
+  ],
 };
 
 describe('npm start, driven over AMQP and HTTP', () => {
@@ -71,7 +79,13 @@ describe('npm start, driven over AMQP and HTTP', () => {
 
   const send = (tenant: string, requestId: string, contentType: string, body: unknown) =>
     rabbit.publish(rabbit.names.requestExchange, '', JSON.stringify(body), {
-      headers: { [Header.tenant]: tenant, [Header.requestId]: requestId, [Header.owner]: 'acceptance', [Header.session]: 's1', [Header.contentType]: contentType },
+      headers: {
+        [Header.tenant]: tenant,
+        [Header.requestId]: requestId,
+        [Header.owner]: 'acceptance',
+        [Header.session]: 's1',
+        [Header.contentType]: contentType,
+      },
     });
 
   /** Reads client answers until `done(id)` holds for every id, keeping them all by tenant/request. */
@@ -129,7 +143,9 @@ describe('npm start, driven over AMQP and HTTP', () => {
     const ids = Array.from({ length: 2000 }, (_, n) => `kill-${n}`);
     const sending = (async () => {
       for (let n = 0; n < ids.length; n += 100) {
-        await Promise.all(ids.slice(n, n + 100).map((id, i) => send(i % 2 ? 'tenant-one' : 'tenant-two', id, n % 200 ? 'raw-file' : 'archive', { file: `${id}.dat` })));
+        await Promise.all(
+          ids.slice(n, n + 100).map((id, i) => send(i % 2 ? 'tenant-one' : 'tenant-two', id, n % 200 ? 'raw-file' : 'archive', { file: `${id}.dat` })),
+        );
       }
     })();
     // Kill it while requests are being registered and worked on.
@@ -153,6 +169,10 @@ describe('npm start, driven over AMQP and HTTP', () => {
     expect(await host?.exited).toBe(0);
     expect(host?.output()).not.toMatch(/"level":"error"/);
     host = await startLocalHost(data);
-    await collectUntil(ids.map((id) => `tenant-one/${id}`), succeeded, 90_000);
+    await collectUntil(
+      ids.map((id) => `tenant-one/${id}`),
+      succeeded,
+      90_000,
+    );
   }, 180_000);
 });

@@ -72,17 +72,25 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, tim
  * The store's own rate for the write intake needs (a conditional put of a request-sized item that
  * feeds one index), at the manager's store concurrency: the ceiling a store-bound intake can reach.
  */
-export async function rawConditionalPutRate(client: DynamoDBDocumentClient, tableName: string, count: number, bodyBytes: number, concurrency: number): Promise<number> {
+export async function rawConditionalPutRate(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  count: number,
+  bodyBytes: number,
+  concurrency: number,
+): Promise<number> {
   const body = Buffer.alloc(bodyBytes, 'x');
   let next = 0;
   const put = async () => {
     while (next < count) {
       const n = next++;
-      await client.send(new PutCommand({
-        TableName: tableName,
-        Item: { pk: `raw#${n}`, sk: 'R', gsi1pk: `raw#${n % 4}`, gsi1sk: `${n}`, content: body },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `raw#${n}`, sk: 'R', gsi1pk: `raw#${n % 4}`, gsi1sk: `${n}`, content: body },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     }
   };
   const started = performance.now();

@@ -25,7 +25,13 @@ export async function benchIntake(options: { requests: number; bodyBytes: number
   const logger = new JsonLogger('warn');
   try {
     const raw = await rawPublishRate(rabbit.url, rabbit.name('raw'), options.requests, options.bodyBytes);
-    const rawStore = await rawConditionalPutRate(dynamo.client, dynamo.tableName, Math.min(options.requests, 3000), options.bodyBytes, settings.storeConcurrency);
+    const rawStore = await rawConditionalPutRate(
+      dynamo.client,
+      dynamo.tableName,
+      Math.min(options.requests, 3000),
+      options.bodyBytes,
+      settings.storeConcurrency,
+    );
 
     // Arrange: one configured tenant, an alive worker type, its queue, a client response queue.
     const services = createServices({ client: dynamo.client, tableName: dynamo.tableName, settings, provider: rabbit.provider(), logger });
@@ -54,7 +60,13 @@ export async function benchIntake(options: { requests: number; bodyBytes: number
     // Act: the host consumes the backlog; the clock runs until every client has its answer.
     const counter = countCommands(dynamo.client);
     const started = performance.now();
-    const running = await ManagerHost.start({ settings, amqpUrl: rabbit.url, dynamo: { client: dynamo.client, tableName: dynamo.tableName }, logger, only: ['register-requests'] });
+    const running = await ManagerHost.start({
+      settings,
+      amqpUrl: rabbit.url,
+      dynamo: { client: dynamo.client, tableName: dynamo.tableName },
+      logger,
+      only: ['register-requests'],
+    });
     await waitUntil(async () => (await rabbit.queueState(clientQueue)).messageCount >= options.requests, 600_000, 'every answer');
     const seconds = (performance.now() - started) / 1000;
     const emulator = running.emulators.get('register-requests');

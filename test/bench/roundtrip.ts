@@ -28,7 +28,14 @@ export async function benchRoundtrip(options: { requests: number; bodyBytes: num
     const services = createServices({ client: dynamo.client, tableName: dynamo.tableName, settings, provider: rabbit.provider(), logger });
     await configure(services, 'bench', { workers: [{ workerType: 'echo', contentTypeInputs: ['bench'] }] });
     const host = await ManagerHost.start({ settings, amqpUrl: rabbit.url, dynamo, logger, sweeper: false });
-    const worker = await startWorker({ url: rabbit.url, names: rabbit.names, workerType: 'echo', prefetch: 200, heartbeatIntervalMs: 5_000, handle: async (job) => job.success(job.body) });
+    const worker = await startWorker({
+      url: rabbit.url,
+      names: rabbit.names,
+      workerType: 'echo',
+      prefetch: 200,
+      heartbeatIntervalMs: 5_000,
+      handle: async (job) => job.success(job.body),
+    });
     await waitUntil(async () => (await services.liveness.aliveTypes()).has('echo'), 10_000, 'the worker alive');
 
     const clientQueue = rabbit.name('client');

@@ -60,9 +60,7 @@ describe('Construct: AdminApi', () => {
 
       const methods = Object.values(resourcesOf(dev.stateless, 'AWS::ApiGateway::Method')).map((method) => method.Properties!);
       expect(methods).toHaveLength(2);
-      expect(methods.map((method) => method['ResourceId'])).toEqual(
-        expect.arrayContaining([{ 'Fn::GetAtt': [restApi, 'RootResourceId'] }, { Ref: proxyId }]),
-      );
+      expect(methods.map((method) => method['ResourceId'])).toEqual(expect.arrayContaining([{ 'Fn::GetAtt': [restApi, 'RootResourceId'] }, { Ref: proxyId }]));
       for (const method of methods) {
         expect(method['HttpMethod']).toBe('ANY');
         // JWTs are verified in the function (same code as the local host), not by API Gateway.
@@ -84,7 +82,7 @@ describe('Construct: AdminApi', () => {
       expect(stageOf(tuned.stateless)['MethodSettings']).toEqual([expect.objectContaining({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })]);
     });
 
-    it('writes one JSON access log line per request to its own log group, kept as long as the functions\' logs; no execution logs', () => {
+    it("writes one JSON access log line per request to its own log group, kept as long as the functions' logs; no execution logs", () => {
       const stage = stageOf(dev.stateless);
       const setting = stage['AccessLogSetting'] as { DestinationArn: unknown; Format: string };
       expect(setting.DestinationArn).toEqual({ 'Fn::GetAtt': [ids.accessLogs(dev.stateless), 'Arn'] });
@@ -95,11 +93,17 @@ describe('Construct: AdminApi', () => {
       expect(setting.Format).not.toMatch(/header|authorizer/i);
       expect(stage['MethodSettings']).toEqual([expect.objectContaining({ LoggingLevel: 'OFF', DataTraceEnabled: false })]);
       expect(stage['TracingEnabled']).toBe(true);
-      expect(resourcesOf(dev.stateless, 'AWS::Logs::LogGroup')[ids.accessLogs(dev.stateless)]).toMatchObject({ Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
-      expect(resourcesOf(prod.stateless, 'AWS::Logs::LogGroup')[ids.accessLogs(prod.stateless)]).toMatchObject({ Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain' });
+      expect(resourcesOf(dev.stateless, 'AWS::Logs::LogGroup')[ids.accessLogs(dev.stateless)]).toMatchObject({
+        Properties: { RetentionInDays: 7 },
+        DeletionPolicy: 'Delete',
+      });
+      expect(resourcesOf(prod.stateless, 'AWS::Logs::LogGroup')[ids.accessLogs(prod.stateless)]).toMatchObject({
+        Properties: { RetentionInDays: 90 },
+        DeletionPolicy: 'Retain',
+      });
     });
 
-    it('sets the account\'s API Gateway log role (kept when the stack goes) unless told the account has one', () => {
+    it("sets the account's API Gateway log role (kept when the stack goes) unless told the account has one", () => {
       const account = single(dev.stateless, 'AWS::ApiGateway::Account');
       expect(account).toMatchObject({ DeletionPolicy: 'Retain' });
       const stage = Object.values(resourcesOf(dev.stateless, 'AWS::ApiGateway::Stage'))[0]!;
@@ -120,7 +124,7 @@ describe('Construct: AdminApi', () => {
       expect(resourcesOf(prod.stateless, 'AWS::SecretsManager::Secret')[ids.jwtSecret(prod.stateless)]).toMatchObject({ DeletionPolicy: 'Retain' });
     });
 
-    it('gives admin-api the secret\'s ARN, never its value', () => {
+    it("gives admin-api the secret's ARN, never its value", () => {
       const env = variablesOf(dev.stateless, ids.adminApi(dev.stateless));
       expect(env['JWT_SECRET_ARN']).toEqual({ Ref: ids.jwtSecret(dev.stateless) });
       expect(env['JWT_SECRET']).toBeUndefined();
@@ -130,11 +134,19 @@ describe('Construct: AdminApi', () => {
 
     it('makes no secret with JWKS (RS256) configured, and passes the URL, issuer and audience instead', () => {
       const jwks = synthEnvironment('dev', {
-        api: { auth: { kind: 'jwks', jwksUrl: 'https://idp.example.org/.well-known/jwks.json' }, issuer: 'https://idp.example.org', audience: 'worker-manager' },
+        api: {
+          auth: { kind: 'jwks', jwksUrl: 'https://idp.example.org/.well-known/jwks.json' },
+          issuer: 'https://idp.example.org',
+          audience: 'worker-manager',
+        },
       });
       jwks.stateless.resourceCountIs('AWS::SecretsManager::Secret', 0);
       const env = variablesOf(jwks.stateless, ids.adminApi(jwks.stateless));
-      expect(env).toMatchObject({ JWT_JWKS_URL: 'https://idp.example.org/.well-known/jwks.json', JWT_ISSUER: 'https://idp.example.org', JWT_AUDIENCE: 'worker-manager' });
+      expect(env).toMatchObject({
+        JWT_JWKS_URL: 'https://idp.example.org/.well-known/jwks.json',
+        JWT_ISSUER: 'https://idp.example.org',
+        JWT_AUDIENCE: 'worker-manager',
+      });
       expect(env['JWT_SECRET_ARN']).toBeUndefined();
       expect(jwks.stateless.toJSON()['Outputs']?.['JwtSecretArn']).toBeUndefined();
       expect(JSON.stringify(jwks.stateless.toJSON())).not.toContain('AdminApiJwtSecret');
@@ -142,7 +154,7 @@ describe('Construct: AdminApi', () => {
   });
 
   describe('Resource: admin-api', () => {
-    it('gets the table, the settings, the broker, the JWT secret and run-bulk-jobs\' name, which its schema parses once deployed', () => {
+    it("gets the table, the settings, the broker, the JWT secret and run-bulk-jobs' name, which its schema parses once deployed", () => {
       const env = variablesOf(dev.stateless, ids.adminApi(dev.stateless));
       expect(env['BULK_JOBS_FUNCTION_NAME']).toEqual({ Ref: ids.runBulkJobs(dev.stateless) });
       expect(JSON.stringify(env['TABLE_NAME'])).toContain('Table');
@@ -152,7 +164,7 @@ describe('Construct: AdminApi', () => {
       expect(parsed.data?.WM_SETTINGS).toEqual(dev.config.settings);
     });
 
-    it('times out before API Gateway\'s 29 s integration timeout, and passes the configured body limit', () => {
+    it("times out before API Gateway's 29 s integration timeout, and passes the configured body limit", () => {
       expect(functionOf(dev.stateless, ids.adminApi(dev.stateless))['Timeout']).toBe(28);
       const tuned = synthEnvironment('dev', { api: { timeoutSeconds: 20, maxBodyBytes: 2 * 1024 * 1024 } });
       expect(functionOf(tuned.stateless, ids.adminApi(tuned.stateless))['Timeout']).toBe(20);
@@ -189,7 +201,7 @@ describe('Construct: AdminApi', () => {
   });
 
   describe('Resource: alarms and outputs', () => {
-    it('alarms on the stage\'s 5xx answers and on both functions\' errors, through the alarm topic', () => {
+    it("alarms on the stage's 5xx answers and on both functions' errors, through the alarm topic", () => {
       dev.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/ApiGateway',
         MetricName: '5XXError',

@@ -34,7 +34,10 @@ describe('Bundling: the functions of dev, built by esbuild', () => {
       Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string }; Description?: string }; Metadata?: Record<string, string> }>;
     };
     const functions = Object.entries(template.Resources).filter(
-      ([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Description !== undefined && !resource.Properties.Description.startsWith('AWS CDK resource provider'),
+      ([, resource]) =>
+        resource.Type === 'AWS::Lambda::Function' &&
+        resource.Properties.Description !== undefined &&
+        !resource.Properties.Description.startsWith('AWS CDK resource provider'),
     );
     // the six of the MQ side and the schedule, admin-api and run-bulk-jobs
     expect(functions).toHaveLength(8);

@@ -57,7 +57,11 @@ describe('Config: environments', () => {
     expect(broker({ engineVersion: '4.2', instanceType: 'mq.m7g.large', deploymentMode: 'CLUSTER_MULTI_AZ' }).success).toBe(true);
     expect(broker({ engineVersion: '3.12', instanceType: 'mq.m5.large', deploymentMode: 'SINGLE_INSTANCE' }).success).toBe(false);
     expect(broker({ engineVersion: '3.13', instanceType: 'mq.m5.large', deploymentMode: 'SINGLE_INSTANCE', username: 'amazonmq-admin' }).success).toBe(false);
-    const retention = EnvironmentConfigSchema.safeParse({ ...base, logRetentionDays: 8, broker: { engineVersion: '3.13', instanceType: 'mq.t3.micro', deploymentMode: 'SINGLE_INSTANCE' } });
+    const retention = EnvironmentConfigSchema.safeParse({
+      ...base,
+      logRetentionDays: 8,
+      broker: { engineVersion: '3.13', instanceType: 'mq.t3.micro', deploymentMode: 'SINGLE_INSTANCE' },
+    });
     expect(retention.success).toBe(false);
   });
 
@@ -97,7 +101,10 @@ describe('App: both environments', () => {
     for (const stack of assembly.stacks) {
       expect(stack.environment.account, stack.stackName).toBe(process.env['CDK_DEFAULT_ACCOUNT'] ?? 'unknown-account');
       expect(Object.keys(stack.template.Resources ?? {}).length, stack.stackName).toBeGreaterThan(3);
-      expect(stack.messages.filter((message) => message.level === 'error'), stack.stackName).toEqual([]);
+      expect(
+        stack.messages.filter((message) => message.level === 'error'),
+        stack.stackName,
+      ).toEqual([]);
     }
     const prodStateful = assembly.getStackByName('WorkerManager-prod-Stateful');
     expect(prodStateful.terminationProtection).toBe(true);

@@ -31,7 +31,7 @@ for (const environment of ['dev', 'prod'] as const) {
   const { stateless } = synthEnvironment(environment);
   const policies = resourcesOf(stateless, 'AWS::IAM::Policy');
   const statementsOf = (policyId: string): Statement[] =>
-    ((policies[policyId]?.Properties?.['PolicyDocument'] as { Statement: Statement[] } | undefined)?.Statement ?? []);
+    (policies[policyId]?.Properties?.['PolicyDocument'] as { Statement: Statement[] } | undefined)?.Statement ?? [];
   const policyOf = (name: keyof typeof CONSTRUCTS) => logicalId(stateless, 'AWS::IAM::Policy', `${CONSTRUCTS[name]}RoleDefaultPolicy`);
   const allStatements = Object.keys(policies).flatMap((id) => statementsOf(id).map((statement) => ({ policy: id, statement })));
   const mentions = (statement: Statement, exportPart: string) => JSON.stringify(statement.Resource).includes(exportPart);
@@ -70,7 +70,9 @@ for (const environment of ['dev', 'prod'] as const) {
     });
 
     it('grants no wildcard DynamoDB action, no Scan, and nothing on the table itself (no DeleteTable, no UpdateTable)', () => {
-      const allowed = new Set(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].map((action) => `dynamodb:${action}`));
+      const allowed = new Set(
+        ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].map((action) => `dynamodb:${action}`),
+      );
       const dynamoActions = allStatements.flatMap(({ statement }) => actionsOf(statement)).filter((action) => action.toLowerCase().startsWith('dynamodb:'));
       expect(dynamoActions.length).toBeGreaterThan(0);
       for (const action of dynamoActions) {
@@ -131,7 +133,9 @@ for (const environment of ['dev', 'prod'] as const) {
       for (const [name, constructId] of Object.entries(CONSTRUCTS)) {
         const role = roles[logicalId(stateless, 'AWS::IAM::Role', `${constructId}Role`)];
         expect(role?.Properties?.['ManagedPolicyArns'], name).toBeUndefined();
-        const logs = statementsOf(policyOf(name as keyof typeof CONSTRUCTS)).filter((statement) => actionsOf(statement).some((action) => action.startsWith('logs:')));
+        const logs = statementsOf(policyOf(name as keyof typeof CONSTRUCTS)).filter((statement) =>
+          actionsOf(statement).some((action) => action.startsWith('logs:')),
+        );
         expect(logs, name).toHaveLength(1);
         expect(logs[0]?.Resource, name).toEqual({ 'Fn::GetAtt': [logicalId(stateless, 'AWS::Logs::LogGroup', `${constructId}Logs`), 'Arn'] });
       }
@@ -187,8 +191,10 @@ for (const environment of ['dev', 'prod'] as const) {
       expect(fn?.Properties?.['FunctionName']).toBe(`worker-manager-${environment}-run-bulk-jobs`);
     });
 
-    it('lets API Gateway invoke admin-api only, from this API\'s stage only, and gives its account log role the one managed policy', () => {
-      const permissions = Object.values(resourcesOf(stateless, 'AWS::Lambda::Permission')).filter((permission) => permission.Properties?.['Principal'] === 'apigateway.amazonaws.com');
+    it("lets API Gateway invoke admin-api only, from this API's stage only, and gives its account log role the one managed policy", () => {
+      const permissions = Object.values(resourcesOf(stateless, 'AWS::Lambda::Permission')).filter(
+        (permission) => permission.Properties?.['Principal'] === 'apigateway.amazonaws.com',
+      );
       expect(permissions).toHaveLength(2);
       const restApi = logicalId(stateless, 'AWS::ApiGateway::RestApi', 'AdminApiRestApi');
       for (const permission of permissions) {
@@ -201,7 +207,9 @@ for (const environment of ['dev', 'prod'] as const) {
       // Managed policies only on the roles CDK builds for a service: the Provider framework's and API Gateway's account log role.
       const logRole = logicalId(stateless, 'AWS::IAM::Role', 'AdminApiRestApiCloudWatchRole');
       const managed = Object.entries(resourcesOf(stateless, 'AWS::IAM::Role')).filter(([, role]) => role.Properties?.['ManagedPolicyArns'] !== undefined);
-      expect(managed.map(([id]) => id).sort()).toEqual([logicalId(stateless, 'AWS::IAM::Role', 'BrokerTopologyProviderframeworkonEventServiceRole'), logRole].sort());
+      expect(managed.map(([id]) => id).sort()).toEqual(
+        [logicalId(stateless, 'AWS::IAM::Role', 'BrokerTopologyProviderframeworkonEventServiceRole'), logRole].sort(),
+      );
       const logRolePolicies = resourcesOf(stateless, 'AWS::IAM::Role')[logRole]?.Properties?.['ManagedPolicyArns'];
       expect(JSON.stringify(logRolePolicies)).toContain('service-role/AmazonAPIGatewayPushToCloudWatchLogs');
       expect(logRolePolicies).toHaveLength(1);

@@ -42,7 +42,13 @@ describe('Construct: ManagerFunction', () => {
     // Prepare
     const { stack, table, broker, common } = fixture();
     // Act
-    new ManagerFunction(stack, 'Fn', { entry: 'register-requests', envSchema: MqFunctionEnvSchema, environment: { LOG_LEVEL: 'warn' }, settings: DEFAULT_MANAGER_SETTINGS, ...common })
+    new ManagerFunction(stack, 'Fn', {
+      entry: 'register-requests',
+      envSchema: MqFunctionEnvSchema,
+      environment: { LOG_LEVEL: 'warn' },
+      settings: DEFAULT_MANAGER_SETTINGS,
+      ...common,
+    })
       .bindTable(table, 'read')
       .bindBroker(broker);
     // Assess
@@ -57,7 +63,13 @@ describe('Construct: ManagerFunction', () => {
 
   it('fails the synth when a variable the schema needs was never set (a forgotten bindTable)', () => {
     const { stack, broker, common } = fixture();
-    new ManagerFunction(stack, 'Fn', { entry: 'register-requests', envSchema: MqFunctionEnvSchema, environment: {}, settings: DEFAULT_MANAGER_SETTINGS, ...common }).bindBroker(broker);
+    new ManagerFunction(stack, 'Fn', {
+      entry: 'register-requests',
+      envSchema: MqFunctionEnvSchema,
+      environment: {},
+      settings: DEFAULT_MANAGER_SETTINGS,
+      ...common,
+    }).bindBroker(broker);
     expect(() => Template.fromStack(stack)).toThrow(/TABLE_NAME/);
   });
 
@@ -117,7 +129,13 @@ describe('Construct: ManagerFunction', () => {
 
   it('needs the broker bound before a queue can feed the function', () => {
     const { stack, table, common } = fixture();
-    const fn = new ManagerFunction(stack, 'Fn', { entry: 'register-requests', envSchema: MqFunctionEnvSchema, environment: {}, settings: DEFAULT_MANAGER_SETTINGS, ...common }).bindTable(table, 'readWrite');
+    const fn = new ManagerFunction(stack, 'Fn', {
+      entry: 'register-requests',
+      envSchema: MqFunctionEnvSchema,
+      environment: {},
+      settings: DEFAULT_MANAGER_SETTINGS,
+      ...common,
+    }).bindTable(table, 'readWrite');
     expect(() => fn.addBrokerEventSource('EventSource', { queue: 'q', batchSize: 10, maximumBatchingWindowSeconds: 0 })).toThrow(/bindBroker/);
   });
 
@@ -127,7 +145,10 @@ describe('Construct: ManagerFunction', () => {
     const schema = BaseEnvSchema.pick({ LOG_LEVEL: true }).extend({ JWT_SECRET_ARN: z.string().startsWith('arn:'), AMQP_SECRET_ARN: z.string().optional() });
     const fn = new ManagerFunction(stack, 'Fn', { entry: 'sweep', envSchema: schema, environment: {}, ...common }).bindSecret('JWT_SECRET_ARN', jwt);
     // @ts-expect-error a secret ARN comes with its grant, through bindSecret
-    new ManagerFunction(stack, 'Plain', { entry: 'sweep', envSchema: schema, environment: { JWT_SECRET_ARN: 'arn:x' }, ...common }).bindSecret('JWT_SECRET_ARN', jwt);
+    new ManagerFunction(stack, 'Plain', { entry: 'sweep', envSchema: schema, environment: { JWT_SECRET_ARN: 'arn:x' }, ...common }).bindSecret(
+      'JWT_SECRET_ARN',
+      jwt,
+    );
     // @ts-expect-error the schema reads no such secret variable
     expect(() => fn.bindSecret('DB_SECRET_ARN', jwt)).toThrow(/DB_SECRET_ARN/);
     // @ts-expect-error the broker secret is bindBroker's
@@ -136,7 +157,8 @@ describe('Construct: ManagerFunction', () => {
     expect(() => fn.bindTable(table, 'read')).toThrow(/TABLE_NAME/);
     const template = Template.fromStack(stack);
     const fns = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
-    for (const { Properties } of fns) expect(Properties.Environment.Variables['JWT_SECRET_ARN']).toEqual({ Ref: stack.getLogicalId(jwt.node.defaultChild as secretsmanager.CfnSecret) });
+    for (const { Properties } of fns)
+      expect(Properties.Environment.Variables['JWT_SECRET_ARN']).toEqual({ Ref: stack.getLogicalId(jwt.node.defaultChild as secretsmanager.CfnSecret) });
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
     );
@@ -151,9 +173,19 @@ describe('Construct: ManagerFunction', () => {
     const target = new ManagerFunction(stack, 'Target', { entry: 'sweep', envSchema: BaseEnvSchema.pick({ LOG_LEVEL: true }), environment: {}, ...common });
     new ManagerFunction(stack, 'Caller', { entry: 'sweep', envSchema: schema, environment: {}, ...common }).bindInvoke('JOBS_FUNCTION_NAME', target.function);
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { JOBS_FUNCTION_NAME: { Ref: stack.getLogicalId(target.function.node.defaultChild as CfnFunction) } } } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { JOBS_FUNCTION_NAME: { Ref: stack.getLogicalId(target.function.node.defaultChild as CfnFunction) } } },
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [stack.getLogicalId(target.function.node.defaultChild as CfnFunction), 'Arn'] } }]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'lambda:InvokeFunction',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [stack.getLogicalId(target.function.node.defaultChild as CfnFunction), 'Arn'] },
+          },
+        ]),
+      },
     });
 
     const other = fixture();
@@ -174,7 +206,14 @@ describe('Construct: ManagerFunction', () => {
     expect(() => unnamed.allowSelfInvoke()).toThrow(/functionName/);
     // @ts-expect-error the runtime's own name is no function to bind
     expect(() => unnamed.bindInvoke('AWS_LAMBDA_FUNCTION_NAME', unnamed.function)).toThrow(/runtime sets AWS_LAMBDA_FUNCTION_NAME/);
-    new ManagerFunction(stack, 'Named', { entry: 'sweep', envSchema: schema, environment: {}, functionName: 'wm-self', reservedConcurrency: 3, ...common }).allowSelfInvoke();
+    new ManagerFunction(stack, 'Named', {
+      entry: 'sweep',
+      envSchema: schema,
+      environment: {},
+      functionName: 'wm-self',
+      reservedConcurrency: 3,
+      ...common,
+    }).allowSelfInvoke();
     // Synthesises: no circular dependency, and AWS_LAMBDA_FUNCTION_NAME is not demanded of the stack.
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'wm-self', ReservedConcurrentExecutions: 3 });
@@ -188,7 +227,9 @@ describe('Construct: ManagerFunction', () => {
           {
             Action: 'lambda:InvokeFunction',
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:wm-self']] },
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:wm-self']],
+            },
           },
         ]),
       },
@@ -197,6 +238,8 @@ describe('Construct: ManagerFunction', () => {
 
   it('refuses an entry that has no handler', () => {
     const { stack, common } = fixture();
-    expect(() => new ManagerFunction(stack, 'Fn', { entry: 'no-such-function', envSchema: BrokerTopologyEnvSchema, environment: {}, ...common })).toThrow(/no handler/);
+    expect(() => new ManagerFunction(stack, 'Fn', { entry: 'no-such-function', envSchema: BrokerTopologyEnvSchema, environment: {}, ...common })).toThrow(
+      /no handler/,
+    );
   });
 });

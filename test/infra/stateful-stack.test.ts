@@ -15,7 +15,11 @@ describe('Stack: stateful', () => {
         { AttributeName: sortKey, KeyType: 'RANGE' },
       ];
       const attributes = [
-        ...new Set([TABLE_DEFINITION.partitionKey, TABLE_DEFINITION.sortKey, ...TABLE_DEFINITION.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]),
+        ...new Set([
+          TABLE_DEFINITION.partitionKey,
+          TABLE_DEFINITION.sortKey,
+          ...TABLE_DEFINITION.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+        ]),
       ];
       // Act
       const tables = resourcesOf(dev.stateful, 'AWS::DynamoDB::GlobalTable');

@@ -58,7 +58,15 @@ describe('Stack: stateless', () => {
     });
 
     it('passes the settings as WM_SETTINGS, which parse back to the configured settings', () => {
-      for (const name of ['register-requests', 'handle-worker-responses', 'record-heartbeats', 'handle-worker-dead-letters', 'sweep', 'admin-api', 'run-bulk-jobs'] as const) {
+      for (const name of [
+        'register-requests',
+        'handle-worker-responses',
+        'record-heartbeats',
+        'handle-worker-dead-letters',
+        'sweep',
+        'admin-api',
+        'run-bulk-jobs',
+      ] as const) {
         const text = variables(dev.stateless, name)['WM_SETTINGS'];
         expect(typeof text, name).toBe('string');
         expect(ManagerSettingsSchema.parse(JSON.parse(String(text))), name).toEqual(dev.config.settings);
@@ -139,7 +147,10 @@ describe('Stack: stateless', () => {
       const topologyId = logicalId(dev.stateless, 'Custom::BrokerTopology', 'BrokerTopology');
       for (const [id, mapping] of Object.entries(resourcesOf(dev.stateless, 'AWS::Lambda::EventSourceMapping'))) {
         expect(mapping.DependsOn, id).toContain(topologyId);
-        expect(mapping.DependsOn?.some((dependency) => dependency.includes('RoleDefaultPolicy')), id).toBe(true);
+        expect(
+          mapping.DependsOn?.some((dependency) => dependency.includes('RoleDefaultPolicy')),
+          id,
+        ).toBe(true);
       }
     });
 
@@ -225,7 +236,11 @@ describe('Stack: stateless', () => {
 
     it('watches the backlog of every input queue, as the lag the MQ event source does not publish', () => {
       const watched = queueAlarms('MessageReadyCount').map((dimensions) => dimensions['Queue']);
-      expect(watched.sort()).toEqual(eventSourceMappings(dev.config.settings).map((mapping) => mapping.queue).sort());
+      expect(watched.sort()).toEqual(
+        eventSourceMappings(dev.config.settings)
+          .map((mapping) => mapping.queue)
+          .sort(),
+      );
       dev.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'MessageReadyCount',
         Statistic: 'Minimum',
@@ -249,9 +264,14 @@ describe('Stack: stateless', () => {
 
     it('creates no queue alarm on a RabbitMQ 4 broker, which publishes no per-queue metric, and says so', () => {
       const v4 = synthEnvironment('dev', { broker: { engineVersion: '4.2', instanceType: 'mq.m7g.medium', deploymentMode: 'SINGLE_INSTANCE' } });
-      const queueAlarmCount = Object.values(resourcesOf(v4.stateless, 'AWS::CloudWatch::Alarm')).filter((alarm) => alarm.Properties?.['Namespace'] === 'AWS/AmazonMQ').length;
+      const queueAlarmCount = Object.values(resourcesOf(v4.stateless, 'AWS::CloudWatch::Alarm')).filter(
+        (alarm) => alarm.Properties?.['Namespace'] === 'AWS/AmazonMQ',
+      ).length;
       expect(queueAlarmCount).toBe(0);
-      Annotations.fromStack(v4.stacks.stateless).hasWarning('/WorkerManager-dev-Stateless/Alarms', Match.stringLikeRegexp('no per-queue metrics for RabbitMQ 4.2'));
+      Annotations.fromStack(v4.stacks.stateless).hasWarning(
+        '/WorkerManager-dev-Stateless/Alarms',
+        Match.stringLikeRegexp('no per-queue metrics for RabbitMQ 4.2'),
+      );
       v4.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors' });
     });
 

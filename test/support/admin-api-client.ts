@@ -5,7 +5,11 @@ import type { HostHarness } from './host-harness.js';
 export const TEST_JWT_SECRET = 'integration-tests-secret-0123456789abcdef';
 
 export function tokenFor(tenant: string | undefined, role: string, extra: Record<string, unknown> = {}, options: Parameters<typeof signToken>[2] = {}): string {
-  return signToken(TEST_JWT_SECRET, { ...(tenant === undefined ? {} : { tenant }), role, sub: `${role.toLowerCase()}@${tenant ?? 'instance'}`, ...extra }, options);
+  return signToken(
+    TEST_JWT_SECRET,
+    { ...(tenant === undefined ? {} : { tenant }), role, sub: `${role.toLowerCase()}@${tenant ?? 'instance'}`, ...extra },
+    options,
+  );
 }
 
 export interface ApiAnswer {
@@ -58,7 +62,15 @@ export async function apiCall(h: HostHarness, method: string, path: string, opti
 export function multipartFile(field: string, filename: string, content: string): { raw: Buffer; contentType: string } {
   const boundary = `----wm-test-${Date.now().toString(16)}`;
   const raw = Buffer.from(
-    [`--${boundary}`, `Content-Disposition: form-data; name="${field}"; filename="${filename}"`, 'Content-Type: application/json', '', content, `--${boundary}--`, ''].join('\r\n'),
+    [
+      `--${boundary}`,
+      `Content-Disposition: form-data; name="${field}"; filename="${filename}"`,
+      'Content-Type: application/json',
+      '',
+      content,
+      `--${boundary}--`,
+      '',
+    ].join('\r\n'),
   );
   return { raw, contentType: `multipart/form-data; boundary=${boundary}` };
 }

@@ -7,7 +7,12 @@ import type { HostHarness } from './host-harness.js';
  * invocation crashed after doing its work: the batch comes back redelivered, which is what every
  * replay test needs. Not started: the test fills the queue first, so the batch is predictable.
  */
-export function failingOnceEmulator(h: HostHarness, queue: string, handler: ReturnType<MqFunction['withDeps']>, options: { batchSize: number; windowMs: number }) {
+export function failingOnceEmulator(
+  h: HostHarness,
+  queue: string,
+  handler: ReturnType<MqFunction['withDeps']>,
+  options: { batchSize: number; windowMs: number },
+) {
   let failuresLeft = 1;
   return new EventSourceEmulator({
     connection: h.rabbit.provider(),

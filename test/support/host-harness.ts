@@ -77,7 +77,10 @@ export function json(message: ConsumeMessage): Record<string, unknown> {
  * Another manager host on the harness's broker names and table, as a second Lambda instance or a
  * second `npm start` would be. The caller stops it (before the harness closes).
  */
-export async function startPeerHost(h: HostHarness, options: { only?: MappedFunction[]; logger?: CapturingLogger; sweeper?: { intervalMs?: number } | false } = {}): Promise<ManagerHost> {
+export async function startPeerHost(
+  h: HostHarness,
+  options: { only?: MappedFunction[]; logger?: CapturingLogger; sweeper?: { intervalMs?: number } | false } = {},
+): Promise<ManagerHost> {
   return ManagerHost.start({
     settings: h.settings,
     amqpUrl: h.rabbit.url,
@@ -89,7 +92,10 @@ export async function startPeerHost(h: HostHarness, options: { only?: MappedFunc
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails with the last error after the timeout. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let last: unknown;
   for (;;) {
@@ -105,7 +111,12 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 }
 
 /** A client request on the request exchange, with every header set unless overridden (undefined leaves one out). */
-export function publishRequest(h: HostHarness, requestId: string, overrides: Record<string, string | undefined> = {}, body = `{"id":"${requestId}"}`): Promise<void> {
+export function publishRequest(
+  h: HostHarness,
+  requestId: string,
+  overrides: Record<string, string | undefined> = {},
+  body = `{"id":"${requestId}"}`,
+): Promise<void> {
   const all: Record<string, string | undefined> = {
     [Header.tenant]: 'tenant-a',
     [Header.requestId]: requestId,

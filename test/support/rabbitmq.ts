@@ -285,14 +285,7 @@ function wireQueues(names: WireNames): string[] {
 }
 
 function wireExchanges(names: WireNames): string[] {
-  return [
-    names.requestExchange,
-    names.responseExchange,
-    names.workerResponse,
-    names.heartbeatExchange,
-    names.workerDeadLetter,
-    names.deadLetterExchange,
-  ];
+  return [names.requestExchange, names.responseExchange, names.workerResponse, names.heartbeatExchange, names.workerDeadLetter, names.deadLetterExchange];
 }
 
 const execFileAsync = promisify(execFile);

@@ -41,7 +41,11 @@ export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS
 export type MemoryWorld = ReturnType<typeof memoryWorld>;
 
 /** Imports a native-format configuration for a tenant, failing the test on any error. */
-export async function configure(world: { configStore: ConfigStore }, tenant: string, incoming: { workers?: unknown[]; workflows?: unknown[]; skipContentTypes?: string[] }) {
+export async function configure(
+  world: { configStore: ConfigStore },
+  tenant: string,
+  incoming: { workers?: unknown[]; workflows?: unknown[]; skipContentTypes?: string[] },
+) {
   const current: TenantConfig = (await world.configStore.get(tenant)) ?? EMPTY_TENANT_CONFIG;
   const plan = planImport(current, {
     resetBeforeImport: true,

@@ -29,7 +29,8 @@ export function configurationRoutes(deps: ConfigureTenantDeps): Route[] {
       operationId: 'importConfiguration',
       tag: 'configuration',
       summary: 'Import a configuration file, all or nothing (REGARDS multipart field "file", or a JSON body; either format)',
-      description: 'On success the tenant cache is dropped and its waiting requests are routed again. Refused (409) with every error and its path; nothing is imported then.',
+      description:
+        'On success the tenant cache is dropped and its waiting requests are routed again. Refused (409) with every error and its path; nothing is imported then.',
       bodyKind: 'config-file',
       documentedBody: ConfigFileInputSchema,
       responses: {
@@ -72,7 +73,12 @@ export function configurationRoutes(deps: ConfigureTenantDeps): Route[] {
           body: {
             version: result.config.version,
             configuration: await exportConfiguration(principal.tenant, 'native', deps),
-            redispatch: { examined: redispatch.examined, dispatched: redispatch.dispatched, rerouted: redispatch.rerouted, complete: redispatch.continuation === undefined },
+            redispatch: {
+              examined: redispatch.examined,
+              dispatched: redispatch.dispatched,
+              rerouted: redispatch.rerouted,
+              complete: redispatch.continuation === undefined,
+            },
           },
         };
       },

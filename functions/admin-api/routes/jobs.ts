@@ -18,7 +18,10 @@ export function jobRoutes(deps: BulkJobDeps): Route[] {
       responses: { 200: { description: 'a page of jobs', schema: JobListSchema } },
       handle: async ({ query, principal, request }) => {
         const page = await listBulkJobs(principal.tenant, { limit: query.limit, cursor: query.cursor }, deps);
-        return { status: 200, body: { content: page.items.map((job) => jobView(job, request.baseUrl)), ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }) } };
+        return {
+          status: 200,
+          body: { content: page.items.map((job) => jobView(job, request.baseUrl)), ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }) },
+        };
       },
     }),
     defineRoute({
@@ -29,7 +32,10 @@ export function jobRoutes(deps: BulkJobDeps): Route[] {
       tag: 'jobs',
       summary: 'One bulk job and its progress',
       responses: { 200: { description: 'the job', schema: JobSchema }, 404: { description: 'no such job in this tenant' } },
-      handle: async ({ params, principal, request }) => ({ status: 200, body: jobView(await getBulkJob(principal.tenant, params.jobId, deps), request.baseUrl) }),
+      handle: async ({ params, principal, request }) => ({
+        status: 200,
+        body: jobView(await getBulkJob(principal.tenant, params.jobId, deps), request.baseUrl),
+      }),
     }),
     defineRoute({
       method: 'POST',
@@ -38,7 +44,11 @@ export function jobRoutes(deps: BulkJobDeps): Route[] {
       operationId: 'resumeJob',
       tag: 'jobs',
       summary: 'Start a stopped job again where it was (a delete job needs ADMIN)',
-      responses: { 202: { description: 'the job, relaunched', schema: JobSchema }, 404: { description: 'no such job' }, 409: { description: 'the job already ended' } },
+      responses: {
+        202: { description: 'the job, relaunched', schema: JobSchema },
+        404: { description: 'no such job' },
+        409: { description: 'the job already ended' },
+      },
       handle: async ({ params, principal, request }) => {
         const job = await getBulkJob(principal.tenant, params.jobId, deps);
         if (job.kind === 'delete') authorize(principal, 'ADMIN');

@@ -16,7 +16,8 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       operationId: 'searchRequests',
       tag: 'requests',
       summary: 'Search requests (SearchRequestParameters), one page',
-      description: 'Paged by number (REGARDS, bounded offset) or by nextCursor (any depth, cheapest). totalElements is counted from the index up to a bound; totalElementsExact says whether it was reached.',
+      description:
+        'Paged by number (REGARDS, bounded offset) or by nextCursor (any depth, cheapest). totalElements is counted from the index up to a bound; totalElementsExact says whether it was reached.',
       query: SearchQuerySchema,
       body: SearchRequestParametersSchema,
       responses: { 200: { description: 'a page of LightRequests', schema: RequestPageSchema } },
@@ -34,7 +35,8 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       operationId: 'retryRequests',
       tag: 'requests',
       summary: 'Retry the blocked requests matching the filter (bulk job)',
-      description: 'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests created before now are retried.',
+      description:
+        'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests created before now are retried.',
       body: SearchRequestParametersSchema,
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
       handle: async ({ body, principal, request }) => {
@@ -50,7 +52,8 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       operationId: 'deleteRequests',
       tag: 'requests',
       summary: 'Delete the blocked requests matching the filter (bulk job)',
-      description: 'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests are deleted.',
+      description:
+        'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests are deleted.',
       body: SearchRequestParametersSchema,
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
       handle: async ({ body, principal, request }) => {

@@ -1,4 +1,11 @@
-import { getSettings, isTenantSetting, TENANT_SETTINGS, updateSetting, type ConfigureTenantDeps, type TenantSettingName } from '../../../shared/application/use-cases/configure-tenant.js';
+import {
+  getSettings,
+  isTenantSetting,
+  TENANT_SETTINGS,
+  updateSetting,
+  type ConfigureTenantDeps,
+  type TenantSettingName,
+} from '../../../shared/application/use-cases/configure-tenant.js';
 import { SettingNotFoundError } from '../../../shared/application/use-cases/use-case-errors.js';
 import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
 import { DynamicTenantSettingModelSchema, SettingsListSchema, SettingsQuerySchema, SettingUpdateSchema } from '../schema.js';

@@ -52,8 +52,14 @@ export const EnvironmentConfigSchema = z.object({
   /** Part of every stack name: `WorkerManager-<name>-Stateful`. */
   name: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/),
   /** Left out, the stacks follow the CLI's account and region (or stay environment-agnostic offline). */
-  account: z.string().regex(/^\d{12}$/).optional(),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+    .optional(),
   settings: ManagerSettingsSchema.prefault({}),
   broker: BrokerConfigSchema,
   /** `retain` keeps the table (with deletion protection), the broker and its secret when a stack is deleted. */
@@ -102,7 +108,10 @@ export const EnvironmentConfigSchema = z.object({
       throttlingRateLimit: z.number().min(1).default(50),
       throttlingBurstLimit: z.number().int().min(1).default(100),
       /** The stage: the last segment of the API URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>/`). */
-      stageName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'letters, digits and _').default('v1'),
+      stageName: z
+        .string()
+        .regex(/^[A-Za-z0-9_]{1,128}$/, 'letters, digits and _')
+        .default('v1'),
       /**
        * admin-api's timeout. API Gateway's REST integration gives up at 29 s (504, nothing logged
        * of the function's side); a second less lets the function time out first, in its own log
@@ -113,7 +122,12 @@ export const EnvironmentConfigSchema = z.object({
        * MAX_BODY_BYTES of admin-api. At most 4 MiB: a multipart body reaches the function base64
        * encoded (4/3 larger), inside Lambda's 6 MB synchronous request.
        */
-      maxBodyBytes: z.number().int().min(1024).max(4 * 1024 * 1024).optional(),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(4 * 1024 * 1024)
+        .optional(),
       /** Browser origins allowed to call the API (the dashboard's); none by default. */
       corsAllowOrigins: z.array(z.string().min(1)).default([]),
       /**
@@ -122,10 +136,7 @@ export const EnvironmentConfigSchema = z.object({
        * `jwks`: RS256 with the keys published at `jwksUrl` (an identity provider), no secret made.
        */
       auth: z
-        .discriminatedUnion('kind', [
-          z.object({ kind: z.literal('hmac') }),
-          z.object({ kind: z.literal('jwks'), jwksUrl: z.url({ protocol: /^https$/ }) }),
-        ])
+        .discriminatedUnion('kind', [z.object({ kind: z.literal('hmac') }), z.object({ kind: z.literal('jwks'), jwksUrl: z.url({ protocol: /^https$/ }) })])
         .default({ kind: 'hmac' }),
       /** Checked against the token's `iss` / `aud` when set. */
       issuer: z.string().min(1).optional(),

@@ -38,7 +38,11 @@ export class ManagerAlarms extends Construct {
   public readonly topic: sns.Topic;
   private readonly action: actions.SnsAction;
 
-  public constructor(scope: Construct, id: string, private readonly props: ManagerAlarmsProps) {
+  public constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ManagerAlarmsProps,
+  ) {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Worker manager alarms', enforceSSL: true });
     if (props.thresholds.email !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.thresholds.email));

@@ -145,9 +145,7 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
     });
     // Instead of AWSLambdaBasicExecutionRole, which may write to every log group of the account.
     const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
-    );
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }));
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry,
@@ -197,9 +195,7 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
     if (unknown.length > 0) throw new Error(`${this.node.path}: not a table action this app grants: ${unknown.join(', ')}`);
     const itemActions = actions.filter((action) => action !== 'Query');
     if (itemActions.length > 0) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({ actions: itemActions.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }),
-      );
+      this.function.addToRolePolicy(new iam.PolicyStatement({ actions: itemActions.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }));
     }
     if (actions.includes('Query')) {
       this.function.addToRolePolicy(
@@ -220,9 +216,7 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
   public bindBroker(broker: Reads<S, 'AMQP_SECRET_ARN'> extends true ? BrokerReference : never): this {
     this.mustRead('AMQP_SECRET_ARN', 'bindBroker');
     this.broker = broker;
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [broker.secret.secretArn] }),
-    );
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [broker.secret.secretArn] }));
     this.setVariable('AMQP_ENDPOINT', broker.amqpEndpoint);
     this.setVariable('AMQP_SECRET_ARN', broker.secret.secretArn);
     this.setVariable('AMQP_VHOST', broker.virtualHost);
@@ -263,7 +257,12 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
    */
   public allowSelfInvoke(): this {
     if (this.physicalName === undefined) throw new Error(`${this.node.path}: allowSelfInvoke() needs a functionName`);
-    const arn = Stack.of(this).formatArn({ service: 'lambda', resource: 'function', resourceName: this.physicalName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const arn = Stack.of(this).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: this.physicalName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [arn] }));
     return this;
   }

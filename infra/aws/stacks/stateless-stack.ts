@@ -100,10 +100,30 @@ export class StatelessStack extends Stack {
         .bindBroker(broker);
 
     this.mqFunctions = {
-      'register-requests': mqFunction('register-requests', 'RegisterRequests', RegisterRequestsEnvSchema, 'Registers client requests and dispatches them to workers'),
-      'handle-worker-responses': mqFunction('handle-worker-responses', 'HandleWorkerResponses', HandleWorkerResponsesEnvSchema, 'Applies worker responses and chains workflow steps'),
-      'record-heartbeats': mqFunction('record-heartbeats', 'RecordHeartbeats', RecordHeartbeatsEnvSchema, 'Records worker heartbeats and wakes waiting requests'),
-      'handle-worker-dead-letters': mqFunction('handle-worker-dead-letters', 'HandleWorkerDeadLetters', HandleWorkerDeadLettersEnvSchema, 'Fails the requests whose work item was dead-lettered'),
+      'register-requests': mqFunction(
+        'register-requests',
+        'RegisterRequests',
+        RegisterRequestsEnvSchema,
+        'Registers client requests and dispatches them to workers',
+      ),
+      'handle-worker-responses': mqFunction(
+        'handle-worker-responses',
+        'HandleWorkerResponses',
+        HandleWorkerResponsesEnvSchema,
+        'Applies worker responses and chains workflow steps',
+      ),
+      'record-heartbeats': mqFunction(
+        'record-heartbeats',
+        'RecordHeartbeats',
+        RecordHeartbeatsEnvSchema,
+        'Records worker heartbeats and wakes waiting requests',
+      ),
+      'handle-worker-dead-letters': mqFunction(
+        'handle-worker-dead-letters',
+        'HandleWorkerDeadLetters',
+        HandleWorkerDeadLettersEnvSchema,
+        'Fails the requests whose work item was dead-lettered',
+      ),
     };
 
     this.sweep = new ManagerFunction(this, 'Sweep', {
@@ -176,13 +196,24 @@ export class StatelessStack extends Stack {
     });
 
     for (const [name, fn] of this.allFunctions()) this.alarms.watchFunction(`Errors ${name}`, fn);
-    this.alarms.watchFunction('Errors admin-api', this.adminApi.adminApi.function, 'it could not start (configuration, secret) or timed out; the router answers every other error itself');
-    this.alarms.watchFunction('Errors run-bulk-jobs', this.adminApi.runBulkJobs.function, 'Lambda retries the run twice from its saved page; a job that still stops needs POST /jobs/{id}/resume');
+    this.alarms.watchFunction(
+      'Errors admin-api',
+      this.adminApi.adminApi.function,
+      'it could not start (configuration, secret) or timed out; the router answers every other error itself',
+    );
+    this.alarms.watchFunction(
+      'Errors run-bulk-jobs',
+      this.adminApi.runBulkJobs.function,
+      'Lambda retries the run twice from its saved page; a job that still stops needs POST /jobs/{id}/resume',
+    );
     this.alarms.watchSchedule('SweepNotRunning', this.sweep.function);
     this.alarms.watchApi('AdminApiServerErrors', this.adminApi.stage);
 
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
-    new CfnOutput(this, 'ApiUrl', { value: this.adminApi.url, description: 'Admin REST API (stage URL; paths without the REGARDS /api/v1/rs-worker-manager prefix)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.adminApi.url,
+      description: 'Admin REST API (stage URL; paths without the REGARDS /api/v1/rs-worker-manager prefix)',
+    });
     if (this.adminApi.jwtSecret !== undefined) {
       new CfnOutput(this, 'JwtSecretArn', { value: this.adminApi.jwtSecret.secretArn, description: 'HMAC secret admin API tokens are signed with (HS256)' });
     }

@@ -107,7 +107,10 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
 }
 
 function list(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  return (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 const MATCH_MODES = ['STRICT', 'STARTS_WITH', 'CONTAINS', 'ENDS_WITH'] as const;
@@ -143,7 +146,10 @@ export function filterFrom(options: Values): SearchRequestParametersInput {
     filter.ids = { mode: 'INCLUDE', values: ids.map(Number) };
   }
   if (options.after !== undefined || options.before !== undefined) {
-    filter.creationDate = { ...(options.after === undefined ? {} : { after: options.after }), ...(options.before === undefined ? {} : { before: options.before }) };
+    filter.creationDate = {
+      ...(options.after === undefined ? {} : { after: options.after }),
+      ...(options.before === undefined ? {} : { before: options.before }),
+    };
   }
   return filter;
 }

@@ -90,7 +90,16 @@ interface RequestPageBody {
 }
 
 function requestRows(page: RequestPageBody): string[][] {
-  return page.content.map(({ content: r }) => [r.requestId, r.status, r.contentType, r.source, r.session, r.dispatchedWorkerType ?? '', r.creationDate, truncate(r.error, 60)]);
+  return page.content.map(({ content: r }) => [
+    r.requestId,
+    r.status,
+    r.contentType,
+    r.source,
+    r.session,
+    r.dispatchedWorkerType ?? '',
+    r.creationDate,
+    truncate(r.error, 60),
+  ]);
 }
 
 const REQUEST_HEADERS = ['REQUEST ID', 'STATUS', 'CONTENT TYPE', 'SOURCE', 'SESSION', 'WORKER', 'CREATED', 'ERROR'];
@@ -127,7 +136,13 @@ async function searchRequests(parsed: ParsedCommand, api: Client, io: CliIo): Pr
 async function getRequest(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
   const requestId = requireArg(parsed.args, 'request id');
   const body = (await api.call('GET', `/requests/${encodeURIComponent(requestId)}`)) as {
-    content: LightRequestRow & { stepNumber: number | null; stepWorkerType: string | null; attempt: number; deadline: string | null; history: { at: string; event: string; status: string; workerType: string | null; attempt: number; messages: string[] }[] };
+    content: LightRequestRow & {
+      stepNumber: number | null;
+      stepWorkerType: string | null;
+      attempt: number;
+      deadline: string | null;
+      history: { at: string; event: string; status: string; workerType: string | null; attempt: number; messages: string[] }[];
+    };
   };
   if (parsed.options.json === true) {
     io.out(JSON.stringify(body, null, 2));
@@ -154,7 +169,12 @@ async function getRequest(parsed: ParsedCommand, api: Client, io: CliIo): Promis
     ),
   );
   io.out('');
-  io.out(table(['AT', 'EVENT', 'STATUS', 'WORKER', 'ATTEMPT', 'MESSAGES'], r.history.map((h) => [h.at, h.event, h.status, h.workerType ?? '', String(h.attempt), truncate(h.messages.join('; '), 60)])));
+  io.out(
+    table(
+      ['AT', 'EVENT', 'STATUS', 'WORKER', 'ATTEMPT', 'MESSAGES'],
+      r.history.map((h) => [h.at, h.event, h.status, h.workerType ?? '', String(h.attempt), truncate(h.messages.join('; '), 60)]),
+    ),
+  );
   return 0;
 }
 
@@ -195,7 +215,14 @@ async function listJobs(parsed: ParsedCommand, api: Client, io: CliIo): Promise<
     io.out(JSON.stringify(body, null, 2));
     return 0;
   }
-  io.out(body.content.length === 0 ? 'no job' : table(['JOB', 'KIND', 'STATUS', 'PROGRESS', 'PROCESSED', 'CREATED'], body.content.map((job) => [job.id, job.kind, job.status, `${job.progress}%`, String(job.processed), job.createdAt])));
+  io.out(
+    body.content.length === 0
+      ? 'no job'
+      : table(
+          ['JOB', 'KIND', 'STATUS', 'PROGRESS', 'PROCESSED', 'CREATED'],
+          body.content.map((job) => [job.id, job.kind, job.status, `${job.progress}%`, String(job.processed), job.createdAt]),
+        ),
+  );
   return 0;
 }
 
@@ -204,7 +231,15 @@ async function workers(parsed: ParsedCommand, api: Client, io: CliIo): Promise<n
   for (const type of parsed.options['content-type'] ?? []) query.append('contentTypes', type);
   const body = (await api.call('GET', `/workers${query.size > 0 ? `?${query.toString()}` : ''}`)) as { workerType: string; nbInstance: number }[];
   if (parsed.options.json === true) io.out(JSON.stringify(body, null, 2));
-  else io.out(body.length === 0 ? 'no worker alive' : table(['WORKER TYPE', 'INSTANCES'], body.map((w) => [w.workerType, String(w.nbInstance)])));
+  else
+    io.out(
+      body.length === 0
+        ? 'no worker alive'
+        : table(
+            ['WORKER TYPE', 'INSTANCES'],
+            body.map((w) => [w.workerType, String(w.nbInstance)]),
+          ),
+    );
   return 0;
 }
 
@@ -239,7 +274,12 @@ async function importConfig(parsed: ParsedCommand, api: Client, io: CliIo): Prom
 
 async function health(api: Client, io: CliIo): Promise<number> {
   const body = (await api.call('GET', '/health')) as { status: string; checks: Record<string, { status: string; error?: string }> };
-  io.out(table(['CHECK', 'STATUS', 'ERROR'], Object.entries(body.checks).map(([name, check]) => [name, check.status, check.error ?? ''])));
+  io.out(
+    table(
+      ['CHECK', 'STATUS', 'ERROR'],
+      Object.entries(body.checks).map(([name, check]) => [name, check.status, check.error ?? '']),
+    ),
+  );
   return body.status === 'UP' ? 0 : 1;
 }
 

@@ -16,11 +16,7 @@ export const BATCH_WRITE_LIMIT = 25;
  * Runs `fn` over `items` with at most `limit` calls in flight, results in input order. The first
  * failure rejects the whole map and stops starting new calls (calls in flight finish on their own).
  */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  fn: (item: T, index: number) => Promise<R>,
-  limit: number = DEFAULT_CONCURRENCY,
-): Promise<R[]> {
+export async function mapBounded<T, R>(items: readonly T[], fn: (item: T, index: number) => Promise<R>, limit: number = DEFAULT_CONCURRENCY): Promise<R[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency limit must be a positive integer, got ${limit}`);
   const results = new Array<R>(items.length);
   let next = 0;
@@ -96,9 +92,7 @@ export async function batchGetAll(
       let pending: DynamoItem[] = part;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= maxAttempts) {
-          throw new StoreUnavailableError(
-            `DynamoDB BatchGetItem left ${pending.length} keys unprocessed after ${maxAttempts} attempts (throttled)`,
-          );
+          throw new StoreUnavailableError(`DynamoDB BatchGetItem left ${pending.length} keys unprocessed after ${maxAttempts} attempts (throttled)`);
         }
         if (attempt > 0) await sleep(backoffDelay(attempt, policy));
         const request = pending;
@@ -150,15 +144,11 @@ export async function batchWriteAll(
       let pending: typeof part = part;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= maxAttempts) {
-          throw new StoreUnavailableError(
-            `DynamoDB BatchWriteItem left ${pending.length} requests unprocessed after ${maxAttempts} attempts (throttled)`,
-          );
+          throw new StoreUnavailableError(`DynamoDB BatchWriteItem left ${pending.length} requests unprocessed after ${maxAttempts} attempts (throttled)`);
         }
         if (attempt > 0) await sleep(backoffDelay(attempt, policy));
         const request = pending;
-        const output = await storeCall('BatchWriteItem', () =>
-          client.send(new BatchWriteCommand({ RequestItems: { [tableName]: request } })),
-        );
+        const output = await storeCall('BatchWriteItem', () => client.send(new BatchWriteCommand({ RequestItems: { [tableName]: request } })));
         pending = [];
         for (const unprocessed of output.UnprocessedItems?.[tableName] ?? []) {
           if (unprocessed.PutRequest?.Item !== undefined) pending.push({ PutRequest: { Item: unprocessed.PutRequest.Item } });

@@ -103,11 +103,7 @@ export function createTableInput(tableName: string, definition: TableDefinition 
  * Creates the table unless it exists and waits until it is ACTIVE. For a local store only: in AWS
  * the CDK stack owns the table (and its TTL, which dynalite does not implement).
  */
-export async function ensureTable(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  options: { timeoutMs?: number } = {},
-): Promise<void> {
+export async function ensureTable(client: DynamoDBDocumentClient, tableName: string, options: { timeoutMs?: number } = {}): Promise<void> {
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
   } catch (error) {
@@ -116,10 +112,7 @@ export async function ensureTable(
   // dynalite turns the table and its indexes ACTIVE together, so the table's status is enough.
   // The waiter counts in seconds; a local table is ready within milliseconds.
   try {
-    await waitUntilTableExists(
-      { client, maxWaitTime: (options.timeoutMs ?? 30_000) / 1000, minDelay: 0.05, maxDelay: 1 },
-      { TableName: tableName },
-    );
+    await waitUntilTableExists({ client, maxWaitTime: (options.timeoutMs ?? 30_000) / 1000, minDelay: 0.05, maxDelay: 1 }, { TableName: tableName });
   } catch (error) {
     throw new StoreUnavailableError(`table ${tableName} is not ACTIVE after waiting`, { cause: error });
   }

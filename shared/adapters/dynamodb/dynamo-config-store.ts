@@ -31,9 +31,7 @@ export class DynamoConfigStore extends ConfigStore {
 
   public async get(tenant: string): Promise<TenantConfig | undefined> {
     const key = TenantKeys.config(tenant);
-    const output = await storeCall('GetItem', () =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
-    );
+    const output = await storeCall('GetItem', () => this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
     if (output.Item === undefined) return undefined;
     const what = `configuration of tenant ${JSON.stringify(tenant)}`;
     const item = parseStoredItem(ConfigItemSchema, output.Item, itemKey(output.Item), what);

@@ -21,9 +21,7 @@ export interface DynamoCounterStoreOptions {
   concurrency?: number;
 }
 
-const CounterItemSchema = z
-  .object({ tenant: z.string(), source: z.string(), session: z.string() })
-  .catchall(z.unknown());
+const CounterItemSchema = z.object({ tenant: z.string(), source: z.string(), session: z.string() }).catchall(z.unknown());
 
 export class DynamoCounterStore extends CounterStore {
   private readonly concurrency: number;
@@ -66,9 +64,7 @@ export class DynamoCounterStore extends CounterStore {
 
   public async get(tenant: string, source: string, session: string): Promise<SessionCounters | undefined> {
     const output = await storeCall('GetItem', () =>
-      this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: CounterKeys.session(tenant, source, session), ConsistentRead: true }),
-      ),
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: CounterKeys.session(tenant, source, session), ConsistentRead: true })),
     );
     if (output.Item === undefined) return undefined;
     const key = itemKey(output.Item);

@@ -106,7 +106,13 @@ export async function searchByStatus(
 
 function keyCondition(lower: string | undefined, upper: string | undefined): { expression: string; values: [string, string][] } {
   if (lower !== undefined && upper !== undefined) {
-    return { expression: '#ipk = :ipk AND #isk BETWEEN :lo AND :hi', values: [[':lo', lower], [':hi', upper]] };
+    return {
+      expression: '#ipk = :ipk AND #isk BETWEEN :lo AND :hi',
+      values: [
+        [':lo', lower],
+        [':hi', upper],
+      ],
+    };
   }
   if (lower !== undefined) return { expression: '#ipk = :ipk AND #isk >= :lo', values: [[':lo', lower]] };
   if (upper !== undefined) return { expression: '#ipk = :ipk AND #isk <= :hi', values: [[':hi', upper]] };

@@ -1,11 +1,4 @@
-import {
-  DeleteCommand,
-  paginateQuery,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Request } from '../../domain/request/request.js';
 import type { RequestSearch, RequestSummary } from '../../domain/request/request-search.js';
@@ -24,16 +17,7 @@ import { conditionalCall, storeCall } from './store-call.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
 import { searchByStatus } from './dynamo-request-search.js';
 import { RequestKeys, SHARDS, unescapeKeyPart } from './keys.js';
-import {
-  checkUpdate,
-  compareKeys,
-  DUE_INDEX,
-  dueBound,
-  requestFromItem,
-  requestToItem,
-  sameValue,
-  WAITING_INDEX,
-} from './request-item.js';
+import { checkUpdate, compareKeys, DUE_INDEX, dueBound, requestFromItem, requestToItem, sameValue, WAITING_INDEX } from './request-item.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
 
@@ -124,9 +108,7 @@ export class DynamoRequestStore extends RequestStore {
       updates,
       async ({ previous, next }): Promise<WriteOutcome> => {
         const outcome = await conditionalCall('UpdateItem', () => this.client.send(new UpdateCommand(this.updateInput(previous, next))));
-        return outcome === 'written'
-          ? { requestId: next.requestId, written: true }
-          : { requestId: next.requestId, written: false, reason: 'conflict' };
+        return outcome === 'written' ? { requestId: next.requestId, written: true } : { requestId: next.requestId, written: false, reason: 'conflict' };
       },
       this.concurrency,
     );
@@ -147,9 +129,7 @@ export class DynamoRequestStore extends RequestStore {
             }),
           ),
         );
-        return outcome === 'written'
-          ? { requestId: request.requestId, written: true }
-          : { requestId: request.requestId, written: false, reason: 'conflict' };
+        return outcome === 'written' ? { requestId: request.requestId, written: true } : { requestId: request.requestId, written: false, reason: 'conflict' };
       },
       this.concurrency,
     );

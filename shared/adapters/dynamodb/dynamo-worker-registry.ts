@@ -125,7 +125,10 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
     );
     return {
       removedInstances: results.reduce((sum, result) => sum + result.removed, 0),
-      deadTypes: results.filter((result) => result.dead).map((result) => result.workerType).sort(),
+      deadTypes: results
+        .filter((result) => result.dead)
+        .map((result) => result.workerType)
+        .sort(),
     };
   }
 
@@ -202,11 +205,7 @@ export class DynamoWorkerRegistry extends WorkerRegistry {
   }
 
   private async instanceItems(workerType: string) {
-    const items = await this.queryAll(WorkerKeys.instancesPartition(workerType), [
-      TABLE_DEFINITION.partitionKey,
-      TABLE_DEFINITION.sortKey,
-      'lastBeatAt',
-    ]);
+    const items = await this.queryAll(WorkerKeys.instancesPartition(workerType), [TABLE_DEFINITION.partitionKey, TABLE_DEFINITION.sortKey, 'lastBeatAt']);
     return items.map((item) => parseStoredItem(InstanceItemSchema, item, itemKey(item), 'worker instance'));
   }
 

@@ -111,8 +111,6 @@ export function checkUpdate(previous: Request, next: Request): void {
     throw new Error(`an update cannot change the request's identity (${previous.tenant}/${previous.requestId} → ${next.tenant}/${next.requestId})`);
   }
   if (next.version !== previous.version + 1) {
-    throw new Error(
-      `update of ${next.tenant}/${next.requestId} must bump the version by one (${previous.version} → ${next.version})`,
-    );
+    throw new Error(`update of ${next.tenant}/${next.requestId} must bump the version by one (${previous.version} → ${next.version})`);
   }
 }

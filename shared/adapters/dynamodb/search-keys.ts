@@ -54,7 +54,13 @@ export function searchKeyRange(search: RequestSearch): { lo?: string; hi?: strin
 }
 
 /** Whether a sort key is in the search's range and strictly past the cursor's key, in the search's order. */
-export function isAhead(sortKey: string, range: { lo?: string; hi?: string }, after: string | undefined, order: RequestSearch['order'], compare: (a: string, b: string) => number): boolean {
+export function isAhead(
+  sortKey: string,
+  range: { lo?: string; hi?: string },
+  after: string | undefined,
+  order: RequestSearch['order'],
+  compare: (a: string, b: string) => number,
+): boolean {
   if (range.lo !== undefined && compare(sortKey, range.lo) < 0) return false;
   if (range.hi !== undefined && compare(sortKey, range.hi) > 0) return false;
   if (after === undefined) return true;

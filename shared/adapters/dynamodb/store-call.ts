@@ -29,7 +29,11 @@ import { StoreUnavailableError, StoreValidationError } from '../../ports/request
  */
 
 type ThrottlingName = ProvisionedThroughputExceededException['name'] | ThrottlingException['name'] | RequestLimitExceeded['name'];
-const THROTTLING_NAMES: ReadonlySet<string> = new Set<ThrottlingName>(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+const THROTTLING_NAMES: ReadonlySet<string> = new Set<ThrottlingName>([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
 
 /** The SDK's names for a call that timed out or a server fault it does not model per operation. */
 const TRANSIENT_NAMES: ReadonlySet<string> = new Set([

@@ -88,11 +88,7 @@ export class WrittenBeats {
    */
   public typeIsFresh(workerType: string, lastBeatAt: Date, now: Date): boolean {
     const written = this.types.get(workerType);
-    return (
-      written !== undefined &&
-      lastBeatAt.getTime() - written.lastBeatAt < this.options.refreshMs &&
-      written.aliveUntil > now.getTime()
-    );
+    return written !== undefined && lastBeatAt.getTime() - written.lastBeatAt < this.options.refreshMs && written.aliveUntil > now.getTime();
   }
 
   public markType(workerType: string, lastBeatAt: Date): void {

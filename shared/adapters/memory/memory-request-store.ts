@@ -143,9 +143,7 @@ export class MemoryRequestStore extends RequestStore {
   ): Page<RequestKey> {
     checkPageLimit(page.limit);
     const after = page.cursor === undefined ? undefined : this.readCursor(page.cursor, listing).after;
-    const remaining = listed
-      .filter((entry) => after === undefined || compareKeys(entry.sortKey, after) > 0)
-      .sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+    const remaining = listed.filter((entry) => after === undefined || compareKeys(entry.sortKey, after) > 0).sort((a, b) => compareKeys(a.sortKey, b.sortKey));
     const taken = remaining.slice(0, page.limit);
     const items = taken.map((entry) => ({ tenant, requestId: entry.requestId }));
     const last = taken.at(-1);

@@ -1,11 +1,5 @@
 import { WorkerRegistry, type AliveWorkerType, type Heartbeat } from '../../ports/worker-registry.js';
-import {
-  latestBeats,
-  resolveRegistryOptions,
-  WrittenBeats,
-  type ResolvedRegistryOptions,
-  type WorkerRegistryOptions,
-} from '../dynamodb/worker-beats.js';
+import { latestBeats, resolveRegistryOptions, WrittenBeats, type ResolvedRegistryOptions, type WorkerRegistryOptions } from '../dynamodb/worker-beats.js';
 import { throwIfUnavailable } from './faults.js';
 
 /**

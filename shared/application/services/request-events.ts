@@ -140,7 +140,10 @@ async function applyInRounds<E>(
   const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0 };
   if (events.length === 0) return report;
   const grouped = groupByRequest(events);
-  const contextOf = await outcomeContexts([...grouped.values()].map((group) => group.tenant), deps);
+  const contextOf = await outcomeContexts(
+    [...grouped.values()].map((group) => group.tenant),
+    deps,
+  );
 
   let pending = [...grouped.keys()];
   let given: Map<string, Request> | undefined = new Map(preloaded.map((request) => [key(request.tenant, request.requestId), request]));
@@ -198,7 +201,10 @@ async function loadRound<E>(
   given: ReadonlyMap<string, Request> | undefined,
 ): Promise<Map<string, Request>> {
   const toRead = pending.filter((id) => !given?.has(id));
-  const loaded = await loadAll(store, toRead.map((id) => grouped.get(id)!));
+  const loaded = await loadAll(
+    store,
+    toRead.map((id) => grouped.get(id)!),
+  );
   for (const id of pending) {
     const known = given?.get(id);
     if (known !== undefined) loaded.set(id, known);
@@ -214,7 +220,13 @@ function foldRound<E>(
   pending: readonly string[],
   grouped: ReadonlyMap<string, EventGroup<E>>,
   loaded: ReadonlyMap<string, Request>,
-  { apply, contextOf, effects, report, logger }: { apply: ApplyEvent<E>; contextOf: (tenant: string) => OutcomeContext; effects: BatchEffects; report: ApplyEventsReport; logger: Logger },
+  {
+    apply,
+    contextOf,
+    effects,
+    report,
+    logger,
+  }: { apply: ApplyEvent<E>; contextOf: (tenant: string) => OutcomeContext; effects: BatchEffects; report: ApplyEventsReport; logger: Logger },
 ): RoundWrites {
   const writes: RoundWrites = { updates: [], removals: [] };
   for (const id of pending) {

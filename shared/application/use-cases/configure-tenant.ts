@@ -55,7 +55,12 @@ export async function importConfiguration(
     ]);
   }
   const config = await writePlanned(input.tenant, (current) => importConfigFile(current, input.file), deps);
-  deps.logger.info('tenant configuration imported', { tenant: input.tenant, version: config.version, workers: config.workers.length, workflows: config.workflows.length });
+  deps.logger.info('tenant configuration imported', {
+    tenant: input.tenant,
+    version: config.version,
+    workers: config.workers.length,
+    workflows: config.workflows.length,
+  });
   const redispatch = await redispatchWaiting(
     { tenants: [input.tenant], workerTypes: config.workers.map((worker) => worker.workerType), includeUnrouted: true, limit: IMPORT_REDISPATCH_LIMIT },
     deps,

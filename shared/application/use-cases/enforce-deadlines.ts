@@ -139,7 +139,14 @@ export async function enforceDeadlines(
         }
         const page = await deps.requests.listDue(tenant, now, { limit: Math.min(limits.pageSize, limits.due - report.examined), cursor });
         report.examined += page.items.length;
-        if (page.items.length > 0) await handleDuePage(tenant, page.items.map((item) => item.requestId), context, deps.dueHandlers ?? {}, report);
+        if (page.items.length > 0)
+          await handleDuePage(
+            tenant,
+            page.items.map((item) => item.requestId),
+            context,
+            deps.dueHandlers ?? {},
+            report,
+          );
         cursor = page.cursor;
       } while (cursor !== undefined);
     } catch (error) {

@@ -32,7 +32,9 @@ export async function listWorkers(query: ListWorkersQuery, deps: ListWorkersDeps
   const alive = await deps.liveness.aliveTypes();
   const summary = (workerType: string, instances: number): WorkerSummary => ({ workerType, nbInstance: instances });
   if (query.contentTypes === undefined || query.contentTypes.length === 0) {
-    return [...alive.values()].map((type) => summary(type.workerType, type.instances)).sort((a, b) => (a.workerType < b.workerType ? -1 : a.workerType > b.workerType ? 1 : 0));
+    return [...alive.values()]
+      .map((type) => summary(type.workerType, type.instances))
+      .sort((a, b) => (a.workerType < b.workerType ? -1 : a.workerType > b.workerType ? 1 : 0));
   }
   const view = await deps.tenants.get(query.tenant);
   return view.routing.workerTypesForContentTypes(query.contentTypes).flatMap((workerType) => {

@@ -120,7 +120,11 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
   }
   if (updates.length === 0) return tally;
 
-  await sendWorkItemsFirst(ctx.settings.names, ctx.bus, updates.filter((update) => update.kind === 'dispatched').map((update) => update.next));
+  await sendWorkItemsFirst(
+    ctx.settings.names,
+    ctx.bus,
+    updates.filter((update) => update.kind === 'dispatched').map((update) => update.next),
+  );
   const outcomes = await ctx.requests.updateAll(updates.map(({ previous, next }) => ({ previous, next })));
   updates.forEach(({ previous, next, kind }, index) => {
     const outcome = outcomes[index];
@@ -187,10 +191,21 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
         const page = await deps.requests.listWaiting(list.tenant, list.workerType, { limit: Math.min(pageSize, scope.limit - report.examined), cursor });
         report.examined += page.items.length;
         if (page.items.length > 0) {
-          const loaded = await deps.requests.getAll(list.tenant, page.items.map((key) => key.requestId));
+          const loaded = await deps.requests.getAll(
+            list.tenant,
+            page.items.map((key) => key.requestId),
+          );
           report.stale += page.items.length - loaded.size;
           const effects = new BatchEffects(deps.settings.names, now);
-          const tally = await redispatchRequests([...loaded.values()], { view, isAlive, now, settings: deps.settings, requests: deps.requests, effects, bus: deps.bus });
+          const tally = await redispatchRequests([...loaded.values()], {
+            view,
+            isAlive,
+            now,
+            settings: deps.settings,
+            requests: deps.requests,
+            effects,
+            bus: deps.bus,
+          });
           addTally(report, tally);
           await effects.flush(deps);
         }

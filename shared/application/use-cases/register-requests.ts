@@ -138,12 +138,17 @@ function applyRules(
     const view = views.get(candidate.client.tenant);
     if (view === undefined) throw new Error(`tenant ${candidate.client.tenant} was not loaded`);
     if (!view.configured) deps.logger.warn('request for a tenant with no configuration: it waits until one is imported', { tenant: view.tenant });
-    const plan = planDispatch(newRequest(candidate, now), 'NEW', {
-      routing: view.routing,
-      isAlive,
-      now,
-      waitingRecheckMs: deps.settings.waitingRecheckSeconds * 1000,
-    }, 'registered');
+    const plan = planDispatch(
+      newRequest(candidate, now),
+      'NEW',
+      {
+        routing: view.routing,
+        isAlive,
+        now,
+        waitingRecheckMs: deps.settings.waitingRecheckSeconds * 1000,
+      },
+      'registered',
+    );
     return { candidate, plan };
   });
 }

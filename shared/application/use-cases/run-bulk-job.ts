@@ -45,7 +45,13 @@ export const JOB_COUNT_MAX_CALLS = 50;
 const DEFAULT_RESERVE_MS = 30_000;
 
 /** Failures of the infrastructure: the job stays RUNNING with its cursor and the next call resumes. */
-const RETRYABLE_ERRORS = new Set(['StoreUnavailableError', 'PublishError', 'BrokerUnreachableError', 'ConcurrentModificationError', 'ConnectionProviderClosedError']);
+const RETRYABLE_ERRORS = new Set([
+  'StoreUnavailableError',
+  'PublishError',
+  'BrokerUnreachableError',
+  'ConcurrentModificationError',
+  'ConnectionProviderClosedError',
+]);
 
 /** What a job of this kind does to one request: THE operator semantics, as the outcomes define them. */
 function operatorAction(kind: BulkJob['kind']): (request: Request, _event: BulkJob['kind'], ctx: OutcomeContext) => Outcome {

@@ -26,9 +26,7 @@ export interface ImportOrigins {
   readonly prefixes: ReadonlyArray<readonly [string, string]>;
 }
 
-export type ConfigFileParse =
-  | { ok: true; format: ConfigFileFormat; import: ConfigImport; origins: ImportOrigins }
-  | { ok: false; errors: ConfigError[] };
+export type ConfigFileParse = { ok: true; format: ConfigFileFormat; import: ConfigImport; origins: ImportOrigins } | { ok: false; errors: ConfigError[] };
 
 interface FileReading {
   format?: ConfigFileFormat;
@@ -206,12 +204,7 @@ function findRegardsModule(modules: readonly { module: { id: string } }[], error
  * reported. `claimed` says whether it is the file's skipContentTypes setting (a later one is then
  * declared twice), which holds even when its value cannot be decoded.
  */
-function readSkipContentTypes(
-  raw: unknown,
-  at: string,
-  earlier: string | undefined,
-  errors: ConfigError[],
-): { claimed: boolean; list?: unknown[] } {
+function readSkipContentTypes(raw: unknown, at: string, earlier: string | undefined, errors: ConfigError[]): { claimed: boolean; list?: unknown[] } {
   const setting = DynamicTenantSettingSchema.safeParse(raw);
   if (!setting.success) {
     errors.push(...zodIssuesToConfigErrors(`${at}.value`, setting.error).map(asSettingError));

@@ -25,10 +25,7 @@ export interface NativeConfigFile {
  * Extension fields are written only when they differ from their defaults, so a configuration that
  * uses none of them exports exactly as REGARDS would.
  */
-export function toRegardsConfigFile(
-  config: TenantConfig,
-  options: { resetBeforeImport?: boolean } = {},
-): RegardsConfigFile {
+export function toRegardsConfigFile(config: TenantConfig, options: { resetBeforeImport?: boolean } = {}): RegardsConfigFile {
   const configuration: RegardsConfigFile['modules'][number]['configuration'] = [
     {
       key: REGARDS_CONFIG_KEYS.setting,

@@ -23,9 +23,7 @@ export interface MergedConfig {
 
 export function mergeWithCurrent(current: TenantConfig, resetBeforeImport: boolean, validated: ValidatedImport): MergedConfig {
   const { patch } = validated;
-  const base: TenantConfig = resetBeforeImport
-    ? { workers: [], workflows: [], settings: DEFAULT_TENANT_SETTINGS, version: current.version }
-    : current;
+  const base: TenantConfig = resetBeforeImport ? { workers: [], workflows: [], settings: DEFAULT_TENANT_SETTINGS, version: current.version } : current;
   const settings: TenantSettings = {
     skipContentTypes: unique(patch.skipContentTypes ?? base.settings.skipContentTypes),
   };

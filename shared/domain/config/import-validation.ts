@@ -33,7 +33,11 @@ export interface ValidatedImport {
 }
 
 /** The items of an import (see ConfigImport), parsed; every shape error and every type declared twice is reported. */
-export function validateImport(incoming: { readonly workers: readonly unknown[]; readonly workflows: readonly unknown[]; readonly settings?: unknown }): ValidatedImport {
+export function validateImport(incoming: {
+  readonly workers: readonly unknown[];
+  readonly workflows: readonly unknown[];
+  readonly settings?: unknown;
+}): ValidatedImport {
   const errors: ConfigError[] = [];
   let patch: TenantSettingsPatch = {};
   let settingsUsable = true;
@@ -83,14 +87,7 @@ function validateItems<T>(
   return valid;
 }
 
-function reportDeclaredTwice(
-  raws: readonly unknown[],
-  section: string,
-  key: string,
-  code: ConfigErrorCode,
-  what: string,
-  errors: ConfigError[],
-): void {
+function reportDeclaredTwice(raws: readonly unknown[], section: string, key: string, code: ConfigErrorCode, what: string, errors: ConfigError[]): void {
   const first = new Map<string, number>();
   raws.forEach((raw, index) => {
     const name = rawName(raw, key);

@@ -41,12 +41,7 @@ export function nextRetryDelayMs(policy: RetryPolicy, attemptNumber: number, ran
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: string };
 
 /** Both questions at once, with the reason a request stops being retried (for its error text). */
-export function decideRetry(
-  policy: RetryPolicy,
-  failureKind: FailureKind,
-  attemptsMade: number,
-  random: () => number,
-): RetryDecision {
+export function decideRetry(policy: RetryPolicy, failureKind: FailureKind, attemptsMade: number, random: () => number): RetryDecision {
   if (failureKind === 'INVALID_CONTENT') return { retry: false, reason: 'INVALID_CONTENT is never retried' };
   if (!policy.retryOn.includes(failureKind)) return { retry: false, reason: `${failureKind} is not in the retry policy's retryOn` };
   if (attemptsMade >= policy.maxAttempts) {

@@ -18,10 +18,7 @@ export type Route =
  * as the request's error when it moves it to ERROR.
  */
 export type NextStep =
-  | { kind: 'next'; step: WorkflowStep }
-  | { kind: 'last' }
-  | { kind: 'unknown-workflow'; message: string }
-  | { kind: 'unknown-step'; message: string };
+  { kind: 'next'; step: WorkflowStep } | { kind: 'last' } | { kind: 'unknown-workflow'; message: string } | { kind: 'unknown-step'; message: string };
 
 /** Whose keepErrors flag applies to a failed request. */
 export type KeepErrorsSubject =

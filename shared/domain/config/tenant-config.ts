@@ -15,12 +15,7 @@ const MAX_WORKFLOW_TYPE = 255;
 /** REGARDS stores step numbers as a Java Integer / int4. */
 const MAX_STEP_NUMBER = 2_147_483_647;
 
-const name = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be blank')
-    .max(max, `is limited to ${max} characters`);
+const name = (max: number) => z.string().trim().min(1, 'must not be blank').max(max, `is limited to ${max} characters`);
 
 export const WorkerTypeSchema = name(MAX_WORKER_TYPE);
 export const ContentTypeSchema = name(MAX_CONTENT_TYPE);
@@ -149,8 +144,5 @@ const dropNullKeys =
     return copy;
   };
 
-export const WorkerConfigDtoSchema = z.preprocess(
-  dropNullKeys(['contentTypeOutput', 'keepErrors', 'retry', 'deadlines']),
-  WorkerConfigSchema,
-);
+export const WorkerConfigDtoSchema = z.preprocess(dropNullKeys(['contentTypeOutput', 'keepErrors', 'retry', 'deadlines']), WorkerConfigSchema);
 export const WorkflowConfigDtoSchema = z.preprocess(dropNullKeys(['keepErrors']), WorkflowConfigSchema);

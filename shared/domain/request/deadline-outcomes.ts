@@ -16,9 +16,21 @@ export function applyDeadline(request: Request, ctx: OutcomeContext): Outcome {
   const deadlines = ctx.routing.workerConfig(workerType)?.deadlines ?? DEFAULT_DEADLINES;
   switch (request.status) {
     case 'DISPATCHED':
-      return fail(request, 'TIMEOUT', `No answer from a ${workerType} worker within ${deadlines.timeToStartSeconds} s of dispatch (attempt ${request.attempt})`, 'timeout', ctx);
+      return fail(
+        request,
+        'TIMEOUT',
+        `No answer from a ${workerType} worker within ${deadlines.timeToStartSeconds} s of dispatch (attempt ${request.attempt})`,
+        'timeout',
+        ctx,
+      );
     case 'RUNNING':
-      return fail(request, 'TIMEOUT', `The ${workerType} worker did not finish within ${deadlines.timeToCompleteSeconds} s of reporting RUNNING (attempt ${request.attempt})`, 'timeout', ctx);
+      return fail(
+        request,
+        'TIMEOUT',
+        `The ${workerType} worker did not finish within ${deadlines.timeToCompleteSeconds} s of reporting RUNNING (attempt ${request.attempt})`,
+        'timeout',
+        ctx,
+      );
     case 'TO_DISPATCH': {
       const plan = planDispatch(request, 'TO_DISPATCH', ctx, 'retry-due');
       return dispatched(plan, [{ kind: 'changed', before: state(request), after: state(plan.request) }]);

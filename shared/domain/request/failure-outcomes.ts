@@ -1,6 +1,18 @@
 import { decideRetry, type FailureKind } from '../config/retry-policy.js';
 import { DEFAULT_RETRY_POLICY } from '../config/tenant-config.js';
-import { alreadyRecorded, allowed, ACTIVE, finalAnswer, next, PURGE_GRACE_MS, recordIgnored, replay, state, type Outcome, type OutcomeContext } from './outcomes.js';
+import {
+  alreadyRecorded,
+  allowed,
+  ACTIVE,
+  finalAnswer,
+  next,
+  PURGE_GRACE_MS,
+  recordIgnored,
+  replay,
+  state,
+  type Outcome,
+  type OutcomeContext,
+} from './outcomes.js';
 import type { Request } from './request.js';
 import type { CountedChange } from './session-counters.js';
 import type { RequestEvent } from './state-machine.js';
@@ -52,7 +64,15 @@ export function fail(request: Request, kind: FailureKind, cause: string, history
   const failed = next(request, { status, error: cause, deadline }, historyEvent, ctx.now, policy.maxAttempts > 1 ? [cause, decision.reason] : [cause]);
   const counted: CountedChange[] = [{ kind: 'changed', before: state(request), after: state(failed) }];
   if (purge) counted.push({ kind: 'retired', before: state(failed) });
-  return { request: failed, remove: false, purgeAfterPublish: purge, changed: true, answers: [{ about: failed, answer: finalAnswer(failed) }], dispatchedAttempts: [], counted };
+  return {
+    request: failed,
+    remove: false,
+    purgeAfterPublish: purge,
+    changed: true,
+    answers: [{ about: failed, answer: finalAnswer(failed) }],
+    dispatchedAttempts: [],
+    counted,
+  };
 }
 
 /** The broker dead-lettered the work item of this attempt (reference 3.8). */

@@ -10,7 +10,8 @@ const BLOCKED = new Set(['ERROR', 'INVALID_CONTENT', 'NO_WORKER_AVAILABLE']);
  * policy's budget starts afresh: the operator decided to try again.
  */
 export function applyOperatorRetry(request: Request, ctx: OutcomeContext): Outcome {
-  if (!BLOCKED.has(request.status)) return unchanged(request, `only ERROR, INVALID_CONTENT and NO_WORKER_AVAILABLE requests are retried, not ${request.status}`);
+  if (!BLOCKED.has(request.status))
+    return unchanged(request, `only ERROR, INVALID_CONTENT and NO_WORKER_AVAILABLE requests are retried, not ${request.status}`);
   allowed(request, 'retry');
   const retried = next(request, { status: 'TO_DISPATCH', stepAttempts: 0, deadline: null }, 'operator-retry', ctx.now, []);
   const plan = planDispatch(retried, 'TO_DISPATCH', ctx, 'operator-retry');
@@ -22,7 +23,8 @@ export function applyOperatorRetry(request: Request, ctx: OutcomeContext): Outco
 
 /** An operator deletes a blocked request (REST, reference 4.6): it no longer counts anywhere. */
 export function applyOperatorDelete(request: Request): Outcome {
-  if (!BLOCKED.has(request.status)) return unchanged(request, `only ERROR, INVALID_CONTENT and NO_WORKER_AVAILABLE requests are deleted, not ${request.status}`);
+  if (!BLOCKED.has(request.status))
+    return unchanged(request, `only ERROR, INVALID_CONTENT and NO_WORKER_AVAILABLE requests are deleted, not ${request.status}`);
   allowed(request, 'markForDeletion');
   const marked: Request = { ...request, status: 'TO_DELETE' };
   allowed(marked, 'purge');

@@ -135,7 +135,6 @@ export function finalAnswer(request: Request): RequestAnswer {
   }
 }
 
-
 export function dispatched(plan: DispatchPlan, counted: CountedChange[]): Outcome {
   return {
     request: plan.request,

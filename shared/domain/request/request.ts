@@ -88,5 +88,7 @@ export function numericRequestId(tenant: string, requestId: string): number {
 }
 
 export function messageFingerprint(headers: readonly string[], body: Uint8Array): string {
-  return fnv1a64([...headers, body]).toString(16).padStart(16, '0');
+  return fnv1a64([...headers, body])
+    .toString(16)
+    .padStart(16, '0');
 }

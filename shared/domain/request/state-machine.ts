@@ -65,9 +65,7 @@ export const TRANSITIONS: readonly TransitionRule[] = [
 
 export const PHASES: readonly Phase[] = ['NEW', ...REQUEST_STATUSES, 'GONE'];
 
-export type TransitionResult =
-  | { allowed: true; to: Phase; response: ResponseState | null }
-  | { allowed: false; reason: string };
+export type TransitionResult = { allowed: true; to: Phase; response: ResponseState | null } | { allowed: false; reason: string };
 
 const RULES = new Map<RequestEvent, TransitionRule>(TRANSITIONS.map((rule) => [rule.event, rule]));
 

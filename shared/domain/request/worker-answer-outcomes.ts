@@ -67,7 +67,13 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
   const output = response.content;
   if (output === null) return fail(request, 'ERROR', missingStepContentMessage(request), 'worker:SUCCESS', ctx);
   if (output.length > ctx.maxContentBytes) {
-    return fail(request, 'ERROR', `Step ${request.stepNumber} returned ${output.length} bytes, more than the ${ctx.maxContentBytes} bytes a step input may hold`, 'worker:SUCCESS', ctx);
+    return fail(
+      request,
+      'ERROR',
+      `Step ${request.stepNumber} returned ${output.length} bytes, more than the ${ctx.maxContentBytes} bytes a step input may hold`,
+      'worker:SUCCESS',
+      ctx,
+    );
   }
   allowed(request, 'workerStepDone');
   const original = request.originalContent ?? request.content;
@@ -92,7 +98,10 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
     keepOriginal ? [] : ['original content dropped: too large to keep next to the step output'],
   );
   const plan = planDispatch(stepped, 'TO_DISPATCH', ctx, 'next-step');
-  return dispatched(plan, [{ kind: 'changed', before: state(request), after: state(stepped) }, { kind: 'changed', before: state(stepped), after: state(plan.request) }]);
+  return dispatched(plan, [
+    { kind: 'changed', before: state(request), after: state(stepped) },
+    { kind: 'changed', before: state(stepped), after: state(plan.request) },
+  ]);
 }
 
 /** A worker's answer (reference 3.6), with the state guard the reference lacks. */
@@ -127,7 +136,14 @@ export function applyWorkerResponse(request: Request, response: WorkerResponse, 
         ctx.now,
         response.messages,
       );
-      return { request: running, remove: false, changed: true, answers: [], dispatchedAttempts: [], counted: [{ kind: 'changed', before: state(request), after: state(running) }] };
+      return {
+        request: running,
+        remove: false,
+        changed: true,
+        answers: [],
+        dispatchedAttempts: [],
+        counted: [{ kind: 'changed', before: state(request), after: state(running) }],
+      };
     }
     case 'ERROR':
       return fail(request, 'ERROR', cause === '' ? 'no message from the worker' : cause, event, ctx);

@@ -74,9 +74,16 @@ function responses(route: Route): JsonSchema {
       ...(spec.schema === undefined ? {} : { content: { [spec.contentType ?? 'application/json']: { schema: jsonSchema(spec.schema, 'output') } } }),
     };
   }
-  const errors = new Set([400, 500, 503, ...(route.access === 'public' ? [] : [401, 403]), ...(route.body !== undefined || route.bodyKind === 'config-file' ? [413, 415] : [])]);
+  const errors = new Set([
+    400,
+    500,
+    503,
+    ...(route.access === 'public' ? [] : [401, 403]),
+    ...(route.body !== undefined || route.bodyKind === 'config-file' ? [413, 415] : []),
+  ]);
   for (const status of [...errors].sort()) {
-    if (out[String(status)] === undefined) out[String(status)] = { description: STATUS_TEXT[status], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    if (out[String(status)] === undefined)
+      out[String(status)] = { description: STATUS_TEXT[status], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   }
   return out;
 }

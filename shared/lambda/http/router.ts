@@ -2,7 +2,15 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { Logger } from '../../kernel/logger.js';
 import { authenticate, authorize, type JwtVerifier, type Principal, type Role } from '../auth.js';
-import { BadRequestError, errorAnswer, MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError, UnsupportedMediaTypeError, zodIssues } from './http-errors.js';
+import {
+  BadRequestError,
+  errorAnswer,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+  zodIssues,
+} from './http-errors.js';
 import { readMultipartFile } from './multipart.js';
 
 /*
@@ -38,7 +46,9 @@ export interface HttpResult {
   headers?: Record<string, string>;
 }
 
-type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? { [K in Name | keyof PathParams<Rest>]: string } : Record<never, string>;
+type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? { [K in Name | keyof PathParams<Rest>]: string }
+  : Record<never, string>;
 
 export type Access = Role | 'public';
 
@@ -77,7 +87,9 @@ export interface RouteSpec<P extends string, A extends Access, QS extends z.ZodT
   /** A body left to the use case to validate (it lists every error its own way), described in the document only. */
   documentedBody?: z.ZodType;
   responses: Record<number, ResponseSpec>;
-  handle: (input: RouteInput<P, A, QS extends z.ZodType ? z.output<QS> : Record<string, never>, BS extends z.ZodType ? z.output<BS> : undefined>) => Promise<HttpResult>;
+  handle: (
+    input: RouteInput<P, A, QS extends z.ZodType ? z.output<QS> : Record<string, never>, BS extends z.ZodType ? z.output<BS> : undefined>,
+  ) => Promise<HttpResult>;
 }
 
 /** A route with its types erased, as the router and the OpenAPI generator hold it. */
@@ -190,7 +202,8 @@ function readBody(route: Route, request: HttpRequest, maxBodyBytes: number): unk
   if (route.bodyKind === 'config-file' && type === 'multipart/form-data') {
     return parseJson(readMultipartFile(bytes, request.headers['content-type'] ?? '', 'file'), 'the file');
   }
-  if (!isJson(type)) throw new UnsupportedMediaTypeError(`expected application/json${route.bodyKind === 'config-file' ? ' or multipart/form-data' : ''}, got ${type}`);
+  if (!isJson(type))
+    throw new UnsupportedMediaTypeError(`expected application/json${route.bodyKind === 'config-file' ? ' or multipart/form-data' : ''}, got ${type}`);
   return parseJson(bytes, 'the body');
 }
 

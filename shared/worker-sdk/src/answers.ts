@@ -45,11 +45,7 @@ export async function publishUntilConfirmed(
  * The ERROR answer to a work item whose headers the contract refuses, when it still names a tenant
  * and a request; undefined when nobody can be answered (the item is then dead-lettered).
  */
-export function malformedItemAnswer(
-  headers: Headers,
-  reason: string,
-  responseExchange: string,
-): { requestId: string; answer: OutboundMessage } | undefined {
+export function malformedItemAnswer(headers: Headers, reason: string, responseExchange: string): { requestId: string; answer: OutboundMessage } | undefined {
   const reference = readRequestReference(headers);
   if (!reference.ok) return undefined;
   const { tenant, requestId, dispatchAttempt } = reference.value;

@@ -47,7 +47,13 @@ beforeAll(async () => {
   workerQueue = workerRequestName(h.settings.names, WORKER);
   const file = {
     microservice: 'rs-worker-manager',
-    modules: [{ module: { id: 'workermanager' }, resetBeforeImport: true, configuration: [{ key: REGARDS_CONFIG_KEYS.worker, value: { workerType: WORKER, contentTypeInputs: ['bulk-type'] } }] }],
+    modules: [
+      {
+        module: { id: 'workermanager' },
+        resetBeforeImport: true,
+        configuration: [{ key: REGARDS_CONFIG_KEYS.worker, value: { workerType: WORKER, contentTypeInputs: ['bulk-type'] } }],
+      },
+    ],
   };
   expect((await apiCall(h, 'POST', '/microservice/configuration', { token: tokenFor(TENANT, 'PROJECT_ADMIN'), body: file })).status).toBe(201);
   const now = new Date();
@@ -75,7 +81,9 @@ describe('pagination', () => {
     }
     expect(ids).toHaveLength(2_500);
     expect(new Set(ids).size).toBe(2_500);
-    const expected = [...requests].sort((a, b) => (a.creationDate === b.creationDate ? (a.requestId < b.requestId ? -1 : 1) : a.creationDate < b.creationDate ? -1 : 1)).map((r) => r.requestId);
+    const expected = [...requests]
+      .sort((a, b) => (a.creationDate === b.creationDate ? (a.requestId < b.requestId ? -1 : 1) : a.creationDate < b.creationDate ? -1 : 1))
+      .map((r) => r.requestId);
     expect(ids).toEqual(expected);
   });
 
@@ -124,7 +132,10 @@ describe('bulk jobs', () => {
     expect(submitted.status).toBe(202);
     await h.host.adminApi!.jobs.idle();
     expect((await apiCall(h, 'GET', `/jobs/${submitted.body.id}`, { token: admin() })).body).toMatchObject({ status: 'DONE', progress: 100, succeeded: 300 });
-    const left = await h.services.requests.getAll(TENANT, [...doomed, ...kept].map((r) => r.requestId));
+    const left = await h.services.requests.getAll(
+      TENANT,
+      [...doomed, ...kept].map((r) => r.requestId),
+    );
     expect([...left.keys()].sort()).toEqual(kept.map((r) => r.requestId).sort());
   });
 });
@@ -153,9 +164,13 @@ describe('wm CLI against the host', () => {
   }
 
   it('runs as an executable from the repository (the bin shim loads the TypeScript through tsx)', async () => {
-    const { stdout } = await execFileAsync(process.execPath, ['infra/local/cli/wm.mjs', 'requests', 'search', '--source', 'to-retry', '--status', 'RUNNING', '--json'], {
-      env: { ...process.env, WM_URL: h.host.adminApi!.url, WM_TOKEN: exploit() },
-    });
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['infra/local/cli/wm.mjs', 'requests', 'search', '--source', 'to-retry', '--status', 'RUNNING', '--json'],
+      {
+        env: { ...process.env, WM_URL: h.host.adminApi!.url, WM_TOKEN: exploit() },
+      },
+    );
     const page = JSON.parse(stdout) as { content: { content: { requestId: string } }[] };
     expect(page.content.map((entry) => entry.content.requestId).sort()).toEqual(['busy-00000', 'busy-00001', 'busy-00002', 'busy-00003', 'busy-00004']);
   });

@@ -16,7 +16,10 @@ const A = 'tenant-a';
 const B = 'tenant-b';
 
 const workerItem = (workerType: string, contentTypeInputs: string[]) => ({ key: REGARDS_CONFIG_KEYS.worker, value: { workerType, contentTypeInputs } });
-const regardsFile = (configuration: unknown[], resetBeforeImport = true) => ({ microservice: 'rs-worker-manager', modules: [{ module: { id: 'workermanager' }, resetBeforeImport, configuration }] });
+const regardsFile = (configuration: unknown[], resetBeforeImport = true) => ({
+  microservice: 'rs-worker-manager',
+  modules: [{ module: { id: 'workermanager' }, resetBeforeImport, configuration }],
+});
 
 /** Every protected endpoint, with the least role that may call it and a call that is valid for it. */
 const ENDPOINTS: { name: string; role: string; method: string; path: string; options?: CallOptions }[] = [
@@ -30,9 +33,21 @@ const ENDPOINTS: { name: string; role: string; method: string; path: string; opt
   { name: 'job', role: 'EXPLOIT', method: 'GET', path: '/jobs/unknown-job' },
   { name: 'resume', role: 'EXPLOIT', method: 'POST', path: '/jobs/unknown-job/resume' },
   { name: 'export', role: 'PROJECT_ADMIN', method: 'GET', path: '/microservice/configuration' },
-  { name: 'import', role: 'PROJECT_ADMIN', method: 'POST', path: '/microservice/configuration', options: { body: regardsFile([workerItem('extract-worker', ['to-extract'])]) } },
+  {
+    name: 'import',
+    role: 'PROJECT_ADMIN',
+    method: 'POST',
+    path: '/microservice/configuration',
+    options: { body: regardsFile([workerItem('extract-worker', ['to-extract'])]) },
+  },
   { name: 'native export', role: 'PROJECT_ADMIN', method: 'GET', path: '/configuration/native' },
-  { name: 'native import', role: 'PROJECT_ADMIN', method: 'PUT', path: '/configuration/native', options: { body: { format: 'worker-manager/v1', resetBeforeImport: true, workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] } } },
+  {
+    name: 'native import',
+    role: 'PROJECT_ADMIN',
+    method: 'PUT',
+    path: '/configuration/native',
+    options: { body: { format: 'worker-manager/v1', resetBeforeImport: true, workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] } },
+  },
   { name: 'settings', role: 'ADMIN', method: 'GET', path: '/settings' },
   { name: 'put setting', role: 'ADMIN', method: 'PUT', path: '/settings/skipContentTypes', options: { body: { name: 'skipContentTypes', value: [] } } },
   { name: 'reset setting', role: 'ADMIN', method: 'DELETE', path: '/settings/skipContentTypes' },
@@ -46,15 +61,28 @@ beforeAll(async () => {
   h = await startHarness('admin-api-endpoints', { only: [], http: { port: 0, auth: { secret: TEST_JWT_SECRET } } });
   h.rabbit.trackWorkerType('extract-worker');
   for (const tenant of [A, B]) {
-    const imported = await call('POST', '/microservice/configuration', { token: as(tenant, 'PROJECT_ADMIN'), body: regardsFile([workerItem('extract-worker', ['to-extract'])]) });
+    const imported = await call('POST', '/microservice/configuration', {
+      token: as(tenant, 'PROJECT_ADMIN'),
+      body: regardsFile([workerItem('extract-worker', ['to-extract'])]),
+    });
     expect(imported.status).toBe(201);
   }
   const prefix = (tenant: string) => tenant.slice(-1);
   await h.services.requests.insertAll(
     [A, B].flatMap((tenant) => [
       makeRequest(tenant, `${prefix(tenant)}-error-1`, { status: 'ERROR', error: 'boom', contentType: 'to-extract', creationDate: '2026-01-01T00:00:01.000Z' }),
-      makeRequest(tenant, `${prefix(tenant)}-running-1`, { status: 'RUNNING', contentType: 'to-extract', creationDate: '2026-01-01T00:00:02.000Z', deadline: '2026-01-02T00:00:00.000Z' }),
-      makeRequest(tenant, `${prefix(tenant)}-waiting-1`, { status: 'NO_WORKER_AVAILABLE', dispatchedWorkerType: null, contentType: 'other', creationDate: '2026-01-01T00:00:03.000Z' }),
+      makeRequest(tenant, `${prefix(tenant)}-running-1`, {
+        status: 'RUNNING',
+        contentType: 'to-extract',
+        creationDate: '2026-01-01T00:00:02.000Z',
+        deadline: '2026-01-02T00:00:00.000Z',
+      }),
+      makeRequest(tenant, `${prefix(tenant)}-waiting-1`, {
+        status: 'NO_WORKER_AVAILABLE',
+        dispatchedWorkerType: null,
+        contentType: 'other',
+        creationDate: '2026-01-01T00:00:03.000Z',
+      }),
     ]),
   );
   await h.services.counters.apply([{ tenant: A, source: 'owner-1', session: 'session-1', property: 'workers.requests', delta: 3 }]);
@@ -78,7 +106,9 @@ describe('service endpoints (no token)', () => {
     expect(document.openapi).toBe('3.1.0');
     const routes = adminRoutes(h.host.adminApi!.services);
     for (const route of routes) {
-      expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toMatchObject({ 'x-required-role': route.access === 'public' ? 'none' : route.access });
+      expect(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toMatchObject({
+        'x-required-role': route.access === 'public' ? 'none' : route.access,
+      });
     }
     expect(Object.values(document.paths).flatMap((methods) => Object.keys(methods))).toHaveLength(routes.length);
   });
@@ -111,7 +141,11 @@ describe('authentication and roles on every endpoint', () => {
     expect(below.status).toBe(403);
     expect(below.body).toMatchObject({ error: 'ForbiddenError' });
     for (const allowed of [role, 'INSTANCE_ADMIN']) {
-      const answer = await call(method, path, { ...options, token: allowed === 'INSTANCE_ADMIN' ? tokenFor(undefined, allowed) : as(A, allowed), headers: allowed === 'INSTANCE_ADMIN' ? { 'x-tenant': A } : {} });
+      const answer = await call(method, path, {
+        ...options,
+        token: allowed === 'INSTANCE_ADMIN' ? tokenFor(undefined, allowed) : as(A, allowed),
+        headers: allowed === 'INSTANCE_ADMIN' ? { 'x-tenant': A } : {},
+      });
       expect([401, 403], `${allowed} on ${method} ${path}: ${answer.text}`).not.toContain(answer.status);
       expect(answer.status).toBeLessThan(500);
     }
@@ -128,7 +162,11 @@ describe('tenant isolation', () => {
     const tokenB = as(B, 'PROJECT_ADMIN');
     const search = await call('POST', '/requests?size=100', { token: tokenB, body: {} });
     expect(search.status).toBe(200);
-    expect(search.body.content.map((entry: { content: { requestId: string } }) => entry.content.requestId).sort()).toEqual(['b-error-1', 'b-running-1', 'b-waiting-1']);
+    expect(search.body.content.map((entry: { content: { requestId: string } }) => entry.content.requestId).sort()).toEqual([
+      'b-error-1',
+      'b-running-1',
+      'b-waiting-1',
+    ]);
     expect((await call('GET', '/requests/a-error-1', { token: tokenB })).status).toBe(404);
     const jobA = await call('POST', '/requests/retry', { token: as(A, 'EXPLOIT'), body: { source: 'nobody' } });
     expect(jobA.status).toBe(202);
@@ -136,7 +174,9 @@ describe('tenant isolation', () => {
     expect((await call('POST', `/jobs/${jobA.body.id}/resume`, { token: tokenB })).status).toBe(404);
     expect((await call('GET', '/jobs', { token: tokenB })).body.content.map((job: { id: string }) => job.id)).not.toContain(jobA.body.id);
     expect((await call('GET', '/sessions/counters?source=owner-1&session=session-1', { token: tokenB })).body.values).toEqual({});
-    expect((await call('GET', '/sessions/counters?source=owner-1&session=session-1', { token: as(A, 'EXPLOIT') })).body.values).toEqual({ 'workers.requests': 3 });
+    expect((await call('GET', '/sessions/counters?source=owner-1&session=session-1', { token: as(A, 'EXPLOIT') })).body.values).toEqual({
+      'workers.requests': 3,
+    });
   });
 
   it('a tenant-B token never changes tenant-A data: retry, delete, settings, configuration', async () => {
@@ -149,12 +189,19 @@ describe('tenant isolation', () => {
     expect([...(await h.services.requests.getAll(A, ['a-error-1', 'a-waiting-1'])).keys()].sort()).toEqual(['a-error-1', 'a-waiting-1']);
     expect([...(await h.services.requests.getAll(B, ['b-error-1', 'b-waiting-1', 'b-running-1'])).keys()]).toEqual(['b-running-1']);
     expect((await call('PUT', '/settings/skipContentTypes', { token: tokenB, body: { value: ['skipped-in-b'] } })).status).toBe(200);
-    expect((await call('PUT', '/configuration/native', { token: tokenB, body: { format: 'worker-manager/v1', resetBeforeImport: true, workers: [] } })).status).toBe(200);
+    expect(
+      (await call('PUT', '/configuration/native', { token: tokenB, body: { format: 'worker-manager/v1', resetBeforeImport: true, workers: [] } })).status,
+    ).toBe(200);
     expect((await call('GET', '/configuration/native', { token: as(A, 'PROJECT_ADMIN') })).body).toEqual(configA);
     // Put tenant B back as the other tests expect it.
     await h.services.requests.insertAll([
       makeRequest(B, 'b-error-1', { status: 'ERROR', error: 'boom', contentType: 'to-extract', creationDate: '2026-01-01T00:00:01.000Z' }),
-      makeRequest(B, 'b-waiting-1', { status: 'NO_WORKER_AVAILABLE', dispatchedWorkerType: null, contentType: 'other', creationDate: '2026-01-01T00:00:03.000Z' }),
+      makeRequest(B, 'b-waiting-1', {
+        status: 'NO_WORKER_AVAILABLE',
+        dispatchedWorkerType: null,
+        contentType: 'other',
+        creationDate: '2026-01-01T00:00:03.000Z',
+      }),
     ]);
   });
 });
@@ -168,8 +215,26 @@ describe('requests', () => {
     expect(answer.body.metadata).toEqual({ size: 2, totalElements: 3, totalPages: 2, number: 0 });
     expect(answer.body.totalElementsExact).toBe(true);
     const [first, second] = answer.body.content;
-    expect(first.content).toMatchObject({ requestId: 'a-error-1', status: 'ERROR', error: 'boom', contentType: 'to-extract', source: 'owner-1', session: 'session-1', id: expect.any(Number) });
-    expect(Object.keys(first.content).sort()).toEqual(['contentType', 'creationDate', 'dispatchedWorkerType', 'error', 'id', 'requestId', 'session', 'source', 'status']);
+    expect(first.content).toMatchObject({
+      requestId: 'a-error-1',
+      status: 'ERROR',
+      error: 'boom',
+      contentType: 'to-extract',
+      source: 'owner-1',
+      session: 'session-1',
+      id: expect.any(Number),
+    });
+    expect(Object.keys(first.content).sort()).toEqual([
+      'contentType',
+      'creationDate',
+      'dispatchedWorkerType',
+      'error',
+      'id',
+      'requestId',
+      'session',
+      'source',
+      'status',
+    ]);
     expect(first.links.map((link: { rel: string }) => link.rel)).toEqual(['self', 'list', 'retry', 'delete']);
     expect(first.links[0].href).toBe(`${h.host.adminApi!.url}/requests/a-error-1`);
     expect(second.links.map((link: { rel: string }) => link.rel)).toEqual(['self', 'list']);
@@ -181,7 +246,13 @@ describe('requests', () => {
   });
 
   it('POST /requests: filters, descending order, and REGARDS default sort read as creation order', async () => {
-    const errors = await call('POST', '/requests', { token: exploit(), body: { statuses: { mode: 'INCLUDE', values: ['ERROR', 'NO_WORKER_AVAILABLE'] }, contentTypes: { mode: 'INCLUDE', values: ['TO-'], matchMode: 'STARTS_WITH', ignoreCase: true } } });
+    const errors = await call('POST', '/requests', {
+      token: exploit(),
+      body: {
+        statuses: { mode: 'INCLUDE', values: ['ERROR', 'NO_WORKER_AVAILABLE'] },
+        contentTypes: { mode: 'INCLUDE', values: ['TO-'], matchMode: 'STARTS_WITH', ignoreCase: true },
+      },
+    });
     expect(errors.body.content.map((entry: { content: { requestId: string } }) => entry.content.requestId)).toEqual(['a-error-1']);
     const desc = await call('POST', '/requests?sort=creationDate,DESC', { token: exploit(), body: {} });
     expect(desc.body.content.map((entry: { content: { requestId: string } }) => entry.content.requestId)).toEqual(['a-waiting-1', 'a-running-1', 'a-error-1']);
@@ -205,14 +276,24 @@ describe('requests', () => {
   it('POST /requests: 400 for a cursor it did not issue or from another filter, and for broken JSON', async () => {
     expect((await call('POST', '/requests?cursor=abc', { token: exploit(), body: {} })).status).toBe(400);
     const first = await call('POST', '/requests?size=1', { token: exploit(), body: {} });
-    expect((await call('POST', `/requests?size=1&cursor=${first.body.nextCursor}`, { token: exploit(), body: { source: 'x' } })).body).toMatchObject({ error: 'InvalidCursorError' });
+    expect((await call('POST', `/requests?size=1&cursor=${first.body.nextCursor}`, { token: exploit(), body: { source: 'x' } })).body).toMatchObject({
+      error: 'InvalidCursorError',
+    });
     expect((await call('POST', '/requests', { token: exploit(), raw: '{"source":', contentType: 'application/json' })).status).toBe(400);
   });
 
   it('GET /requests/{requestId}: the LightRequest with step, attempt, deadline and history; 404 if unknown', async () => {
     const answer = await call('GET', '/requests/a-running-1', { token: exploit() });
     expect(answer.status).toBe(200);
-    expect(answer.body.content).toMatchObject({ requestId: 'a-running-1', status: 'RUNNING', attempt: 1, stepNumber: null, stepWorkerType: 'extract', deadline: '2026-01-02T00:00:00.000Z', history: [expect.objectContaining({ event: 'dispatch' })] });
+    expect(answer.body.content).toMatchObject({
+      requestId: 'a-running-1',
+      status: 'RUNNING',
+      attempt: 1,
+      stepNumber: null,
+      stepWorkerType: 'extract',
+      deadline: '2026-01-02T00:00:00.000Z',
+      history: [expect.objectContaining({ event: 'dispatch' })],
+    });
     expect((await call('GET', '/requests/missing', { token: exploit() })).body).toMatchObject({ status: 404, error: 'RequestNotFoundError' });
   });
 
@@ -221,7 +302,9 @@ describe('requests', () => {
     expect(retry.status).toBe(202);
     expect(retry.body).toMatchObject({ kind: 'retry', status: 'PENDING', requestedBy: 'exploit@tenant-a', filter: { source: 'nobody' } });
     expect(retry.headers.get('location')).toBe(`${h.host.adminApi!.url}/jobs/${retry.body.id}`);
-    expect((await call('POST', '/requests/retry', { token: exploit(), body: { ids: { mode: 'INCLUDE', values: [1], matchMode: 'CONTAINS' } } })).status).toBe(400);
+    expect((await call('POST', '/requests/retry', { token: exploit(), body: { ids: { mode: 'INCLUDE', values: [1], matchMode: 'CONTAINS' } } })).status).toBe(
+      400,
+    );
     expect((await call('DELETE', '/requests/delete', { token: as(A, 'ADMIN'), body: { creationDate: { after: 'yesterday' } } })).status).toBe(400);
   });
 });
@@ -243,9 +326,18 @@ describe('jobs', () => {
 describe('workers and counters', () => {
   it('GET /workers lists alive types, filtered by the content types they serve in the tenant', async () => {
     const now = new Date();
-    await h.services.registry.record([{ workerType: 'extract-worker', instanceId: 'i-1', receivedAt: now, reportedAt: now }, { workerType: 'lonely', instanceId: 'i-2', receivedAt: now, reportedAt: now }], now);
+    await h.services.registry.record(
+      [
+        { workerType: 'extract-worker', instanceId: 'i-1', receivedAt: now, reportedAt: now },
+        { workerType: 'lonely', instanceId: 'i-2', receivedAt: now, reportedAt: now },
+      ],
+      now,
+    );
     const token = as(A, 'EXPLOIT');
-    expect((await call('GET', '/workers', { token })).body).toEqual([{ workerType: 'extract-worker', nbInstance: 1 }, { workerType: 'lonely', nbInstance: 1 }]);
+    expect((await call('GET', '/workers', { token })).body).toEqual([
+      { workerType: 'extract-worker', nbInstance: 1 },
+      { workerType: 'lonely', nbInstance: 1 },
+    ]);
     expect((await call('GET', '/workers?contentTypes=to-extract', { token })).body).toEqual([{ workerType: 'extract-worker', nbInstance: 1 }]);
     expect((await call('GET', '/workers?contentTypes=nothing&contentTypes=other', { token })).body).toEqual([]);
     expect((await call('GET', '/workers?contentType=x', { token })).status).toBe(400);
@@ -278,7 +370,9 @@ describe('configuration', () => {
     const refused = await call('POST', '/microservice/configuration', { token: project(), body: bad });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toBe('ConfigurationRefusedError');
-    expect(refused.body.errors.map((error: { path: string }) => error.path)).toEqual(expect.arrayContaining(['modules[0].configuration[0].value.workerType', 'modules[0].configuration[2].key']));
+    expect(refused.body.errors.map((error: { path: string }) => error.path)).toEqual(
+      expect.arrayContaining(['modules[0].configuration[0].value.workerType', 'modules[0].configuration[2].key']),
+    );
     expect(refused.body.errors.length).toBeGreaterThanOrEqual(3);
     expect((await call('GET', '/configuration/native', { token: project() })).body).toEqual(before);
     expect((await call('POST', '/microservice/configuration', { token: project(), body: { nothing: true } })).status).toBe(409);
@@ -287,7 +381,10 @@ describe('configuration', () => {
 
   it('GET/PUT /configuration/native round-trip, refuse the REGARDS format, and report the re-dispatch', async () => {
     const exported = await call('GET', '/configuration/native', { token: project() });
-    expect(exported.body).toMatchObject({ format: 'worker-manager/v1', workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'], keepErrors: true, retry: expect.any(Object) }] });
+    expect(exported.body).toMatchObject({
+      format: 'worker-manager/v1',
+      workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'], keepErrors: true, retry: expect.any(Object) }],
+    });
     const put = await call('PUT', '/configuration/native', { token: project(), body: exported.body });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ version: expect.any(Number), configuration: exported.body, redispatch: { complete: true } });
@@ -306,12 +403,24 @@ describe('settings', () => {
 
   it('GET /settings lists skipContentTypes as a DynamicTenantSettingDto; names filters', async () => {
     const answer = await call('GET', '/settings', { token: admin() });
-    expect(answer.body).toEqual([{ content: { name: 'skipContentTypes', description: expect.any(String), value: [], defaultValue: [] }, links: [{ rel: 'self', href: expect.stringContaining('/settings/skipContentTypes') }] }]);
+    expect(answer.body).toEqual([
+      {
+        content: { name: 'skipContentTypes', description: expect.any(String), value: [], defaultValue: [] },
+        links: [{ rel: 'self', href: expect.stringContaining('/settings/skipContentTypes') }],
+      },
+    ]);
     expect((await call('GET', '/settings?names=other', { token: admin() })).body).toEqual([]);
   });
 
   it('PUT /settings/{name} takes a list or its REGARDS JSON text; 409 when a worker uses it; DELETE resets', async () => {
-    expect((await call('PUT', '/settings/skipContentTypes', { token: admin(), body: { name: 'skipContentTypes', value: '["ignored"]', className: 'java.util.ArrayList' } })).body.content.value).toEqual(['ignored']);
+    expect(
+      (
+        await call('PUT', '/settings/skipContentTypes', {
+          token: admin(),
+          body: { name: 'skipContentTypes', value: '["ignored"]', className: 'java.util.ArrayList' },
+        })
+      ).body.content.value,
+    ).toEqual(['ignored']);
     const conflict = await call('PUT', '/settings/skipContentTypes', { token: admin(), body: { value: ['to-extract'] } });
     expect(conflict.status).toBe(409);
     expect(conflict.body.errors.length).toBeGreaterThan(0);

@@ -37,9 +37,7 @@ describe('DynamoCounterStore on dynalite', () => {
     const [update] = recorder.commands().filter((command) => command instanceof UpdateCommand) as UpdateCommand[];
     expect(update?.input.UpdateExpression).toMatch(/ADD #c0 :c0, #c1 :c1$/);
     expect(update?.input.UpdateExpression).not.toContain('workers');
-    const { Item } = await fixture.client.send(
-      new GetCommand({ TableName: fixture.tableName, Key: CounterKeys.session(tenant, 'o', 's') }),
-    );
+    const { Item } = await fixture.client.send(new GetCommand({ TableName: fixture.tableName, Key: CounterKeys.session(tenant, 'o', 's') }));
     expect(Item).toMatchObject({ tenant, source: 'o', session: 's', 'c:workers.extract.dispatched': 2, 'c:workers.requests': 1 });
   });
 });

@@ -18,9 +18,7 @@ afterAll(async () => {
 });
 
 async function rawItem(tenant: string, requestId: string): Promise<Record<string, unknown> | undefined> {
-  const output = await fixture.client.send(
-    new GetCommand({ TableName: fixture.tableName, Key: RequestKeys.primary(tenant, requestId), ConsistentRead: true }),
-  );
+  const output = await fixture.client.send(new GetCommand({ TableName: fixture.tableName, Key: RequestKeys.primary(tenant, requestId), ConsistentRead: true }));
   return output.Item;
 }
 

@@ -24,7 +24,11 @@ describe('DynamoRequestStore.search on dynalite', () => {
     const store = new DynamoRequestStore(client, fixture.tableName);
     const tenant = uniqueTenant();
     const requests = Array.from({ length: 300 }, (_, i) =>
-      makeRequest(tenant, `r-${String(i).padStart(3, '0')}`, { creationDate: at(i), status: i % 2 === 0 ? 'ERROR' : 'SUCCESS', source: i === 299 ? 'needle' : 'hay' }),
+      makeRequest(tenant, `r-${String(i).padStart(3, '0')}`, {
+        creationDate: at(i),
+        status: i % 2 === 0 ? 'ERROR' : 'SUCCESS',
+        source: i === 299 ? 'needle' : 'hay',
+      }),
     );
     await store.insertAll(requests);
     // Count the entries each Query returns by wrapping the client's send.

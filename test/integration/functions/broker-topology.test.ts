@@ -63,9 +63,10 @@ describe('broker-topology custom resource on RabbitMQ', () => {
   });
 
   it('declares the input queues as quorum queues (a classic redeclaration is refused)', async () => {
-    const refused = await rabbit
-      .declareQueue(names.requestQueue, { durable: true, arguments: { 'x-queue-type': 'classic' } })
-      .then(() => undefined, (error: unknown) => error);
+    const refused = await rabbit.declareQueue(names.requestQueue, { durable: true, arguments: { 'x-queue-type': 'classic' } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).toMatchObject({ code: 406 });
   });
 

@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
-import { declareWorkerQueues, eventually, json, publishHeartbeats, publishRequest, startHarness, type HeartbeatBody, type HostHarness } from '../../support/host-harness.js';
+import {
+  declareWorkerQueues,
+  eventually,
+  json,
+  publishHeartbeats,
+  publishRequest,
+  startHarness,
+  type HeartbeatBody,
+  type HostHarness,
+} from '../../support/host-harness.js';
 import { recordCommands } from '../../support/store-contract/recording-client.js';
 import { configure } from '../../support/use-case-fixtures.js';
 
@@ -47,7 +56,8 @@ describe('record-heartbeats on RabbitMQ and dynalite, through the event-source e
 
   const alive = async (type: string) => (await h.services.registry.aliveWorkerTypes(new Date())).find((entry) => entry.workerType === type);
   const queueOf = (type: string) => workerRequestName(h.settings.names, type);
-  const responseStates = async (count: number) => (await h.rabbit.collect(h.clientQueue, count)).map((message) => [json(message)['requestId'], json(message)['state']]);
+  const responseStates = async (count: number) =>
+    (await h.rabbit.collect(h.clientQueue, count)).map((message) => [json(message)['requestId'], json(message)['state']]);
 
   it('makes a worker type alive with a heartbeat: requests are then GRANTED and delivered', async () => {
     const stop = beater('alpha', 'alpha-1');
@@ -67,7 +77,10 @@ describe('record-heartbeats on RabbitMQ and dynalite, through the event-source e
     await eventually(async () => (await alive('beta')) === undefined, { timeoutMs: EXPIRY_SECONDS * 1000 + 3000, what: 'beta dead' });
     await publishRequest(h, 'beta-req', { [Header.contentType]: 'for-beta' });
     expect(await responseStates(1)).toEqual([['beta-req', 'DELAYED']]);
-    expect((await h.services.requests.getAll('tenant-a', ['beta-req'])).get('beta-req')).toMatchObject({ status: 'NO_WORKER_AVAILABLE', stepWorkerType: 'beta' });
+    expect((await h.services.requests.getAll('tenant-a', ['beta-req'])).get('beta-req')).toMatchObject({
+      status: 'NO_WORKER_AVAILABLE',
+      stepWorkerType: 'beta',
+    });
   });
 
   it('dispatches the waiting requests of two tenants, each exactly once, as soon as a worker appears', async () => {
@@ -94,7 +107,10 @@ describe('record-heartbeats on RabbitMQ and dynalite, through the event-source e
     // No second dispatch comes later from another batch of beats.
     await sleep(1_000);
     expect((await h.rabbit.queueState(queueOf('gamma'))).messageCount).toBe(0);
-    const stored = await h.services.requests.getAll('tenant-b', ids.filter((_, n) => n % 2 === 1));
+    const stored = await h.services.requests.getAll(
+      'tenant-b',
+      ids.filter((_, n) => n % 2 === 1),
+    );
     expect([...stored.values()].map((request) => [request.status, request.attempt])).toEqual(Array.from({ length: 5 }, () => ['DISPATCHED', 1]));
     await Promise.all(stops.map((stop) => stop()));
   });
@@ -155,7 +171,11 @@ describe('record-heartbeats on RabbitMQ and dynalite, through the event-source e
     const until = Date.now() + 2_000;
     while (Date.now() < until) {
       const date = new Date().toISOString();
-      await publishHeartbeats(h, fleet.map((id) => ({ id, type: 'fleet', heartBeatDate: date })), 'queue');
+      await publishHeartbeats(
+        h,
+        fleet.map((id) => ({ id, type: 'fleet', heartBeatDate: date })),
+        'queue',
+      );
       beats += fleet.length;
       await sleep(67);
     }

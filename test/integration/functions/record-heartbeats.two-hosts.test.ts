@@ -5,7 +5,16 @@ import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { recordHeartbeats } from '../../../shared/application/use-cases/record-heartbeats.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
 import type { ManagerServices } from '../../../shared/lambda/services.js';
-import { declareWorkerQueues, eventually, json, publishHeartbeats, publishRequest, startHarness, startPeerHost, type HostHarness } from '../../support/host-harness.js';
+import {
+  declareWorkerQueues,
+  eventually,
+  json,
+  publishHeartbeats,
+  publishRequest,
+  startHarness,
+  startPeerHost,
+  type HostHarness,
+} from '../../support/host-harness.js';
 import { beat, configure } from '../../support/use-case-fixtures.js';
 
 const TYPES = ['shared-type', 'raced-type', 'burst-type'] as const;
@@ -41,7 +50,9 @@ describe('two manager hosts sharing one store and one heartbeat queue', () => {
   /** Parks `count` requests of a type, alternating two tenants, and consumes their DELAYED answers. */
   async function park(type: string, count: number): Promise<string[]> {
     const ids = Array.from({ length: count }, (_, n) => `${type}-${n}`);
-    await Promise.all(ids.map((id, n) => publishRequest(h, id, { [Header.tenant]: n % 2 === 0 ? 'tenant-a' : 'tenant-b', [Header.contentType]: `for-${type}` })));
+    await Promise.all(
+      ids.map((id, n) => publishRequest(h, id, { [Header.tenant]: n % 2 === 0 ? 'tenant-a' : 'tenant-b', [Header.contentType]: `for-${type}` })),
+    );
     const answers = (await h.rabbit.collect(h.clientQueue, count)).map((message) => json(message)['state']);
     expect(answers.every((state) => state === 'DELAYED')).toBe(true);
     return ids;
@@ -57,15 +68,21 @@ describe('two manager hosts sharing one store and one heartbeat queue', () => {
   }
 
   const revivals = (type: string) =>
-    hosts.map(({ logger }) => logger.entries.filter((entry) => entry.message.startsWith('worker types came alive') && (entry.fields['revived'] as string[]).includes(type)).length);
+    hosts.map(
+      ({ logger }) =>
+        logger.entries.filter((entry) => entry.message.startsWith('worker types came alive') && (entry.fields['revived'] as string[]).includes(type)).length,
+    );
 
   it('agree on liveness whichever host recorded which beat', async () => {
     const instances = Array.from({ length: 6 }, (_, n) => `shared-${n}`);
     for (const id of instances) await publishHeartbeats(h, [{ id, type: 'shared-type', heartBeatDate: new Date().toISOString() }]);
-    const views = await eventually(async () => {
-      const seen = await Promise.all(hosts.map(async ({ services }) => (await services.liveness.aliveTypes()).get('shared-type')?.instances));
-      return seen.every((count) => count === instances.length) ? seen : undefined;
-    }, { what: 'both hosts see six instances' });
+    const views = await eventually(
+      async () => {
+        const seen = await Promise.all(hosts.map(async ({ services }) => (await services.liveness.aliveTypes()).get('shared-type')?.instances));
+        return seen.every((count) => count === instances.length) ? seen : undefined;
+      },
+      { what: 'both hosts see six instances' },
+    );
     expect(views).toEqual([6, 6]);
     // The broker spread the beats over both consumers: each host recorded some of them.
     for (const host of [h.host, peer]) expect(host.emulators.get('record-heartbeats')?.stats.messages).toBeGreaterThan(0);
@@ -90,7 +107,11 @@ describe('two manager hosts sharing one store and one heartbeat queue', () => {
     // Several small bursts so both consumers get a share of the first beats.
     await Promise.all(
       Array.from({ length: 4 }, (_, burst) =>
-        publishHeartbeats(h, Array.from({ length: 5 }, (_, n) => ({ id: `burst-${burst}-${n}`, type: 'burst-type', heartBeatDate: date })), 'queue'),
+        publishHeartbeats(
+          h,
+          Array.from({ length: 5 }, (_, n) => ({ id: `burst-${burst}-${n}`, type: 'burst-type', heartBeatDate: date })),
+          'queue',
+        ),
       ),
     );
     const sent = await collectOnce('burst-type', 12);

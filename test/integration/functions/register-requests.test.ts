@@ -53,7 +53,10 @@ describe('register-requests on RabbitMQ and dynalite, through the event-source e
       type: 'EXTRACTION',
       requestOwner: 'owner',
     });
-    expect(response?.properties.headers).toMatchObject({ [Header.workerId]: 'extract', [Header.type]: 'fr.cnes.regards.modules.workermanager.amqp.events.out.ResponseEvent' });
+    expect(response?.properties.headers).toMatchObject({
+      [Header.workerId]: 'extract',
+      [Header.type]: 'fr.cnes.regards.modules.workermanager.amqp.events.out.ResponseEvent',
+    });
     expect((await h.services.requests.getAll('tenant-a', ['ok-1'])).get('ok-1')?.status).toBe('DISPATCHED');
   });
 
@@ -106,11 +109,11 @@ describe('register-requests on RabbitMQ and dynalite, through the event-source e
   it('registers one batch of 1,000 messages across 3 tenants, each exactly once', async () => {
     const emulator = h.host.emulators.get('register-requests');
     const before = emulator?.stats.invocations ?? 0;
-    await Promise.all(
-      Array.from({ length: 1000 }, (_, n) => send(`bulk-${n}`, { [Header.tenant]: TENANTS[n % 3] })),
-    );
+    await Promise.all(Array.from({ length: 1000 }, (_, n) => send(`bulk-${n}`, { [Header.tenant]: TENANTS[n % 3] })));
     const work = await h.rabbit.collect(workerQueue, 1000, { timeoutMs: 30_000 });
-    const ids = new Set(work.map((message) => `${String(message.properties.headers?.[Header.tenant])}/${String(message.properties.headers?.[Header.requestId])}`));
+    const ids = new Set(
+      work.map((message) => `${String(message.properties.headers?.[Header.tenant])}/${String(message.properties.headers?.[Header.requestId])}`),
+    );
     expect(ids.size).toBe(1000);
     const granted = await h.rabbit.collect(h.clientQueue, 1000, { timeoutMs: 30_000 });
     expect(granted.every((message) => json(message)['state'] === 'GRANTED')).toBe(true);

@@ -14,7 +14,12 @@ describe('the sweeper on the local host, on RabbitMQ and dynalite', () => {
     // No record-heartbeats: a type made alive here is never re-dispatched on its revival, only by the sweeper.
     h = await startHarness('sweeper', { only: ['register-requests'], sweeper: { intervalMs: 250 }, settings: { heartbeatExpirySeconds: EXPIRY_SECONDS } });
     for (const tenant of ['tenant-a', 'tenant-b']) {
-      await configure(h.services, tenant, { workers: [{ workerType: 'steady', contentTypeInputs: ['for-steady'] }, { workerType: 'mortal', contentTypeInputs: ['for-mortal'] }] });
+      await configure(h.services, tenant, {
+        workers: [
+          { workerType: 'steady', contentTypeInputs: ['for-steady'] },
+          { workerType: 'mortal', contentTypeInputs: ['for-mortal'] },
+        ],
+      });
     }
     await declareWorkerQueues(h, TYPES);
   });
@@ -28,7 +33,9 @@ describe('the sweeper on the local host, on RabbitMQ and dynalite', () => {
     messages.map((message) => `${String(message.properties.headers?.[Header.tenant])}/${String(message.properties.headers?.[Header.requestId])}`);
 
   it('dispatches the waiting requests of a type that came alive behind its back, in every tenant, once', async () => {
-    await Promise.all(['tenant-a', 'tenant-b'].map((tenant) => publishRequest(h, `steady-${tenant}`, { [Header.tenant]: tenant, [Header.contentType]: 'for-steady' })));
+    await Promise.all(
+      ['tenant-a', 'tenant-b'].map((tenant) => publishRequest(h, `steady-${tenant}`, { [Header.tenant]: tenant, [Header.contentType]: 'for-steady' })),
+    );
     expect(await states(2)).toEqual(['DELAYED', 'DELAYED']);
     await bringAlive({ registry: h.services.registry, clock: h.services.clock }, 'steady');
     const work = await h.rabbit.collect(workerRequestName(h.settings.names, 'steady'), 2, { timeoutMs: 5_000 });
@@ -61,7 +68,10 @@ describe('the sweeper on the local host, on RabbitMQ and dynalite', () => {
   it('expires the instances of a silent worker, so its requests wait again', async () => {
     await bringAlive({ registry: h.services.registry, clock: h.services.clock }, 'mortal', 'mortal-1');
     await eventually(
-      () => Promise.resolve(h.logger.entries.some((entry) => entry.message.startsWith('worker types died') && (entry.fields['deadTypes'] as string[]).includes('mortal'))),
+      () =>
+        Promise.resolve(
+          h.logger.entries.some((entry) => entry.message.startsWith('worker types died') && (entry.fields['deadTypes'] as string[]).includes('mortal')),
+        ),
       { timeoutMs: EXPIRY_SECONDS * 1000 + 3_000, what: 'the sweeper reports mortal dead' },
     );
     // The sweeper already removed everything: nothing is left for another expirer.

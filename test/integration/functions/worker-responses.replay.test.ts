@@ -37,7 +37,10 @@ describe('handle-worker-responses when the event source redelivers a batch', () 
     await h.services.bus.publish(
       ids.flatMap((id) =>
         (['RUNNING', 'SUCCESS'] as const).map((status) =>
-          buildWorkerResponse({ exchange: h.settings.names.workerResponse }, { tenant: 'tenant-a', requestId: id, status, dispatchAttempt: 1, content: Buffer.from(id) }),
+          buildWorkerResponse(
+            { exchange: h.settings.names.workerResponse },
+            { tenant: 'tenant-a', requestId: id, status, dispatchAttempt: 1, content: Buffer.from(id) },
+          ),
         ),
       ),
     );

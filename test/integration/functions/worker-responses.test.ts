@@ -33,8 +33,22 @@ describe('worker responses, workflows and dead letters over AMQP', () => {
         { workerType: 'refuser', contentTypeInputs: ['refused'] },
       ],
       workflows: [
-        { workflowType: 'pipeline', steps: [{ stepNumber: 1, workerType: 'upper' }, { stepNumber: 2, workerType: 'suffix' }, { stepNumber: 3, workerType: 'wrap' }] },
-        { workflowType: 'pipeline-no-errors', keepErrors: false, steps: [{ stepNumber: 1, workerType: 'lenient' }, { stepNumber: 2, workerType: 'wrap' }] },
+        {
+          workflowType: 'pipeline',
+          steps: [
+            { stepNumber: 1, workerType: 'upper' },
+            { stepNumber: 2, workerType: 'suffix' },
+            { stepNumber: 3, workerType: 'wrap' },
+          ],
+        },
+        {
+          workflowType: 'pipeline-no-errors',
+          keepErrors: false,
+          steps: [
+            { stepNumber: 1, workerType: 'lenient' },
+            { stepNumber: 2, workerType: 'wrap' },
+          ],
+        },
       ],
     });
     for (const type of WORKER_TYPES) {
@@ -43,11 +57,19 @@ describe('worker responses, workflows and dead letters over AMQP', () => {
     }
     const common = { connection: h.rabbit.provider(), names: h.settings.names, heartbeatIntervalMs: 30_000 };
     workers.push(
-      await startWorker({ ...common, workerType: 'upper', handle: async (job) => {
-        await job.running(['uppercasing']);
-        return job.success(job.text().toUpperCase(), { 'upper.done': 'yes' });
-      } }),
-      await startWorker({ ...common, workerType: 'suffix', handle: async (job) => job.success(`${job.text()}-${job.additionalHeaders['upper.done'] ?? 'missing'}`, { 'suffix.done': 'yes' }) }),
+      await startWorker({
+        ...common,
+        workerType: 'upper',
+        handle: async (job) => {
+          await job.running(['uppercasing']);
+          return job.success(job.text().toUpperCase(), { 'upper.done': 'yes' });
+        },
+      }),
+      await startWorker({
+        ...common,
+        workerType: 'suffix',
+        handle: async (job) => job.success(`${job.text()}-${job.additionalHeaders['upper.done'] ?? 'missing'}`, { 'suffix.done': 'yes' }),
+      }),
       await startWorker({ ...common, workerType: 'wrap', handle: async (job) => job.success({ wrapped: job.text(), headers: job.additionalHeaders }) }),
       await startWorker({ ...common, workerType: 'strict', handle: async (job) => job.error([`refusing ${job.requestId}`]) }),
       await startWorker({ ...common, workerType: 'lenient', handle: async (job) => job.invalid(['not my kind of input']) }),
@@ -136,7 +158,10 @@ describe('worker responses, workflows and dead letters over AMQP', () => {
     await answersOf('manual-1', 1);
     const reply = (status: 'RUNNING' | 'SUCCESS' | 'ERROR', attempt?: number) =>
       h.services.bus.publish([
-        buildWorkerResponse({ exchange: h.settings.names.workerResponse }, { tenant: TENANT, requestId: 'manual-1', status, ...(attempt === undefined ? {} : { dispatchAttempt: attempt }) }),
+        buildWorkerResponse(
+          { exchange: h.settings.names.workerResponse },
+          { tenant: TENANT, requestId: 'manual-1', status, ...(attempt === undefined ? {} : { dispatchAttempt: attempt }) },
+        ),
       ]);
     await reply('SUCCESS', 7); // from an attempt that does not exist: stale, recorded
     await reply('ERROR', 1);

@@ -1,11 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  AmazonMqEventSchema,
-  AmazonMqMessageSchema,
-  normalizeAmazonMqEvent,
-  parseJavaMediumDate,
-} from '../../../shared/contract/amazon-mq-event.js';
+import { AmazonMqEventSchema, AmazonMqMessageSchema, normalizeAmazonMqEvent, parseJavaMediumDate } from '../../../shared/contract/amazon-mq-event.js';
 import { EventSourceEmulator, type EventSourceEmulatorOptions } from '../../../infra/local/event-source-emulator.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 import { RecordingLogger } from '../../support/recording-logger.js';

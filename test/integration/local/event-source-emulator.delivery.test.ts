@@ -3,11 +3,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { applyTopology } from '../../../shared/amqp-kit/topology.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../../shared/contract/wire-names.js';
-import {
-  EventSourceEmulator,
-  EventSourceEmulatorError,
-  type EventSourceEmulatorOptions,
-} from '../../../infra/local/event-source-emulator.js';
+import { EventSourceEmulator, EventSourceEmulatorError, type EventSourceEmulatorOptions } from '../../../infra/local/event-source-emulator.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 import { Gate, Recorder } from './recorder.js';
@@ -295,7 +291,10 @@ describe('EventSourceEmulator delivery', () => {
 
     await source.stop();
 
-    const infos = logger.at('info').filter((entry) => entry.message === 'connected to RabbitMQ').map((entry) => entry.fields);
+    const infos = logger
+      .at('info')
+      .filter((entry) => entry.message === 'connected to RabbitMQ')
+      .map((entry) => entry.fields);
     expect(infos).toEqual([expect.objectContaining({ connection: `event-source:${queue}` })]);
     expect((await rabbit.queueState(queue)).consumerCount).toBe(0);
     expect(recorder.batches[0]?.event.rmqMessagesByQueue[`${queue}::/`]).toHaveLength(1);

@@ -42,9 +42,7 @@ describe('applyTopology', () => {
   it('declares input queues as quorum queues with their arguments (a classic redeclare is refused)', async () => {
     await applyTopology(provider, topology);
 
-    await expect(
-      rabbit.declareQueue(names.requestQueue, { durable: true, arguments: { 'x-queue-type': 'classic' } }),
-    ).rejects.toMatchObject({ code: 406 });
+    await expect(rabbit.declareQueue(names.requestQueue, { durable: true, arguments: { 'x-queue-type': 'classic' } })).rejects.toMatchObject({ code: 406 });
     // Same type and arguments are accepted, so those are the ones on the broker.
     await rabbit.declareQueue(names.requestQueue, {
       durable: true,
@@ -107,9 +105,7 @@ describe('applyTopology', () => {
     await rabbit.publish(queue, 'whatever', 'work item');
     const [message] = await rabbit.collect(queue, 1);
     expect(message?.content.toString()).toBe('work item');
-    await expect(
-      rabbit.declareQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } }),
-    ).rejects.toMatchObject({ code: 406 });
+    await expect(rabbit.declareQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } })).rejects.toMatchObject({ code: 406 });
   });
 
   it('fails with TopologyError on anything else than a conflict, e.g. a binding to a missing exchange', async () => {

@@ -1,9 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  AmqpConnectionProvider,
-  BrokerUnreachableError,
-  ConnectionProviderClosedError,
-} from '../../../shared/amqp-kit/connection.js';
+import { AmqpConnectionProvider, BrokerUnreachableError, ConnectionProviderClosedError } from '../../../shared/amqp-kit/connection.js';
 import { AMQP_URL, createRabbitFixture } from '../../support/rabbitmq.js';
 
 const rabbit = createRabbitFixture('connection');

@@ -97,18 +97,22 @@ describe('the packed worker SDK', () => {
     if (folder) await rm(folder, { recursive: true, force: true });
   }, 30_000);
 
-  it('runs outside the repository and takes a client request to SUCCESS', async () => {
-    await h.rabbit.publish(h.settings.names.requestExchange, '', 'box', {
-      headers: { [Header.tenant]: TENANT, [Header.requestId]: 'packed-1', [Header.owner]: 'o', [Header.session]: 's', [Header.contentType]: 'to-pack' },
-    });
+  it(
+    'runs outside the repository and takes a client request to SUCCESS',
+    async () => {
+      await h.rabbit.publish(h.settings.names.requestExchange, '', 'box', {
+        headers: { [Header.tenant]: TENANT, [Header.requestId]: 'packed-1', [Header.owner]: 'o', [Header.session]: 's', [Header.contentType]: 'to-pack' },
+      });
 
-    const answers = (await h.rabbit.collect(h.clientQueue, 2, { timeoutMs: 20_000 })).map(json);
+      const answers = (await h.rabbit.collect(h.clientQueue, 2, { timeoutMs: 20_000 })).map(json);
 
-    expect(output).toContain(`READY ${workerRequestName(h.settings.names, WORKER_TYPE)}`);
-    expect(answers.map((answer) => [answer['requestId'], answer['state']])).toEqual([
-      ['packed-1', 'GRANTED'],
-      ['packed-1', 'SUCCESS'],
-    ]);
-    expect(JSON.parse(Buffer.from(String(answers[1]?.['content']), 'base64').toString())).toEqual({ packed: 'box' });
-  }, TIME_LIMIT_MS);
+      expect(output).toContain(`READY ${workerRequestName(h.settings.names, WORKER_TYPE)}`);
+      expect(answers.map((answer) => [answer['requestId'], answer['state']])).toEqual([
+        ['packed-1', 'GRANTED'],
+        ['packed-1', 'SUCCESS'],
+      ]);
+      expect(JSON.parse(Buffer.from(String(answers[1]?.['content']), 'base64').toString())).toEqual({ packed: 'box' });
+    },
+    TIME_LIMIT_MS,
+  );
 });

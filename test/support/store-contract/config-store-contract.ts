@@ -9,7 +9,15 @@ export function sampleConfig(version: number, workerType = 'extract'): TenantCon
       { workerType, contentTypeInputs: ['application/json', 'text/plain'], contentTypeOutput: 'application/x-extracted' },
       { workerType: 'index', contentTypeInputs: ['application/x-extracted'], keepErrors: false, retry: { maxAttempts: 3 } },
     ],
-    workflows: [{ workflowType: 'pipeline', steps: [{ stepNumber: 0, workerType }, { stepNumber: 10, workerType: 'index' }] }],
+    workflows: [
+      {
+        workflowType: 'pipeline',
+        steps: [
+          { stepNumber: 0, workerType },
+          { stepNumber: 10, workerType: 'index' },
+        ],
+      },
+    ],
     settings: { skipContentTypes: ['image/png'] },
     version,
   });

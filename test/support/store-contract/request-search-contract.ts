@@ -143,7 +143,10 @@ export function describeRequestSearchContract(name: string, createStore: () => R
       await check({ contentTypes: { mode: 'INCLUDE', values: ['to-extract'], matchMode: 'STARTS_WITH', ignoreCase: true } }, (r) =>
         r.contentType.toLowerCase().startsWith('to-extract'),
       );
-      await check({ contentTypes: { mode: 'EXCLUDE', values: ['.fits', 'sip'], matchMode: 'ENDS_WITH' } }, (r) => !r.contentType.endsWith('.fits') && !r.contentType.endsWith('sip'));
+      await check(
+        { contentTypes: { mode: 'EXCLUDE', values: ['.fits', 'sip'], matchMode: 'ENDS_WITH' } },
+        (r) => !r.contentType.endsWith('.fits') && !r.contentType.endsWith('sip'),
+      );
       await check({ contentTypes: { mode: 'INCLUDE', values: ['EXTRACT'], matchMode: 'CONTAINS' } }, (r) => r.contentType.includes('EXTRACT'));
       const chosen = [requests[3]!, requests[17]!, requests[40]!];
       await check({ ids: { mode: 'INCLUDE', values: chosen.map((r) => r.id) } }, (r) => chosen.includes(r));
@@ -186,7 +189,12 @@ export function describeRequestSearchContract(name: string, createStore: () => R
         rest.push(...ids(page.items));
         cursor = page.cursor;
       }
-      expect(rest).toEqual(requests.slice(10).filter((r) => r !== ahead).map((r) => r.requestId));
+      expect(rest).toEqual(
+        requests
+          .slice(10)
+          .filter((r) => r !== ahead)
+          .map((r) => r.requestId),
+      );
     });
 
     it('has nothing to list for no status, an empty tenant, or an empty range', async () => {

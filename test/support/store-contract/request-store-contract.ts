@@ -267,11 +267,7 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
           { previous: running, next: bump(running, { status: 'NO_WORKER_AVAILABLE' }) },
           { previous: unrouted, next: bump(unrouted, { stepWorkerType: 'extract' }) },
         ]);
-        expect((await store.listWaiting(tenant, 'extract', { limit: 10 })).items.map((k) => k.requestId)).toEqual([
-          'running',
-          'unrouted',
-          'w1',
-        ]);
+        expect((await store.listWaiting(tenant, 'extract', { limit: 10 })).items.map((k) => k.requestId)).toEqual(['running', 'unrouted', 'w1']);
         expect((await store.listWaiting(tenant, null, { limit: 10 })).items).toEqual([]);
       });
 
@@ -306,12 +302,7 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
           { previous: none, next: bump(none, { deadline: at(1) }) },
           { previous: later, next: bump(later, { deadline: at(15) }) },
         ]);
-        expect((await store.listDue(tenant, now, { limit: 10 })).items.map((k) => k.requestId)).toEqual([
-          'none',
-          'coarse',
-          'later',
-          'exact',
-        ]);
+        expect((await store.listDue(tenant, now, { limit: 10 })).items.map((k) => k.requestId)).toEqual(['none', 'coarse', 'later', 'exact']);
         expect((await store.listDue(tenant, new Date(at(0)), { limit: 10 })).items).toEqual([]);
       });
 
@@ -377,7 +368,12 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
         ]);
         expect(first.cursor).toBeDefined();
         const rest = await listAll((page) => store.listWaiting(tenant, 'extract', page), 20, first.cursor);
-        expect(rest.ids).toEqual(requests.slice(20).filter((r) => r !== notYet).map((r) => r.requestId));
+        expect(rest.ids).toEqual(
+          requests
+            .slice(20)
+            .filter((r) => r !== notYet)
+            .map((r) => r.requestId),
+        );
       });
 
       it('returns an empty last page without a cursor when nothing is listed', async () => {

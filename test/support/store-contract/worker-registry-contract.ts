@@ -56,8 +56,14 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
       const hostB = harness.create();
       const types = ['t1', 't2', 't3', 't4', 't5'];
       const [a, b] = await Promise.all([
-        hostA.record(types.map((type) => beat(type, 'from-a', 100)), t(100)),
-        hostB.record(types.map((type) => beat(type, 'from-b', 100)), t(100)),
+        hostA.record(
+          types.map((type) => beat(type, 'from-a', 100)),
+          t(100),
+        ),
+        hostB.record(
+          types.map((type) => beat(type, 'from-b', 100)),
+          t(100),
+        ),
       ]);
       const reported = [...(a?.revived ?? []), ...(b?.revived ?? [])].sort();
       expect(reported).toEqual(types);
@@ -66,8 +72,14 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
       // Same race with the second host holding a later beat (its write then extends the type).
       const later = ['u1', 'u2', 'u3'];
       const [c, d] = await Promise.all([
-        hostA.record(later.map((type) => beat(type, 'from-a', 200)), t(200)),
-        hostB.record(later.map((type) => beat(type, 'from-b', 201)), t(201)),
+        hostA.record(
+          later.map((type) => beat(type, 'from-a', 200)),
+          t(200),
+        ),
+        hostB.record(
+          later.map((type) => beat(type, 'from-b', 201)),
+          t(201),
+        ),
       ]);
       expect([...(c?.revived ?? []), ...(d?.revived ?? [])].sort()).toEqual(later);
       expect((await hostB.aliveWorkerTypes(t(201))).filter((type) => later.includes(type.workerType)).map((type) => type.lastBeatAt)).toEqual(
@@ -90,7 +102,10 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
       expect(harness.writes()).toEqual({ types: 1, instances: 5 });
 
       // Once refreshMs has passed since what was written, the next beats are written again.
-      await registry.record(instances.map((id) => beat('extract', id, 15_000)), t(15_000));
+      await registry.record(
+        instances.map((id) => beat('extract', id, 15_000)),
+        t(15_000),
+      );
       expect(harness.writes()).toEqual({ types: 2, instances: 10 });
       expect(await registry.aliveWorkerTypes(t(15_000))).toEqual([{ workerType: 'extract', instances: 5, lastBeatAt: t(15_000) }]);
 

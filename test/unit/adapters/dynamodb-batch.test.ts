@@ -46,12 +46,15 @@ describe('mapBounded', () => {
   it('defaults to 32 in flight', async () => {
     let running = 0;
     let peak = 0;
-    await mapBounded(Array.from({ length: 100 }, (_, i) => i), async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      running--;
-    });
+    await mapBounded(
+      Array.from({ length: 100 }, (_, i) => i),
+      async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        running--;
+      },
+    );
     expect(peak).toBe(32);
   });
 
@@ -144,10 +147,14 @@ describe('storeCall', () => {
   it('gives up after a few attempts with StoreUnavailableError carrying the last failure', async () => {
     let calls = 0;
     const last = serviceError('ProvisionedThroughputExceededException');
-    const error = await storeCall('Query', async () => {
-      calls++;
-      throw last;
-    }, fast).catch((e: unknown) => e);
+    const error = await storeCall(
+      'Query',
+      async () => {
+        calls++;
+        throw last;
+      },
+      fast,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).cause).toBe(last);
     expect(calls).toBe(3);
@@ -159,10 +166,14 @@ describe('storeCall', () => {
     ['an unknown error', new RangeError('?'), StoreUnavailableError],
   ])('does not retry %s', async (_, thrown, expected) => {
     let calls = 0;
-    const error = await storeCall('PutItem', async () => {
-      calls++;
-      throw thrown;
-    }, fast).catch((e: unknown) => e);
+    const error = await storeCall(
+      'PutItem',
+      async () => {
+        calls++;
+        throw thrown;
+      },
+      fast,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(expected);
     expect(calls).toBe(1);
   });
@@ -170,9 +181,7 @@ describe('storeCall', () => {
   it('makes a failed condition an outcome, not an error', async () => {
     expect(await conditionalCall('PutItem', () => Promise.reject(serviceError('ConditionalCheckFailedException')))).toBe('conflict');
     expect(await conditionalCall('PutItem', () => Promise.resolve({}))).toBe('written');
-    await expect(conditionalCall('PutItem', () => Promise.reject(serviceError('ThrottlingException')))).rejects.toBeInstanceOf(
-      StoreUnavailableError,
-    );
+    await expect(conditionalCall('PutItem', () => Promise.reject(serviceError('ThrottlingException')))).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(storeCall('PutItem', () => Promise.reject(serviceError('ConditionalCheckFailedException')))).rejects.toThrow(
       'ConditionalCheckFailedException happened',
     );
@@ -212,9 +221,7 @@ describe('batchGetAll', () => {
       Responses: { table: [] },
       UnprocessedKeys: { table: { Keys: (command as BatchGetCommand).input.RequestItems?.table?.Keys } },
     }));
-    await expect(batchGetAll(client, 'table', [key(1)], { maxAttempts: 3, baseDelayMs: 1 })).rejects.toBeInstanceOf(
-      StoreUnavailableError,
-    );
+    await expect(batchGetAll(client, 'table', [key(1)], { maxAttempts: 3, baseDelayMs: 1 })).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(calls).toHaveLength(3);
   });
 
@@ -227,11 +234,7 @@ describe('batchGetAll', () => {
 describe('batchWriteAll', () => {
   it('writes in chunks of 25, the last request for a key winning', async () => {
     const { client, calls } = fakeClient(async () => ({}));
-    const requests = [
-      ...Array.from({ length: 60 }, (_, i) => ({ put: { ...key(i), n: 1 } })),
-      { delete: key(3) },
-      { put: { ...key(4), n: 2 } },
-    ];
+    const requests = [...Array.from({ length: 60 }, (_, i) => ({ put: { ...key(i), n: 1 } })), { delete: key(3) }, { put: { ...key(4), n: 2 } }];
     await batchWriteAll(client, 'table', requests);
     const sent = calls.flatMap((c) => (c as BatchWriteCommand).input.RequestItems?.table ?? []);
     expect(calls.map((c) => (c as BatchWriteCommand).input.RequestItems?.table?.length)).toEqual([25, 25, 10]);
@@ -253,9 +256,7 @@ describe('batchWriteAll', () => {
     expect((calls[1] as BatchWriteCommand).input.RequestItems?.table).toEqual([{ PutRequest: { Item: key(2) } }, { DeleteRequest: { Key: key(3) } }]);
 
     const stuck = fakeClient(async (command) => ({ UnprocessedItems: { table: (command as BatchWriteCommand).input.RequestItems?.table } }));
-    await expect(batchWriteAll(stuck.client, 'table', [{ put: key(1) }], { maxAttempts: 2, baseDelayMs: 1 })).rejects.toBeInstanceOf(
-      StoreUnavailableError,
-    );
+    await expect(batchWriteAll(stuck.client, 'table', [{ put: key(1) }], { maxAttempts: 2, baseDelayMs: 1 })).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(stuck.calls).toHaveLength(2);
   });
 });
@@ -268,9 +269,7 @@ describe('client factory', () => {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
-    expect(input.AttributeDefinitions?.map((a) => a.AttributeName).sort()).toEqual(
-      ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'pk', 'sk'],
-    );
+    expect(input.AttributeDefinitions?.map((a) => a.AttributeName).sort()).toEqual(['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'pk', 'sk']);
     expect(input.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType])).toEqual(
       TABLE_DEFINITION.indexes.map((index) => [index.name, index.projection]),
     );

@@ -14,9 +14,17 @@ describe('request item layout', () => {
 
   it('puts a request in the status index always, the waiting index while waiting, the due index while it has a deadline', () => {
     const plain = requestToItem(makeRequest('t', 'r', { status: 'RUNNING', deadline: null }));
-    expect(Object.keys(plain).filter((k) => k.startsWith('gsi')).sort()).toEqual(['gsi1pk', 'gsi1sk']);
+    expect(
+      Object.keys(plain)
+        .filter((k) => k.startsWith('gsi'))
+        .sort(),
+    ).toEqual(['gsi1pk', 'gsi1sk']);
     const waiting = requestToItem(makeRequest('t', 'r', { status: 'NO_WORKER_AVAILABLE', stepWorkerType: 'w', deadline: at(5) }));
-    expect(Object.keys(waiting).filter((k) => k.startsWith('gsi')).sort()).toEqual(['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']);
+    expect(
+      Object.keys(waiting)
+        .filter((k) => k.startsWith('gsi'))
+        .sort(),
+    ).toEqual(['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']);
     expect(waiting.pk).toBe(RequestKeys.primary('t', 'r').pk);
   });
 

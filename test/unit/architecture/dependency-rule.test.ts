@@ -63,7 +63,12 @@ describe('dependency rule (the lint refuses what the architecture forbids)', () 
   });
 
   it('the worker SDK may not import the manager (adapters, domain, application, lambda)', async () => {
-    const targets = ['../../domain/request/request.js', '../../application/services/liveness.js', '../../lambda/env.js', '../../adapters/rabbitmq/amqp-message-bus.js'];
+    const targets = [
+      '../../domain/request/request.js',
+      '../../application/services/liveness.js',
+      '../../lambda/env.js',
+      '../../adapters/rabbitmq/amqp-message-bus.js',
+    ];
     for (const target of targets) {
       expect(await findingsWith('shared/worker-sdk/src/index.ts', `import '${target}';`), target).toEqual(['boundaries/dependencies']);
     }

@@ -7,17 +7,7 @@ import {
   normalizeAmazonMqEvent,
   parseJavaMediumDate,
 } from '../../../shared/contract/amazon-mq-event.js';
-import {
-  DLQ_QUEUE,
-  HEARTBEAT_QUEUE,
-  REQUEST_QUEUE,
-  VHOST,
-  deleteRaw,
-  loadEvent,
-  loadFixture,
-  messageOf,
-  setRaw,
-} from './fixtures/load.js';
+import { DLQ_QUEUE, HEARTBEAT_QUEUE, REQUEST_QUEUE, VHOST, deleteRaw, loadEvent, loadFixture, messageOf, setRaw } from './fixtures/load.js';
 
 describe('normalizeAmazonMqEvent', () => {
   it('returns every readable message of every queue with its queue and vhost', () => {

@@ -52,7 +52,11 @@ describe('parseHeartbeat', () => {
     ['an id over 255 characters', json({ ...BODY, id: 'i'.repeat(256) }), /^id: /],
     ['no date', json({ id: BODY.id, type: BODY.type }), /^heartBeatDate: is required$/],
     ['an epoch number as date', json({ ...BODY, heartBeatDate: 1722591910662 }), /^heartBeatDate: expected string, got number$/],
-    ['a Java medium date', json({ ...BODY, heartBeatDate: 'Aug 2, 2024, 9:45:10 AM' }), /^heartBeatDate: "Aug 2, 2024, 9:45:10 AM" is not an ISO-8601 date-time$/],
+    [
+      'a Java medium date',
+      json({ ...BODY, heartBeatDate: 'Aug 2, 2024, 9:45:10 AM' }),
+      /^heartBeatDate: "Aug 2, 2024, 9:45:10 AM" is not an ISO-8601 date-time$/,
+    ],
     ['an impossible date', json({ ...BODY, heartBeatDate: '2024-02-30T09:45:10Z' }), /^heartBeatDate: .* is not an ISO-8601 date-time$/],
   ])('refuses %s', (_label, body, reason) => {
     const parsed = parseHeartbeat({ 'regards.tenant': 'project1' }, body);
@@ -76,9 +80,7 @@ describe('buildHeartbeat', () => {
     );
     expect(message.exchange).toBe('regards.worker.manager.heartbeat');
     expect(message.headers).toEqual({ 'regards.tenant': 'project1' });
-    expect(Buffer.from(message.body).toString('utf8')).toBe(
-      '{"id":"i-1","type":"extract-worker","heartBeatDate":"2024-08-02T09:45:10.662000Z"}',
-    );
+    expect(Buffer.from(message.body).toString('utf8')).toBe('{"id":"i-1","type":"extract-worker","heartBeatDate":"2024-08-02T09:45:10.662000Z"}');
     expect(message.properties).toMatchObject({ contentType: 'application/json', persistent: false });
   });
 

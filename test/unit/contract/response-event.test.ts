@@ -127,9 +127,7 @@ describe('message texts', () => {
   it('are the reference texts', () => {
     expect(grantedMessage()).toBe('Your request has been successfully registered.');
     expect(delayedMessage('to-extract')).toBe('Your request has been delayed as no worker is currently matching content type <to-extract>.');
-    expect(invalidContentMessage('w1', 'bad product')).toBe(
-      'Your request is not valid (invalidated by the matching worker <w1>). bad product',
-    );
+    expect(invalidContentMessage('w1', 'bad product')).toBe('Your request is not valid (invalidated by the matching worker <w1>). bad product');
     expect(errorMessage('w1', 'disk full')).toBe('Error during processing your request in <w1> worker : Cause : disk full.');
     expect(successMessage('w1')).toBe('Your request has been successfully handled by the <w1> worker.');
     expect(duplicateRequestMessage('req-1')).toBe('Request is denied cause the given requestId <req-1> already exists');

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeZodError } from '../../../shared/contract/parse-result.js';
-import {
-  MAX_RESTRICTION_VALUES,
-  SearchRequestParametersSchema,
-  valuesRestrictionSchema,
-} from '../../../shared/contract/search-request-parameters.js';
+import { MAX_RESTRICTION_VALUES, SearchRequestParametersSchema, valuesRestrictionSchema } from '../../../shared/contract/search-request-parameters.js';
 
 function parse(input: unknown) {
   return SearchRequestParametersSchema.safeParse(input);
@@ -78,13 +74,21 @@ describe('SearchRequestParametersSchema', () => {
     ['a lower-case status', { statuses: { mode: 'INCLUDE', values: ['error'] } }, 'statuses.values[0]: unknown value "error"'],
     ['ids that are text', { ids: { mode: 'INCLUDE', values: ['12'] } }, 'ids.values[0]: expected number, got string'],
     ['fractional ids', { ids: { mode: 'INCLUDE', values: [1.5] } }, 'ids.values[0]: '],
-    ['ids matched partially', { ids: { mode: 'INCLUDE', values: [1], matchMode: 'STARTS_WITH' } }, 'ids.matchMode: ids can only be matched with matchMode STRICT'],
+    [
+      'ids matched partially',
+      { ids: { mode: 'INCLUDE', values: [1], matchMode: 'STARTS_WITH' } },
+      'ids.matchMode: ids can only be matched with matchMode STRICT',
+    ],
     ['ignoreCase as text', { contentTypes: { mode: 'EXCLUDE', values: [], ignoreCase: 'true' } }, 'contentTypes.ignoreCase: expected boolean, got string'],
     ['values that are not a list', { contentTypes: { mode: 'INCLUDE', values: 'a' } }, 'contentTypes.values: expected array, got string'],
     ['a numeric source', { source: 12 }, 'source: expected string, got number'],
     ['a date that is not ISO-8601', { creationDate: { after: '02/08/2024' } }, 'creationDate.after: "02/08/2024" is not an ISO-8601 date-time'],
     ['an epoch date', { creationDate: { before: 1722591910 } }, 'creationDate.before: expected string, got number'],
-    ['after later than before', { creationDate: { after: '2024-08-03T00:00:00Z', before: '2024-08-02T00:00:00Z' } }, 'creationDate.after: after must not be later than before'],
+    [
+      'after later than before',
+      { creationDate: { after: '2024-08-03T00:00:00Z', before: '2024-08-02T00:00:00Z' } },
+      'creationDate.after: after must not be later than before',
+    ],
     ['an unknown date bound', { creationDate: { from: '2024-08-03T00:00:00Z' } }, 'creationDate: unknown field from'],
     ['a misspelt filter', { statusses: { mode: 'INCLUDE', values: ['ERROR'] } }, 'body: unknown field statusses'],
     ['a body that is a list', [], 'body: expected object, got array'],

@@ -58,6 +58,9 @@ describe('broker topology', () => {
   });
 
   it('takes its limits from the manager settings', () => {
-    expect(topologyOptions(ManagerSettingsSchema.parse({ deliveryLimit: 9, heartbeatExpirySeconds: 20 }))).toEqual({ deliveryLimit: 9, heartbeatTtlMs: 20_000 });
+    expect(topologyOptions(ManagerSettingsSchema.parse({ deliveryLimit: 9, heartbeatExpirySeconds: 20 }))).toEqual({
+      deliveryLimit: 9,
+      heartbeatTtlMs: 20_000,
+    });
   });
 });

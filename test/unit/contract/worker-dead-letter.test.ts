@@ -41,7 +41,10 @@ describe('parseWorkerDeadLetter', () => {
 
   it('falls back to the reference default when nothing says why', () => {
     const parsed = parseWorkerDeadLetter(BASE);
-    expect(parsed).toEqual({ ok: true, value: { tenant: 'project1', requestId: 'req-002', reason: UNKNOWN_WORKER_ERROR, reasonSource: 'default', deaths: [] } });
+    expect(parsed).toEqual({
+      ok: true,
+      value: { tenant: 'project1', requestId: 'req-002', reason: UNKNOWN_WORKER_ERROR, reasonSource: 'default', deaths: [] },
+    });
     expect(UNKNOWN_WORKER_ERROR).toBe('Unknown error from worker');
   });
 
@@ -76,7 +79,13 @@ describe('parseWorkerDeadLetter', () => {
   });
 
   it('falls back to the x-last-death and x-first-death headers when x-death is absent', () => {
-    const last = parseWorkerDeadLetter({ ...BASE, 'x-last-death-reason': 'expired', 'x-last-death-queue': 'q1', 'x-first-death-reason': 'rejected', 'x-first-death-queue': 'q0' });
+    const last = parseWorkerDeadLetter({
+      ...BASE,
+      'x-last-death-reason': 'expired',
+      'x-last-death-queue': 'q1',
+      'x-first-death-reason': 'rejected',
+      'x-first-death-queue': 'q0',
+    });
     const first = parseWorkerDeadLetter({ ...BASE, 'x-first-death-reason': 'rejected', 'x-first-death-queue': 'q0' });
     expect(last.ok && last.value.reason).toBe('Work item expired in queue <q1> before a worker took it');
     expect(first.ok && first.value.reason).toBe('Work item rejected by a worker of queue <q0>');
@@ -117,9 +126,7 @@ describe('describeDeath', () => {
 
 describe('readXDeath', () => {
   it('keeps the known fields of each entry', () => {
-    expect(readXDeath({ 'x-death': [death('rejected')] })).toEqual([
-      { count: 1, reason: 'rejected', queue: QUEUE, exchange: QUEUE, 'routing-keys': ['#'] },
-    ]);
+    expect(readXDeath({ 'x-death': [death('rejected')] })).toEqual([{ count: 1, reason: 'rejected', queue: QUEUE, exchange: QUEUE, 'routing-keys': ['#'] }]);
   });
 
   it('refuses an entry with a negative count or no queue', () => {

@@ -31,7 +31,11 @@ function event(method: string, path: string, body?: unknown, token?: string): AP
   return {
     httpMethod: method,
     path,
-    headers: { Host: 'api.test', ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    headers: {
+      Host: 'api.test',
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
     multiValueHeaders: {},
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
@@ -74,7 +78,9 @@ describe('admin-api function over memory adapters', () => {
 
   it('starts a bulk job through the launcher and answers 202 at once', async () => {
     const d = deps();
-    const result = await adminApiFunction.withDeps(d)(event('POST', '/requests/retry', {}, signToken(SECRET, { tenant: 'tenant-a', role: 'EXPLOIT', sub: 'me' })));
+    const result = await adminApiFunction.withDeps(d)(
+      event('POST', '/requests/retry', {}, signToken(SECRET, { tenant: 'tenant-a', role: 'EXPLOIT', sub: 'me' })),
+    );
     expect(result.statusCode).toBe(202);
     expect((d.launcher as MemoryJobLauncher).launched).toHaveLength(1);
   });
@@ -83,7 +89,9 @@ describe('admin-api function over memory adapters', () => {
 describe('run-bulk-jobs function', () => {
   it('runs the job named by the event and launches the next run when its budget is spent', async () => {
     const d = deps();
-    await d.requests.insertAll(Array.from({ length: 250 }, (_, i) => makeRequest('tenant-a', `r-${i}`, { status: 'ERROR', creationDate: '2026-02-01T00:00:00.000Z' })));
+    await d.requests.insertAll(
+      Array.from({ length: 250 }, (_, i) => makeRequest('tenant-a', `r-${i}`, { status: 'ERROR', creationDate: '2026-02-01T00:00:00.000Z' })),
+    );
     const submitted = await adminApiFunction.withDeps(d)(event('DELETE', '/requests/delete', {}, signToken(SECRET, { tenant: 'tenant-a', role: 'ADMIN' })));
     const { id } = JSON.parse(submitted.body) as { id: string };
     const launcher = new MemoryJobLauncher();
@@ -113,6 +121,8 @@ describe('environments', () => {
     expect((await resolveAuthSettings({ JWT_SECRET_ARN: 'arn:aws:secretsmanager:x' }, reader(SECRET))).secret).toBe(SECRET);
     expect((await resolveAuthSettings({ JWT_SECRET_ARN: 'arn:aws:secretsmanager:x' }, reader(JSON.stringify({ secret: SECRET })))).secret).toBe(SECRET);
     await expect(resolveAuthSettings({ JWT_SECRET_ARN: 'arn:aws:secretsmanager:x' }, reader('short'))).rejects.toThrow(/JWT settings/);
-    await expect(resolveAuthSettings({ JWT_SECRET_ARN: 'arn:aws:secretsmanager:x' }, { getSecretString: async () => Promise.reject(new Error('denied')) })).rejects.toThrow(/cannot read/);
+    await expect(
+      resolveAuthSettings({ JWT_SECRET_ARN: 'arn:aws:secretsmanager:x' }, { getSecretString: async () => Promise.reject(new Error('denied')) }),
+    ).rejects.toThrow(/cannot read/);
   });
 });

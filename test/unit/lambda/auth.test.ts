@@ -3,14 +3,25 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { AdminApiEnvSchema } from '../../../functions/admin-api/env.js';
-import { authenticate, AuthSettingsSchema, authorize, ForbiddenError, hasRole, JwtVerifier, signToken, UnauthenticatedError, type AuthSettings } from '../../../shared/lambda/auth.js';
+import {
+  authenticate,
+  AuthSettingsSchema,
+  authorize,
+  ForbiddenError,
+  hasRole,
+  JwtVerifier,
+  signToken,
+  UnauthenticatedError,
+  type AuthSettings,
+} from '../../../shared/lambda/auth.js';
 import { resolveAuthSettings } from '../../../shared/lambda/jwt-secret.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const NOW = Date.parse('2026-03-01T10:00:00Z');
 const now = () => NOW;
 const hmac = (extra: Partial<AuthSettings> = {}) => new JwtVerifier({ secret: SECRET, clockSkewSeconds: 30, jwksCacheSeconds: 600, ...extra }, now);
-const token = (claims: Record<string, unknown>, options: Parameters<typeof signToken>[2] = {}) => signToken(SECRET, { tenant: 'tenant-a', role: 'ADMIN', sub: 'ops', ...claims }, { now, ...options });
+const token = (claims: Record<string, unknown>, options: Parameters<typeof signToken>[2] = {}) =>
+  signToken(SECRET, { tenant: 'tenant-a', role: 'ADMIN', sub: 'ops', ...claims }, { now, ...options });
 
 function b64(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -35,10 +46,18 @@ describe('JwtVerifier (HMAC)', () => {
     ['not valid yet', () => token({ nbf: NOW / 1000 + 120 }), /not valid yet/],
     ['signed with another secret', () => signToken('another-secret-of-at-least-32-characters', { tenant: 't', role: 'ADMIN' }, { now }), /signature/],
     ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ tenant: 't', role: 'ADMIN', exp: NOW / 1000 + 60 })}.`, /algorithm none/],
-    ['RS256 while only a secret is configured', () => `${b64({ alg: 'RS256' })}.${b64({ tenant: 't', role: 'ADMIN', exp: NOW / 1000 + 60 })}.c2ln`, /algorithm RS256/],
+    [
+      'RS256 while only a secret is configured',
+      () => `${b64({ alg: 'RS256' })}.${b64({ tenant: 't', role: 'ADMIN', exp: NOW / 1000 + 60 })}.c2ln`,
+      /algorithm RS256/,
+    ],
     ['without exp', () => token({ exp: undefined }), /exp/],
     ['malformed', () => 'not.a-token', /malformed/],
-    ['with a tampered payload', () => token({}).replace(/\.([^.]+)\./, `.${b64({ tenant: 'tenant-b', role: 'INSTANCE_ADMIN', exp: NOW / 1000 + 60 })}.`), /signature/],
+    [
+      'with a tampered payload',
+      () => token({}).replace(/\.([^.]+)\./, `.${b64({ tenant: 'tenant-b', role: 'INSTANCE_ADMIN', exp: NOW / 1000 + 60 })}.`),
+      /signature/,
+    ],
   ])('refuses a token %s', async (_case, make, reason) => {
     await expect(hmac().verify(make())).rejects.toThrow(reason);
     await expect(hmac().verify(make())).rejects.toBeInstanceOf(UnauthenticatedError);
@@ -83,10 +102,14 @@ describe('JwtVerifier (RS256 with JWKS)', () => {
       vi.setSystemTime(clock);
       let keys = [jwk(first, 'k1')];
       let fetches = 0;
-      const verifier = new JwtVerifier({ jwksUrl: 'https://issuer.example/jwks', clockSkewSeconds: 0, jwksCacheSeconds: 600 }, () => clock, async () => {
-        fetches += 1;
-        return { keys };
-      });
+      const verifier = new JwtVerifier(
+        { jwksUrl: 'https://issuer.example/jwks', clockSkewSeconds: 0, jwksCacheSeconds: 600 },
+        () => clock,
+        async () => {
+          fetches += 1;
+          return { keys };
+        },
+      );
       await verifier.verify(rs256(first.privateKey, {}, 'k1'));
       keys = [jwk(first, 'k1'), jwk(second, 'k2')];
       await expect(verifier.verify(rs256(second.privateKey, {}, 'k2'))).rejects.toThrow(/signature/);
@@ -136,7 +159,9 @@ describe('JwtVerifier (RS256 with JWKS)', () => {
     expect(AuthSettingsSchema.safeParse({ jwksUrl: 'https://issuer.example/jwks', algorithms: ['HS512'] }).success).toBe(false);
     const env = AdminApiEnvSchema.parse({ TABLE_NAME: 'wm', BULK_JOBS_FUNCTION_NAME: 'wm-bulk', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'HS512, HS384' });
     expect((await resolveAuthSettings(env)).algorithms).toEqual(['HS512', 'HS384']);
-    expect(AdminApiEnvSchema.safeParse({ TABLE_NAME: 'wm', BULK_JOBS_FUNCTION_NAME: 'wm-bulk', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none' }).success).toBe(false);
+    expect(AdminApiEnvSchema.safeParse({ TABLE_NAME: 'wm', BULK_JOBS_FUNCTION_NAME: 'wm-bulk', JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none' }).success).toBe(
+      false,
+    );
   });
 });
 
@@ -145,15 +170,26 @@ describe('authenticate / authorize', () => {
   const bearer = (claims: Record<string, unknown>) => `Bearer ${token(claims)}`;
 
   it('takes the tenant from the token, and refuses a missing or non-bearer header with 401', async () => {
-    expect(await authenticate({ authorization: bearer({}), requestedTenant: undefined }, verifier)).toEqual({ tenant: 'tenant-a', role: 'ADMIN', subject: 'ops' });
+    expect(await authenticate({ authorization: bearer({}), requestedTenant: undefined }, verifier)).toEqual({
+      tenant: 'tenant-a',
+      role: 'ADMIN',
+      subject: 'ops',
+    });
     await expect(authenticate({ authorization: undefined, requestedTenant: undefined }, verifier)).rejects.toBeInstanceOf(UnauthenticatedError);
     await expect(authenticate({ authorization: `Basic ${token({})}`, requestedTenant: undefined }, verifier)).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 
   it('lets only an INSTANCE_ADMIN act on another tenant, named explicitly', async () => {
-    expect(await authenticate({ authorization: bearer({ role: 'INSTANCE_ADMIN', tenant: undefined }), requestedTenant: 'tenant-b' }, verifier)).toMatchObject({ tenant: 'tenant-b', role: 'INSTANCE_ADMIN' });
-    await expect(authenticate({ authorization: bearer({ role: 'INSTANCE_ADMIN', tenant: undefined }), requestedTenant: undefined }, verifier)).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(authenticate({ authorization: bearer({ role: 'PROJECT_ADMIN' }), requestedTenant: 'tenant-b' }, verifier)).rejects.toBeInstanceOf(ForbiddenError);
+    expect(await authenticate({ authorization: bearer({ role: 'INSTANCE_ADMIN', tenant: undefined }), requestedTenant: 'tenant-b' }, verifier)).toMatchObject({
+      tenant: 'tenant-b',
+      role: 'INSTANCE_ADMIN',
+    });
+    await expect(
+      authenticate({ authorization: bearer({ role: 'INSTANCE_ADMIN', tenant: undefined }), requestedTenant: undefined }, verifier),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(authenticate({ authorization: bearer({ role: 'PROJECT_ADMIN' }), requestedTenant: 'tenant-b' }, verifier)).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
     expect(await authenticate({ authorization: bearer({ role: 'EXPLOIT' }), requestedTenant: 'tenant-a' }, verifier)).toMatchObject({ tenant: 'tenant-a' });
     await expect(authenticate({ authorization: bearer({ tenant: undefined }), requestedTenant: undefined }, verifier)).rejects.toBeInstanceOf(ForbiddenError);
   });

@@ -27,7 +27,13 @@ describe('defineFunction over a schedule', () => {
 
   it('logs a failed run and rethrows it, so the invocation counts as an error', async () => {
     const logger = new CapturingLogger();
-    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => ({ logger }), ...scheduleSource, run: () => Promise.reject(new Error('boom')) });
+    const fn = defineFunction({
+      name: 'probe',
+      envSchema: z.object({}),
+      compose: () => ({ logger }),
+      ...scheduleSource,
+      run: () => Promise.reject(new Error('boom')),
+    });
     await expect(fn.withDeps({ logger })()).rejects.toThrow('boom');
     expect(logger.entries).toMatchObject([{ level: 'error', message: 'scheduled run failed', fields: { fn: 'probe' } }]);
   });
@@ -52,23 +58,49 @@ describe('defineFunction over an Amazon MQ event source', () => {
   it('skips an unreadable message with a log line naming the function and the request id, and answers nothing', async () => {
     const logger = new CapturingLogger();
     const seen: NormalizedBatch[] = [];
-    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => ({ logger }), ...amazonMqSource, run: async (batch: NormalizedBatch) => seen.push(batch) });
+    const fn = defineFunction({
+      name: 'probe',
+      envSchema: z.object({}),
+      compose: () => ({ logger }),
+      ...amazonMqSource,
+      run: async (batch: NormalizedBatch) => seen.push(batch),
+    });
     const context = { ...localContext('wm-probe'), awsRequestId: 'request-1' };
     expect(await fn.withDeps({ logger })(mqEvent([{ not: 'a message' }]), context)).toBeUndefined();
     expect(seen[0]?.unreadable).toHaveLength(1);
-    expect(logger.entries).toMatchObject([{ level: 'error', message: 'unreadable message skipped', fields: { fn: 'probe', requestId: 'request-1', queue: 'requests' } }]);
+    expect(logger.entries).toMatchObject([
+      { level: 'error', message: 'unreadable message skipped', fields: { fn: 'probe', requestId: 'request-1', queue: 'requests' } },
+    ]);
   });
 
   it('throws when the use case fails, so the event source redelivers the batch', async () => {
     const logger = new CapturingLogger();
-    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => ({ logger }), ...amazonMqSource, run: () => Promise.reject(new Error('store down')) });
+    const fn = defineFunction({
+      name: 'probe',
+      envSchema: z.object({}),
+      compose: () => ({ logger }),
+      ...amazonMqSource,
+      run: () => Promise.reject(new Error('store down')),
+    });
     await expect(fn.withDeps({ logger })(mqEvent([]))).rejects.toThrow('store down');
-    expect(logger.entries).toMatchObject([{ level: 'error', message: 'batch failed, it will be redelivered', fields: { fn: 'probe', error: { message: 'store down' } } }]);
+    expect(logger.entries).toMatchObject([
+      { level: 'error', message: 'batch failed, it will be redelivered', fields: { fn: 'probe', error: { message: 'store down' } } },
+    ]);
   });
 });
 
 describe('defineFunction over API Gateway', () => {
-  const event = { httpMethod: 'GET', path: '/boom', headers: {}, multiValueHeaders: {}, queryStringParameters: null, multiValueQueryStringParameters: null, body: null, isBase64Encoded: false, requestContext: { path: '/boom' } } as unknown as APIGatewayProxyEvent;
+  const event = {
+    httpMethod: 'GET',
+    path: '/boom',
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { path: '/boom' },
+  } as unknown as APIGatewayProxyEvent;
 
   it('builds the API once per composition and answers 500, logged, what escapes the router', async () => {
     const logger = new CapturingLogger();
@@ -99,7 +131,11 @@ describe('defineFunction over API Gateway', () => {
     expect(first.statusCode).toBe(500);
     expect(JSON.parse(first.body)).toMatchObject({ status: 500, error: 'InternalError' });
     expect(first.body).not.toContain('shaping bug');
-    expect(logger.entries[0]).toMatchObject({ level: 'error', message: 'admin API request failed outside the router', fields: { fn: 'api', error: { message: 'shaping bug' } } });
+    expect(logger.entries[0]).toMatchObject({
+      level: 'error',
+      message: 'admin API request failed outside the router',
+      fields: { fn: 'api', error: { message: 'shaping bug' } },
+    });
   });
 });
 
@@ -143,7 +179,13 @@ describe('the Lambda handler', () => {
       await fn.withDeps({ logger })({}, { ...localContext('wm-dev-probe'), awsRequestId: 'request-7' });
     });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ message: 'written by an adapter', component: 'store', fn: 'probe', function_name: 'wm-dev-probe', function_request_id: 'request-7' });
+    expect(lines[0]).toMatchObject({
+      message: 'written by an adapter',
+      component: 'store',
+      fn: 'probe',
+      function_name: 'wm-dev-probe',
+      function_request_id: 'request-7',
+    });
     expect(typeof lines[0]?.['cold_start']).toBe('boolean');
   });
 });

@@ -57,22 +57,22 @@ describe('errorAnswer maps an AppError by its statusCode', () => {
     expect(answer.body).toMatchObject({ status, error: error.constructor.name, message: error.message });
   });
 
-  it.each([
-    [new StoreUnavailableError('DynamoDB Query failed: ECONNREFUSED 10.0.0.1')],
-    [new PublishError('nacked by amqp://10.0.0.2')],
-  ])('%s → 503 with Retry-After, its message hidden', (error) => {
-    const answer = thrown(error);
-    expect(answer).toEqual({
-      status: 503,
-      headers: { 'Retry-After': '5' },
-      body: {
+  it.each([[new StoreUnavailableError('DynamoDB Query failed: ECONNREFUSED 10.0.0.1')], [new PublishError('nacked by amqp://10.0.0.2')]])(
+    '%s → 503 with Retry-After, its message hidden',
+    (error) => {
+      const answer = thrown(error);
+      expect(answer).toEqual({
         status: 503,
-        error: error.name,
-        message: 'a dependency of the service is unavailable; try again shortly',
-        messages: ['a dependency of the service is unavailable; try again shortly'],
-      },
-    });
-  });
+        headers: { 'Retry-After': '5' },
+        body: {
+          status: 503,
+          error: error.name,
+          message: 'a dependency of the service is unavailable; try again shortly',
+          messages: ['a dependency of the service is unavailable; try again shortly'],
+        },
+      });
+    },
+  );
 
   it.each([
     ['a corrupt stored item', new CorruptItemError('["T#t#R#r","R"]', 'is not a valid request: status')],
@@ -81,12 +81,16 @@ describe('errorAnswer maps an AppError by its statusCode', () => {
   ])('%s → an opaque 500, logged', (_, error) => {
     const logger = new CapturingLogger();
     const answer = errorAnswer(error, logger);
-    expect(answer).toEqual({ status: 500, headers: {}, body: { status: 500, error: 'InternalError', message: 'internal error; it was logged', messages: ['internal error; it was logged'] } });
+    expect(answer).toEqual({
+      status: 500,
+      headers: {},
+      body: { status: 500, error: 'InternalError', message: 'internal error; it was logged', messages: ['internal error; it was logged'] },
+    });
     expect(JSON.stringify(answer)).not.toContain(error.message);
     expect(logger.entries.some((entry) => entry.level === 'error')).toBe(true);
   });
 
-  it('still answers a raw ZodError as the caller\'s bad input (400 with issues)', () => {
+  it("still answers a raw ZodError as the caller's bad input (400 with issues)", () => {
     const parsed = z.object({ a: z.string() }).safeParse({ a: 1 });
     if (parsed.success) throw new Error('expected a failure');
     const answer = thrown(parsed.error);

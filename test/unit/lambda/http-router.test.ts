@@ -63,7 +63,11 @@ const routes: Route[] = [
   }),
 ];
 
-function request(method: string, path: string, options: { headers?: Record<string, string>; query?: Record<string, string[]>; body?: string | Buffer } = {}): HttpRequest {
+function request(
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; query?: Record<string, string[]>; body?: string | Buffer } = {},
+): HttpRequest {
   return {
     method,
     path,
@@ -130,13 +134,30 @@ describe('route', () => {
     const auth = { authorization: bearer('EXPLOIT') };
     const boundary = '----wm-boundary';
     const form = Buffer.from(
-      [`--${boundary}`, 'Content-Disposition: form-data; name="other"', '', 'ignored', `--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="conf.json"', 'Content-Type: application/json', '', '{"modules":[]}', `--${boundary}--`, ''].join('\r\n'),
+      [
+        `--${boundary}`,
+        'Content-Disposition: form-data; name="other"',
+        '',
+        'ignored',
+        `--${boundary}`,
+        'Content-Disposition: form-data; name="file"; filename="conf.json"',
+        'Content-Type: application/json',
+        '',
+        '{"modules":[]}',
+        `--${boundary}--`,
+        '',
+      ].join('\r\n'),
     );
     const multipart = await call(request('POST', '/files', { headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` }, body: form }));
     expect(multipart).toEqual({ status: 200, body: { received: { modules: [] } } });
     const json = await call(request('POST', '/files', { headers: { ...auth, 'content-type': 'application/json' }, body: '{"format":"x"}' }));
     expect(json).toEqual({ status: 200, body: { received: { format: 'x' } } });
-    const noField = await call(request('POST', '/files', { headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` }, body: Buffer.from(`--${boundary}--\r\n`) }));
+    const noField = await call(
+      request('POST', '/files', {
+        headers: { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: Buffer.from(`--${boundary}--\r\n`),
+      }),
+    );
     expect(noField).toMatchObject({ status: 400, body: { message: expect.stringContaining('no field "file"') } });
   });
 
@@ -160,7 +181,10 @@ describe('errorAnswer: the one error table', () => {
   });
 
   it('lists every configuration error with its path', () => {
-    const answer = errorAnswer(new ConfigurationRefusedError([{ code: 'InvalidValueError', path: 'workers[0].workerType', message: 'must not be blank' }]), new CapturingLogger());
+    const answer = errorAnswer(
+      new ConfigurationRefusedError([{ code: 'InvalidValueError', path: 'workers[0].workerType', message: 'must not be blank' }]),
+      new CapturingLogger(),
+    );
     expect(answer.body.errors).toEqual([{ code: 'InvalidValueError', path: 'workers[0].workerType', message: 'must not be blank' }]);
     expect(answer.body.messages).toEqual(['workers[0].workerType: must not be blank']);
   });
@@ -168,7 +192,11 @@ describe('errorAnswer: the one error table', () => {
   it('answers 500 without the message or a stack for anything unknown, and logs it', () => {
     const logger = new CapturingLogger();
     const answer = errorAnswer(new TypeError('secret internals at /var/task/x.js:1'), logger);
-    expect(answer).toEqual({ status: 500, headers: {}, body: { status: 500, error: 'InternalError', message: 'internal error; it was logged', messages: ['internal error; it was logged'] } });
+    expect(answer).toEqual({
+      status: 500,
+      headers: {},
+      body: { status: 500, error: 'InternalError', message: 'internal error; it was logged', messages: ['internal error; it was logged'] },
+    });
     expect(JSON.stringify(answer)).not.toContain('secret internals');
     expect(logger.entries.some((entry) => entry.level === 'error')).toBe(true);
     expect(errorAnswer('a string', logger).status).toBe(500);
@@ -234,7 +262,9 @@ describe('proxy event conversion', () => {
 describe('multipart and OpenAPI', () => {
   it('refuses a form without a boundary or truncated', () => {
     expect(() => readMultipartFile(Buffer.from('x'), 'multipart/form-data', 'file')).toThrow(/boundary/);
-    expect(() => readMultipartFile(Buffer.from('--b\r\nContent-Disposition: form-data; name="file"\r\n\r\n{}'), 'multipart/form-data; boundary=b', 'file')).toThrow(/truncated/);
+    expect(() =>
+      readMultipartFile(Buffer.from('--b\r\nContent-Disposition: form-data; name="file"\r\n\r\n{}'), 'multipart/form-data; boundary=b', 'file'),
+    ).toThrow(/truncated/);
   });
 
   it('documents every route with its role, parameters and schemas', () => {
@@ -242,7 +272,9 @@ describe('multipart and OpenAPI', () => {
     expect(Object.keys(document.paths).sort()).toEqual(['/files', '/items/special', '/items/{itemId}', '/open']);
     const getItem = document.paths['/items/{itemId}']?.get;
     expect(getItem).toMatchObject({ operationId: 'getItem', 'x-required-role': 'EXPLOIT', security: [{ bearer: [] }] });
-    expect(getItem?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'itemId', in: 'path' }), expect.objectContaining({ name: 'size', in: 'query' })]));
+    expect(getItem?.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'itemId', in: 'path' }), expect.objectContaining({ name: 'size', in: 'query' })]),
+    );
     expect(document.paths['/open']?.get).toMatchObject({ security: [] });
     expect(document.paths['/files']?.post?.requestBody).toMatchObject({ content: { 'multipart/form-data': expect.any(Object) } });
     expect(() => JSON.parse(JSON.stringify(document))).not.toThrow();

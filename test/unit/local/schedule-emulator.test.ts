@@ -51,10 +51,14 @@ describe('ScheduleEmulator', () => {
   it('logs a failed run and keeps the schedule going', async () => {
     const logger = new CapturingLogger();
     let calls = 0;
-    const emulator = schedule(5, async () => {
-      calls += 1;
-      if (calls === 1) throw new Error('store down');
-    }, logger);
+    const emulator = schedule(
+      5,
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('store down');
+      },
+      logger,
+    );
     emulator.start();
     await sleep(60);
     expect(emulator.stats.failures).toBe(1);

@@ -20,7 +20,12 @@ function harness(answers: { status?: number; body: unknown }[], env: Record<stri
   const io: CliIo = {
     env,
     fetch: (async (url: string, init: RequestInit) => {
-      sent.push({ method: String(init.method), url, headers: init.headers as Record<string, string>, body: init.body === undefined ? undefined : JSON.parse(String(init.body)) });
+      sent.push({
+        method: String(init.method),
+        url,
+        headers: init.headers as Record<string, string>,
+        body: init.body === undefined ? undefined : JSON.parse(String(init.body)),
+      });
       const next = queue.shift() ?? { status: 500, body: { message: 'no answer left' } };
       return new Response(JSON.stringify(next.body), { status: next.status ?? 200 });
     }) as typeof fetch,
@@ -41,7 +46,19 @@ function harness(answers: { status?: number; body: unknown }[], env: Record<stri
 }
 
 const page = (ids: string[], nextCursor?: string) => ({
-  content: ids.map((requestId) => ({ content: { id: 1, requestId, creationDate: '2026-01-01T00:00:00.000Z', contentType: 'ct', source: 'src', session: 'ses', status: 'ERROR', dispatchedWorkerType: null, error: 'a  very\nlong error' } })),
+  content: ids.map((requestId) => ({
+    content: {
+      id: 1,
+      requestId,
+      creationDate: '2026-01-01T00:00:00.000Z',
+      contentType: 'ct',
+      source: 'src',
+      session: 'ses',
+      status: 'ERROR',
+      dispatchedWorkerType: null,
+      error: 'a  very\nlong error',
+    },
+  })),
   metadata: { size: 20, totalElements: 41, totalPages: 3, number: 0 },
   totalElementsExact: true,
   ...(nextCursor === undefined ? {} : { nextCursor }),
@@ -57,7 +74,29 @@ describe('wm argument parsing', () => {
   });
 
   it('builds the SearchRequestParameters body from the filter flags', () => {
-    const { options } = parseCommand(['requests', 'search', '--status', 'error,no_worker_available', '--source', 'own', '--session', 's', '--worker-type', 'w', '--content-type', 'a', '--content-type', 'b', '--match', 'starts_with', '--ignore-case', '--after', '2026-01-01T00:00:00Z', '--id', '4,5']);
+    const { options } = parseCommand([
+      'requests',
+      'search',
+      '--status',
+      'error,no_worker_available',
+      '--source',
+      'own',
+      '--session',
+      's',
+      '--worker-type',
+      'w',
+      '--content-type',
+      'a',
+      '--content-type',
+      'b',
+      '--match',
+      'starts_with',
+      '--ignore-case',
+      '--after',
+      '2026-01-01T00:00:00Z',
+      '--id',
+      '4,5',
+    ]);
     expect(filterFrom(options)).toEqual({
       source: 'own',
       session: 's',
@@ -67,7 +106,9 @@ describe('wm argument parsing', () => {
       ids: { mode: 'INCLUDE', values: [4, 5] },
       creationDate: { after: '2026-01-01T00:00:00Z' },
     });
-    expect(filterFrom(parseCommand(['requests', 'retry', '--exclude-status', 'RUNNING']).options)).toEqual({ statuses: { mode: 'EXCLUDE', values: ['RUNNING'] } });
+    expect(filterFrom(parseCommand(['requests', 'retry', '--exclude-status', 'RUNNING']).options)).toEqual({
+      statuses: { mode: 'EXCLUDE', values: ['RUNNING'] },
+    });
     expect(() => filterFrom(parseCommand(['requests', 'search', '--status', 'A', '--exclude-status', 'B']).options)).toThrow(UsageError);
     expect(() => filterFrom(parseCommand(['requests', 'search', '--match', 'CONTAINS']).options)).toThrow(/apply to --content-type/);
     expect(() => filterFrom(parseCommand(['requests', 'search', '--id', 'req-1']).options)).toThrow(/numeric/);
@@ -76,10 +117,18 @@ describe('wm argument parsing', () => {
 
 describe('wm output', () => {
   it('aligns tables and draws the progress bar with the job counts', () => {
-    expect(table(['A', 'LONGER'], [['xx', '1'], ['y', '22']])).toBe('A   LONGER\nxx  1\ny   22');
-    expect(progressBar({ id: 'j', kind: 'retry', status: 'RUNNING', progress: 50, processed: 5, succeeded: 4, skipped: 1, total: 10, totalExact: false }, 10)).toBe(
-      '[#####-----]  50%  retry RUNNING  processed 5/10+  succeeded 4  skipped 1',
-    );
+    expect(
+      table(
+        ['A', 'LONGER'],
+        [
+          ['xx', '1'],
+          ['y', '22'],
+        ],
+      ),
+    ).toBe('A   LONGER\nxx  1\ny   22');
+    expect(
+      progressBar({ id: 'j', kind: 'retry', status: 'RUNNING', progress: 50, processed: 5, succeeded: 4, skipped: 1, total: 10, totalExact: false }, 10),
+    ).toBe('[#####-----]  50%  retry RUNNING  processed 5/10+  succeeded 4  skipped 1');
   });
 });
 
@@ -87,7 +136,11 @@ describe('wm commands over HTTP', () => {
   it('searches with the token, URL, filters and sort, and prints a table with the next cursor', async () => {
     const { io, sent, out } = harness([{ body: page(['r-1', 'r-2'], 'CUR') }], { WM_TOKEN: 'tok', WM_URL: 'http://api.example/' });
     expect(await run(['requests', 'search', '--status', 'ERROR', '--desc', '--size', '2'], io)).toBe(0);
-    expect(sent[0]).toMatchObject({ method: 'POST', url: 'http://api.example/requests?size=2&sort=creationDate%2CDESC&page=0', body: { statuses: { mode: 'INCLUDE', values: ['ERROR'] } } });
+    expect(sent[0]).toMatchObject({
+      method: 'POST',
+      url: 'http://api.example/requests?size=2&sort=creationDate%2CDESC&page=0',
+      body: { statuses: { mode: 'INCLUDE', values: ['ERROR'] } },
+    });
     expect(sent[0]?.headers.Authorization).toBe('Bearer tok');
     expect(out[0]).toMatch(/^REQUEST ID\s+STATUS/);
     expect(out[0]).toContain('a very long error');
@@ -103,7 +156,20 @@ describe('wm commands over HTTP', () => {
   });
 
   it('watches a job until DONE (exit 0) or FAILED (exit 1), printing each change once', async () => {
-    const job = (status: string, progress: number, error?: string) => ({ body: { id: 'j-1', kind: 'delete', status, progress, processed: progress, succeeded: progress, skipped: 0, total: 100, totalExact: true, ...(error ? { error } : {}) } });
+    const job = (status: string, progress: number, error?: string) => ({
+      body: {
+        id: 'j-1',
+        kind: 'delete',
+        status,
+        progress,
+        processed: progress,
+        succeeded: progress,
+        skipped: 0,
+        total: 100,
+        totalExact: true,
+        ...(error ? { error } : {}),
+      },
+    });
     const ok = harness([job('RUNNING', 10), job('RUNNING', 10), job('RUNNING', 60), job('DONE', 100)]);
     expect(await run(['jobs', 'watch', 'j-1'], ok.io)).toBe(0);
     expect(ok.out).toHaveLength(3);
@@ -123,7 +189,9 @@ describe('wm commands over HTTP', () => {
   });
 
   it('prints the API refusal and its details on stderr with exit code 1', async () => {
-    const { io, err } = harness([{ status: 409, body: { status: 409, message: 'the configuration was refused', messages: ['workers[0].workerType: must not be blank'] } }]);
+    const { io, err } = harness([
+      { status: 409, body: { status: 409, message: 'the configuration was refused', messages: ['workers[0].workerType: must not be blank'] } },
+    ]);
     expect(await run(['config', 'import', 'conf.json'], io)).toBe(1);
     expect(err).toEqual(['wm: 409 the configuration was refused', '  - workers[0].workerType: must not be blank']);
   });

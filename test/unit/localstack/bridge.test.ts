@@ -98,7 +98,11 @@ describe('LocalStack bridge: invokeFunction', () => {
 
   it('keeps the message of a FunctionError whose payload is not JSON', async () => {
     // Act
-    const invocation = invokeFunction(fakeLambda({ StatusCode: 200, FunctionError: 'Unhandled', Payload: bytes('Task timed out after 60.00 seconds') }), 'f', EVENT);
+    const invocation = invokeFunction(
+      fakeLambda({ StatusCode: 200, FunctionError: 'Unhandled', Payload: bytes('Task timed out after 60.00 seconds') }),
+      'f',
+      EVENT,
+    );
     // Assess
     await expect(invocation).rejects.toThrow('f failed (Unhandled): Task timed out after 60.00 seconds');
   });

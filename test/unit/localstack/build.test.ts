@@ -15,7 +15,11 @@ describe('LocalStack build', () => {
     const environment = functionEnvironment(config);
     // Assess
     const mq = parseEnv(MqFunctionEnvSchema, environment);
-    expect(mq).toMatchObject({ TABLE_NAME: 'wm-table', DYNAMODB_ENDPOINT: 'http://localstack:4566', AMQP_URL: 'amqp://worker-manager:worker-manager@rabbitmq:5672' });
+    expect(mq).toMatchObject({
+      TABLE_NAME: 'wm-table',
+      DYNAMODB_ENDPOINT: 'http://localstack:4566',
+      AMQP_URL: 'amqp://worker-manager:worker-manager@rabbitmq:5672',
+    });
     expect(mq.WM_SETTINGS).toEqual(ManagerSettingsSchema.parse({ names: { requestQueue: 'custom.requests' } }));
     expect(parseEnv(SweepEnvSchema, environment).WM_SETTINGS.names.requestQueue).toBe('custom.requests');
     expect(parseEnv(BrokerTopologyEnvSchema, environment).AMQP_URL).toBe(environment['AMQP_URL']);

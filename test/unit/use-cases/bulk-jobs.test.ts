@@ -49,7 +49,14 @@ describe('bulk jobs', () => {
 
   it('submits a PENDING job, launches it, and fixes its creation bound at submission', async () => {
     const job = await submit('retry', { source: 'owner' });
-    expect(job).toMatchObject({ tenant: TENANT, kind: 'retry', status: 'PENDING', processed: 0, requestedBy: 'ops', createdBefore: '2026-03-01T10:00:00.000Z' });
+    expect(job).toMatchObject({
+      tenant: TENANT,
+      kind: 'retry',
+      status: 'PENDING',
+      processed: 0,
+      requestedBy: 'ops',
+      createdBefore: '2026-03-01T10:00:00.000Z',
+    });
     expect(world.launcher.launched).toEqual([{ tenant: TENANT, jobId: job.id }]);
     expect(await getBulkJob(TENANT, job.id, world)).toEqual(job);
     await expect(getBulkJob('tenant-b', job.id, world)).rejects.toBeInstanceOf(JobNotFoundError);
@@ -140,7 +147,12 @@ describe('bulk jobs', () => {
     expect((await world.requests.getAll(TENANT, ['p-1'])).get('p-1')?.status).toBe('ERROR');
     world.bus.failing = false;
     expect((await runToEnd(job)).job).toMatchObject({ status: 'DONE', succeeded: 2 });
-    expect(world.bus.to(WORK_EXCHANGE).map((message) => message.headers[Header.requestId]).sort()).toEqual(['p-1', 'p-2']);
+    expect(
+      world.bus
+        .to(WORK_EXCHANGE)
+        .map((message) => message.headers[Header.requestId])
+        .sort(),
+    ).toEqual(['p-1', 'p-2']);
   });
 
   it('rethrows a store outage with the job still resumable, and marks a job FAILED on anything else', async () => {

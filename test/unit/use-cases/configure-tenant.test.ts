@@ -46,7 +46,10 @@ describe('configuration use cases', () => {
 
   it('takes only the native format on the native import', async () => {
     await expect(importConfiguration({ tenant: TENANT, file: regardsFile([]), format: 'native' }, world)).rejects.toBeInstanceOf(ConfigurationRefusedError);
-    const result = await importConfiguration({ tenant: TENANT, file: { format: NATIVE_FORMAT, workers: [{ workerType: 'w', contentTypeInputs: ['c'] }] }, format: 'native' }, world);
+    const result = await importConfiguration(
+      { tenant: TENANT, file: { format: NATIVE_FORMAT, workers: [{ workerType: 'w', contentTypeInputs: ['c'] }] }, format: 'native' },
+      world,
+    );
     expect(result.config.workers).toHaveLength(1);
   });
 

@@ -56,8 +56,22 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
         { workerType: 'flaky', contentTypeInputs: ['flaky-in'], retry: { maxAttempts: 3, initialDelaySeconds: 10, jitter: 0 } },
       ],
       workflows: [
-        { workflowType: 'chain', steps: [{ stepNumber: 0, workerType: 'extract' }, { stepNumber: 10, workerType: 'enrich' }, { stepNumber: 20, workerType: 'pack' }] },
-        { workflowType: 'chain-kept-errors', keepErrors: true, steps: [{ stepNumber: 1, workerType: 'enrich' }, { stepNumber: 2, workerType: 'pack' }] },
+        {
+          workflowType: 'chain',
+          steps: [
+            { stepNumber: 0, workerType: 'extract' },
+            { stepNumber: 10, workerType: 'enrich' },
+            { stepNumber: 20, workerType: 'pack' },
+          ],
+        },
+        {
+          workflowType: 'chain-kept-errors',
+          keepErrors: true,
+          steps: [
+            { stepNumber: 1, workerType: 'enrich' },
+            { stepNumber: 2, workerType: 'pack' },
+          ],
+        },
       ],
     });
     for (const type of ['extract', 'enrich', 'pack', 'flaky']) await bringAlive(world, type);
@@ -162,7 +176,10 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
     });
 
     it('has no double effect when a whole response batch is replayed, and sends the final answer again (at least once)', async () => {
-      const batch = [answer({ requestId: 'r1', status: 'RUNNING', dispatchAttempt: 1 }), answer({ requestId: 'r1', status: 'ERROR', messages: ['x'], dispatchAttempt: 1 })];
+      const batch = [
+        answer({ requestId: 'r1', status: 'RUNNING', dispatchAttempt: 1 }),
+        answer({ requestId: 'r1', status: 'ERROR', messages: ['x'], dispatchAttempt: 1 }),
+      ];
       await respond(...batch);
       const first = { request: await stored('r1'), counters: await counters(), answers: clientAnswers() };
       const replay = await respond(...batch.map((message) => ({ ...message, redelivered: true })));
@@ -236,7 +253,15 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       await submit('w1', 'chain', '{"n":0}');
       expect(workItems('extract')).toHaveLength(1);
 
-      await respond(answer({ requestId: 'w1', status: 'SUCCESS', content: Buffer.from('{"n":1}'), additionalHeaders: { 'x-step': '1', 'regards.tenant': 'evil' }, dispatchAttempt: 1 }));
+      await respond(
+        answer({
+          requestId: 'w1',
+          status: 'SUCCESS',
+          content: Buffer.from('{"n":1}'),
+          additionalHeaders: { 'x-step': '1', 'regards.tenant': 'evil' },
+          dispatchAttempt: 1,
+        }),
+      );
       const second = workItems('enrich')[0];
       expect(Buffer.from(second?.body ?? []).toString()).toBe('{"n":1}');
       expect(second?.headers).toMatchObject({ 'x-step': '1', [Header.tenant]: TENANT, [Header.contentType]: 'chain', [Header.dispatchAttempt]: 2 });
@@ -305,7 +330,15 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
           { workerType: 'enrich', contentTypeInputs: ['extracted'], contentTypeOutput: 'enriched' },
           { workerType: 'pack', contentTypeInputs: ['enriched'] },
         ],
-        workflows: [{ workflowType: 'chain-kept-errors', steps: [{ stepNumber: 5, workerType: 'enrich' }, { stepNumber: 6, workerType: 'pack' }] }],
+        workflows: [
+          {
+            workflowType: 'chain-kept-errors',
+            steps: [
+              { stepNumber: 5, workerType: 'enrich' },
+              { stepNumber: 6, workerType: 'pack' },
+            ],
+          },
+        ],
       });
       await respond(answer({ requestId: 'w4', status: 'SUCCESS', content: Buffer.from('x') }));
       expect(await stored('w4')).toMatchObject({ status: 'ERROR', error: expect.stringContaining('Step 1 no longer exists') });

@@ -37,7 +37,15 @@ describe('recordHeartbeats', () => {
           { workerType: 'extract-worker', contentTypeInputs: ['to-extract'], contentTypeOutput: 'extracted' },
           { workerType: 'sip-worker', contentTypeInputs: ['extracted'] },
         ],
-        workflows: [{ workflowType: 'lta-request', steps: [{ stepNumber: 10, workerType: 'extract-worker' }, { stepNumber: 20, workerType: 'sip-worker' }] }],
+        workflows: [
+          {
+            workflowType: 'lta-request',
+            steps: [
+              { stepNumber: 10, workerType: 'extract-worker' },
+              { stepNumber: 20, workerType: 'sip-worker' },
+            ],
+          },
+        ],
       });
     }
   });
@@ -60,9 +68,7 @@ describe('recordHeartbeats', () => {
   it('makes a worker type alive on its first beat and says it revived', async () => {
     const report = await recordHeartbeats({ messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] }, deps);
     expect(report).toEqual({ received: 1, recorded: 1, invalid: 0, revived: ['extract-worker'], redispatch: expect.objectContaining({ examined: 0 }) });
-    expect(await world.registry.aliveWorkerTypes(world.clock.now())).toEqual([
-      { workerType: 'extract-worker', instances: 1, lastBeatAt: world.clock.now() },
-    ]);
+    expect(await world.registry.aliveWorkerTypes(world.clock.now())).toEqual([{ workerType: 'extract-worker', instances: 1, lastBeatAt: world.clock.now() }]);
   });
 
   it('re-dispatches the waiting requests of a revived type in every tenant, exactly once, with GRANTED', async () => {
@@ -85,7 +91,10 @@ describe('recordHeartbeats', () => {
 
     // Later beats keep the type alive; they revive nothing and dispatch nothing again.
     world.clock.advance(20_000);
-    const again = await recordHeartbeats({ messages: [beat('extract-worker', 'i-1', world.clock.now()), beat('extract-worker', 'i-2', world.clock.now())], unreadable: [] }, deps);
+    const again = await recordHeartbeats(
+      { messages: [beat('extract-worker', 'i-1', world.clock.now()), beat('extract-worker', 'i-2', world.clock.now())], unreadable: [] },
+      deps,
+    );
     expect(again).toMatchObject({ revived: [], redispatch: null });
     expect(workIds(world)).toHaveLength(4);
   });
@@ -93,7 +102,11 @@ describe('recordHeartbeats', () => {
   it('dispatches a waiting workflow request to the worker of its waiting step', async () => {
     await registerRequests(batch(requestMessage({ requestId: 'wf-1', contentType: 'lta-request' })), world);
     await recordHeartbeats({ messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] }, deps);
-    expect((await world.requests.getAll('tenant-a', ['wf-1'])).get('wf-1')).toMatchObject({ status: 'DISPATCHED', stepNumber: 10, dispatchedWorkerType: 'extract-worker' });
+    expect((await world.requests.getAll('tenant-a', ['wf-1'])).get('wf-1')).toMatchObject({
+      status: 'DISPATCHED',
+      stepNumber: 10,
+      dispatchedWorkerType: 'extract-worker',
+    });
     expect(world.bus.to(EXTRACT_QUEUE)[0]?.headers[Header.contentType]).toBe('lta-request');
   });
 
@@ -132,7 +145,10 @@ describe('recordHeartbeats', () => {
 
   it('bounds the re-dispatch of one invocation and leaves the rest to the sweeper', async () => {
     await parkFour();
-    const report = await recordHeartbeats({ messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] }, { ...world, revivalRedispatchLimit: 3 });
+    const report = await recordHeartbeats(
+      { messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] },
+      { ...world, revivalRedispatchLimit: 3 },
+    );
     expect(report.redispatch).toMatchObject({ examined: 3, dispatched: 3 });
     expect(report.redispatch?.continuation).toEqual({ tenant: 'tenant-b', workerType: 'extract-worker', cursor: expect.any(String) });
     expect(workIds(world)).toHaveLength(3);
@@ -169,7 +185,10 @@ describe('recordHeartbeats', () => {
     it('records the worker date for display only', async () => {
       const reported = new Date(world.clock.now().getTime() + HOUR);
       await recordHeartbeats({ messages: [beat('extract-worker', 'i-1', reported)], unreadable: [] }, deps);
-      expect(world.registry.state.instances.get('extract-worker')?.get('i-1')).toEqual({ lastBeatAt: world.clock.now().getTime(), reportedAt: reported.getTime() });
+      expect(world.registry.state.instances.get('extract-worker')?.get('i-1')).toEqual({
+        lastBeatAt: world.clock.now().getTime(),
+        reportedAt: reported.getTime(),
+      });
     });
   });
 
@@ -187,7 +206,11 @@ describe('recordHeartbeats', () => {
       ['a numeric id', { id: 42, type: 'extract-worker', heartBeatDate: date }, /^id: expected string, got number$/],
       ['an object type', { id: 'i-1', type: { name: 'x' }, heartBeatDate: date }, /^type: expected string, got object$/],
       ['an epoch date', { id: 'i-1', type: 'extract-worker', heartBeatDate: 1772359200000 }, /^heartBeatDate: expected string, got number$/],
-      ['a date that is not ISO-8601', { id: 'i-1', type: 'extract-worker', heartBeatDate: 'yesterday' }, /^heartBeatDate: "yesterday" is not an ISO-8601 date-time$/],
+      [
+        'a date that is not ISO-8601',
+        { id: 'i-1', type: 'extract-worker', heartBeatDate: 'yesterday' },
+        /^heartBeatDate: "yesterday" is not an ISO-8601 date-time$/,
+      ],
       ['an impossible date', { id: 'i-1', type: 'extract-worker', heartBeatDate: '2026-02-30T10:00:00Z' }, /^heartBeatDate: /],
       ['an id over 255 characters', { id: 'i'.repeat(256), type: 'extract-worker', heartBeatDate: date }, /^id: /],
       ['a type over 128 characters', { id: 'i-1', type: 'w'.repeat(129), heartBeatDate: date }, /^type: /],
@@ -215,7 +238,9 @@ describe('recordHeartbeats', () => {
   describe('failures', () => {
     it('lets a registry outage through, so the batch is redelivered', async () => {
       world.registry.state.unavailable = true;
-      await expect(recordHeartbeats({ messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] }, deps)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(recordHeartbeats({ messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] }, deps)).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
     });
 
     it('keeps the recorded beats when the re-dispatch fails, and logs it for the sweeper to catch up', async () => {
@@ -259,7 +284,9 @@ describe('recordHeartbeats', () => {
     };
     const oneHost = await measure(1);
     const twoHosts = await measure(2);
-    console.info(`heartbeat write coalescing, 10 instances every 2 s for 60 s: one host ${JSON.stringify(oneHost)}, two hosts alternating ${JSON.stringify(twoHosts)}`);
+    console.info(
+      `heartbeat write coalescing, 10 instances every 2 s for 60 s: one host ${JSON.stringify(oneHost)}, two hosts alternating ${JSON.stringify(twoHosts)}`,
+    );
     // One write per instance and per type every refresh period (expiry / 4 = 15 s): 4 each in 60 s.
     expect(oneHost).toEqual({ beats: 300, writes: 44, types: 4, instances: 40 });
     expect(twoHosts.writes).toBeLessThanOrEqual(2 * oneHost.writes);

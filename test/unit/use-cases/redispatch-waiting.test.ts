@@ -5,7 +5,16 @@ import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-setti
 import { redispatchWaiting, type RedispatchScope } from '../../../shared/application/use-cases/redispatch-waiting.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
-import { bringAlive, configure, decodeJson, memoryWorld, storedRequest, submitRequests, workItemIds, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import {
+  bringAlive,
+  configure,
+  decodeJson,
+  memoryWorld,
+  storedRequest,
+  submitRequests,
+  workItemIds,
+  type MemoryWorld,
+} from '../../support/use-case-fixtures.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
 const EXTRACT_QUEUE = 'regards.worker.extract-worker.request';
@@ -95,7 +104,11 @@ describe('redispatchWaiting', () => {
       expect((await world.requests.listWaiting('tenant-a', null, { limit: 10 })).items).toEqual([]);
       expect((await world.requests.listWaiting('tenant-a', 'new-worker', { limit: 10 })).items.map((key) => key.requestId)).toEqual(['u-1', 'u-2']);
       const request = await stored(world, 'tenant-a', 'u-1');
-      expect(request?.history.at(-1)).toMatchObject({ status: 'NO_WORKER_AVAILABLE', workerType: 'new-worker', messages: ['no worker of type new-worker is alive'] });
+      expect(request?.history.at(-1)).toMatchObject({
+        status: 'NO_WORKER_AVAILABLE',
+        workerType: 'new-worker',
+        messages: ['no worker of type new-worker is alive'],
+      });
       // The next visit finds them routed: nothing to write.
       expect(await redispatchWaiting(scope({ workerTypes: ['new-worker'] }), world)).toMatchObject({ examined: 2, unchanged: 2, rerouted: 0 });
     });
@@ -268,7 +281,15 @@ describe('redispatchWaiting', () => {
     // An index that lags still lists it.
     const requests = world.requests;
     const lagging = Object.assign(Object.create(requests) as MemoryRequestStore, {
-      listWaiting: async (tenant: string): Promise<Page<RequestKey>> => ({ items: tenant === 'tenant-a' ? [{ tenant, requestId: 'a-1' }, { tenant, requestId: 'gone' }] : [] }),
+      listWaiting: async (tenant: string): Promise<Page<RequestKey>> => ({
+        items:
+          tenant === 'tenant-a'
+            ? [
+                { tenant, requestId: 'a-1' },
+                { tenant, requestId: 'gone' },
+              ]
+            : [],
+      }),
     });
     const report = await redispatchWaiting(scope({ tenants: ['tenant-a'], includeUnrouted: false }), { ...world, requests: lagging });
     expect(report).toMatchObject({ examined: 2, stale: 2, dispatched: 0 });

@@ -29,7 +29,15 @@ describe('registerRequests', () => {
         { workerType: 'extract-worker', contentTypeInputs: ['to-extract'], contentTypeOutput: 'extracted' },
         { workerType: 'sip-worker', contentTypeInputs: ['extracted'] },
       ],
-      workflows: [{ workflowType: 'lta-request', steps: [{ stepNumber: 10, workerType: 'extract-worker' }, { stepNumber: 20, workerType: 'sip-worker' }] }],
+      workflows: [
+        {
+          workflowType: 'lta-request',
+          steps: [
+            { stepNumber: 10, workerType: 'extract-worker' },
+            { stepNumber: 20, workerType: 'sip-worker' },
+          ],
+        },
+      ],
       skipContentTypes: ['ignored-type'],
     });
   });
@@ -59,7 +67,13 @@ describe('registerRequests', () => {
     expect(responses(world)).toEqual([
       {
         headers: expect.objectContaining({ [Header.workerId]: 'extract-worker', [Header.requestId]: 'req-1', [Header.converter]: 'GSON' }),
-        body: { state: 'GRANTED', messages: ['Your request has been successfully registered.'], requestId: 'req-1', type: 'EXTRACTION', requestOwner: 'owner-1' },
+        body: {
+          state: 'GRANTED',
+          messages: ['Your request has been successfully registered.'],
+          requestId: 'req-1',
+          type: 'EXTRACTION',
+          requestOwner: 'owner-1',
+        },
       },
     ]);
     expect(world.bus.bursts).toBe(1);

@@ -10,7 +10,9 @@ const all = SearchRequestParametersSchema.parse({});
 
 async function seeded(count: number, overrides: (i: number) => Parameters<typeof makeRequest>[2] = () => ({})) {
   const requests = new MemoryRequestStore();
-  await requests.insertAll(Array.from({ length: count }, (_, i) => makeRequest(TENANT, `r-${String(i).padStart(5, '0')}`, { creationDate: at(i), ...overrides(i) })));
+  await requests.insertAll(
+    Array.from({ length: count }, (_, i) => makeRequest(TENANT, `r-${String(i).padStart(5, '0')}`, { creationDate: at(i), ...overrides(i) })),
+  );
   return { requests };
 }
 
@@ -61,14 +63,23 @@ describe('searchRequests', () => {
 
   it('refuses a page number beyond the offset bound (the cursor goes further)', async () => {
     const deps = await seeded(3);
-    await expect(searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 1000, page: MAX_PAGE_OFFSET / 1000 + 1 }, deps)).rejects.toBeInstanceOf(PageOutOfRangeError);
+    await expect(searchRequests({ tenant: TENANT, parameters: all, order: 'asc', size: 1000, page: MAX_PAGE_OFFSET / 1000 + 1 }, deps)).rejects.toBeInstanceOf(
+      PageOutOfRangeError,
+    );
   });
 
   it('applies the filter to the page and the total', async () => {
     const deps = await seeded(40, (i) => ({ source: i % 4 === 0 ? 'alpha' : 'beta' }));
-    const page = await searchRequests({ tenant: TENANT, parameters: SearchRequestParametersSchema.parse({ source: 'alp' }), order: 'asc', size: 3, page: 1 }, deps);
+    const page = await searchRequests(
+      { tenant: TENANT, parameters: SearchRequestParametersSchema.parse({ source: 'alp' }), order: 'asc', size: 3, page: 1 },
+      deps,
+    );
     expect(page.items.map((item) => item.requestId)).toEqual(['r-00012', 'r-00016', 'r-00020']);
     expect(page.totalElements).toBe(10);
-    expect(await searchRequests({ tenant: 'tenant-other', parameters: all, order: 'asc', size: 3, page: 0 }, deps)).toMatchObject({ items: [], totalElements: 0, totalExact: true });
+    expect(await searchRequests({ tenant: 'tenant-other', parameters: all, order: 'asc', size: 3, page: 0 }, deps)).toMatchObject({
+      items: [],
+      totalElements: 0,
+      totalExact: true,
+    });
   });
 });

@@ -10,7 +10,16 @@ import { sweep, type SweepDeps, type SweepProgress } from '../../../shared/appli
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
-import { bringAlive, configure, decodeJson, memoryWorld, storedRequest, submitRequests, workItemIds, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import {
+  bringAlive,
+  configure,
+  decodeJson,
+  memoryWorld,
+  storedRequest,
+  submitRequests,
+  workItemIds,
+  type MemoryWorld,
+} from '../../support/use-case-fixtures.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
 const EXTRACT_QUEUE = 'regards.worker.extract-worker.request';
@@ -120,7 +129,7 @@ describe('sweep', () => {
 
       world.bus.failing = false;
       await sweep(deps);
-      expect((await stored(world, 'tenant-a', 'b-1'))).toMatchObject({ status: 'DISPATCHED', attempt: 1 });
+      expect(await stored(world, 'tenant-a', 'b-1')).toMatchObject({ status: 'DISPATCHED', attempt: 1 });
       expect(workIds(world).sort()).toEqual(['tenant-a/b-1', 'tenant-a/b-2']);
     });
 
@@ -265,8 +274,18 @@ describe('sweep: stalled bulk jobs', () => {
     const launcher = new MemoryJobLauncher();
     const at = (ms: number) => new Date(world.clock.now().getTime() + ms).toISOString();
     const job = (id: string, status: BulkJob['status'], updatedAt: string): BulkJob => ({
-      tenant: 'tenant-a', id, kind: 'retry', filter: {}, createdBefore: at(0), status, createdAt: at(-3_600_000), updatedAt,
-      processed: 0, succeeded: 0, skipped: 0, version: 1,
+      tenant: 'tenant-a',
+      id,
+      kind: 'retry',
+      filter: {},
+      createdBefore: at(0),
+      status,
+      createdAt: at(-3_600_000),
+      updatedAt,
+      processed: 0,
+      succeeded: 0,
+      skipped: 0,
+      version: 1,
     });
     await jobs.create(job('stalled', 'RUNNING', at(-11 * 60_000)));
     await jobs.create(job('never-started', 'PENDING', at(-11 * 60_000)));
@@ -286,8 +305,18 @@ describe('sweep: stalled bulk jobs', () => {
     launcher.failing = true;
     const jobs = new MemoryJobStore();
     await jobs.create({
-      tenant: 'tenant-a', id: 'stalled', kind: 'delete', filter: {}, createdBefore: '2026-01-01T00:00:00.000Z', status: 'RUNNING',
-      createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', processed: 0, succeeded: 0, skipped: 0, version: 1,
+      tenant: 'tenant-a',
+      id: 'stalled',
+      kind: 'delete',
+      filter: {},
+      createdBefore: '2026-01-01T00:00:00.000Z',
+      status: 'RUNNING',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      processed: 0,
+      succeeded: 0,
+      skipped: 0,
+      version: 1,
     });
     const report = await sweep({ ...world, bulkJobs: { jobs, launcher } });
     expect(report.failures).toEqual([expect.objectContaining({ step: 'jobs', tenant: 'tenant-a' })]);

@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { REGARDS_CONFIG_KEYS } from '../../../../shared/contract/config-file.js';
-import {
-  detectConfigFileFormat,
-  importConfigFile,
-  parseConfigFile,
-  type ConfigFileParse,
-} from '../../../../shared/domain/config/config-file-reader.js';
+import { detectConfigFileFormat, importConfigFile, parseConfigFile, type ConfigFileParse } from '../../../../shared/domain/config/config-file-reader.js';
 import { toNativeConfigFile, toRegardsConfigFile } from '../../../../shared/domain/config/config-file-writer.js';
 import type { ConfigImport } from '../../../../shared/domain/config/import-config.js';
 import { planImport } from '../../../../shared/domain/config/import-config.js';
 import { EMPTY_TENANT_CONFIG, type TenantConfig } from '../../../../shared/domain/config/tenant-config.js';
-import {
-  REFERENCE_EXAMPLE_FILE,
-  REGARDS_DOCS_EXAMPLE_FILE,
-  codesAndPaths,
-  configured,
-  expectErrors,
-  expectOk,
-  worker,
-  workflow,
-} from './fixtures.js';
+import { REFERENCE_EXAMPLE_FILE, REGARDS_DOCS_EXAMPLE_FILE, codesAndPaths, configured, expectErrors, expectOk, worker, workflow } from './fixtures.js';
 
 function parsed(result: ConfigFileParse): ConfigImport {
   if (!result.ok) throw new Error(`expected a readable file, got ${JSON.stringify(result.errors, null, 2)}`);
@@ -69,16 +55,9 @@ describe('REGARDS microservice-configuration file', () => {
 
   it('imports the REGARDS documentation example, whose last worker has no output (quirk fix (c))', () => {
     const config = expectOk(importConfigFile(EMPTY_TENANT_CONFIG, REGARDS_DOCS_EXAMPLE_FILE));
-    expect(config.workers.map((w) => w.workerType)).toEqual([
-      'lta-product-zip-extraction-worker',
-      'lta-sip-generator-worker',
-      'delete-files-worker',
-    ]);
+    expect(config.workers.map((w) => w.workerType)).toEqual(['lta-product-zip-extraction-worker', 'lta-sip-generator-worker', 'delete-files-worker']);
     expect(config.workers[1]).not.toHaveProperty('contentTypeOutput');
-    expect(config.workflows[0]?.steps.map((s) => s.workerType)).toEqual([
-      'lta-product-zip-extraction-worker',
-      'lta-sip-generator-worker',
-    ]);
+    expect(config.workflows[0]?.steps.map((s) => s.workerType)).toEqual(['lta-product-zip-extraction-worker', 'lta-sip-generator-worker']);
   });
 
   it('reads resetBeforeImport, false when absent', () => {
@@ -108,9 +87,7 @@ describe('REGARDS microservice-configuration file', () => {
     const errors = parseErrors(parseConfigFile(file));
     expect(codesAndPaths(errors)).toEqual([['UnknownConfigKeyError', 'modules[0].configuration[1].key']]);
     // The whole import is refused too, not just the unknown item.
-    expect(codesAndPaths(expectErrors(importConfigFile(EMPTY_TENANT_CONFIG, file)))).toEqual([
-      ['UnknownConfigKeyError', 'modules[0].configuration[1].key'],
-    ]);
+    expect(codesAndPaths(expectErrors(importConfigFile(EMPTY_TENANT_CONFIG, file)))).toEqual([['UnknownConfigKeyError', 'modules[0].configuration[1].key']]);
   });
 
   it('reports unknown, missing and repeated modules', () => {
@@ -120,9 +97,7 @@ describe('REGARDS microservice-configuration file', () => {
       ['UnknownModuleError', 'modules[0].module.id'],
       ['MissingModuleError', 'modules'],
     ]);
-    expect(codesAndPaths(parseErrors(parseConfigFile({ modules: [mine, mine] })))).toEqual([
-      ['ModuleDeclaredTwiceError', 'modules[1].module.id'],
-    ]);
+    expect(codesAndPaths(parseErrors(parseConfigFile({ modules: [mine, mine] })))).toEqual([['ModuleDeclaredTwiceError', 'modules[1].module.id']]);
   });
 
   it('reads skipContentTypes from a JSON string holding a list, or from a plain list', () => {
@@ -148,9 +123,7 @@ describe('REGARDS microservice-configuration file', () => {
       ['InvalidSettingValueError', 'modules[0].configuration[3].value.name'],
     ]);
     const notAList = regardsFile([{ key: REGARDS_CONFIG_KEYS.setting, value: { name: 'skipContentTypes', value: '"a"' } }]);
-    expect(codesAndPaths(parseErrors(parseConfigFile(notAList)))).toEqual([
-      ['InvalidSettingValueError', 'modules[0].configuration[0].value.value'],
-    ]);
+    expect(codesAndPaths(parseErrors(parseConfigFile(notAList)))).toEqual([['InvalidSettingValueError', 'modules[0].configuration[0].value.value']]);
   });
 
   it('refuses a broken envelope', () => {
@@ -216,9 +189,7 @@ describe('native file', () => {
   });
 
   it('refuses another format version and unknown top-level fields', () => {
-    expect(codesAndPaths(parseErrors(parseConfigFile({ ...native, format: 'worker-manager/v2' })))).toEqual([
-      ['InvalidConfigFileError', 'format'],
-    ]);
+    expect(codesAndPaths(parseErrors(parseConfigFile({ ...native, format: 'worker-manager/v2' })))).toEqual([['InvalidConfigFileError', 'format']]);
     expect(codesAndPaths(parseErrors(parseConfigFile({ ...native, worker: [] })))).toEqual([['InvalidConfigFileError', 'worker']]);
   });
 

@@ -1,12 +1,7 @@
 import { expect } from 'vitest';
 import type { ConfigError } from '../../../../shared/domain/config/config-error.js';
 import { planImport, type ConfigImport, type ImportPlan } from '../../../../shared/domain/config/import-config.js';
-import {
-  EMPTY_TENANT_CONFIG,
-  type TenantConfig,
-  type WorkerConfigInput,
-  type WorkflowConfigInput,
-} from '../../../../shared/domain/config/tenant-config.js';
+import { EMPTY_TENANT_CONFIG, type TenantConfig, type WorkerConfigInput, type WorkflowConfigInput } from '../../../../shared/domain/config/tenant-config.js';
 
 /** The example file of the behaviour reference, section 6.1 (valid under the REGARDS code rules). */
 export const REFERENCE_EXAMPLE_FILE = {
@@ -104,12 +99,7 @@ export const REGARDS_DOCS_EXAMPLE_FILE = {
   ],
 };
 
-export function worker(
-  workerType: string,
-  contentTypeInputs: string[],
-  contentTypeOutput?: string,
-  extra: Partial<WorkerConfigInput> = {},
-): WorkerConfigInput {
+export function worker(workerType: string, contentTypeInputs: string[], contentTypeOutput?: string, extra: Partial<WorkerConfigInput> = {}): WorkerConfigInput {
   return { workerType, contentTypeInputs, ...(contentTypeOutput === undefined ? {} : { contentTypeOutput }), ...extra };
 }
 

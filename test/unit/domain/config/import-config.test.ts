@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planImport } from '../../../../shared/domain/config/import-config.js';
-import {
-  DEFAULT_DEADLINES,
-  DEFAULT_RETRY_POLICY,
-  EMPTY_TENANT_CONFIG,
-  type TenantConfig,
-} from '../../../../shared/domain/config/tenant-config.js';
+import { DEFAULT_DEADLINES, DEFAULT_RETRY_POLICY, EMPTY_TENANT_CONFIG, type TenantConfig } from '../../../../shared/domain/config/tenant-config.js';
 import { anImport, codesAndPaths, configured, expectErrors, expectOk, worker, workflow } from './fixtures.js';
 
-const chain = () => [
-  worker('extract', ['to-extract'], 'extracted'),
-  worker('sip', ['extracted'], 'sip'),
-  worker('store', ['sip']),
-];
+const chain = () => [worker('extract', ['to-extract'], 'extracted'), worker('sip', ['extracted'], 'sip'), worker('store', ['sip'])];
 
 describe('planImport: bean validation', () => {
   it('accepts a minimal worker and fills the defaults', () => {
@@ -55,9 +46,7 @@ describe('planImport: bean validation', () => {
 
   it('refuses a blank content type and limits content types to 255 characters', () => {
     expectOk(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('w', ['c'.repeat(255)], 'o'.repeat(255))] })));
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('w', ['a', ' ', 'c'.repeat(256)], 'o'.repeat(256))] })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('w', ['a', ' ', 'c'.repeat(256)], 'o'.repeat(256))] })));
     expect(codesAndPaths(errors)).toEqual([
       ['InvalidValueError', 'workers[0].contentTypeInputs[1]'],
       ['InvalidValueError', 'workers[0].contentTypeInputs[2]'],
@@ -71,9 +60,7 @@ describe('planImport: bean validation', () => {
   });
 
   it('reports an unknown field at its own path instead of ignoring a typo', () => {
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [{ workerType: 'w', contentTypeInputs: ['a'], keepError: false }] })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [{ workerType: 'w', contentTypeInputs: ['a'], keepError: false }] })));
     expect(codesAndPaths(errors)).toEqual([['InvalidValueError', 'workers[0].keepError']]);
     expect(errors[0]?.message).toContain('keepError');
   });
@@ -131,10 +118,7 @@ describe('planImport: bean validation', () => {
 
   it('refuses a retry cap below the initial delay', () => {
     const errors = expectErrors(
-      planImport(
-        EMPTY_TENANT_CONFIG,
-        anImport({ workers: [worker('w', ['a'], undefined, { retry: { initialDelaySeconds: 100, maxDelaySeconds: 10 } })] }),
-      ),
+      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('w', ['a'], undefined, { retry: { initialDelaySeconds: 100, maxDelaySeconds: 10 } })] })),
     );
     expect(codesAndPaths(errors)).toEqual([['InvalidValueError', 'workers[0].retry.maxDelaySeconds']]);
   });
@@ -168,16 +152,12 @@ describe('planImport: bean validation', () => {
   });
 
   it('accepts a 255-character workflowType', () => {
-    const config = expectOk(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('w', ['a'])], workflows: [workflow('f'.repeat(255), [[0, 'w']])] })),
-    );
+    const config = expectOk(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('w', ['a'])], workflows: [workflow('f'.repeat(255), [[0, 'w']])] })));
     expect(config.workflows[0]?.workflowType).toHaveLength(255);
   });
 
   it('validates the settings', () => {
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ settings: { skipContentTypes: 'a', skipEverything: true } })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ settings: { skipContentTypes: 'a', skipEverything: true } })));
     expect(codesAndPaths(errors)).toEqual(
       expect.arrayContaining([
         ['InvalidValueError', 'settings.skipContentTypes'],
@@ -222,9 +202,7 @@ describe('planImport: workers', () => {
   });
 
   it('refuses a content type used by another imported worker, blaming the later one', () => {
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('a', ['x', 'y']), worker('b', ['z', 'y'])] })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('a', ['x', 'y']), worker('b', ['z', 'y'])] })));
     expect(codesAndPaths(errors)).toEqual([['ContentTypeAlreadyUsedError', 'workers[1].contentTypeInputs[1]']]);
     expect(errors[0]?.message).toBe('WorkerConf with type=b declares contentType y which is already used by a');
   });
@@ -245,9 +223,7 @@ describe('planImport: workers', () => {
   });
 
   it('quirk fix (e): refuses a workerType declared twice in one import', () => {
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('a', ['x']), worker('b', ['y']), worker('a', ['z'])] })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('a', ['x']), worker('b', ['y']), worker('a', ['z'])] })));
     expect(codesAndPaths(errors)).toEqual([['WorkerTypeDeclaredTwiceError', 'workers[2].workerType']]);
     expect(errors[0]?.message).toContain('workers[0]');
   });
@@ -269,9 +245,7 @@ describe('planImport: skipContentTypes', () => {
   });
 
   it('applies the imported settings before the workers', () => {
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ settings: { skipContentTypes: ['x'] }, workers: [worker('a', ['x'])] })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ settings: { skipContentTypes: ['x'] }, workers: [worker('a', ['x'])] })));
     expect(codesAndPaths(errors)).toEqual([['SkippedContentTypeError', 'workers[0].contentTypeInputs[0]']]);
 
     // ...and un-skipping in the same import frees the content type.
@@ -364,9 +338,7 @@ describe('planImport: workflows', () => {
   });
 
   it('DuplicatedWorkflowTypesError: a workflowType may not be an input content type of a worker', () => {
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: chain(), workflows: [workflow('to-extract', [[0, 'extract']])] })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: chain(), workflows: [workflow('to-extract', [[0, 'extract']])] })));
     expect(codesAndPaths(errors)).toEqual([['DuplicatedWorkflowTypesError', 'workflows[0].workflowType']]);
 
     const stored = configured({ workers: chain() });
@@ -382,10 +354,7 @@ describe('planImport: workflows', () => {
 
   it('quirk fix (d): refuses a workflowType declared twice in one import', () => {
     const errors = expectErrors(
-      planImport(
-        EMPTY_TENANT_CONFIG,
-        anImport({ workers: chain(), workflows: [workflow('p', [[0, 'extract']]), workflow('p', [[0, 'sip']])] }),
-      ),
+      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: chain(), workflows: [workflow('p', [[0, 'extract']]), workflow('p', [[0, 'sip']])] })),
     );
     expect(codesAndPaths(errors)).toEqual([['WorkflowTypeDeclaredTwiceError', 'workflows[1].workflowType']]);
   });
@@ -540,10 +509,7 @@ describe('planImport: workflows', () => {
 describe('planImport: all or nothing (quirk fix (a))', () => {
   it('imports nothing when one item is invalid, even if the others are fine', () => {
     const current = configured({ workers: [worker('kept', ['k'])] });
-    const plan = planImport(
-      current,
-      anImport({ workers: [worker('good', ['g']), worker('', ['b'])], workflows: [workflow('wf', [[0, 'good']])] }),
-    );
+    const plan = planImport(current, anImport({ workers: [worker('good', ['g']), worker('', ['b'])], workflows: [workflow('wf', [[0, 'good']])] }));
     const errors = expectErrors(plan);
     expect(codesAndPaths(errors)).toEqual([['InvalidValueError', 'workers[1].workerType']]);
   });
@@ -555,13 +521,7 @@ describe('planImport: all or nothing (quirk fix (a))', () => {
         current,
         anImport({
           settings: { skipContentTypes: ['skipped'] },
-          workers: [
-            worker('a', [], 'x'),
-            worker('b', ['taken']),
-            worker('c', ['skipped'], 'c-out'),
-            worker('b', ['other']),
-            worker('d', ['d-in']),
-          ],
+          workers: [worker('a', [], 'x'), worker('b', ['taken']), worker('c', ['skipped'], 'c-out'), worker('b', ['other']), worker('d', ['d-in'])],
           workflows: [
             workflow('p', [
               [0, 'c'],
@@ -594,9 +554,7 @@ describe('planImport: all or nothing (quirk fix (a))', () => {
   });
 
   it('does not cascade: a step using a worker whose item is invalid gets no NotExistingWorkerError', () => {
-    const errors = expectErrors(
-      planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('a', [])], workflows: [workflow('p', [[0, 'a']])] })),
-    );
+    const errors = expectErrors(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('a', [])], workflows: [workflow('p', [[0, 'a']])] })));
     expect(codesAndPaths(errors)).toEqual([['InvalidValueError', 'workers[0].contentTypeInputs']]);
   });
 
@@ -635,9 +593,7 @@ describe('planImport: resetBeforeImport', () => {
   });
 
   it('true: the stored workers are gone, so a workflow of the import cannot use them', () => {
-    const errors = expectErrors(
-      planImport(current, anImport({ resetBeforeImport: true, workflows: [workflow('p2', [[0, 'extract']])] })),
-    );
+    const errors = expectErrors(planImport(current, anImport({ resetBeforeImport: true, workflows: [workflow('p2', [[0, 'extract']])] })));
     expect(codesAndPaths(errors)).toEqual([['NotExistingWorkerError', 'workflows[0].steps[0].workerType']]);
   });
 

@@ -51,7 +51,16 @@ describe('TenantRouting.route', () => {
   it('finds the first step even in a stored workflow whose steps are not sorted', () => {
     const unsorted: TenantConfig = {
       ...config,
-      workflows: [{ workflowType: 'u', keepErrors: true, steps: [{ stepNumber: 9, workerType: 'sip' }, { stepNumber: 3, workerType: 'extract' }] }],
+      workflows: [
+        {
+          workflowType: 'u',
+          keepErrors: true,
+          steps: [
+            { stepNumber: 9, workerType: 'sip' },
+            { stepNumber: 3, workerType: 'extract' },
+          ],
+        },
+      ],
     };
     expect(buildRouting(unsorted).route('u')).toMatchObject({ step: { stepNumber: 3 } });
   });

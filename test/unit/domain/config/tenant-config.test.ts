@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  EMPTY_TENANT_CONFIG,
-  RetryPolicySchema,
-  TenantConfigSchema,
-  WorkerConfigSchema,
-} from '../../../../shared/domain/config/tenant-config.js';
+import { EMPTY_TENANT_CONFIG, RetryPolicySchema, TenantConfigSchema, WorkerConfigSchema } from '../../../../shared/domain/config/tenant-config.js';
 
 describe('tenant config schemas', () => {
   it('the empty configuration is a valid stored configuration at version 0', () => {

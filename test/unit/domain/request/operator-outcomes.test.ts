@@ -12,7 +12,15 @@ const plan = planImport(EMPTY_TENANT_CONFIG, {
     { workerType: 'a', contentTypeInputs: ['in'], contentTypeOutput: 'mid' },
     { workerType: 'b', contentTypeInputs: ['mid'] },
   ],
-  workflows: [{ workflowType: 'flow', steps: [{ stepNumber: 1, workerType: 'a' }, { stepNumber: 2, workerType: 'b' }] }],
+  workflows: [
+    {
+      workflowType: 'flow',
+      steps: [
+        { stepNumber: 1, workerType: 'a' },
+        { stepNumber: 2, workerType: 'b' },
+      ],
+    },
+  ],
 });
 if (!plan.ok) throw new Error('bad fixture');
 const now = new Date('2026-05-01T00:00:00.000Z');
@@ -28,11 +36,28 @@ const ctx = (alive: string[]): OutcomeContext => ({
 
 function failedAtStep2(): Request {
   return {
-    tenant: 't', requestId: 'r', id: 1, contentType: 'flow', source: 's', session: 'x',
-    creationDate: '2026-04-30T00:00:00.000Z', status: 'ERROR', statusDate: '2026-04-30T00:01:00.000Z',
-    content: new TextEncoder().encode('step-2 input'), originalContent: new TextEncoder().encode('client body'),
-    additionalHeaders: { 'a.done': 'yes' }, stepNumber: 2, stepWorkerType: 'b', dispatchedWorkerType: 'b',
-    attempt: 3, stepAttempts: 2, error: 'boom', deadline: null, history: [], version: 7, fingerprint: 'f',
+    tenant: 't',
+    requestId: 'r',
+    id: 1,
+    contentType: 'flow',
+    source: 's',
+    session: 'x',
+    creationDate: '2026-04-30T00:00:00.000Z',
+    status: 'ERROR',
+    statusDate: '2026-04-30T00:01:00.000Z',
+    content: new TextEncoder().encode('step-2 input'),
+    originalContent: new TextEncoder().encode('client body'),
+    additionalHeaders: { 'a.done': 'yes' },
+    stepNumber: 2,
+    stepWorkerType: 'b',
+    dispatchedWorkerType: 'b',
+    attempt: 3,
+    stepAttempts: 2,
+    error: 'boom',
+    deadline: null,
+    history: [],
+    version: 7,
+    fingerprint: 'f',
   };
 }
 

@@ -5,9 +5,20 @@ import { matchesSearch, restrictToBlocked, toRequestSearch, type RequestSummary 
 const search = (body: unknown) => toRequestSearch(SearchRequestParametersSchema.parse(body));
 
 const summary: RequestSummary = {
-  tenant: 't', requestId: 'r', id: 42, contentType: 'lta-request', source: 'owner-A', session: 'session-2026',
-  creationDate: '2026-01-01T00:00:00.000Z', status: 'ERROR', statusDate: '2026-01-01T00:00:00.000Z',
-  dispatchedWorkerType: 'sip-worker', stepNumber: 2, stepWorkerType: 'sip-worker', error: 'x', attempt: 1,
+  tenant: 't',
+  requestId: 'r',
+  id: 42,
+  contentType: 'lta-request',
+  source: 'owner-A',
+  session: 'session-2026',
+  creationDate: '2026-01-01T00:00:00.000Z',
+  status: 'ERROR',
+  statusDate: '2026-01-01T00:00:00.000Z',
+  dispatchedWorkerType: 'sip-worker',
+  stepNumber: 2,
+  stepWorkerType: 'sip-worker',
+  error: 'x',
+  attempt: 1,
 };
 
 describe('request search', () => {
