@@ -1,5 +1,5 @@
 import type { LogFields, Logger } from '../../shared/kernel/logger.js';
-import { BaseLogger, type EmittedLevel, type LogLevel } from '../../shared/lambda/json-logger.js';
+import { BaseLogger, type EmittedLevel, type LogLevel } from '../../shared/kernel/logger.js';
 
 const COLOR: Record<EmittedLevel, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
 

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WireNamesSchema } from '../../contract/wire-names.js';
-import type { LogFields, Logger } from '../../kernel/logger.js';
-import type { Worker, WorkerBaseOptions, WorkerConnectionOptions } from '../src/index.js';
+import { BaseLogger, type EmittedLevel, type LogFields, type Logger, type Worker, type WorkerBaseOptions, type WorkerConnectionOptions } from '../src/index.js';
 
 /** What an example's start function takes: any worker option but the handler; the type has a default. */
 export type ExampleWorkerOptions = Omit<WorkerBaseOptions, 'handle' | 'workerType'> & { workerType?: string } & WorkerConnectionOptions;
@@ -64,33 +63,20 @@ export async function runFromCommandLine(label: string, start: (options: Example
 }
 
 /** One line per entry on stdout, for people watching an example run; no debug. */
-class LineLogger implements Logger {
+class LineLogger extends BaseLogger {
   public constructor(
     private readonly label: string,
-    private readonly context: LogFields = {},
-  ) {}
-
-  public debug(): void {}
-
-  public info(message: string, fields?: LogFields): void {
-    this.write('INFO', message, fields);
-  }
-
-  public warn(message: string, fields?: LogFields): void {
-    this.write('WARN', message, fields);
-  }
-
-  public error(message: string, fields?: LogFields): void {
-    this.write('ERROR', message, fields);
+    fields: LogFields = {},
+  ) {
+    super('info', fields);
   }
 
   public child(fields: LogFields): Logger {
-    return new LineLogger(this.label, { ...this.context, ...fields });
+    return new LineLogger(this.label, { ...this.fields, ...fields });
   }
 
-  private write(level: string, message: string, fields: LogFields | undefined): void {
-    const details = { ...this.context, ...fields };
-    const suffix = Object.keys(details).length > 0 ? ` ${JSON.stringify(details)}` : '';
-    console.log(`${new Date().toISOString()} ${level} [${this.label}] ${message}${suffix}`);
+  protected emit(level: EmittedLevel, message: string, fields: LogFields): void {
+    const suffix = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    console.log(`${new Date().toISOString()} ${level.toUpperCase()} [${this.label}] ${message}${suffix}`);
   }
 }

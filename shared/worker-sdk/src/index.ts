@@ -16,4 +16,5 @@ export { InvalidContentError, JobClosedError, WorkerOptionsError, WorkerStartErr
 /** A connection several workers (or other users) share; the `connection` option takes one. */
 export { AmqpConnectionProvider, BrokerUnreachableError, type AmqpConnectionProviderOptions } from '../../amqp-kit/connection.js';
 export type { WireNames } from '../../contract/wire-names.js';
-export type { LogFields, Logger } from '../../kernel/logger.js';
+/** The `logger` option takes any Logger; BaseLogger does the level filtering and context fields, a subclass only writes. */
+export { BaseLogger, type EmittedLevel, type LogFields, type Logger, type LogLevel } from '../../kernel/logger.js';

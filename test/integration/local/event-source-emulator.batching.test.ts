@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { AmazonMqEventSchema, AmazonMqMessageSchema, normalizeAmazonMqEvent, parseJavaMediumDate } from '../../../shared/contract/amazon-mq-event.js';
 import { EventSourceEmulator, type EventSourceEmulatorOptions } from '../../../infra/local/event-source-emulator.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
-import { RecordingLogger } from '../../support/recording-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 import { Gate, Recorder } from './recorder.js';
 
 /* Batching: how the emulated event source cuts the queue into invocations. */
@@ -142,7 +142,7 @@ describe('EventSourceEmulator batching', () => {
     const deadLetters = await queueNamed('too-big-dlq');
     const queue = await queueNamed('too-big', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetters });
     await rabbit.sendToQueue(queue, ['small-before', 'y'.repeat(20_000), 'small-after']);
-    const logger = new RecordingLogger();
+    const logger = new CapturingLogger();
     const recorder = new Recorder();
     const source = emulator({
       queue,

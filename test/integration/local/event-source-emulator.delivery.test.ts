@@ -5,7 +5,7 @@ import { managerTopology } from '../../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../../shared/contract/wire-names.js';
 import { EventSourceEmulator, EventSourceEmulatorError, type EventSourceEmulatorOptions } from '../../../infra/local/event-source-emulator.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
-import { RecordingLogger } from '../../support/recording-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 import { Gate, Recorder } from './recorder.js';
 
 /* Settlement and lifecycle: when the emulated event source acks, requeues, stops and recovers. */
@@ -115,7 +115,7 @@ describe('EventSourceEmulator delivery', () => {
   it('requeues the whole batch when the handler throws: every message comes back redelivered', async () => {
     const queue = await queueNamed('throws');
     await rabbit.sendToQueue(queue, numbered(4));
-    const logger = new RecordingLogger();
+    const logger = new CapturingLogger();
     const recorder = new Recorder((batch) => {
       if (batch.index === 0) throw new Error('store unreachable');
     });
@@ -201,7 +201,7 @@ describe('EventSourceEmulator delivery', () => {
   it('re-subscribes after the connection drops, reports it, and goes on consuming', async () => {
     const queue = await queueNamed('resubscribe');
     const own = rabbit.provider({ connectionName: `${rabbit.prefix}:resubscribe` });
-    const logger = new RecordingLogger();
+    const logger = new CapturingLogger();
     const recorder = new Recorder();
     const source = emulator({
       connection: own,
@@ -275,7 +275,7 @@ describe('EventSourceEmulator delivery', () => {
 
   it('opens its own connection when given a URL, and releases the queue at stop', async () => {
     const queue = await queueNamed('own-url');
-    const logger = new RecordingLogger();
+    const logger = new CapturingLogger();
     const recorder = new Recorder();
     const source = emulator({
       connection: rabbit.url,

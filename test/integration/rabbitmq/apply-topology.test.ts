@@ -3,7 +3,7 @@ import { applyTopology, TopologyError, type TopologyWarning } from '../../../sha
 import { managerTopology, workerTopology, type Topology } from '../../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue, workerRequestName } from '../../../shared/contract/wire-names.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
-import { RecordingLogger } from '../../support/recording-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 
 const rabbit = createRabbitFixture('apply-topology');
 const provider = rabbit.provider();
@@ -73,7 +73,7 @@ describe('applyTopology', () => {
     await rabbit.declareQueue(legacy.requestQueue, { durable: true });
     await rabbit.declareExchange(legacy.requestExchange, 'direct');
     const warnings: TopologyWarning[] = [];
-    const logger = new RecordingLogger();
+    const logger = new CapturingLogger();
 
     const report = await applyTopology(provider, legacyTopology, {
       onWarning: (w) => warnings.push(w),

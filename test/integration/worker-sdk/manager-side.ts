@@ -9,7 +9,7 @@ import type { WireNames } from '../../../shared/contract/wire-names.js';
 import { buildWorkItem, type WorkItem } from '../../../shared/contract/work-item.js';
 import { parseWorkerResponse, type WorkerResponse } from '../../../shared/contract/worker-response.js';
 import type { RabbitFixture } from '../../support/rabbitmq.js';
-import { RecordingLogger } from '../../support/recording-logger.js';
+import { CapturingLogger } from '../../support/capturing-logger.js';
 
 /*
  * The manager's side of the wire, played by a test: the manager topology under per-test names,
@@ -91,8 +91,8 @@ export async function managerSide(rabbit: RabbitFixture, provider: AmqpConnectio
 }
 
 /** Keeps expected warnings (lost connections, missing exchanges) out of the test output. */
-export function recordingLogger(): RecordingLogger {
-  return new RecordingLogger();
+export function recordingLogger(): CapturingLogger {
+  return new CapturingLogger();
 }
 
 /** A promise with its resolver, to hold a handler until the test lets it go. */
