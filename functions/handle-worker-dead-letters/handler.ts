@@ -10,8 +10,7 @@ export const handleWorkerDeadLettersFunction = defineFunction({
   name: 'handle-worker-dead-letters',
   envSchema: HandleWorkerDeadLettersEnvSchema,
   compose: (env) => servicesFromEnv(env, 'handle-worker-dead-letters'),
-  ...amazonMqSource,
-  run: handleWorkerDeadLetters,
+  ...amazonMqSource(handleWorkerDeadLetters),
 });
 
 export const handler = handleWorkerDeadLettersFunction.handler;

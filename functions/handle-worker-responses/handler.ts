@@ -10,8 +10,7 @@ export const handleWorkerResponsesFunction = defineFunction({
   name: 'handle-worker-responses',
   envSchema: HandleWorkerResponsesEnvSchema,
   compose: (env) => servicesFromEnv(env, 'handle-worker-responses'),
-  ...amazonMqSource,
-  run: handleWorkerResponses,
+  ...amazonMqSource(handleWorkerResponses),
 });
 
 export const handler = handleWorkerResponsesFunction.handler;

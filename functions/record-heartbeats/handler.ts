@@ -10,8 +10,7 @@ export const recordHeartbeatsFunction = defineFunction({
   name: 'record-heartbeats',
   envSchema: RecordHeartbeatsEnvSchema,
   compose: (env) => servicesFromEnv(env, 'record-heartbeats'),
-  ...amazonMqSource,
-  run: recordHeartbeats,
+  ...amazonMqSource(recordHeartbeats),
 });
 
 export const handler = recordHeartbeatsFunction.handler;

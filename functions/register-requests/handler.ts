@@ -10,8 +10,7 @@ export const registerRequestsFunction = defineFunction({
   name: 'register-requests',
   envSchema: RegisterRequestsEnvSchema,
   compose: (env) => servicesFromEnv(env, 'register-requests'),
-  ...amazonMqSource,
-  run: registerRequests,
+  ...amazonMqSource(registerRequests),
 });
 
 export const handler = registerRequestsFunction.handler;

@@ -53,7 +53,10 @@ export interface EventSourceEmulatorStats {
   failures: number;
   /** Messages requeued: failed batches plus those still buffered at stop(). */
   requeued: number;
-  /** Messages too big for any event, rejected without requeue (dead-lettered if the queue says so). */
+  /**
+   * Messages rejected alone without requeue (dead-lettered if the queue says so): too big for any
+   * event, or not encodable as an event record.
+   */
   dropped: number;
   /** Times the consumer was re-established after a lost channel or connection. */
   resubscriptions: number;
@@ -308,11 +311,26 @@ export class EventSourceEmulator {
       }
       this.schedule();
     } catch (error) {
-      this.logger.error('cannot buffer a delivery; closing the channel so it is redelivered', {
+      // Closing the channel would redeliver every unacked neighbour and bring each nearer its
+      // delivery limit; this one alone is rejected, so the queue's dead-letter route keeps it.
+      this.rejectAlone(subscription, message, error);
+    }
+  }
+
+  private rejectAlone(subscription: Subscription, message: ConsumeMessage, error: unknown): void {
+    try {
+      subscription.channel.nack(message, false, false);
+      this.counters.dropped += 1;
+      this.logger.error('cannot encode a delivery as an event record; rejected alone without requeue', {
         queue: this.queue,
+        messageId: message.properties.messageId as unknown,
         error: describeError(error),
       });
-      subscription.channel.close().catch(() => undefined);
+    } catch (nackError) {
+      this.logger.error('cannot reject an unencodable delivery; the broker redelivers it when the channel goes', {
+        queue: this.queue,
+        error: describeError(nackError),
+      });
     }
   }
 

@@ -109,6 +109,13 @@ export interface UnreadableMessage {
   index: number;
   reason: string;
   raw: unknown;
+  /**
+   * What could still be read of it: the headers and properties the contract allows, and the body,
+   * so that it can be dead-lettered as it came instead of being lost with the batch.
+   */
+  salvaged: InboundMessage;
+  /** Why `salvaged.body` is not the message's body, when it is not (data missing or not base64). */
+  bodyProblem?: string;
 }
 
 export interface NormalizedBatch {
@@ -143,13 +150,13 @@ export function normalizeAmazonMqEvent(event: unknown): NormalizedBatch {
     records.forEach((raw, index) => {
       const record = AmazonMqMessageSchema.safeParse(raw);
       if (!record.success) {
-        unreadable.push({ queue, vhost, index, raw, reason: z.prettifyError(record.error) });
+        unreadable.push({ queue, vhost, index, raw, reason: z.prettifyError(record.error), ...salvage(queue, vhost, raw) });
         return;
       }
       const timestamp = record.data.basicProperties.timestamp;
       const date = timestamp == null ? undefined : parseJavaMediumDate(timestamp);
       if (timestamp != null && date === undefined) {
-        unreadable.push({ queue, vhost, index, raw, reason: `timestamp "${timestamp}" is not a date` });
+        unreadable.push({ queue, vhost, index, raw, reason: `timestamp "${timestamp}" is not a date`, ...salvage(queue, vhost, raw) });
         return;
       }
       messages.push({
@@ -163,6 +170,47 @@ export function normalizeAmazonMqEvent(event: unknown): NormalizedBatch {
     });
   }
   return { messages, unreadable };
+}
+
+const isTable = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads field by field what the whole-record schema refused: a header or property the contract
+ * does not allow is left out, the others are kept; a body that is not base64 is kept as the text
+ * that arrived, since its bytes cannot be known.
+ */
+function salvage(queue: string, vhost: string, raw: unknown): Pick<UnreadableMessage, 'salvaged' | 'bodyProblem'> {
+  const record = isTable(raw) ? raw : {};
+  const props = isTable(record['basicProperties']) ? record['basicProperties'] : {};
+  const fields: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(AmazonMqBasicPropertiesSchema.shape)) {
+    const parsed = schema.safeParse(props[name]);
+    if (parsed.success && parsed.data !== undefined) fields[name] = parsed.data;
+  }
+  const headers: Record<string, EncodedHeaderValue> = {};
+  for (const [name, value] of Object.entries(isTable(props['headers']) ? props['headers'] : {})) {
+    const parsed = EncodedHeaderValueSchema.safeParse(value);
+    if (parsed.success) headers[name] = parsed.data;
+  }
+  // Each field was checked by its own schema above.
+  const readable = { ...fields, headers } as AmazonMqBasicProperties;
+  const date = typeof readable.timestamp === 'string' ? parseJavaMediumDate(readable.timestamp) : undefined;
+  const data = record['data'];
+  const body =
+    typeof data !== 'string'
+      ? { body: Buffer.alloc(0), bodyProblem: 'the record has no data: the body is lost' }
+      : BASE64.test(data)
+        ? { body: Buffer.from(data, 'base64') }
+        : { body: Buffer.from(data, 'utf8'), bodyProblem: 'data is not valid base64: the body is that text as received' };
+  const salvaged: InboundMessage = {
+    queue,
+    vhost,
+    headers: decodeHeaders(headers),
+    properties: toProperties(readable, date),
+    body: body.body,
+    redelivered: record['redelivered'] === true,
+  };
+  return body.bodyProblem === undefined ? { salvaged } : { salvaged, bodyProblem: body.bodyProblem };
 }
 
 function toProperties(props: AmazonMqBasicProperties, timestamp: Date | undefined): MessageProperties {

@@ -52,37 +52,44 @@ describe('the sweep function', () => {
   });
 });
 
-const mqEvent = (records: unknown[]) => ({ eventSource: 'aws:rmq', eventSourceArn: 'arn:aws:mq:local', rmqMessagesByQueue: { 'requests::/': records } });
+const mqEvent = (records: unknown[], queue = 'requests') => ({
+  eventSource: 'aws:rmq',
+  eventSourceArn: 'arn:aws:mq:local',
+  rmqMessagesByQueue: { [`${queue}::/`]: records },
+});
 
 describe('defineFunction over an Amazon MQ event source', () => {
-  it('skips an unreadable message with a log line naming the function and the request id, and answers nothing', async () => {
+  it('dead-letters an unreadable message with a log line naming the function and the request id, and answers nothing', async () => {
+    const world = memoryWorld();
     const logger = new CapturingLogger();
     const seen: NormalizedBatch[] = [];
     const fn = defineFunction({
       name: 'probe',
       envSchema: z.object({}),
-      compose: () => ({ logger }),
-      ...amazonMqSource,
-      run: async (batch: NormalizedBatch) => seen.push(batch),
+      compose: () => ({ ...world, logger }),
+      ...amazonMqSource(async (batch: NormalizedBatch) => seen.push(batch)),
     });
     const context = { ...localContext('wm-probe'), awsRequestId: 'request-1' };
-    expect(await fn.withDeps({ logger })(mqEvent([{ not: 'a message' }]), context)).toBeUndefined();
+    const queue = world.settings.names.requestQueue;
+    expect(await fn.withDeps({ ...world, logger })(mqEvent([{ not: 'a message' }], queue), context)).toBeUndefined();
     expect(seen[0]?.unreadable).toHaveLength(1);
     expect(logger.entries).toMatchObject([
-      { level: 'error', message: 'unreadable message skipped', fields: { fn: 'probe', requestId: 'request-1', queue: 'requests' } },
+      { level: 'error', message: 'unreadable message dead-lettered', fields: { fn: 'probe', requestId: 'request-1', queue } },
+      { level: 'warn', message: 'unreadable messages set aside', fields: { deadLettered: 1, dropped: 0 } },
     ]);
+    expect(world.bus.to(world.settings.names.deadLetterExchange)).toHaveLength(1);
   });
 
   it('throws when the use case fails, so the event source redelivers the batch', async () => {
+    const world = memoryWorld();
     const logger = new CapturingLogger();
     const fn = defineFunction({
       name: 'probe',
       envSchema: z.object({}),
-      compose: () => ({ logger }),
-      ...amazonMqSource,
-      run: () => Promise.reject(new Error('store down')),
+      compose: () => ({ ...world, logger }),
+      ...amazonMqSource(() => Promise.reject(new Error('store down'))),
     });
-    await expect(fn.withDeps({ logger })(mqEvent([]))).rejects.toThrow('store down');
+    await expect(fn.withDeps({ ...world, logger })(mqEvent([]))).rejects.toThrow('store down');
     expect(logger.entries).toMatchObject([
       { level: 'error', message: 'batch failed, it will be redelivered', fields: { fn: 'probe', error: { message: 'store down' } } },
     ]);
