@@ -64,7 +64,7 @@ describe('an unreadable message in an Amazon MQ batch', () => {
     expect(base64?.headers[REJECTION_REASON_HEADER]).toMatch(/data is not valid base64.*the body is that text as received/s);
     expect(timestamp?.headers[REJECTION_REASON_HEADER]).toContain('timestamp "Jan 1, 10000, 12:00:00 AM" is not a date');
     expect(Buffer.from(timestamp?.body ?? []).toString()).toBe('{"id":"bad-timestamp"}');
-    expect(timestamp?.properties.contentType).toBe('application/json');
+    expect(timestamp?.properties?.contentType).toBe('application/json');
     expect(header?.headers).toMatchObject({ [Header.requestId]: 'bad-header', [Header.tenant]: 'tenant-a' });
     expect(header?.headers).not.toHaveProperty('x-odd');
     expect(header?.headers[REJECTION_REASON_HEADER]).toContain('headers');
