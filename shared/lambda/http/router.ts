@@ -34,7 +34,11 @@ export interface HttpRequest {
   headers: Record<string, string>;
   query: Record<string, string[]>;
   body: Buffer | undefined;
-  /** Scheme, host and stage: where links point to. */
+  /**
+   * What links and `Location` headers start with: the configured public URL, else the API's base
+   * path (stage, custom-domain base path), links then being relative. Never the client's `Host`
+   * or `X-Forwarded-*` headers, which would let a caller make the API hand out links to any host.
+   */
   baseUrl: string;
   requestId: string;
 }
@@ -261,24 +265,28 @@ function queryOf(event: APIGatewayProxyEvent): Record<string, string[]> {
   return out;
 }
 
-export function fromProxyEvent(event: APIGatewayProxyEvent): HttpRequest {
+export interface ProxyEventOptions {
+  /** The API's public URL with its stage or base path (PUBLIC_BASE_URL); absent: links are relative. */
+  publicBaseUrl?: string | undefined;
+}
+
+export function fromProxyEvent(event: APIGatewayProxyEvent, options: ProxyEventOptions = {}): HttpRequest {
   const headers = lowerCaseHeaders(event);
-  const host = headers.host ?? event.requestContext?.domainName ?? 'localhost';
-  const proto = headers['x-forwarded-proto']?.split(',')[0]?.trim() ?? 'https';
   // Routes match the path below the proxy resource: behind a custom domain's base path mapping
   // (REGARDS' /api/v1/rs-worker-manager), event.path keeps that base path, `proxy` never does.
   const proxy = event.pathParameters?.['proxy'];
   const path = proxy === undefined ? (event.resource === '/' ? '/' : event.path) : `/${proxy}`;
-  // requestContext.path carries what precedes the route (stage, base path): links must keep it.
+  // requestContext.path carries what precedes the route (stage, base path): relative links must keep it.
   const fullPath = event.requestContext?.path ?? event.path;
   const prefix = fullPath.endsWith(path) ? fullPath.slice(0, fullPath.length - path.length) : '';
+  const baseUrl = options.publicBaseUrl ?? prefix;
   return {
     method: event.httpMethod,
     path,
     headers,
     query: queryOf(event),
     body: event.body === null || event.body === undefined ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'),
-    baseUrl: `${proto}://${host}${prefix.replace(/\/$/, '')}`,
+    baseUrl: baseUrl.replace(/\/+$/, ''),
     requestId: event.requestContext?.requestId ?? 'local',
   };
 }
