@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { CLIENT_REQUEST_LIMITS } from '../../contract/client-request.js';
 import type { Logger } from '../../kernel/logger.js';
 import { authenticate, authorize, type JwtVerifier, type Principal, type Role } from '../auth.js';
 import {
@@ -85,6 +86,8 @@ export interface RouteSpec<P extends string, A extends Access, QS extends z.ZodT
   summary: string;
   description?: string;
   tag: string;
+  /** Checks the path parameters (their lengths) before the handler reads them; the handler still gets them as strings. */
+  params?: z.ZodType;
   query?: QS;
   body?: BS;
   bodyKind?: BodyKind;
@@ -105,6 +108,7 @@ export interface Route {
   summary: string;
   description?: string | undefined;
   tag: string;
+  params?: z.ZodType | undefined;
   query?: z.ZodType | undefined;
   body?: z.ZodType | undefined;
   bodyKind: BodyKind;
@@ -212,10 +216,21 @@ function readBody(route: Route, request: HttpRequest, maxBodyBytes: number): unk
 }
 
 /** Parses with the route's schema; a failure is a 400 listing each issue with its path under `where`. */
-function validate(schema: z.ZodType, value: unknown, where: 'query' | 'body'): unknown {
+function validate(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'body'): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new BadRequestError(`the ${where} is invalid`, zodIssues(parsed.error, where));
+}
+
+/**
+ * The tenant is part of every store key: one over its limit (a token's claim, an instance
+ * administrator's X-Tenant) is the caller's mistake, refused here rather than by DynamoDB.
+ */
+function refuseOversizeTenant(tenant: string): void {
+  const max = CLIENT_REQUEST_LIMITS.tenant;
+  if (tenant.length > max) {
+    throw new BadRequestError('the tenant is invalid', [{ path: 'tenant', message: `must be at most ${max} characters (it has ${tenant.length})` }]);
+  }
 }
 
 /** Runs one request through the routes; every failure becomes its mapped answer. */
@@ -229,7 +244,9 @@ export async function route(request: HttpRequest, options: RouterOptions): Promi
         options.verifier,
       );
       authorize(principal, found.access);
+      refuseOversizeTenant(principal.tenant);
     }
+    if (found.params !== undefined) validate(found.params, params, 'path');
     const rawBody = readBody(found, request, options.maxBodyBytes);
     const { tenant: _tenant, ...query } = queryRecord(request.query);
     const parsedQuery = found.query === undefined ? {} : validate(found.query, query, 'query');
