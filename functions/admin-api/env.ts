@@ -38,6 +38,14 @@ export const AdminApiEnvSchema = BaseEnvSchema.extend(AmqpEnvSchema.shape)
       .min(1024)
       .max(LAMBDA_PAYLOAD_LIMIT)
       .default(1024 * 1024),
+    /**
+     * The API's public URL with its stage or base path (`https://regards.example.org/api/v1/rs-worker-manager`):
+     * what links and `Location` headers start with. Unset: links are relative to the API's base path.
+     */
+    PUBLIC_BASE_URL: z
+      .url({ protocol: /^https?$/ })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
     /** Browser origins allowed to call the API (comma-separated, `*` for any); none by default. */
     CORS_ALLOW_ORIGINS: z
       .string()

@@ -18,6 +18,8 @@ export interface AdminApiFunctionDeps extends AdminApiDeps {
   auth: AuthSettings;
   maxBodyBytes: number;
   corsOrigins?: readonly string[];
+  /** PUBLIC_BASE_URL; absent: relative links. */
+  publicBaseUrl?: string | undefined;
 }
 
 /**
@@ -42,6 +44,7 @@ export const adminApiFunction = defineFunction({
       auth: await resolveAuthSettings(env),
       maxBodyBytes: env.MAX_BODY_BYTES,
       corsOrigins: env.CORS_ALLOW_ORIGINS,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
     };
   },
   ...apiGatewaySource((deps: AdminApiFunctionDeps) => ({
@@ -50,6 +53,7 @@ export const adminApiFunction = defineFunction({
     logger: deps.logger,
     maxBodyBytes: deps.maxBodyBytes,
     corsOrigins: deps.corsOrigins ?? [],
+    publicBaseUrl: deps.publicBaseUrl,
   })),
 });
 

@@ -3,6 +3,9 @@ import { RegardsConfigFileSchema, NATIVE_FORMAT } from '../../shared/contract/co
 import { WorkerConfigSchema, WorkflowConfigSchema } from '../../shared/domain/config/tenant-config.js';
 import { HistoryEntrySchema } from '../../shared/domain/request/request.js';
 import { RequestStatusSchema } from '../../shared/contract/status.js';
+import { CLIENT_REQUEST_LIMITS } from '../../shared/contract/client-request.js';
+import { HEARTBEAT_LIMITS } from '../../shared/contract/heartbeat.js';
+import { SearchRequestParametersSchema } from '../../shared/contract/search-request-parameters.js';
 import { WorkerSummarySchema } from '../../shared/application/use-cases/list-workers.js';
 
 /*
@@ -17,13 +20,37 @@ import { WorkerSummarySchema } from '../../shared/application/use-cases/list-wor
 export const LinkSchema = z.object({ rel: z.string(), href: z.string() });
 export type Link = z.infer<typeof LinkSchema>;
 
+/**
+ * The longest identifier each field takes, the wire contract's (reference columns). They key the
+ * store, whose ValidationException on an oversize key would otherwise blame the service: checked
+ * at the door, a 400 naming the field.
+ */
+export const IDENTIFIER_LIMITS = {
+  requestId: CLIENT_REQUEST_LIMITS.requestId,
+  source: CLIENT_REQUEST_LIMITS.owner,
+  session: CLIENT_REQUEST_LIMITS.session,
+  contentType: CLIENT_REQUEST_LIMITS.contentType,
+  workerType: HEARTBEAT_LIMITS.type,
+  /** Ours: a UUID is 36; the room is for ids minted otherwise. */
+  jobId: 128,
+} as const;
+
+const maxLength = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
 /** One query value, or the same parameter repeated; "a,b" also reads as two values, as Spring does. */
-const listParameter = z.union([z.string(), z.array(z.string())]).transform((value) =>
-  (Array.isArray(value) ? value : [value])
-    .flatMap((item) => item.split(','))
-    .map((item) => item.trim())
-    .filter((item) => item !== ''),
-);
+const listParameter = (max: number) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) =>
+      (Array.isArray(value) ? value : [value])
+        .flatMap((item) => item.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    )
+    .pipe(z.array(maxLength(max)));
+
+/** The SETTING names are few and short; the bound only keeps a forged list small. */
+const SETTING_NAME_MAX = 128;
 
 const singleParameter = z.string().describe('one value');
 
@@ -37,6 +64,25 @@ const intParameter = (min: number, max: number, fallback: number) =>
     .transform((value) => value ?? fallback);
 
 // --- Requests -----------------------------------------------------------------------------------
+
+export const RequestIdParamsSchema = z.object({ requestId: maxLength(IDENTIFIER_LIMITS.requestId) });
+
+/** The search filter (shared/contract) with each identifier bounded as the store keys bound it. */
+export const SearchBodySchema = SearchRequestParametersSchema.superRefine((filter, ctx) => {
+  const bounded: [string, string | undefined, number][] = [
+    ['source', filter.source, IDENTIFIER_LIMITS.source],
+    ['session', filter.session, IDENTIFIER_LIMITS.session],
+    ['dispatchedWorkerType', filter.dispatchedWorkerType, IDENTIFIER_LIMITS.workerType],
+  ];
+  for (const [field, value, max] of bounded) {
+    if (value !== undefined && value.length > max) ctx.addIssue({ code: 'custom', path: [field], message: `must be at most ${max} characters` });
+  }
+  for (const [i, value] of (filter.contentTypes?.values ?? []).entries()) {
+    if (value.length > IDENTIFIER_LIMITS.contentType) {
+      ctx.addIssue({ code: 'custom', path: ['contentTypes', 'values', i], message: `must be at most ${IDENTIFIER_LIMITS.contentType} characters` });
+    }
+  }
+});
 
 /** REGARDS LightRequest: what a search lists. */
 export const LightRequestSchema = z.object({
@@ -119,6 +165,8 @@ export const JobSchema = z.object({
 });
 export type JobView = z.infer<typeof JobSchema>;
 
+export const JobIdParamsSchema = z.object({ jobId: maxLength(IDENTIFIER_LIMITS.jobId) });
+
 export const JobListQuerySchema = z.strictObject({
   limit: intParameter(1, 100, 20),
   cursor: singleParameter.optional(),
@@ -129,13 +177,13 @@ export const JobListSchema = z.object({ content: z.array(JobSchema), nextCursor:
 // --- Workers, counters ----------------------------------------------------------------------------
 
 export const WorkersQuerySchema = z.strictObject({
-  contentTypes: listParameter.optional().describe('keep the worker types these content types route to (repeatable)'),
+  contentTypes: listParameter(IDENTIFIER_LIMITS.contentType).optional().describe('keep the worker types these content types route to (repeatable)'),
 });
 export const WorkersSchema = z.array(WorkerSummarySchema);
 
 export const CountersQuerySchema = z.strictObject({
-  source: singleParameter.pipe(z.string().min(1)),
-  session: singleParameter.pipe(z.string().min(1)),
+  source: singleParameter.pipe(z.string().min(1)).pipe(maxLength(IDENTIFIER_LIMITS.source)),
+  session: singleParameter.pipe(z.string().min(1)).pipe(maxLength(IDENTIFIER_LIMITS.session)),
 });
 export const CountersSchema = z.object({
   source: z.string(),
@@ -191,7 +239,7 @@ export const DynamicTenantSettingSchema = z.object({
 export const DynamicTenantSettingModelSchema = z.object({ content: DynamicTenantSettingSchema, links: z.array(LinkSchema) });
 export const SettingsListSchema = z.array(DynamicTenantSettingModelSchema);
 
-export const SettingsQuerySchema = z.strictObject({ names: listParameter.optional() });
+export const SettingsQuerySchema = z.strictObject({ names: listParameter(SETTING_NAME_MAX).optional() });
 
 /** PUT /settings/{name}: the DTO as REGARDS clients send it; `value` is the list, or its JSON text. */
 export const SettingUpdateSchema = z.looseObject({

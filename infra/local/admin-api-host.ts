@@ -27,6 +27,8 @@ export interface LocalAdminApiOptions {
   maxBodyBytes?: number;
   /** Browser origins allowed to call the API (the dashboard); none by default. */
   corsOrigins?: readonly string[];
+  /** What links start with (PUBLIC_BASE_URL); default: this server's own URL (`http://HTTP_HOST:HTTP_PORT`). */
+  publicBaseUrl?: string;
   settings: ManagerSettings;
   provider: AmqpConnectionProvider;
   dynamo: { client: DynamoDBDocumentClient; tableName: string };
@@ -72,11 +74,14 @@ export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise
   };
   const handler = adminApiHandler(services);
   const server = await startHttpServer({
+    // The API (and so its links' base) is built on the first request, after the URL is known below.
     handler: (event) => handler(event),
     port: options.port,
     ...(options.host === undefined ? {} : { host: options.host }),
     logger: apiLogger,
   });
+  // Known only once listening (port 0 picks one); set before the listening promise's continuation yields to any request.
+  services.publicBaseUrl = options.publicBaseUrl ?? server.url;
   return {
     url: server.url,
     jobs,

@@ -14,6 +14,8 @@ export interface HttpApi {
   maxBodyBytes: number;
   /** Browser origins allowed to call the API; empty: no cross-origin access. */
   corsOrigins?: readonly string[];
+  /** Where links point to (PUBLIC_BASE_URL); absent: relative links under the API's base path. */
+  publicBaseUrl?: string | undefined;
 }
 
 export type ProxyHandler = FunctionHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
@@ -46,7 +48,8 @@ export function apiGatewaySource<Deps extends object>(api: (deps: Deps) => HttpA
       const current = apiOf(deps);
       const origins = current.corsOrigins ?? [];
       const origin = event.headers?.['origin'] ?? event.headers?.['Origin'];
-      const answered = preflight(event.httpMethod, origin, origins) ?? toProxyResult(await route(fromProxyEvent(event), current));
+      const answered =
+        preflight(event.httpMethod, origin, origins) ?? toProxyResult(await route(fromProxyEvent(event, { publicBaseUrl: current.publicBaseUrl }), current));
       return withCors(answered, origin, origins);
     },
     onError: {

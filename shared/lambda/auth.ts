@@ -157,7 +157,7 @@ export class JwtVerifier {
         ...(this.settings.audience === undefined ? {} : { audience: this.settings.audience }),
       }));
     } catch (error) {
-      throw refusal(error, String(alg));
+      throw refusal(error, algorithmName(alg));
     }
     const claims = ClaimsSchema.safeParse(payload);
     if (!claims.success) throw new UnauthenticatedError('token claims are missing or malformed (role and exp are required)');
@@ -178,6 +178,11 @@ export class JwtVerifier {
       throw new UnauthenticatedError('the token signing keys cannot be fetched', { cause: error });
     }
   };
+}
+
+/** The token's `alg` as a refusal may quote it: a forged one (control characters, megabytes, an object) is not echoed. */
+function algorithmName(alg: unknown): string {
+  return typeof alg === 'string' && /^[A-Za-z0-9+_-]{1,16}$/.test(alg) ? alg : '(not an algorithm name)';
 }
 
 function isHmac(alg: string): boolean {
@@ -209,6 +214,12 @@ function refusal(error: unknown, alg: string): UnauthenticatedError {
   throw error;
 }
 
+/**
+ * Longest Authorization header read: REGARDS tokens are well under 2 KB; anything much longer is
+ * refused before any decoding, so a forged header cannot make us base64- and JSON-decode megabytes.
+ */
+export const MAX_AUTHORIZATION_LENGTH = 8 * 1024;
+
 export interface AuthenticateInput {
   authorization: string | undefined;
   /** The tenant named by the caller (X-Tenant header or `tenant` query parameter). */
@@ -220,6 +231,9 @@ export interface AuthenticateInput {
  * name another one, and anyone else naming a tenant must name their own.
  */
 export async function authenticate(input: AuthenticateInput, verifier: JwtVerifier): Promise<Principal> {
+  if (input.authorization !== undefined && input.authorization.length > MAX_AUTHORIZATION_LENGTH) {
+    throw new UnauthenticatedError(`the Authorization header is longer than ${MAX_AUTHORIZATION_LENGTH} characters`);
+  }
   const header = input.authorization?.trim();
   if (header === undefined || header === '') throw new UnauthenticatedError('no bearer token');
   const match = /^Bearer\s+(\S+)$/i.exec(header);

@@ -1,7 +1,7 @@
 import { getBulkJob, listBulkJobs, resumeBulkJob, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
 import { authorize } from '../../../shared/lambda/auth.js';
 import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
-import { JobListQuerySchema, JobListSchema, JobSchema } from '../schema.js';
+import { JobIdParamsSchema, JobListQuerySchema, JobListSchema, JobSchema } from '../schema.js';
 import { jobView } from '../views.js';
 
 /** Bulk jobs: list, follow, resume. */
@@ -27,6 +27,7 @@ export function jobRoutes(deps: BulkJobDeps): Route[] {
     defineRoute({
       method: 'GET',
       path: '/jobs/{jobId}',
+      params: JobIdParamsSchema,
       access: 'EXPLOIT',
       operationId: 'getJob',
       tag: 'jobs',
@@ -40,6 +41,7 @@ export function jobRoutes(deps: BulkJobDeps): Route[] {
     defineRoute({
       method: 'POST',
       path: '/jobs/{jobId}/resume',
+      params: JobIdParamsSchema,
       access: 'EXPLOIT',
       operationId: 'resumeJob',
       tag: 'jobs',

@@ -1,9 +1,8 @@
 import { submitBulkJob, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
 import { getRequest } from '../../../shared/application/use-cases/read-requests.js';
 import { searchRequests, type SearchRequestsDeps } from '../../../shared/application/use-cases/search-requests.js';
-import { SearchRequestParametersSchema } from '../../../shared/contract/search-request-parameters.js';
 import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
-import { JobSchema, RequestDetailModelSchema, RequestPageSchema, SearchQuerySchema } from '../schema.js';
+import { JobSchema, RequestDetailModelSchema, RequestIdParamsSchema, RequestPageSchema, SearchBodySchema, SearchQuerySchema } from '../schema.js';
 import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, sortOrder } from '../views.js';
 
 /** Requests (REGARDS): search, one request, and the bulk retry and delete, which run as jobs. */
@@ -19,7 +18,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       description:
         'Paged by number (REGARDS, bounded offset) or by nextCursor (any depth, cheapest). totalElements is counted from the index up to a bound; totalElementsExact says whether it was reached.',
       query: SearchQuerySchema,
-      body: SearchRequestParametersSchema,
+      body: SearchBodySchema,
       responses: { 200: { description: 'a page of LightRequests', schema: RequestPageSchema } },
       handle: async ({ query, body, principal, request }) => {
         const order = sortOrder(query.sort);
@@ -37,7 +36,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       summary: 'Retry the blocked requests matching the filter (bulk job)',
       description:
         'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests created before now are retried.',
-      body: SearchRequestParametersSchema,
+      body: SearchBodySchema,
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
       handle: async ({ body, principal, request }) => {
         const job = await submitBulkJob({ tenant: principal.tenant, kind: 'retry', filter: body, requestedBy: principal.subject }, deps);
@@ -54,7 +53,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       summary: 'Delete the blocked requests matching the filter (bulk job)',
       description:
         'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests are deleted.',
-      body: SearchRequestParametersSchema,
+      body: SearchBodySchema,
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
       handle: async ({ body, principal, request }) => {
         const job = await submitBulkJob({ tenant: principal.tenant, kind: 'delete', filter: body, requestedBy: principal.subject }, deps);
@@ -65,6 +64,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       method: 'GET',
       path: '/requests/{requestId}',
       access: 'EXPLOIT',
+      params: RequestIdParamsSchema,
       operationId: 'getRequest',
       tag: 'requests',
       summary: 'One request: its LightRequest, its step, attempt, deadline and history',

@@ -28,7 +28,7 @@ export function serviceRoutes(deps: { probes: readonly HealthProbe[] }, document
       tag: 'service',
       summary: 'This document',
       responses: { 200: { description: 'OpenAPI 3.1', schema: OpenApiSchema } },
-      handle: async ({ request }) => ({ status: 200, body: openApiDocument(documented.routes(), documented.info, request.baseUrl) }),
+      handle: async ({ request }) => ({ status: 200, body: openApiDocument(documented.routes(), documented.info, request.baseUrl || '/') }),
     }),
   ];
 }

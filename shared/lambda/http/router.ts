@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { CLIENT_REQUEST_LIMITS } from '../../contract/client-request.js';
 import type { Logger } from '../../kernel/logger.js';
 import { authenticate, authorize, type JwtVerifier, type Principal, type Role } from '../auth.js';
 import {
@@ -34,7 +35,11 @@ export interface HttpRequest {
   headers: Record<string, string>;
   query: Record<string, string[]>;
   body: Buffer | undefined;
-  /** Scheme, host and stage: where links point to. */
+  /**
+   * What links and `Location` headers start with: the configured public URL, else the API's base
+   * path (stage, custom-domain base path), links then being relative. Never the client's `Host`
+   * or `X-Forwarded-*` headers, which would let a caller make the API hand out links to any host.
+   */
   baseUrl: string;
   requestId: string;
 }
@@ -81,6 +86,8 @@ export interface RouteSpec<P extends string, A extends Access, QS extends z.ZodT
   summary: string;
   description?: string;
   tag: string;
+  /** Checks the path parameters (their lengths) before the handler reads them; the handler still gets them as strings. */
+  params?: z.ZodType;
   query?: QS;
   body?: BS;
   bodyKind?: BodyKind;
@@ -101,6 +108,7 @@ export interface Route {
   summary: string;
   description?: string | undefined;
   tag: string;
+  params?: z.ZodType | undefined;
   query?: z.ZodType | undefined;
   body?: z.ZodType | undefined;
   bodyKind: BodyKind;
@@ -208,10 +216,21 @@ function readBody(route: Route, request: HttpRequest, maxBodyBytes: number): unk
 }
 
 /** Parses with the route's schema; a failure is a 400 listing each issue with its path under `where`. */
-function validate(schema: z.ZodType, value: unknown, where: 'query' | 'body'): unknown {
+function validate(schema: z.ZodType, value: unknown, where: 'path' | 'query' | 'body'): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new BadRequestError(`the ${where} is invalid`, zodIssues(parsed.error, where));
+}
+
+/**
+ * The tenant is part of every store key: one over its limit (a token's claim, an instance
+ * administrator's X-Tenant) is the caller's mistake, refused here rather than by DynamoDB.
+ */
+function refuseOversizeTenant(tenant: string): void {
+  const max = CLIENT_REQUEST_LIMITS.tenant;
+  if (tenant.length > max) {
+    throw new BadRequestError('the tenant is invalid', [{ path: 'tenant', message: `must be at most ${max} characters (it has ${tenant.length})` }]);
+  }
 }
 
 /** Runs one request through the routes; every failure becomes its mapped answer. */
@@ -225,7 +244,9 @@ export async function route(request: HttpRequest, options: RouterOptions): Promi
         options.verifier,
       );
       authorize(principal, found.access);
+      refuseOversizeTenant(principal.tenant);
     }
+    if (found.params !== undefined) validate(found.params, params, 'path');
     const rawBody = readBody(found, request, options.maxBodyBytes);
     const { tenant: _tenant, ...query } = queryRecord(request.query);
     const parsedQuery = found.query === undefined ? {} : validate(found.query, query, 'query');
@@ -261,24 +282,28 @@ function queryOf(event: APIGatewayProxyEvent): Record<string, string[]> {
   return out;
 }
 
-export function fromProxyEvent(event: APIGatewayProxyEvent): HttpRequest {
+export interface ProxyEventOptions {
+  /** The API's public URL with its stage or base path (PUBLIC_BASE_URL); absent: links are relative. */
+  publicBaseUrl?: string | undefined;
+}
+
+export function fromProxyEvent(event: APIGatewayProxyEvent, options: ProxyEventOptions = {}): HttpRequest {
   const headers = lowerCaseHeaders(event);
-  const host = headers.host ?? event.requestContext?.domainName ?? 'localhost';
-  const proto = headers['x-forwarded-proto']?.split(',')[0]?.trim() ?? 'https';
   // Routes match the path below the proxy resource: behind a custom domain's base path mapping
   // (REGARDS' /api/v1/rs-worker-manager), event.path keeps that base path, `proxy` never does.
   const proxy = event.pathParameters?.['proxy'];
   const path = proxy === undefined ? (event.resource === '/' ? '/' : event.path) : `/${proxy}`;
-  // requestContext.path carries what precedes the route (stage, base path): links must keep it.
+  // requestContext.path carries what precedes the route (stage, base path): relative links must keep it.
   const fullPath = event.requestContext?.path ?? event.path;
   const prefix = fullPath.endsWith(path) ? fullPath.slice(0, fullPath.length - path.length) : '';
+  const baseUrl = options.publicBaseUrl ?? prefix;
   return {
     method: event.httpMethod,
     path,
     headers,
     query: queryOf(event),
     body: event.body === null || event.body === undefined ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'),
-    baseUrl: `${proto}://${host}${prefix.replace(/\/$/, '')}`,
+    baseUrl: baseUrl.replace(/\/+$/, ''),
     requestId: event.requestContext?.requestId ?? 'local',
   };
 }

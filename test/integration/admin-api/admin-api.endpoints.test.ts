@@ -297,6 +297,15 @@ describe('requests', () => {
     expect((await call('GET', '/requests/missing', { token: exploit() })).body).toMatchObject({ status: 404, error: 'RequestNotFoundError' });
   });
 
+  it('links and Location stay on the configured URL (the local host: its own) whatever X-Forwarded-Proto and X-Forwarded-Host say', async () => {
+    const forged = { 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'evil.example', forwarded: 'host=evil.example;proto=gopher' };
+    const search = await call('POST', '/requests?size=1', { token: as(A, 'EXPLOIT'), body: {}, headers: forged });
+    expect(search.status).toBe(200);
+    expect(search.body.content[0].links[0].href).toMatch(new RegExp(`^${h.host.adminApi!.url}/requests/`));
+    const retry = await call('POST', '/requests/retry', { token: as(A, 'EXPLOIT'), body: { source: 'nobody-matches' }, headers: forged });
+    expect(retry.headers.get('location')).toBe(`${h.host.adminApi!.url}/jobs/${retry.body.id}`);
+  });
+
   it('POST /requests/retry and DELETE /requests/delete: 202 with the job and its Location; 400 on a bad filter', async () => {
     const retry = await call('POST', '/requests/retry', { token: exploit(), body: { source: 'nobody' } });
     expect(retry.status).toBe(202);

@@ -229,12 +229,25 @@ describe('proxy event conversion', () => {
     requestContext: { path: '/prod/requests', requestId: 'r-1', domainName: 'abc.execute-api.eu-west-3.amazonaws.com' },
   } as unknown as APIGatewayProxyEvent;
 
-  it('reads headers lower-cased, repeated query values, a base64 body, and links under the stage', () => {
+  it('reads headers lower-cased, repeated query values, a base64 body, and links relative to the stage', () => {
     const request = fromProxyEvent(event);
     expect(request.headers.host).toBe('abc.execute-api.eu-west-3.amazonaws.com');
     expect(request.query).toEqual({ size: ['5'], contentTypes: ['a', 'b'] });
     expect(request.body?.toString()).toBe('{"x":1}');
-    expect(request.baseUrl).toBe('https://abc.execute-api.eu-west-3.amazonaws.com/prod');
+    expect(request.baseUrl).toBe('/prod');
+  });
+
+  it('links on the configured public URL, whatever Host and X-Forwarded-Proto say', () => {
+    const configured = { publicBaseUrl: 'https://wm.example.org/prod/' };
+    expect(fromProxyEvent(event, configured).baseUrl).toBe('https://wm.example.org/prod');
+    const forged = {
+      ...event,
+      headers: { Host: 'evil.example', 'X-Forwarded-Proto': 'gopher', 'X-Forwarded-Host': 'evil.example' },
+      multiValueHeaders: { Host: ['evil.example'], 'X-Forwarded-Proto': ['gopher'] },
+      requestContext: { ...event.requestContext, domainName: 'evil.example' },
+    } as unknown as APIGatewayProxyEvent;
+    expect(fromProxyEvent(forged, configured).baseUrl).toBe('https://wm.example.org/prod');
+    expect(fromProxyEvent(forged).baseUrl).toBe('/prod');
   });
 
   it('routes on the proxy path behind a custom domain base path, and keeps that base path in links', () => {
@@ -249,7 +262,7 @@ describe('proxy event conversion', () => {
     } as unknown as APIGatewayProxyEvent;
     const request = fromProxyEvent(mapped);
     expect(request.path).toBe('/requests/r-1');
-    expect(request.baseUrl).toBe('https://regards.example.org/api/v1/rs-worker-manager');
+    expect(request.baseUrl).toBe('/api/v1/rs-worker-manager');
     expect(fromProxyEvent({ ...mapped, resource: '/', path: '/api/v1/rs-worker-manager/', pathParameters: null }).path).toBe('/');
   });
 
