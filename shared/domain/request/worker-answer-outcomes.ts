@@ -35,7 +35,13 @@ function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContex
   const room = ITEM_CONTENT_BUDGET_BYTES - headerBytes(request.additionalHeaders);
   if (content.length > room) {
     // Stored, it would break the item limit and fail the whole batch; the client still learns the outcome.
-    return fail(request, 'ERROR', `The worker returned ${content.length} bytes of content, more than the ${room} bytes an answer may carry`, 'worker:SUCCESS', ctx);
+    return fail(
+      request,
+      'ERROR',
+      `The worker returned ${content.length} bytes of content, more than the ${room} bytes an answer may carry`,
+      'worker:SUCCESS',
+      ctx,
+    );
   }
   allowed(request, 'workerSuccess');
   const keep = ctx.successRetentionMs > 0;
@@ -83,7 +89,13 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
   }
   if (response.additionalHeadersRefused !== undefined) {
     // Forwarding them cut, or not at all, would run the next step on input its worker did not get.
-    return fail(request, 'ERROR', `Step ${request.stepNumber} returned additional headers too large to forward: ${response.additionalHeadersRefused}`, 'worker:SUCCESS', ctx);
+    return fail(
+      request,
+      'ERROR',
+      `Step ${request.stepNumber} returned additional headers too large to forward: ${response.additionalHeadersRefused}`,
+      'worker:SUCCESS',
+      ctx,
+    );
   }
   allowed(request, 'workerStepDone');
   const original = request.originalContent ?? request.content;

@@ -46,8 +46,14 @@ describe('worker response limits', () => {
   it('refuses a tenant or request id longer than a client request may have: no stored request can match it', () => {
     const longId = parse({ status: 'RUNNING' }, { ...HEADERS, 'regards.request.id': 'r'.repeat(MAX_REQUEST_ID_LENGTH + 1) });
     const longTenant = parse({ status: 'RUNNING' }, { ...HEADERS, 'regards.tenant': 't'.repeat(MAX_TENANT_LENGTH + 1) });
-    expect(longId).toEqual({ ok: false, reason: `header regards.request.id is too long (${MAX_REQUEST_ID_LENGTH + 1} characters, at most ${MAX_REQUEST_ID_LENGTH} allowed)` });
-    expect(longTenant).toEqual({ ok: false, reason: `header regards.tenant is too long (${MAX_TENANT_LENGTH + 1} characters, at most ${MAX_TENANT_LENGTH} allowed)` });
+    expect(longId).toEqual({
+      ok: false,
+      reason: `header regards.request.id is too long (${MAX_REQUEST_ID_LENGTH + 1} characters, at most ${MAX_REQUEST_ID_LENGTH} allowed)`,
+    });
+    expect(longTenant).toEqual({
+      ok: false,
+      reason: `header regards.tenant is too long (${MAX_TENANT_LENGTH + 1} characters, at most ${MAX_TENANT_LENGTH} allowed)`,
+    });
   });
 
   it('accepts ids at their limits', () => {
