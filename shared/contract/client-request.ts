@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Header, readHeaderText, type Headers } from './headers.js';
+import { MAX_REQUEST_ID_LENGTH, MAX_TENANT_LENGTH } from './limits.js';
 
 /*
  * The headers of a client request (reference 3.3). The body is opaque and never read here.
@@ -7,8 +8,8 @@ import { Header, readHeaderText, type Headers } from './headers.js';
  */
 
 export const CLIENT_REQUEST_LIMITS = {
-  tenant: 128,
-  requestId: 255,
+  tenant: MAX_TENANT_LENGTH,
+  requestId: MAX_REQUEST_ID_LENGTH,
   owner: 255,
   session: 255,
   contentType: 255,

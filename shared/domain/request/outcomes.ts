@@ -1,3 +1,5 @@
+import { MAX_STORED_ERROR_LENGTH } from '../../contract/limits.js';
+import { truncateText } from '../../contract/truncate.js';
 import { errorMessage, invalidContentMessage, successMessage } from '../../contract/response-event.js';
 import { dispatchAnswer, type RequestAnswer } from './answers.js';
 import type { DispatchEnvironment, DispatchPlan } from './dispatch.js';
@@ -47,8 +49,18 @@ export interface Outcome {
   ignored?: string;
 }
 
-/** Some DynamoDB item room is kept for the history and the other fields. */
+/**
+ * Room for the content, the original content and the forwarded additional headers together; the
+ * rest of the 400 KB DynamoDB item is kept for the history (MAX_HISTORY_BYTES), the error
+ * (MAX_STORED_ERROR_LENGTH) and the other fields.
+ */
 export const ITEM_CONTENT_BUDGET_BYTES = 360 * 1024;
+
+/** What a map of additional headers takes in the item. */
+export function headerBytes(headers: Readonly<Record<string, string>>): number {
+  const encoder = new TextEncoder();
+  return Object.entries(headers).reduce((sum, [name, value]) => sum + encoder.encode(name).length + encoder.encode(value).length, 0);
+}
 
 /** How long a finished row waits for its answers to be published before the sweeper purges it. */
 export const PURGE_GRACE_MS = 60_000;
@@ -64,6 +76,8 @@ export function state(request: Request) {
 /** A version bump with a history entry: the common tail of every applied change. */
 export function next(request: Request, changes: Partial<Request>, event: string, now: Date, messages: string[]): Request {
   const updated: Request = { ...request, ...changes, version: request.version + 1 };
+  // Every error a request stores passes here, whoever wrote it: it is quoted in answers and kept in the item.
+  if (updated.error !== null) updated.error = truncateText(updated.error, MAX_STORED_ERROR_LENGTH);
   if (changes.status !== undefined && changes.status !== request.status) updated.statusDate = now.toISOString();
   updated.history = appendHistory(request.history, {
     at: now.toISOString(),

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { MAX_HISTORY_BYTES, MAX_HISTORY_ENTRY_MESSAGES, MAX_HISTORY_MESSAGE_LENGTH } from '../../contract/limits.js';
 import { RequestStatusSchema } from '../../contract/status.js';
+import { truncateTexts } from '../../contract/truncate.js';
 
 /** Each entry is one thing that happened to a request, including answers that were not applied. */
 export const HistoryEntrySchema = z.object({
@@ -57,10 +59,28 @@ export const RequestSchema = z.object({
 });
 export type Request = z.infer<typeof RequestSchema>;
 
-/** Appends to the history, dropping the oldest entries beyond the bound. */
+const encoder = new TextEncoder();
+
+function entryBytes(entry: HistoryEntry): number {
+  return encoder.encode(JSON.stringify(entry)).length;
+}
+
+/**
+ * Appends to the history, its texts cut to their limits, dropping the oldest entries beyond the
+ * count or the byte budget. The one place history grows, so however many answers, retries and
+ * ignored events a request sees, its item keeps room under DynamoDB's 400 KB.
+ */
 export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
-  const next = [...history, entry];
-  return next.length > MAX_HISTORY_ENTRIES ? next.slice(next.length - MAX_HISTORY_ENTRIES) : next;
+  const bounded = { ...entry, messages: truncateTexts(entry.messages, MAX_HISTORY_ENTRY_MESSAGES, MAX_HISTORY_MESSAGE_LENGTH) };
+  const kept = [bounded];
+  let bytes = entryBytes(bounded);
+  for (let index = history.length - 1; index >= 0 && kept.length < MAX_HISTORY_ENTRIES; index -= 1) {
+    const older = history[index] as HistoryEntry;
+    bytes += entryBytes(older);
+    if (bytes > MAX_HISTORY_BYTES) break;
+    kept.push(older);
+  }
+  return kept.reverse();
 }
 
 const FNV_OFFSET = 0xcbf29ce484222325n;

@@ -8,6 +8,7 @@ import {
   allowed,
   dispatched,
   finalAnswer,
+  headerBytes,
   ITEM_CONTENT_BUDGET_BYTES,
   next,
   PURGE_GRACE_MS,
@@ -30,11 +31,22 @@ export function missingStepContentMessage(request: Request): string {
 const EMPTY_JSON = new TextEncoder().encode('{}');
 
 function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContext): Outcome {
-  allowed(request, 'workerSuccess');
   const content = output ?? EMPTY_JSON;
+  const room = ITEM_CONTENT_BUDGET_BYTES - headerBytes(request.additionalHeaders);
+  if (content.length > room) {
+    // Stored, it would break the item limit and fail the whole batch; the client still learns the outcome.
+    return fail(
+      request,
+      'ERROR',
+      `The worker returned ${content.length} bytes of content, more than the ${room} bytes an answer may carry`,
+      'worker:SUCCESS',
+      ctx,
+    );
+  }
+  allowed(request, 'workerSuccess');
   const keep = ctx.successRetentionMs > 0;
   const original = request.originalContent ?? request.content;
-  const keepOriginal = content.length + original.length <= ITEM_CONTENT_BUDGET_BYTES;
+  const keepOriginal = content.length + original.length <= room;
   const done = next(
     request,
     {
@@ -75,10 +87,20 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
       ctx,
     );
   }
+  if (response.additionalHeadersRefused !== undefined) {
+    // Forwarding them cut, or not at all, would run the next step on input its worker did not get.
+    return fail(
+      request,
+      'ERROR',
+      `Step ${request.stepNumber} returned additional headers too large to forward: ${response.additionalHeadersRefused}`,
+      'worker:SUCCESS',
+      ctx,
+    );
+  }
   allowed(request, 'workerStepDone');
   const original = request.originalContent ?? request.content;
-  // The client's body is kept for debugging while it fits next to the step output.
-  const keepOriginal = original.length + output.length <= ITEM_CONTENT_BUDGET_BYTES;
+  // The client's body is kept for debugging while it fits next to the step output and its headers.
+  const keepOriginal = original.length + output.length + headerBytes(response.additionalHeaders) <= ITEM_CONTENT_BUDGET_BYTES;
   const stepped = next(
     request,
     {

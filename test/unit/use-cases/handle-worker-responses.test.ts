@@ -1,38 +1,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
-import { buildWorkerResponse, type WorkerResponseFields } from '../../../shared/contract/worker-response.js';
-import type { Request } from '../../../shared/domain/request/request.js';
 import { REJECTION_REASON_HEADER } from '../../../shared/application/services/batch-effects.js';
 import { sweep } from '../../../shared/application/use-cases/sweep.js';
 import { handleWorkerDeadLetters } from '../../../shared/application/use-cases/handle-worker-dead-letters.js';
-import { handleWorkerResponses } from '../../../shared/application/use-cases/handle-worker-responses.js';
-import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
-import { asInbound, bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import { asInbound, bringAlive, configure, decodeJson, memoryWorld, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import { workerResponseDriver } from '../../support/worker-response-driver.js';
 
 const TENANT = 'tenant-a';
 
 describe('worker responses, workflows, dead letters and deadlines', () => {
   let world: MemoryWorld;
-  const names = ManagerSettingsSchema.parse({}).names;
-
-  const deps = () => ({ ...world, random: () => 0.5 });
-
-  async function submit(requestId: string, contentType: string, body = '{"file":"a"}') {
-    await registerRequests({ messages: [requestMessage({ requestId, contentType, body })], unreadable: [] }, deps());
-  }
-
-  async function stored(requestId: string): Promise<Request | undefined> {
-    return (await world.requests.getAll(TENANT, [requestId])).get(requestId);
-  }
-
-  function answer(fields: Partial<WorkerResponseFields> & Pick<WorkerResponseFields, 'requestId' | 'status'>) {
-    return asInbound(buildWorkerResponse({ exchange: names.workerResponse }, { tenant: TENANT, ...fields }), names.workerResponse);
-  }
-
-  async function respond(...messages: ReturnType<typeof answer>[]) {
-    return handleWorkerResponses({ messages, unreadable: [] }, deps());
-  }
+  const { names, deps, submit, stored, answer, respond } = workerResponseDriver(() => world, TENANT);
 
   function clientAnswers() {
     return world.bus.to(names.responseExchange).map((message) => ({ headers: message.headers, body: decodeJson(message.body) as Record<string, unknown> }));
