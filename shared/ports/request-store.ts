@@ -4,7 +4,11 @@ import type { RequestSearch, RequestSummary } from '../domain/request/request-se
 
 // use case --> (port) --> adapters/dynamodb | adapters/memory
 
-export type InsertOutcome = { requestId: string; inserted: true } | { requestId: string; inserted: false; existing: Request };
+export type InsertOutcome =
+  | { requestId: string; inserted: true }
+  | { requestId: string; inserted: false; existing: Request }
+  /** The store refused this one item (see StoreValidationError); the others of the call went on. */
+  | { requestId: string; inserted: false; refused: StoreValidationError };
 
 /** An update is the request as read and the request as it must become; the store writes the difference. */
 export interface RequestUpdate {
@@ -12,7 +16,11 @@ export interface RequestUpdate {
   next: Request;
 }
 
-export type WriteOutcome = { requestId: string; written: true } | { requestId: string; written: false; reason: 'conflict' };
+export type WriteOutcome =
+  | { requestId: string; written: true }
+  | { requestId: string; written: false; reason: 'conflict' }
+  /** The store refused this one item: writing it again fails the same way, so it is the item's failure, not the call's. */
+  | { requestId: string; written: false; reason: 'refused'; error: StoreValidationError };
 
 export interface PageQuery {
   limit: number;
@@ -39,7 +47,8 @@ export abstract class RequestStore {
 
   /**
    * Writes each update only if the stored version is still `previous.version`; `next.version`
-   * must be `previous.version + 1`. A lost race is reported, never thrown, so a batch goes on.
+   * must be `previous.version + 1`. A lost race or an item the store refuses is reported, never
+   * thrown, so a batch goes on; only a failure of the store itself throws.
    */
   public abstract updateAll(updates: readonly RequestUpdate[]): Promise<WriteOutcome[]>;
 
@@ -86,7 +95,9 @@ export class StoreUnavailableError extends StoreError {
 /**
  * The store refused what it was asked to write or read (DynamoDB's ValidationException: a key
  * attribute or an item over its size limit, a malformed expression). Retrying cannot help. Every
- * size is limited at the door, so reaching this is our bug, not the caller's input: a 500.
+ * size is limited at the door, so reaching this is our bug, not the caller's input: a 500 on
+ * REST; on the message paths the writes report it per item (WriteOutcome 'refused') so that it
+ * costs only the message it came from.
  */
 export class StoreValidationError extends StoreError {
   public constructor(message: string, options?: ErrorOptions) {

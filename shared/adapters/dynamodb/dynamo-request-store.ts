@@ -4,6 +4,7 @@ import type { Request } from '../../domain/request/request.js';
 import type { RequestSearch, RequestSummary } from '../../domain/request/request-search.js';
 import {
   RequestStore,
+  StoreValidationError,
   type InsertOutcome,
   type Page,
   type PageQuery,
@@ -13,7 +14,7 @@ import {
   type WriteOutcome,
 } from '../../ports/request-store.js';
 import { batchGetAll, DEFAULT_CONCURRENCY, mapBounded, type DynamoItem } from './batch.js';
-import { conditionalCall, storeCall } from './store-call.js';
+import { conditionalItemCall, storeCall, type ItemWriteResult } from './store-call.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
 import { searchByStatus } from './dynamo-request-search.js';
 import { RequestKeys, SHARDS, unescapeKeyPart } from './keys.js';
@@ -65,7 +66,7 @@ export class DynamoRequestStore extends RequestStore {
       const results = await mapBounded(
         pending,
         ({ request }) =>
-          conditionalCall('PutItem', () =>
+          conditionalItemCall('PutItem', () =>
             this.client.send(
               new PutCommand({
                 TableName: this.tableName,
@@ -79,7 +80,9 @@ export class DynamoRequestStore extends RequestStore {
       );
       const conflicts = pending.filter((_, i) => results[i] === 'conflict');
       pending.forEach(({ request, index }, i) => {
-        if (results[i] === 'written') outcomes[index] = { requestId: request.requestId, inserted: true };
+        const result = results[i];
+        if (result === 'written') outcomes[index] = { requestId: request.requestId, inserted: true };
+        else if (result instanceof StoreValidationError) outcomes[index] = { requestId: request.requestId, inserted: false, refused: result };
       });
       // dynalite does not honour ReturnValuesOnConditionCheckFailure: one consistent batch read instead.
       const existing = await this.readItems(conflicts.map(({ request }) => RequestKeys.primary(request.tenant, request.requestId)));
@@ -107,8 +110,8 @@ export class DynamoRequestStore extends RequestStore {
     return mapBounded(
       updates,
       async ({ previous, next }): Promise<WriteOutcome> => {
-        const outcome = await conditionalCall('UpdateItem', () => this.client.send(new UpdateCommand(this.updateInput(previous, next))));
-        return outcome === 'written' ? { requestId: next.requestId, written: true } : { requestId: next.requestId, written: false, reason: 'conflict' };
+        const result = await conditionalItemCall('UpdateItem', () => this.client.send(new UpdateCommand(this.updateInput(previous, next))));
+        return writeOutcome(next.requestId, result);
       },
       this.concurrency,
     );
@@ -118,7 +121,7 @@ export class DynamoRequestStore extends RequestStore {
     return mapBounded(
       requests,
       async (request): Promise<WriteOutcome> => {
-        const outcome = await conditionalCall('DeleteItem', () =>
+        const result = await conditionalItemCall('DeleteItem', () =>
           this.client.send(
             new DeleteCommand({
               TableName: this.tableName,
@@ -129,7 +132,7 @@ export class DynamoRequestStore extends RequestStore {
             }),
           ),
         );
-        return outcome === 'written' ? { requestId: request.requestId, written: true } : { requestId: request.requestId, written: false, reason: 'conflict' };
+        return writeOutcome(request.requestId, result);
       },
       this.concurrency,
     );
@@ -198,12 +201,36 @@ export class DynamoRequestStore extends RequestStore {
   private async readItems(keys: readonly DynamoItem[]): Promise<Map<string, Request>> {
     const out = new Map<string, Request>();
     if (keys.length === 0) return out;
-    const items = await batchGetAll(this.client, this.tableName, keys, { consistentRead: true, concurrency: this.concurrency });
+    const items = await this.batchRead(keys);
     for (const item of items) {
       const request = requestFromItem(item);
       out.set(mapKey(request.tenant, request.requestId), request);
     }
     return out;
+  }
+
+  /**
+   * One batched read; if the store refuses it (one key it cannot take), the keys are read one by
+   * one so that only the refused ones go missing: their events are then about a request the store
+   * does not hold, and their neighbours are read as usual.
+   */
+  private async batchRead(keys: readonly DynamoItem[]): Promise<DynamoItem[]> {
+    const options = { consistentRead: true, concurrency: this.concurrency };
+    try {
+      return await batchGetAll(this.client, this.tableName, keys, options);
+    } catch (error) {
+      if (!(error instanceof StoreValidationError) || keys.length === 1) throw error;
+      const perKey = await mapBounded(
+        keys,
+        (key) =>
+          batchGetAll(this.client, this.tableName, [key], options).catch((refused: unknown) => {
+            if (refused instanceof StoreValidationError) return [];
+            throw refused;
+          }),
+        this.concurrency,
+      );
+      return perKey.flat();
+    }
   }
 
   /**
@@ -320,4 +347,10 @@ function requestIdOf(tenant: string, pk: string): string {
 
 function mapKey(tenant: string, requestId: string): string {
   return JSON.stringify([tenant, requestId]);
+}
+
+function writeOutcome(requestId: string, result: ItemWriteResult): WriteOutcome {
+  if (result === 'written') return { requestId, written: true };
+  if (result === 'conflict') return { requestId, written: false, reason: 'conflict' };
+  return { requestId, written: false, reason: 'refused', error: result };
 }

@@ -141,3 +141,20 @@ export async function conditionalCall(operation: string, call: () => Promise<unk
     throw error;
   }
 }
+
+/** How one item's conditional write ended, when a refused item must not fail its neighbours. */
+export type ItemWriteResult = 'written' | 'conflict' | StoreValidationError;
+
+/**
+ * A conditional write of one item among many: the store refusing this item (a ValidationException)
+ * is returned as that item's result instead of thrown, so the rest of the batch goes on. Transient
+ * and unknown failures still throw: they are the store's, not the item's.
+ */
+export async function conditionalItemCall(operation: string, call: () => Promise<unknown>, options: StoreCallOptions = {}): Promise<ItemWriteResult> {
+  try {
+    return await conditionalCall(operation, call, options);
+  } catch (error) {
+    if (error instanceof StoreValidationError) return error;
+    throw error;
+  }
+}

@@ -3,6 +3,7 @@ import type { Request } from '../../domain/request/request.js';
 import { matchesSearch, type RequestSearch, type RequestSummary } from '../../domain/request/request-search.js';
 import {
   RequestStore,
+  StoreValidationError,
   type InsertOutcome,
   type Page,
   type PageQuery,
@@ -33,6 +34,8 @@ const MemoryCursorSchema = z.object({
 export class MemoryRequestStore extends RequestStore {
   /** Set to make every call throw StoreUnavailableError. */
   public unavailable = false;
+  /** Set to make writes of the requests it picks come back refused, as DynamoDB refuses an item over its limits. */
+  public refuses: (request: Request) => boolean = () => false;
   private readonly requests = new Map<string, Request>();
 
   public async insertAll(requests: readonly Request[]): Promise<InsertOutcome[]> {
@@ -40,6 +43,7 @@ export class MemoryRequestStore extends RequestStore {
     return requests.map((request): InsertOutcome => {
       const id = mapKey(request.tenant, request.requestId);
       const existing = this.requests.get(id);
+      if (this.refuses(request)) return { requestId: request.requestId, inserted: false, refused: refusal('PutItem', request) };
       if (existing !== undefined) return { requestId: request.requestId, inserted: false, existing: structuredClone(existing) };
       this.requests.set(id, structuredClone(request));
       return { requestId: request.requestId, inserted: true };
@@ -61,6 +65,7 @@ export class MemoryRequestStore extends RequestStore {
     for (const { previous, next } of updates) checkUpdate(previous, next);
     return updates.map(({ previous, next }): WriteOutcome => {
       const id = mapKey(next.tenant, next.requestId);
+      if (this.refuses(next)) return { requestId: next.requestId, written: false, reason: 'refused', error: refusal('UpdateItem', next) };
       if (this.requests.get(id)?.version !== previous.version) return { requestId: next.requestId, written: false, reason: 'conflict' };
       this.requests.set(id, structuredClone(next));
       return { requestId: next.requestId, written: true };
@@ -71,6 +76,7 @@ export class MemoryRequestStore extends RequestStore {
     throwIfUnavailable(this.unavailable, 'deleteAll');
     return requests.map((request): WriteOutcome => {
       const id = mapKey(request.tenant, request.requestId);
+      if (this.refuses(request)) return { requestId: request.requestId, written: false, reason: 'refused', error: refusal('DeleteItem', request) };
       if (this.requests.get(id)?.version !== request.version) return { requestId: request.requestId, written: false, reason: 'conflict' };
       this.requests.delete(id);
       return { requestId: request.requestId, written: true };
@@ -160,4 +166,8 @@ export class MemoryRequestStore extends RequestStore {
 
 function mapKey(tenant: string, requestId: string): string {
   return JSON.stringify([tenant, requestId]);
+}
+
+function refusal(operation: string, request: Request): StoreValidationError {
+  return new StoreValidationError(`memory store ${operation} refused request ${request.requestId}`);
 }

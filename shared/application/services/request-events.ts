@@ -4,7 +4,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { CounterStore } from '../../ports/counter-store.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { Logger } from '../../kernel/logger.js';
-import type { RequestStore, RequestUpdate } from '../../ports/request-store.js';
+import type { RequestStore, RequestUpdate, StoreValidationError, WriteOutcome } from '../../ports/request-store.js';
 import type { Outcome, OutcomeContext } from '../../domain/request/outcomes.js';
 import type { Request } from '../../domain/request/request.js';
 import { sendWorkItemsFirst, type BatchEffects } from './batch-effects.js';
@@ -56,11 +56,25 @@ export interface ApplyEventsReport {
   retriedConflicts: number;
   /** Work items queued (first dispatches, next steps, retries). */
   dispatched: number;
+  /** Requests whose write the store refused (StoreValidationError): left as they were, their events reported to onRefused. */
+  refused: number;
+}
+
+/** A request whose write the store refused: only the events about it fail. */
+export interface RefusedWrite {
+  tenant: string;
+  requestId: string;
+  error: StoreValidationError;
 }
 
 export interface ApplyEventsOptions {
   /** Requests the caller just read (consistently): the first round uses them instead of reading again. */
   preloaded?: readonly Request[];
+  /**
+   * Told of each request whose write the store refused, so the caller can fail the messages that
+   * were about it alone; without it the refusal is only logged, and the next run meets it again.
+   */
+  onRefused?: (refused: RefusedWrite) => void;
 }
 
 export class ConcurrentModificationError extends AppError {
@@ -98,7 +112,7 @@ export function applyEvents<E>(
   effects: BatchEffects,
   options: ApplyEventsOptions = {},
 ): Promise<ApplyEventsReport> {
-  return applyInRounds(events, apply, deps, effects, options.preloaded ?? [], WRITE_THEN_PUBLISH);
+  return applyInRounds(events, apply, deps, effects, options, WRITE_THEN_PUBLISH);
 }
 
 /**
@@ -113,7 +127,7 @@ export function applyEventsSendingWorkItemsFirst<E>(
   effects: BatchEffects,
   options: ApplyEventsOptions = {},
 ): Promise<ApplyEventsReport> {
-  return applyInRounds(events, apply, deps, effects, options.preloaded ?? [], publishThenWrite(deps.settings.names, deps.bus));
+  return applyInRounds(events, apply, deps, effects, options, publishThenWrite(deps.settings.names, deps.bus));
 }
 
 interface EventGroup<E> {
@@ -134,10 +148,19 @@ async function applyInRounds<E>(
   apply: ApplyEvent<E>,
   deps: ApplyEventsDeps,
   effects: BatchEffects,
-  preloaded: readonly Request[],
+  { preloaded = [], onRefused }: ApplyEventsOptions,
   ordering: Ordering,
 ): Promise<ApplyEventsReport> {
-  const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0 };
+  const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0, refused: 0 };
+  const refused = (write: RefusedWrite) => {
+    report.refused += 1;
+    deps.logger.error('the store refused a request write: the events about it fail, the rest of the batch goes on', {
+      tenant: write.tenant,
+      requestId: write.requestId,
+      error: write.error,
+    });
+    onRefused?.(write);
+  };
   if (events.length === 0) return report;
   const grouped = groupByRequest(events);
   const contextOf = await outcomeContexts(
@@ -156,7 +179,7 @@ async function applyInRounds<E>(
     given = undefined;
     const writes = foldRound(pending, grouped, loaded, { apply, contextOf, effects, report, logger: deps.logger });
     await ordering.beforeWrites(writes.updates.filter((entry) => dispatches(entry.outcome)).map((entry) => entry.update.next));
-    pending = await writeRound(writes, deps.requests, { effects, report, workItemsSent: ordering.workItemsSent });
+    pending = await writeRound(writes, deps.requests, { effects, report, workItemsSent: ordering.workItemsSent, refused });
     report.retriedConflicts += pending.length;
   }
   return report;
@@ -253,25 +276,35 @@ function foldRound<E>(
 async function writeRound(
   { updates, removals }: RoundWrites,
   store: RequestStore,
-  { effects, report, workItemsSent }: { effects: BatchEffects; report: ApplyEventsReport; workItemsSent: boolean },
+  {
+    effects,
+    report,
+    workItemsSent,
+    refused,
+  }: { effects: BatchEffects; report: ApplyEventsReport; workItemsSent: boolean; refused: (write: RefusedWrite) => void },
 ): Promise<string[]> {
   const [updated, removed] = await Promise.all([
     updates.length > 0 ? store.updateAll(updates.map((entry) => entry.update)) : Promise.resolve([]),
     removals.length > 0 ? store.deleteAll(removals.map((entry) => entry.original)) : Promise.resolve([]),
   ]);
   const conflicted: string[] = [];
+  /** False when the write did not win: a lost race is folded again, a refusal is reported and dropped. */
+  const won = (outcome: WriteOutcome | undefined, id: string, request: Request): boolean => {
+    if (outcome?.written) return true;
+    if (outcome?.reason === 'refused') refused({ tenant: request.tenant, requestId: request.requestId, error: outcome.error });
+    else conflicted.push(id);
+    return false;
+  };
   updates.forEach((entry, index) => {
-    if (updated[index]?.written) {
-      report.written += 1;
-      if (queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects, workItemsSent)) report.dispatched += 1;
-    } else conflicted.push(entry.id);
+    if (!won(updated[index], entry.id, entry.update.next)) return;
+    report.written += 1;
+    if (queueEffects(entry.update.previous, { ...entry.outcome, request: entry.update.next }, effects, workItemsSent)) report.dispatched += 1;
   });
   removals.forEach((entry, index) => {
-    if (removed[index]?.written) {
-      report.written += 1;
-      report.removed += 1;
-      queueEffects(entry.original, entry.outcome, effects);
-    } else conflicted.push(entry.id);
+    if (!won(removed[index], entry.id, entry.original)) return;
+    report.written += 1;
+    report.removed += 1;
+    queueEffects(entry.original, entry.outcome, effects);
   });
   return conflicted;
 }

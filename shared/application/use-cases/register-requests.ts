@@ -5,7 +5,7 @@ import { dispatchAnswer } from '../../domain/request/answers.js';
 import { planDispatch, type DispatchPlan } from '../../domain/request/dispatch.js';
 import { messageFingerprint, numericRequestId, type Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
-import type { InsertOutcome } from '../../ports/request-store.js';
+import type { InsertOutcome, StoreValidationError } from '../../ports/request-store.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
 
@@ -22,6 +22,8 @@ export interface RegisterRequestsReport {
   replayed: number;
   /** No tenant or no request id: nobody to answer, so they went to the request queue's dead-letter queue. */
   deadLettered: number;
+  /** Refused by the store (a limit missed at the door): dead-lettered with the reason and answered SKIPPED. */
+  refused: number;
 }
 
 interface Candidate {
@@ -43,7 +45,7 @@ interface Triage {
   deadLettered: number;
 }
 
-type AnswerTally = Pick<RegisterRequestsReport, 'dispatched' | 'delayed' | 'replayed' | 'skipped'>;
+type AnswerTally = Pick<RegisterRequestsReport, 'dispatched' | 'delayed' | 'replayed' | 'skipped' | 'refused'>;
 
 const key = (tenant: string, requestId: string) => `${tenant}\u0000${requestId}`;
 
@@ -74,6 +76,7 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
     skipped: triage.skipped + tally.skipped,
     replayed: tally.replayed,
     deadLettered: triage.deadLettered,
+    refused: tally.refused,
   };
   deps.logger.info('requests registered', { ...report });
   return report;
@@ -159,7 +162,7 @@ function applyRules(
  * is taken is SKIPPED.
  */
 function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome[], effects: BatchEffects): AnswerTally {
-  const tally: AnswerTally = { dispatched: 0, delayed: 0, replayed: 0, skipped: 0 };
+  const tally: AnswerTally = { dispatched: 0, delayed: 0, replayed: 0, skipped: 0, refused: 0 };
   planned.forEach(({ candidate, plan }, index) => {
     const outcome = inserted[index];
     if (outcome === undefined) throw new Error('the store returned fewer outcomes than requests');
@@ -168,6 +171,13 @@ function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome
       answer(effects, plan.request);
       if (plan.response === 'GRANTED') tally.dispatched += 1;
       else tally.delayed += 1;
+      return;
+    }
+    if ('refused' in outcome) {
+      // Every size is checked at the door, so this is a limit we missed: the message alone goes
+      // to the dead-letter queue, where an operator can replay it, and its client learns why.
+      refuse(effects, candidate, outcome.refused);
+      tally.refused += 1;
       return;
     }
     const existing = outcome.existing;
@@ -191,6 +201,20 @@ function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome
     });
   });
   return tally;
+}
+
+function refuse(effects: BatchEffects, { message, client }: Candidate, error: StoreValidationError): void {
+  const reason = `the store refused to record this request: ${error.message}`;
+  effects.deadLetter(message, reason);
+  effects.respond({
+    state: 'SKIPPED',
+    tenant: client.tenant,
+    requestId: client.requestId,
+    owner: client.owner,
+    session: client.session,
+    contentType: client.contentType,
+    messages: [`Request not recorded: ${reason}; it was kept in the dead-letter queue`],
+  });
 }
 
 function answer(effects: BatchEffects, request: Request): void {

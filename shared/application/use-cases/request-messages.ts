@@ -2,13 +2,15 @@ import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-e
 import type { ParseResult } from '../../contract/parse-result.js';
 import type { RequestReference } from '../../contract/request-reference.js';
 import { BatchEffects } from '../services/batch-effects.js';
-import { applyEvents, type ApplyEvent, type ApplyEventsReport, type RequestFlowDeps } from '../services/request-events.js';
+import { applyEvents, type ApplyEvent, type ApplyEventsReport, type RefusedWrite, type RequestFlowDeps } from '../services/request-events.js';
+
+const requestKey = (tenant: string, requestId: string) => `${tenant}\u0000${requestId}`;
 
 // worker response / dead-letter handlers --> (use case) --> applyEvents
 
 export interface RequestMessagesReport extends ApplyEventsReport {
   received: number;
-  /** Messages naming no readable request: sent to their queue's dead-letter queue with the reason. */
+  /** Messages naming no readable request, or about a request whose write the store refused: sent to their queue's dead-letter queue with the reason. */
   deadLettered: number;
 }
 
@@ -31,6 +33,7 @@ export async function handleRequestMessages<E extends RequestReference>(
 ): Promise<RequestMessagesReport> {
   const effects = new BatchEffects(deps.settings.names, deps.clock.now());
   const events = [];
+  const messagesAbout = new Map<string, InboundMessage[]>();
   let deadLettered = 0;
   for (const message of batch.messages) {
     const read = kind.read(message);
@@ -40,9 +43,19 @@ export async function handleRequestMessages<E extends RequestReference>(
       deadLettered += 1;
       continue;
     }
-    events.push({ tenant: read.value.tenant, requestId: read.value.requestId, event: read.value });
+    const { tenant, requestId } = read.value;
+    events.push({ tenant, requestId, event: read.value });
+    const id = requestKey(tenant, requestId);
+    messagesAbout.set(id, [...(messagesAbout.get(id) ?? []), message]);
   }
-  const applied = await applyEvents(events, kind.apply, deps, effects);
+  // A write the store refuses costs only the messages about that request: they go to the dead-letter queue.
+  const onRefused = ({ tenant, requestId, error }: RefusedWrite) => {
+    for (const message of messagesAbout.get(requestKey(tenant, requestId)) ?? []) {
+      effects.deadLetter(message, `the store refused the update of request ${requestId}: ${error.message}`);
+      deadLettered += 1;
+    }
+  };
+  const applied = await applyEvents(events, kind.apply, deps, effects, { onRefused });
   await effects.flush(deps);
   const report = { received: batch.messages.length, deadLettered, ...applied };
   deps.logger.info(`${kind.name} handled`, { ...report });

@@ -4,7 +4,7 @@ import { createDocumentClient } from '../../../shared/adapters/dynamodb/client.j
 import { DynamoRequestStore } from '../../../shared/adapters/dynamodb/dynamo-request-store.js';
 import { RequestKeys } from '../../../shared/adapters/dynamodb/keys.js';
 import { CorruptItemError } from '../../../shared/adapters/dynamodb/request-item.js';
-import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
+import { StoreUnavailableError, StoreValidationError } from '../../../shared/ports/request-store.js';
 import { startDynalite, type DynaliteFixture } from '../../support/dynalite.js';
 import { recordCommands } from '../../support/store-contract/recording-client.js';
 import { at, bump, makeRequest, uniqueTenant } from '../../support/store-contract/requests.js';
@@ -113,6 +113,38 @@ describe('DynamoRequestStore on dynalite', () => {
     } finally {
       client.destroy();
     }
+  });
+
+  it("reports an item the store refuses as that item's outcome, and writes its neighbours", async () => {
+    const store = new DynamoRequestStore(fixture.client, fixture.tableName);
+    const tenant = uniqueTenant();
+    // Over DynamoDB's 400 KB item limit: a ValidationException for this item alone.
+    const tooBig = new Uint8Array(420 * 1024).fill(1);
+    const inserted = await store.insertAll([makeRequest(tenant, 'a'), makeRequest(tenant, 'huge', { content: tooBig }), makeRequest(tenant, 'b')]);
+    expect(inserted.map((outcome) => [outcome.requestId, outcome.inserted])).toEqual([
+      ['a', true],
+      ['huge', false],
+      ['b', true],
+    ]);
+    const refused = inserted[1]!;
+    expect('refused' in refused && refused.refused).toBeInstanceOf(StoreValidationError);
+
+    const [a, b] = [makeRequest(tenant, 'a'), makeRequest(tenant, 'b')];
+    const updated = await store.updateAll([
+      { previous: a, next: bump(a, { content: tooBig }) },
+      { previous: b, next: bump(b, { status: 'DISPATCHED' }) },
+    ]);
+    expect(updated.map((outcome) => (outcome.written ? 'written' : outcome.reason))).toEqual(['refused', 'written']);
+    expect((await store.getAll(tenant, ['a', 'b'])).get('b')?.status).toBe('DISPATCHED');
+  });
+
+  it('reads the readable keys of a batch when the store refuses one of them', async () => {
+    const store = new DynamoRequestStore(fixture.client, fixture.tableName);
+    const tenant = uniqueTenant();
+    await store.insertAll([makeRequest(tenant, 'kept')]);
+    // A sort key over DynamoDB's 1,024-byte limit makes the whole BatchGetItem a ValidationException.
+    const found = await store.getAll(tenant, ['kept', 'k'.repeat(3000)]);
+    expect([...found.keys()]).toEqual(['kept']);
   });
 
   it('reports a missing table as StoreUnavailableError', async () => {

@@ -75,7 +75,7 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
           ['c', false],
         ]);
         for (const [i, outcome] of replay.entries()) {
-          expect(outcome.inserted ? undefined : outcome.existing).toEqual(batch[i]);
+          expect('existing' in outcome ? outcome.existing : undefined).toEqual(batch[i]);
         }
         const twice = await store.insertAll([makeRequest(tenant, 'd', { fingerprint: 'x' }), makeRequest(tenant, 'd', { fingerprint: 'x' })]);
         expect(twice.filter((o) => o.inserted)).toHaveLength(1);

@@ -161,6 +161,27 @@ describe('registerRequests', () => {
     expect(Buffer.from(dead[0]?.body ?? []).toString()).toBe('{"file":"a.dat"}');
   });
 
+  it('dead-letters and skips a request the store refuses, and registers its neighbours', async () => {
+    await bringAlive(world, 'extract-worker');
+    world.requests.refuses = (request) => request.requestId === 'refused';
+    const report = await registerRequests(
+      batch(requestMessage({ requestId: 'before' }), requestMessage({ requestId: 'refused' }), requestMessage({ requestId: 'after' })),
+      deps,
+    );
+
+    expect(report).toMatchObject({ received: 3, dispatched: 2, refused: 1 });
+    const dead = world.bus.to(names.deadLetterExchange);
+    expect(dead.map((message) => [message.headers[Header.requestId], message.routingKey])).toEqual([['refused', `${names.requestQueue}.DLQ`]]);
+    expect(dead[0]?.headers[REJECTION_REASON_HEADER]).toMatch(/^the store refused to record this request: memory store PutItem refused request refused$/);
+    const answers = responses(world).map(({ headers, body }) => [headers[Header.requestId], body['state']]);
+    expect(answers).toEqual([
+      ['before', 'GRANTED'],
+      ['refused', 'SKIPPED'],
+      ['after', 'GRANTED'],
+    ]);
+    expect(world.bus.to(WORKER_EXCHANGE)).toHaveLength(2);
+  });
+
   it('stores the first of two messages with one id in a batch and skips the second', async () => {
     await bringAlive(world, 'extract-worker');
     const report = await registerRequests(batch(requestMessage({ body: 'first' }), requestMessage({ body: 'second' })), deps);

@@ -91,6 +91,28 @@ describe('worker response limits', () => {
     expect(world.bus.to('regards.worker.pack.request')).toEqual([]);
   });
 
+  it('dead-letters only the answers about a request whose write the store refuses: its neighbours are applied', async () => {
+    for (const id of ['before', 'refused', 'after']) await submit(id, 'raw');
+    world.bus.clear();
+    world.requests.refuses = (request) => request.requestId === 'refused' && request.status !== 'DISPATCHED';
+
+    const report = await respond(
+      answer({ requestId: 'before', status: 'SUCCESS', content: Buffer.from('one') }),
+      answer({ requestId: 'refused', status: 'RUNNING' }),
+      answer({ requestId: 'refused', status: 'SUCCESS', content: Buffer.from('two') }),
+      answer({ requestId: 'after', status: 'ERROR', messages: ['bad input'] }),
+    );
+
+    expect(report).toMatchObject({ received: 4, deadLettered: 2, refused: 1 });
+    const dead = world.bus.to(names.deadLetterExchange);
+    expect(dead.map((message) => message.headers[Header.requestId])).toEqual(['refused', 'refused']);
+    expect(String(dead[0]?.headers[REJECTION_REASON_HEADER])).toMatch(/^the store refused the update of request refused: /);
+    expect(answersTo('before').map((a) => a.state)).toEqual(['SUCCESS']);
+    expect(answersTo('after').map((a) => a.state)).toEqual(['ERROR']);
+    expect(answersTo('refused')).toEqual([]);
+    expect(await stored('refused')).toMatchObject({ status: 'DISPATCHED' });
+  });
+
   it('ignores too-large additional headers where they would not be forwarded: a last step still succeeds', async () => {
     await submit('last', 'raw');
     await respond(answer({ requestId: 'last', status: 'SUCCESS', content: Buffer.from('out'), additionalHeaders: hugeHeaders }));
