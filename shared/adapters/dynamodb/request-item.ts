@@ -76,7 +76,8 @@ export function indexAttributes(request: Request): Record<string, string> {
 /** The whole item of a request. Only schema fields are copied, so a caller's extra properties never reach the table. */
 export function requestToItem(request: Request): Record<string, unknown> {
   const item: Record<string, unknown> = { ...RequestKeys.primary(request.tenant, request.requestId) };
-  for (const name of REQUEST_FIELDS) item[name] = request[name];
+  // An absent optional field is no attribute at all, so an update that drops one REMOVEs it.
+  for (const name of REQUEST_FIELDS) if (request[name] !== undefined) item[name] = request[name];
   return { ...item, ...indexAttributes(request) };
 }
 

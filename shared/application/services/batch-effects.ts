@@ -7,7 +7,8 @@ import { dedicatedDeadLetterQueue, type WireNames } from '../../contract/wire-na
 import type { CounterDelta, CounterStore } from '../../ports/counter-store.js';
 import type { OutboundMessage } from '../../contract/outbound-message.js';
 import type { MessageBus } from '../../ports/message-bus.js';
-import type { RequestStore } from '../../ports/request-store.js';
+import type { RequestStore, RequestUpdate } from '../../ports/request-store.js';
+import type { AfterConfirm } from '../../domain/request/outcomes.js';
 import type { RequestAnswer } from '../../domain/request/answers.js';
 import type { Request } from '../../domain/request/request.js';
 import { counterDeltas, type CountedChange } from '../../domain/request/session-counters.js';
@@ -25,6 +26,7 @@ export class BatchEffects {
   private readonly deltas: CounterDelta[] = [];
   private readonly workerTypes = new Set<string>();
   private readonly purges: Request[] = [];
+  private readonly settles: RequestUpdate[] = [];
 
   public constructor(
     private readonly names: WireNames,
@@ -79,9 +81,10 @@ export class BatchEffects {
     }
   }
 
-  /** A finished request whose row goes once this batch's answers are confirmed. */
-  public purgeAfterPublish(request: Request): void {
-    this.purges.push(request);
+  /** A finished request whose row is deleted, or settled, once this batch's answers are confirmed. */
+  public afterConfirm(request: Request, then: AfterConfirm): void {
+    if (then.kind === 'delete') this.purges.push(request);
+    else this.settles.push({ previous: request, next: settled(request, then.deadline) });
   }
 
   public get pendingMessages(): number {
@@ -90,15 +93,25 @@ export class BatchEffects {
 
   /**
    * Declares the worker queues addressed, adds the counters, publishes everything in one burst,
-   * then deletes the finished rows whose answers were in it. A row whose deletion loses a race
-   * (it changed meanwhile) stays; its deadline makes the sweeper look at it again.
+   * then deletes or settles the finished rows whose final answers were in it. A row whose write
+   * loses a race (it changed meanwhile) or is refused stays as it is: its deadline makes the
+   * sweeper send its answer again and settle it then.
    */
   public async flush({ bus, counters, requests }: { bus: MessageBus; counters: CounterStore; requests: RequestStore }): Promise<void> {
     await Promise.all([...this.workerTypes].map((type) => bus.ensureTopology(workerTopology(this.names, type))));
     if (this.deltas.length > 0) await counters.apply(this.deltas);
     if (this.messages.length > 0) await bus.publish(this.messages);
-    if (this.purges.length > 0) await requests.deleteAll(this.purges);
+    await Promise.all([
+      this.purges.length > 0 ? requests.deleteAll(this.purges) : undefined,
+      this.settles.length > 0 ? requests.updateAll(this.settles) : undefined,
+    ]);
   }
+}
+
+/** The row of a finished request once its final answer is confirmed: kept until `deadline`, nothing pending. */
+function settled(request: Request, deadline: string | null): Request {
+  const { answerUnconfirmed: _confirmed, ...rest } = request;
+  return { ...rest, deadline, version: request.version + 1 };
 }
 
 function workItemOf(names: WireNames, request: Request): { workerType: string; message: OutboundMessage } {

@@ -321,7 +321,7 @@ function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, 
     outcome = {
       request: step.request,
       remove: step.remove,
-      purgeAfterPublish: step.purgeAfterPublish ?? false,
+      ...(step.afterConfirm === undefined ? {} : { afterConfirm: step.afterConfirm }),
       changed: outcome.changed || step.changed,
       answers: [...outcome.answers, ...step.answers],
       dispatchedAttempts: [...outcome.dispatchedAttempts, ...step.dispatchedAttempts],
@@ -343,7 +343,7 @@ function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects
   const final = outcome.request;
   const dispatch = dispatches(outcome);
   if (dispatch && !workItemSent) effects.workItem(final);
-  if (outcome.purgeAfterPublish === true && !outcome.remove) effects.purgeAfterPublish(final);
+  if (outcome.afterConfirm !== undefined && !outcome.remove) effects.afterConfirm(final, outcome.afterConfirm);
   return dispatch;
 }
 

@@ -1,7 +1,7 @@
 import { DEFAULT_DEADLINES } from '../config/tenant-config.js';
 import { planDispatch } from './dispatch.js';
 import { fail } from './failure-outcomes.js';
-import { dispatched, state, unchanged, type Outcome, type OutcomeContext } from './outcomes.js';
+import { dispatched, resendFinalAnswer, state, unchanged, type Outcome, type OutcomeContext } from './outcomes.js';
 import type { Request } from './request.js';
 
 /**
@@ -38,9 +38,11 @@ export function applyDeadline(request: Request, ctx: OutcomeContext): Outcome {
     case 'SUCCESS':
     case 'ERROR':
     case 'INVALID_CONTENT':
+      // Past the confirm grace, the answer may never have gone out (the batch that decided it
+      // failed for good, or the process died): it is sent again, and the row settled once confirmed.
+      // Otherwise the deadline is the end of its retention: the row goes.
+      return resendFinalAnswer(request, ctx) ?? { ...unchanged(request), remove: true, changed: true };
     case 'TO_DELETE':
-      // A finished request carries a deadline only when its row is due to go: its retention ended,
-      // or its answer was sent and the process stopped before deleting it.
       return { ...unchanged(request), remove: true, changed: true };
     case 'NO_WORKER_AVAILABLE':
       return unchanged(request, 'waiting requests are re-dispatched by redispatch-waiting');

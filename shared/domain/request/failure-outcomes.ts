@@ -6,7 +6,8 @@ import {
   ACTIVE,
   finalAnswer,
   next,
-  PURGE_GRACE_MS,
+  afterConfirmOf,
+  finishing,
   recordIgnored,
   replay,
   state,
@@ -60,14 +61,19 @@ export function fail(request: Request, kind: FailureKind, cause: string, history
   allowed(request, event);
   const status = kind === 'INVALID_CONTENT' ? 'INVALID_CONTENT' : 'ERROR';
   const purge = !keepsErrors({ ...request, status }, ctx);
-  const deadline = purge ? new Date(ctx.now.getTime() + PURGE_GRACE_MS).toISOString() : null;
-  const failed = next(request, { status, error: cause, deadline }, historyEvent, ctx.now, policy.maxAttempts > 1 ? [cause, decision.reason] : [cause]);
+  const failed = next(
+    request,
+    { status, error: cause, ...finishing(ctx, purge ? 'delete' : 'keep') },
+    historyEvent,
+    ctx.now,
+    policy.maxAttempts > 1 ? [cause, decision.reason] : [cause],
+  );
   const counted: CountedChange[] = [{ kind: 'changed', before: state(request), after: state(failed) }];
   if (purge) counted.push({ kind: 'retired', before: state(failed) });
   return {
     request: failed,
     remove: false,
-    purgeAfterPublish: purge,
+    afterConfirm: afterConfirmOf(failed, ctx),
     changed: true,
     answers: [{ about: failed, answer: finalAnswer(failed) }],
     dispatchedAttempts: [],

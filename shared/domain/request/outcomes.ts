@@ -32,12 +32,14 @@ export interface Outcome {
   /** The row must go now, with nothing left to send (an operator's deletion, a due purge). */
   remove: boolean;
   /**
-   * The row must go once this outcome's answers are confirmed by the broker (SUCCESS without
-   * retention, an error whose keepErrors is false). Until then it stays, finished, with a short
-   * deadline: if the publish fails, a redelivered answer finds it and sends again; if the process
-   * dies after the publish, the sweeper purges it.
+   * What the row becomes once this outcome's final answer is confirmed by the broker: deleted
+   * (SUCCESS without retention, an error whose keepErrors is false) or kept with a new deadline.
+   * Until then it stays finished with `answerUnconfirmed` and a short deadline: if the publish
+   * fails, a redelivered answer finds it and sends again, and if nothing is redelivered (the
+   * process died, the delivery limit was reached) the sweeper sends the answer again at that
+   * deadline. A row is never deleted with its answer unsent.
    */
-  purgeAfterPublish?: boolean;
+  afterConfirm?: AfterConfirm;
   /** Something must be written (false: the event was only logged, e.g. a redelivered duplicate). */
   changed: boolean;
   /** Client answers, each with the request as it was when the answer was decided. */
@@ -62,8 +64,30 @@ export function headerBytes(headers: Readonly<Record<string, string>>): number {
   return Object.entries(headers).reduce((sum, [name, value]) => sum + encoder.encode(name).length + encoder.encode(value).length, 0);
 }
 
-/** How long a finished row waits for its answers to be published before the sweeper purges it. */
-export const PURGE_GRACE_MS = 60_000;
+/** How long a finished row waits for the confirm of its final answer before the sweeper sends it again. */
+export const ANSWER_CONFIRM_GRACE_MS = 60_000;
+
+/** Once the final answer is confirmed: the row goes, or stays until `deadline` (null: until an operator acts). */
+export type AfterConfirm = { kind: 'delete' } | { kind: 'keep'; deadline: string | null };
+
+/** The fields of a request that has just finished and whose final answer is about to be sent. */
+export function finishing(ctx: Pick<OutcomeContext, 'now'>, then: 'delete' | 'keep'): Pick<Request, 'answerUnconfirmed' | 'deadline'> {
+  return { answerUnconfirmed: then, deadline: new Date(ctx.now.getTime() + ANSWER_CONFIRM_GRACE_MS).toISOString() };
+}
+
+/** What a finished request's row becomes once its final answer is confirmed, given how it was finished. */
+export function afterConfirmOf(request: Request, ctx: Pick<OutcomeContext, 'now' | 'successRetentionMs'>): AfterConfirm | undefined {
+  switch (request.answerUnconfirmed) {
+    case undefined:
+      return undefined;
+    case 'delete':
+      return { kind: 'delete' };
+    case 'keep':
+      return { kind: 'keep', deadline: request.status === 'SUCCESS' ? new Date(ctx.now.getTime() + ctx.successRetentionMs).toISOString() : null };
+  }
+}
+
+const FINISHED: ReadonlySet<string> = new Set(['SUCCESS', 'ERROR', 'INVALID_CONTENT']);
 
 export function unchanged(request: Request, ignored?: string): Outcome {
   return { request, remove: false, changed: false, answers: [], dispatchedAttempts: [], counted: [], ...(ignored ? { ignored } : {}) };
@@ -76,6 +100,8 @@ export function state(request: Request) {
 /** A version bump with a history entry: the common tail of every applied change. */
 export function next(request: Request, changes: Partial<Request>, event: string, now: Date, messages: string[]): Request {
   const updated: Request = { ...request, ...changes, version: request.version + 1 };
+  // Only a finished request waits for its answer's confirm; one an operator sends back to work does not.
+  if (!FINISHED.has(updated.status)) delete updated.answerUnconfirmed;
   // Every error a request stores passes here, whoever wrote it: it is quoted in answers and kept in the item.
   if (updated.error !== null) updated.error = truncateText(updated.error, MAX_STORED_ERROR_LENGTH);
   if (changes.status !== undefined && changes.status !== request.status) updated.statusDate = now.toISOString();
@@ -106,8 +132,6 @@ export function alreadyRecorded(request: Request, event: string, attempt: number
   return request.history.some((entry) => entry.attempt === attempt && (entry.event === event || entry.event === `ignored ${event}`));
 }
 
-const FINISHED = new Set(['SUCCESS', 'ERROR', 'INVALID_CONTENT']);
-
 /**
  * A redelivered event that was already applied. If it is what put the request where it is now,
  * the answers and work item it caused are sent again: the first delivery's batch may have failed
@@ -119,11 +143,7 @@ export function replay(request: Request, event: string, attempt: number, ctx: Ou
   const index = request.history.findLastIndex((entry) => entry.event === event && entry.attempt === attempt);
   if (index < 0) return base;
   const after = request.history.slice(index + 1).map((entry) => entry.event);
-  if (after.length === 0 && FINISHED.has(request.status)) {
-    // The row is still there only because its answer may not have gone out: it goes once it has.
-    const pendingPurge = request.status === 'SUCCESS' ? ctx.successRetentionMs === 0 : request.deadline !== null;
-    return { ...base, answers: [{ about: request, answer: finalAnswer(request) }], purgeAfterPublish: pendingPurge };
-  }
+  if (after.length === 0 && FINISHED.has(request.status)) return resendFinalAnswer(request, ctx) ?? base;
   if (after.length === 1 && after[0] === 'next-step' && (request.status === 'DISPATCHED' || request.status === 'NO_WORKER_AVAILABLE')) {
     const granted = request.status === 'DISPATCHED';
     return {
@@ -133,6 +153,16 @@ export function replay(request: Request, event: string, attempt: number, ctx: Ou
     };
   }
   return base;
+}
+
+/**
+ * A finished request whose final answer was never confirmed: the answer is sent again, and the
+ * row settled once it is confirmed. Undefined when the answer was confirmed (nothing to send).
+ */
+export function resendFinalAnswer(request: Request, ctx: OutcomeContext): Outcome | undefined {
+  const afterConfirm = afterConfirmOf(request, ctx);
+  if (afterConfirm === undefined) return undefined;
+  return { ...unchanged(request, 'final answer not confirmed yet: sent again'), answers: [{ about: request, answer: finalAnswer(request) }], afterConfirm };
 }
 
 /** The answer a finished request gave its client; also what a replay sends again. */

@@ -56,6 +56,12 @@ export const RequestSchema = z.object({
   version: z.number().int().nonnegative(),
   /** Hash of the client message, to tell a broker redelivery from a new message reusing an id. */
   fingerprint: z.string().min(1),
+  /**
+   * Set on a finished request until the broker has confirmed its final answer, saying what the row
+   * becomes then: deleted, or kept (retention, keepErrors). While it is set the row carries a short
+   * deadline, so that if the answer never went out the sweeper sends it again instead of losing it.
+   */
+  answerUnconfirmed: z.enum(['delete', 'keep']).optional(),
 });
 export type Request = z.infer<typeof RequestSchema>;
 

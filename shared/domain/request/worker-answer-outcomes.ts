@@ -11,7 +11,8 @@ import {
   headerBytes,
   ITEM_CONTENT_BUDGET_BYTES,
   next,
-  PURGE_GRACE_MS,
+  afterConfirmOf,
+  finishing,
   recordIgnored,
   replay,
   state,
@@ -55,7 +56,7 @@ function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContex
       // The output is kept until the answer carrying it is out (and for the retention, if any).
       content: new Uint8Array(content),
       originalContent: keepOriginal ? original : null,
-      deadline: new Date(ctx.now.getTime() + (keep ? ctx.successRetentionMs : PURGE_GRACE_MS)).toISOString(),
+      ...finishing(ctx, keep ? 'keep' : 'delete'),
     },
     'worker:SUCCESS',
     ctx.now,
@@ -66,7 +67,7 @@ function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContex
   return {
     request: done,
     remove: false,
-    purgeAfterPublish: !keep,
+    afterConfirm: afterConfirmOf(done, ctx),
     changed: true,
     answers: [{ about: done, answer: finalAnswer(done) }],
     dispatchedAttempts: [],

@@ -222,6 +222,20 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
         expect((await store.getAll(tenant, ['n'])).get('n')).toEqual(v1);
       });
 
+      it('sets and drops an optional field: a dropped one is read back absent', async () => {
+        const store = createStore();
+        const tenant = uniqueTenant();
+        const v0 = makeRequest(tenant, 'o', { status: 'SUCCESS', answerUnconfirmed: 'keep', deadline: at(10) });
+        await store.insertAll([v0]);
+        expect((await store.getAll(tenant, ['o'])).get('o')).toEqual(v0);
+        const { answerUnconfirmed: _settled, ...rest } = v0;
+        const v1 = bump(rest, { deadline: null });
+        await store.updateAll([{ previous: v0, next: v1 }]);
+        const read = (await store.getAll(tenant, ['o'])).get('o');
+        expect(read).toEqual(v1);
+        expect(read).not.toHaveProperty('answerUnconfirmed');
+      });
+
       it('deletes only on the expected version', async () => {
         const store = createStore();
         const tenant = uniqueTenant();

@@ -102,9 +102,32 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(await stored('r1')).toBeUndefined();
     });
 
+    it('keeps a retained SUCCESS whose answer was never confirmed: the sweeper sends it, then the retention runs', async () => {
+      world = { ...world, settings: ManagerSettingsSchema.parse({ successRetentionSeconds: 600 }) };
+      world.bus.failing = true;
+      await expect(respond(answer({ requestId: 'r1', status: 'SUCCESS', content: Buffer.from('out') }))).rejects.toThrow();
+      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS', answerUnconfirmed: 'keep', deadline: '2026-03-01T10:01:00.000Z' });
+
+      world.bus.failing = false;
+      world.clock.advance(60_000);
+      await sweep(deps());
+      expect(clientAnswers().map((a) => a.body['state'])).toEqual(['SUCCESS']);
+      const settled = await stored('r1');
+      expect(settled).toMatchObject({ status: 'SUCCESS', deadline: '2026-03-01T10:11:00.000Z' });
+      expect(settled).not.toHaveProperty('answerUnconfirmed');
+
+      world.clock.advance(600_000);
+      await sweep(deps());
+      expect(await stored('r1')).toBeUndefined();
+      expect(clientAnswers()).toHaveLength(1);
+    });
+
     it('stores ERROR with the joined messages and tells the client, keeping the row (keepErrors default)', async () => {
       await respond(answer({ requestId: 'r1', status: 'ERROR', messages: ['disk full', 'retry later'] }));
-      expect(await stored('r1')).toMatchObject({ status: 'ERROR', error: 'disk full,retry later', deadline: null });
+      const kept = await stored('r1');
+      expect(kept).toMatchObject({ status: 'ERROR', error: 'disk full,retry later', deadline: null });
+      // Settled once its answer was confirmed: nothing is left for the sweeper to send.
+      expect(kept).not.toHaveProperty('answerUnconfirmed');
       expect(clientAnswers()[0]?.body).toMatchObject({
         state: 'ERROR',
         messages: ['Error during processing your request in <extract> worker : Cause : disk full,retry later.'],
@@ -154,7 +177,7 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(report.unknown).toBe(1);
     });
 
-    it('has no double effect when a whole response batch is replayed, and sends the final answer again (at least once)', async () => {
+    it('has no double effect when a whole response batch is replayed, and does not send again an answer the broker confirmed', async () => {
       const batch = [
         answer({ requestId: 'r1', status: 'RUNNING', dispatchAttempt: 1 }),
         answer({ requestId: 'r1', status: 'ERROR', messages: ['x'], dispatchAttempt: 1 }),
@@ -165,7 +188,7 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(replay.written).toBe(0);
       expect(await stored('r1')).toEqual(first.request);
       expect(await counters()).toEqual(first.counters);
-      expect(clientAnswers()).toEqual([...first.answers, first.answers.at(-1)]);
+      expect(clientAnswers()).toEqual(first.answers);
     });
 
     it('keeps a finished row until its answer is published: a failed publish is recovered by the redelivered batch', async () => {
@@ -192,6 +215,28 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       world.clock.advance(60_000);
       await sweep(deps());
       expect(await stored('r1')).toBeUndefined();
+      // The sweeper cannot tell a sent answer from a lost one: it sends again (at least once).
+      expect(clientAnswers().map((a) => a.body['state'])).toEqual(['SUCCESS', 'SUCCESS']);
+    });
+
+    it('sends an unconfirmed final answer from the sweeper when no redelivery ever comes, and only then deletes the row', async () => {
+      world.bus.failing = true;
+      const success = answer({ requestId: 'r1', status: 'SUCCESS', content: Buffer.from('result') });
+      // Every delivery of the batch fails until the queue's delivery limit dead-letters it.
+      for (let delivery = 0; delivery < 3; delivery += 1) await expect(respond({ ...success, redelivered: delivery > 0 })).rejects.toThrow();
+      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS', answerUnconfirmed: 'delete' });
+
+      world.clock.advance(60_000);
+      const down = await sweep(deps());
+      expect(down.due.handled).toBe(0);
+      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS' });
+
+      world.bus.failing = false;
+      await sweep(deps());
+      expect(clientAnswers().map((a) => [a.body['state'], a.body['content']])).toEqual([['SUCCESS', Buffer.from('result').toString('base64')]]);
+      expect(await stored('r1')).toBeUndefined();
+      await sweep(deps());
+      expect(clientAnswers()).toHaveLength(1);
     });
 
     it('dead-letters unreadable answers with their reason and applies the rest of the batch', async () => {
