@@ -14,7 +14,7 @@ import { ScheduleEmulator } from '../infra/local/schedule-emulator.js';
 import { applyTopology } from '../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../shared/amqp-kit/connection.js';
 import { eventSourceMappings, ManagerSettingsSchema, topologyOptions, type ManagerSettings, type MappedFunction } from '../shared/contract/manager-settings.js';
-import { managerTopology } from '../shared/contract/topology.js';
+import { deadLetterRouteOf, managerTopology } from '../shared/contract/topology.js';
 import { BaseEnvSchema, jsonEnv } from '../shared/lambda/env.js';
 import { JsonLogger } from '../shared/lambda/json-logger.js';
 import type { Logger } from '../shared/kernel/logger.js';
@@ -213,7 +213,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const fnLogger = logger.child({ fn: mapping.functionName });
       emulators.set(
         mapping.functionName,
-        EventSourceEmulator.forMapping(mapping, provider, lambdaEventSourceHandler(lambda, functionName, fnLogger), fnLogger),
+        EventSourceEmulator.forMapping(mapping, provider, lambdaEventSourceHandler(lambda, functionName, fnLogger), {
+          logger: fnLogger,
+          deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue),
+        }),
       );
     }
     await Promise.all([...emulators.values()].map((emulator) => emulator.start()));

@@ -142,14 +142,15 @@ export class BatchBuffer<S> {
 }
 
 /**
- * Settles a batch with one frame on the channel that delivered it: every unacked tag up to its
- * last one belongs to the batch, since batches are taken in delivery order and one runs at a time.
+ * Settles a batch tag by tag. One "multiple" frame would be fewer bytes, but it would also settle
+ * a delivery set aside meanwhile (being dead-lettered with its reason, waiting for the confirm of
+ * its copy), and settling that one again would be a channel error that redelivers everything.
  */
 export function settleBatch(batch: readonly Buffered<{ channel: Channel }>[], how: 'ack' | 'requeue'): void {
-  const last = batch.at(-1);
-  if (last === undefined) return;
-  if (how === 'ack') last.subscription.channel.ack(last.message, true);
-  else last.subscription.channel.nack(last.message, true, true);
+  for (const { subscription, message } of batch) {
+    if (how === 'ack') subscription.channel.ack(message);
+    else subscription.channel.nack(message, false, true);
+  }
 }
 
 export function buildEvent(eventSourceArn: string, key: string, records: AmazonMqMessage[]): AmazonMqEvent {

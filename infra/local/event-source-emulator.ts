@@ -1,4 +1,5 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import { REJECTION_REASON_HEADER } from '../../shared/application/services/batch-effects.js';
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import { SilentLogger } from '../../shared/amqp-kit/silent-logger.js';
 import { withTimeLimit } from '../../shared/amqp-kit/time-limit.js';
@@ -40,6 +41,13 @@ export interface EventSourceEmulatorOptions {
    */
   invocationTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Where the queue dead-letters (its x-dead-letter-exchange and routing key). With it, a delivery
+   * that cannot be handed to the function (over the payload limit, not encodable as a record) is
+   * copied there with its reason in `x-wm-rejection-reason`, and acknowledged once the copy is
+   * confirmed; without it, it is rejected without requeue and the broker dead-letters it reasonless.
+   */
+  deadLetterTo?: { exchange: string; routingKey: string };
   /** Backoff of re-subscription after the connection or channel is lost. */
   resubscribe?: { initialDelayMs?: number; maxDelayMs?: number };
 }
@@ -76,7 +84,8 @@ export class EventSourceEmulatorError extends AppError {
 }
 
 interface Subscription {
-  channel: Channel;
+  /** A confirm channel, so that a dead-lettered copy is known to be safe before its original is acknowledged. */
+  channel: ConfirmChannel;
   consumerTag: string | undefined;
   /** Set once consume succeeded: only then does losing the channel call for a re-subscription. */
   active: boolean;
@@ -96,6 +105,7 @@ export class EventSourceEmulator {
   private readonly invocationTimeoutMs: number;
   private readonly logger: Logger;
   private readonly resubscribeBackoff: BackoffPolicy;
+  private readonly deadLetterTo: { exchange: string; routingKey: string } | undefined;
 
   private state: State = 'idle';
   private starting: Promise<void> | undefined;
@@ -109,14 +119,20 @@ export class EventSourceEmulator {
   private readonly counters = { invocations: 0, messages: 0, failures: 0, requeued: 0, dropped: 0, resubscriptions: 0 };
 
   /** The emulator of one event source mapping of the shared settings (queue, batch size, window). */
-  public static forMapping(mapping: EventSourceMapping, connection: AmqpConnectionProvider, handler: EventSourceHandler, logger?: Logger): EventSourceEmulator {
+  public static forMapping(
+    mapping: EventSourceMapping,
+    connection: AmqpConnectionProvider,
+    handler: EventSourceHandler,
+    options: { logger?: Logger; deadLetterTo?: { exchange: string; routingKey: string } | undefined } = {},
+  ): EventSourceEmulator {
     return new EventSourceEmulator({
       connection,
       queue: mapping.queue,
       batchSize: mapping.batchSize,
       maximumBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
       handler,
-      ...(logger === undefined ? {} : { logger }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.deadLetterTo === undefined ? {} : { deadLetterTo: options.deadLetterTo }),
     });
   }
 
@@ -141,6 +157,7 @@ export class EventSourceEmulator {
     this.handler = options.handler;
     this.invocationTimeoutMs = options.invocationTimeoutMs ?? DEFAULT_INVOCATION_TIMEOUT_MS;
     this.logger = options.logger ?? new SilentLogger();
+    this.deadLetterTo = options.deadLetterTo;
     this.resubscribeBackoff = {
       initialDelayMs: options.resubscribe?.initialDelayMs ?? 100,
       maxDelayMs: options.resubscribe?.maxDelayMs ?? 5_000,
@@ -230,7 +247,7 @@ export class EventSourceEmulator {
 
   private async openSubscription(): Promise<void> {
     const model = await this.provider.get();
-    const channel = await model.createChannel();
+    const channel = await model.createConfirmChannel();
     const subscription: Subscription = { channel, consumerTag: undefined, active: false, closed: false };
     channel.on('error', (error: Error) => {
       this.logger.warn('RabbitMQ closed the event source channel', { queue: this.queue, error: describeError(error) });
@@ -298,38 +315,73 @@ export class EventSourceEmulator {
     try {
       const offered = this.buffer.offer(subscription, message);
       if (!offered.accepted) {
-        // Lambda drops records above its payload limit; rejecting lets a dead-letter route keep it.
-        subscription.channel.nack(message, false, false);
-        this.counters.dropped += 1;
-        this.logger.warn('message exceeds the invocation payload limit; rejected without requeue', {
+        // Lambda cannot invoke with a record above its payload limit: the message is set aside alone.
+        const reason = `message of ${message.content.length} bytes (${offered.bytes} bytes as an event record) exceeds the ${this.limits.maxPayloadBytes}-byte invocation payload limit`;
+        this.logger.warn('message exceeds the invocation payload limit; dead-lettered alone', {
           queue: this.queue,
           recordBytes: offered.bytes,
           maxPayloadBytes: this.limits.maxPayloadBytes,
           messageId: message.properties.messageId as unknown,
         });
+        this.setAside(subscription, message, reason);
         return;
       }
       this.schedule();
     } catch (error) {
       // Closing the channel would redeliver every unacked neighbour and bring each nearer its
-      // delivery limit; this one alone is rejected, so the queue's dead-letter route keeps it.
-      this.rejectAlone(subscription, message, error);
-    }
-  }
-
-  private rejectAlone(subscription: Subscription, message: ConsumeMessage, error: unknown): void {
-    try {
-      subscription.channel.nack(message, false, false);
-      this.counters.dropped += 1;
-      this.logger.error('cannot encode a delivery as an event record; rejected alone without requeue', {
+      // delivery limit; this one alone is set aside.
+      this.logger.error('cannot encode a delivery as an event record; dead-lettered alone', {
         queue: this.queue,
         messageId: message.properties.messageId as unknown,
         error: describeError(error),
       });
-    } catch (nackError) {
-      this.logger.error('cannot reject an unencodable delivery; the broker redelivers it when the channel goes', {
+      this.setAside(subscription, message, `unreadable message: ${describeError(error)}`);
+    }
+  }
+
+  /**
+   * Sends one delivery to the queue's dead-letter route with its reason: a copy published there
+   * (with its original properties, or with its headers alone if those cannot be encoded again),
+   * the original acknowledged once the broker confirms the copy. If no copy can be made it is
+   * rejected without requeue, and the broker dead-letters it without a reason.
+   */
+  private setAside(subscription: Subscription, message: ConsumeMessage, reason: string): void {
+    this.counters.dropped += 1;
+    const target = this.deadLetterTo;
+    const reject = () => this.settleAlone(subscription, () => subscription.channel.nack(message, false, false));
+    if (target === undefined) return reject();
+    const onConfirm = (error: unknown) => {
+      if (error !== null && error !== undefined) return reject();
+      this.settleAlone(subscription, () => subscription.channel.ack(message));
+    };
+    const headers = { ...(message.properties.headers ?? {}), [REJECTION_REASON_HEADER]: reason };
+    const copies: Options.Publish[] = [
+      { ...publishOptionsOf(message), headers },
+      { headers: { [REJECTION_REASON_HEADER]: reason }, persistent: true },
+    ];
+    for (const options of copies) {
+      try {
+        subscription.channel.publish(target.exchange, target.routingKey, message.content, options, onConfirm);
+        return;
+      } catch (error) {
+        this.logger.warn('cannot copy a delivery to its dead-letter route as it is; trying with its reason alone', {
+          queue: this.queue,
+          error: describeError(error),
+        });
+      }
+    }
+    reject();
+  }
+
+  /** A settle of one delivery; if its channel is gone, the broker has already requeued it. */
+  private settleAlone(subscription: Subscription, settle: () => void): void {
+    if (subscription.closed) return;
+    try {
+      settle();
+    } catch (error) {
+      this.logger.error('cannot settle a delivery set aside; the broker redelivers it when the channel goes', {
         queue: this.queue,
-        error: describeError(nackError),
+        error: describeError(error),
       });
     }
   }
@@ -403,4 +455,24 @@ export class EventSourceEmulator {
       maxPayloadBytes: this.limits.maxPayloadBytes,
     };
   }
+}
+
+/**
+ * The properties of a delivery to publish its copy with. Not its user id (the broker refuses a
+ * publish whose user id is not the publisher's, closing the channel) nor its expiration (a dead
+ * letter must stay until someone looks at it); its headers are the caller's.
+ */
+function publishOptionsOf({ properties }: ConsumeMessage): Options.Publish {
+  const options: Options.Publish = {};
+  if (properties.contentType !== undefined) options.contentType = properties.contentType as string;
+  if (properties.contentEncoding !== undefined) options.contentEncoding = properties.contentEncoding as string;
+  if (properties.deliveryMode !== undefined) options.deliveryMode = properties.deliveryMode as number;
+  if (properties.priority !== undefined) options.priority = properties.priority as number;
+  if (properties.correlationId !== undefined) options.correlationId = properties.correlationId as string;
+  if (properties.replyTo !== undefined) options.replyTo = properties.replyTo as string;
+  if (properties.messageId !== undefined) options.messageId = properties.messageId as string;
+  if (properties.timestamp !== undefined) options.timestamp = properties.timestamp as number;
+  if (properties.type !== undefined) options.type = properties.type as string;
+  if (properties.appId !== undefined) options.appId = properties.appId as string;
+  return options;
 }

@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyTopology } from '../../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
-import { managerTopology } from '../../shared/contract/topology.js';
+import { deadLetterRouteOf, managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import type { AuthSettingsInput } from '../../shared/lambda/auth.js';
@@ -73,7 +73,13 @@ export class ManagerHost {
         const fnLogger = logger.child({ fn: mapping.functionName });
         const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, ...(options.clock ? { clock: options.clock } : {}) });
         services.set(mapping.functionName, fnServices);
-        emulators.set(mapping.functionName, EventSourceEmulator.forMapping(mapping, provider, fn.withDeps(fnServices), fnLogger));
+        emulators.set(
+          mapping.functionName,
+          EventSourceEmulator.forMapping(mapping, provider, fn.withDeps(fnServices), {
+            logger: fnLogger,
+            deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue),
+          }),
+        );
       }
       await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
       const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, adminApi, options.sweeper?.intervalMs);

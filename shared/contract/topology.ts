@@ -62,6 +62,14 @@ function inputQueue(names: WireNames, name: string, options: TopologyOptions): Q
   };
 }
 
+/** Where one of the manager's queues dead-letters; undefined for a queue that does not (heartbeats). */
+export function deadLetterRouteOf(names: WireNames, queue: string): { exchange: string; routingKey: string } | undefined {
+  const spec = managerTopology(names).queues.find((candidate) => candidate.name === queue);
+  const exchange = spec?.arguments['x-dead-letter-exchange'];
+  const routingKey = spec?.arguments['x-dead-letter-routing-key'];
+  return typeof exchange === 'string' && typeof routingKey === 'string' ? { exchange, routingKey } : undefined;
+}
+
 /** Everything the manager declares at start-up (worker queues are declared at first dispatch). */
 export function managerTopology(names: WireNames, options: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS): Topology {
   // Heartbeats are disposable: an unreadable or expired one is dropped, never dead-lettered.

@@ -1,8 +1,7 @@
 import { BatchEffects } from '../application/services/batch-effects.js';
 import type { RequestFlowDeps } from '../application/services/request-events.js';
 import { normalizeAmazonMqEvent, type NormalizedBatch, type UnreadableMessage } from '../contract/amazon-mq-event.js';
-import { managerTopology } from '../contract/topology.js';
-import type { WireNames } from '../contract/wire-names.js';
+import { deadLetterRouteOf } from '../contract/topology.js';
 import type { Logger } from '../kernel/logger.js';
 import type { Composed, InvocationContext } from './define-function.js';
 
@@ -48,7 +47,7 @@ export async function deadLetterUnreadable(unreadable: readonly UnreadableMessag
   const effects = new BatchEffects(deps.settings.names, deps.clock.now());
   for (const bad of unreadable) {
     const fields = { queue: bad.queue, index: bad.index, reason: bad.reason, bodyProblem: bad.bodyProblem };
-    if (!hasDeadLetterRoute(deps.settings.names, bad.queue)) {
+    if (deadLetterRouteOf(deps.settings.names, bad.queue) === undefined) {
       logger.error('unreadable message dropped: its queue has no dead-letter route', fields);
       report.dropped += 1;
       continue;
@@ -61,10 +60,4 @@ export async function deadLetterUnreadable(unreadable: readonly UnreadableMessag
   await effects.flush(deps);
   logger.warn('unreadable messages set aside', { ...report });
   return report;
-}
-
-/** Whether the topology gives the queue a dead-letter route: heartbeats are disposable and have none. */
-function hasDeadLetterRoute(names: WireNames, queue: string): boolean {
-  const spec = managerTopology(names).queues.find((candidate) => candidate.name === queue);
-  return spec?.arguments['x-dead-letter-exchange'] !== undefined;
 }

@@ -67,4 +67,24 @@ describe('unreadable messages on RabbitMQ, through the event-source emulator', (
     expect((await h.rabbit.queueState(h.settings.names.requestQueue)).messageCount).toBe(0);
     expect(h.host.emulators.get('register-requests')?.stats.messages).toBe(5);
   });
+
+  it('dead-letters a 10 MB request alone with the reason, its body and headers kept, and answers its neighbours', async () => {
+    const exchange = h.settings.names.requestExchange;
+    const tenMegabytes = Buffer.alloc(10 * 1024 * 1024, 'a');
+    await Promise.all([
+      h.rabbit.publish(exchange, '', '{"id":"small-1"}', { contentType: 'application/json', headers: headersOf('small-1') }),
+      h.rabbit.publish(exchange, '', tenMegabytes, { contentType: 'application/json', headers: headersOf('huge') }),
+      h.rabbit.publish(exchange, '', '{"id":"small-2"}', { contentType: 'application/json', headers: headersOf('small-2') }),
+    ]);
+
+    const [dead] = await h.rabbit.collect(dedicatedDeadLetterQueue(h.settings.names.requestQueue), 1);
+    expect(dead?.content.length).toBe(tenMegabytes.length);
+    expect(dead?.properties.headers).toMatchObject(headersOf('huge'));
+    expect(String(dead?.properties.headers?.[REJECTION_REASON_HEADER])).toMatch(
+      /^message of 10485760 bytes .* exceeds the 6291456-byte invocation payload limit$/,
+    );
+    const answers = (await h.rabbit.collect(h.clientQueue, 2)).map(json);
+    expect(answers.map((answer) => answer['requestId']).sort()).toEqual(['small-1', 'small-2']);
+    expect((await h.rabbit.queueState(h.settings.names.requestQueue)).messageCount).toBe(0);
+  });
 });

@@ -3,6 +3,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { AmazonMqEventSchema, AmazonMqMessageSchema, normalizeAmazonMqEvent, parseJavaMediumDate } from '../../../shared/contract/amazon-mq-event.js';
 import { EventSourceEmulator, type EventSourceEmulatorOptions } from '../../../infra/local/event-source-emulator.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
+import { REJECTION_REASON_HEADER } from '../../../shared/application/services/batch-effects.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
 import { Gate, Recorder } from './recorder.js';
 
@@ -195,7 +196,50 @@ describe('EventSourceEmulator batching', () => {
     expect(recorder.batches.flatMap((b) => b.bodies)).toEqual(['before', 'after']);
     expect(recorder.batches.flatMap((b) => b.redelivered)).toEqual([false, false]);
     expect(source.stats).toMatchObject({ dropped: 1, resubscriptions: 0, failures: 0, requeued: 0 });
-    expect(logger.entries.some((entry) => entry.message.includes('rejected alone'))).toBe(true);
+    expect(logger.entries.some((entry) => entry.message.includes('dead-lettered alone'))).toBe(true);
+    // Without a dead-letter route to copy it to, the broker dead-letters it: no reason header.
+    expect(dead?.properties.headers?.[REJECTION_REASON_HEADER]).toBeUndefined();
+  });
+
+  it('copies a delivery it cannot hand over to its dead-letter route with the reason, its properties kept, and acks it once confirmed', async () => {
+    const deadLetters = await queueNamed('reasoned-dlq');
+    const queue = await queueNamed('reasoned');
+    await rabbit.sendToQueue(queue, ['before']);
+    await rabbit.sendToQueue(queue, ['z'.repeat(20_000)], {
+      headers: { 'regards.tenant': 'big' },
+      messageId: 'big-1',
+      contentType: 'application/json',
+      priority: 3,
+    });
+    await rabbit.sendToQueue(queue, ['poison'], { headers: { 'x-unencodable': 1 }, messageId: 'poison-1' });
+    await rabbit.sendToQueue(queue, ['after']);
+    const recorder = new Recorder();
+    const source = emulator({
+      queue,
+      batchSize: 10,
+      maximumBatchingWindowMs: 200,
+      maxPayloadBytes: 10_000,
+      handler: recorder.handler,
+      deadLetterTo: { exchange: '', routingKey: deadLetters },
+    });
+
+    await source.start();
+    const dead = await rabbit.collect(deadLetters, 2);
+    await recorder.until((r) => r.messageCount === 2, 'the two neighbours');
+
+    const [big, poison] = [dead.find((m) => m.properties.messageId === 'big-1'), dead.find((m) => m.properties.messageId === 'poison-1')];
+    expect(big?.content.length).toBe(20_000);
+    expect(big?.properties).toMatchObject({ contentType: 'application/json', priority: 3 });
+    expect(big?.properties.headers?.['regards.tenant']).toBe('big');
+    expect(String(big?.properties.headers?.[REJECTION_REASON_HEADER])).toMatch(
+      /^message of 20000 bytes \(\d+ bytes as an event record\) exceeds the 10000-byte invocation payload limit$/,
+    );
+    expect(String(poison?.properties.headers?.[REJECTION_REASON_HEADER])).toBe('unreadable message: Error: cannot encode this one');
+    expect(recorder.batches.flatMap((b) => b.bodies)).toEqual(['before', 'after']);
+    expect(source.stats).toMatchObject({ dropped: 2, resubscriptions: 0, failures: 0, requeued: 0 });
+    await source.stop();
+    // Both originals were acknowledged: nothing is left in the queue to come back.
+    expect((await rabbit.queueState(queue)).messageCount).toBe(0);
   });
 
   it('builds the exact Amazon MQ event, which normalizeAmazonMqEvent turns back into the original message', async () => {
