@@ -5,6 +5,7 @@ import { dispatchAnswer } from '../../domain/request/answers.js';
 import { planDispatch, type DispatchPlan } from '../../domain/request/dispatch.js';
 import { messageFingerprint, numericRequestId, type Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
+import { newDispatchToken } from '../services/dispatch-token.js';
 import type { InsertOutcome } from '../../ports/request-store.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
@@ -132,7 +133,7 @@ function triageBatch(
 function applyRules(
   candidates: readonly Candidate[],
   views: ReadonlyMap<string, TenantView>,
-  { isAlive, now, deps }: { isAlive: (workerType: string) => boolean; now: Date; deps: Pick<RegisterRequestsDeps, 'settings' | 'logger'> },
+  { isAlive, now, deps }: { isAlive: (workerType: string) => boolean; now: Date; deps: Pick<RegisterRequestsDeps, 'settings' | 'logger' | 'newToken'> },
 ): Planned[] {
   return candidates.map((candidate) => {
     const view = views.get(candidate.client.tenant);
@@ -146,6 +147,7 @@ function applyRules(
         isAlive,
         now,
         waitingRecheckMs: deps.settings.waitingRecheckSeconds * 1000,
+        newToken: deps.newToken ?? newDispatchToken,
       },
       'registered',
     );

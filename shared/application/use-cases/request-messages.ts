@@ -42,9 +42,26 @@ export async function handleRequestMessages<E extends RequestReference>(
     }
     events.push({ tenant: read.value.tenant, requestId: read.value.requestId, event: read.value });
   }
-  const applied = await applyEvents(events, kind.apply, deps, effects);
+  const applied = await applyEvents(events, warnUntrusted(kind, deps), deps, effects);
   await effects.flush(deps);
   const report = { received: batch.messages.length, deadLettered, ...applied };
   deps.logger.info(`${kind.name} handled`, { ...report });
   return report;
+}
+
+/** Untrusted messages change nothing, not even the history, so the log is where they show. */
+function warnUntrusted<E extends RequestReference>(kind: RequestMessageKind<E>, deps: RequestFlowDeps): ApplyEvent<E> {
+  return (request, event, ctx) => {
+    const outcome = kind.apply(request, event, ctx);
+    if (outcome.untrusted === true) {
+      deps.logger.warn(`${kind.name}: message not applied, its dispatch token does not vouch for it`, {
+        tenant: event.tenant,
+        requestId: event.requestId,
+        attempt: event.dispatchAttempt,
+        currentAttempt: request.attempt,
+        reason: outcome.ignored,
+      });
+    }
+    return outcome;
+  };
 }
