@@ -6,11 +6,7 @@ import { parsed, rejected, type ParseResult } from './parse-result.js';
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** A dispatch token as it may travel: base64url text, short. Ours are 22 characters. */
-export const DispatchTokenSchema = z
-  .string()
-  .min(1)
-  .max(MAX_DISPATCH_TOKEN_LENGTH)
-  .regex(BASE64URL, { message: 'a dispatch token is base64url text' });
+export const DispatchTokenSchema = z.string().min(1).max(MAX_DISPATCH_TOKEN_LENGTH).regex(BASE64URL, { message: 'a dispatch token is base64url text' });
 
 /**
  * The headers by which a message from a worker points back at a request: worker responses, dead

@@ -22,6 +22,7 @@ export function handleWorkerDeadLetters(batch: NormalizedBatch, deps: HandleWork
     name: 'worker dead letters',
     read: (message) => parseWorkerDeadLetter(message.headers),
     // A dead-lettered work item keeps its headers, token included: one from another dispatch is ignored.
-    apply: (request, letter, ctx) => refuseUntrusted(request, letter, 'dead-letter', ctx) ?? applyDeadLetter(request, letter.dispatchAttempt, letter.reason, ctx),
+    apply: (request, letter, ctx) =>
+      refuseUntrusted(request, letter, 'dead-letter', ctx) ?? applyDeadLetter(request, letter.dispatchAttempt, letter.reason, ctx),
   });
 }

@@ -140,7 +140,7 @@ export function dispatchTokenProblem(request: Request, reference: RequestReferen
     if (ctx.requireDispatchToken === true && request.dispatchToken !== undefined) return 'no dispatch token, and requireDispatchToken is set';
     return undefined;
   }
-  if (reference.dispatchToken !== request.dispatchToken) return 'its dispatch token is not the current dispatch\'s';
+  if (reference.dispatchToken !== request.dispatchToken) return "its dispatch token is not the current dispatch's";
   return undefined;
 }
 

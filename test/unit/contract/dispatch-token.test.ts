@@ -80,7 +80,10 @@ describe('the wm.dispatch.token header', () => {
   });
 
   it('is echoed by buildWorkerResponse when given', () => {
-    const message = buildWorkerResponse({ exchange: 'x' }, { tenant: 'project1', requestId: 'req-001', dispatchAttempt: 3, dispatchToken: 'tok', status: 'RUNNING' });
+    const message = buildWorkerResponse(
+      { exchange: 'x' },
+      { tenant: 'project1', requestId: 'req-001', dispatchAttempt: 3, dispatchToken: 'tok', status: 'RUNNING' },
+    );
     expect(message.headers).toEqual({ [Header.tenant]: 'project1', [Header.requestId]: 'req-001', [Header.dispatchAttempt]: 3, [Header.dispatchToken]: 'tok' });
     expect(() => buildWorkerResponse({ exchange: 'x' }, { tenant: 't', requestId: 'r', dispatchToken: 'x'.repeat(65), status: 'RUNNING' })).toThrow(
       /invalid worker response/,

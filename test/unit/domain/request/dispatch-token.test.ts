@@ -89,7 +89,11 @@ function newRequest(overrides: Partial<Request> = {}): Request {
   };
 }
 
-function answer(status: WorkerResponse['status'], reference: { dispatchAttempt?: number; dispatchToken?: string } = {}, extra: Partial<WorkerResponse> = {}): WorkerResponse {
+function answer(
+  status: WorkerResponse['status'],
+  reference: { dispatchAttempt?: number; dispatchToken?: string } = {},
+  extra: Partial<WorkerResponse> = {},
+): WorkerResponse {
   return { tenant: 't', requestId: 'r', status, messages: [], additionalHeaders: {}, content: null, ...reference, ...extra };
 }
 
