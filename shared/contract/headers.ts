@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** AMQP header names of the REGARDS wire contract, plus the one header this project adds. */
+/** AMQP header names of the REGARDS wire contract, plus the `wm.` headers this project adds. */
 export const Header = {
   tenant: 'regards.tenant',
   requestId: 'regards.request.id',
@@ -13,6 +13,11 @@ export const Header = {
   /** Ours: the dispatch attempt a work item belongs to. Workers echo it so a late answer from an
    * older attempt can be told apart from the current one (REGARDS workers simply omit it). */
   dispatchAttempt: 'wm.dispatch.attempt',
+  /** Ours: an unguessable value drawn anew at every dispatch. Our workers echo it next to the
+   * attempt, so an answer is applied only when it comes from someone who received the work item:
+   * the attempt alone is predictable (0, 1, 2...) and proves nothing. Reserved (`wm.`), so no
+   * workflow step's additional headers can set it. */
+  dispatchToken: 'wm.dispatch.token',
   /** Set by Spring/RabbitMQ on a worker's dead-lettered work item. */
   exceptionStacktrace: 'x-exception-stacktrace',
   /** Set by RabbitMQ when a message is dead-lettered. */

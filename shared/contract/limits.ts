@@ -9,6 +9,8 @@
 export const MAX_TENANT_LENGTH = 128;
 /** `regards.request.id` (reference: a 255-character column). */
 export const MAX_REQUEST_ID_LENGTH = 255;
+/** `wm.dispatch.token`: ours are 22 characters (128 bits, base64url); a longer one was not made by us. */
+export const MAX_DISPATCH_TOKEN_LENGTH = 64;
 /** One text of a worker response's `messages`; a longer one is kept truncated. */
 export const MAX_WORKER_MESSAGE_LENGTH = 4096;
 /** Texts in a worker response's `messages`; the rest are dropped with a note. */

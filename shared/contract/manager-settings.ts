@@ -48,6 +48,12 @@ export const ManagerSettingsSchema = z.object({
   successRetentionSeconds: z.number().int().min(0).default(0),
   /** A bulk job not updated for this long has lost its runner: the sweeper starts it again. */
   bulkJobStallSeconds: z.number().int().min(60).default(600),
+  /**
+   * Refuse worker answers and dead letters that carry no `wm.dispatch.token` (for requests
+   * dispatched with one). Only for installations whose workers all echo it (our SDK does);
+   * REGARDS workers do not, and their answers would then never be applied.
+   */
+  requireDispatchToken: z.boolean().default(false),
   /** Bounded parallelism of store calls inside one batch. */
   storeConcurrency: z.number().int().min(1).max(256).default(32),
 });

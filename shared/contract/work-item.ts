@@ -4,7 +4,7 @@ import { BytesSchema } from './base64.js';
 import { ContractError } from './contract-error.js';
 import { Header, isReservedHeader, type Headers } from './headers.js';
 import { describeZodError, parsed, type ParseResult } from './parse-result.js';
-import { readDispatchAttempt, readRequiredHeader } from './request-reference.js';
+import { DispatchTokenSchema, readDispatchAttempt, readDispatchToken, readRequiredHeader } from './request-reference.js';
 import { workerRequestName, type WireNames } from './wire-names.js';
 
 /* The message a worker consumes (reference 3.5): the request's bytes, addressed by headers. */
@@ -22,6 +22,8 @@ export const WorkItemSchema = z.object({
   /** The ORIGINAL request content type: for a workflow, the workflow type at every step. */
   contentType: requiredText,
   dispatchAttempt: z.int().nonnegative(),
+  /** Absent only for a request dispatched before tokens existed. */
+  dispatchToken: DispatchTokenSchema.optional(),
   /** Headers a previous workflow step returned; reserved names among them are dropped. */
   additionalHeaders: z.record(z.string(), z.string()).default({}),
   body: BytesSchema,
@@ -65,6 +67,7 @@ export function buildWorkItem(names: WireNames, workerType: string, item: WorkIt
       [Header.session]: work.session,
       [Header.contentType]: work.contentType,
       [Header.dispatchAttempt]: work.dispatchAttempt,
+      ...(work.dispatchToken === undefined ? {} : { [Header.dispatchToken]: work.dispatchToken }),
     },
     body: work.body,
     properties: { contentType: 'application/json', priority: WORK_ITEM_PRIORITY, appId: names.appId, persistent: true },
@@ -80,6 +83,8 @@ export interface WorkItemHeaders {
   contentType: string;
   /** Absent on work items sent by a REGARDS manager. */
   dispatchAttempt?: number;
+  /** Absent on work items sent by a REGARDS manager. */
+  dispatchToken?: string;
   /** The non-reserved text headers, i.e. what the previous workflow step added. */
   additionalHeaders: Record<string, string>;
 }
@@ -98,6 +103,8 @@ export function readWorkItemHeaders(headers: Headers): ParseResult<WorkItemHeade
   if (!contentType.ok) return contentType;
   const attempt = readDispatchAttempt(headers);
   if (!attempt.ok) return attempt;
+  const token = readDispatchToken(headers);
+  if (!token.ok) return token;
   const additionalHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!isReservedHeader(name) && typeof value === 'string') additionalHeaders[name] = value;
@@ -109,6 +116,7 @@ export function readWorkItemHeaders(headers: Headers): ParseResult<WorkItemHeade
     session: session.value,
     contentType: contentType.value,
     ...(attempt.value === undefined ? {} : { dispatchAttempt: attempt.value }),
+    ...(token.value === undefined ? {} : { dispatchToken: token.value }),
     additionalHeaders,
   });
 }

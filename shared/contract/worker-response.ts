@@ -6,7 +6,7 @@ import { ContractError } from './contract-error.js';
 import { Header, type Headers } from './headers.js';
 import { describeZodError, parsed, rejected, type ParseResult } from './parse-result.js';
 import { jsonBody, parseJsonBody } from './json-body.js';
-import { readRequestReference, type RequestReference } from './request-reference.js';
+import { DispatchTokenSchema, readRequestReference, type RequestReference } from './request-reference.js';
 import {
   MAX_ADDITIONAL_HEADER_NAME_LENGTH,
   MAX_ADDITIONAL_HEADER_VALUE_LENGTH,
@@ -101,6 +101,8 @@ export interface WorkerResponseFields {
   requestId: string;
   /** Echo the work item's attempt so a late answer cannot be mistaken for a current one. */
   dispatchAttempt?: number;
+  /** Echo the work item's token: without it, the manager can only trust the (guessable) attempt. */
+  dispatchToken?: string;
   status: WorkerResponseStatus;
   messages?: readonly string[];
   additionalHeaders?: Readonly<Record<string, string>>;
@@ -119,6 +121,7 @@ const FieldsSchema = z.object({
   tenant: z.string().trim().min(1),
   requestId: z.string().trim().min(1),
   dispatchAttempt: z.int().nonnegative().optional(),
+  dispatchToken: DispatchTokenSchema.optional(),
   status: WorkerResponseStatusSchema,
   messages: z.array(z.string()).optional(),
   additionalHeaders: z.record(z.string(), z.string()).optional(),
@@ -138,6 +141,7 @@ export function buildWorkerResponse(target: WorkerResponseTarget, fields: Worker
   };
   const headers: OutboundMessage['headers'] = { [Header.tenant]: response.tenant, [Header.requestId]: response.requestId };
   if (response.dispatchAttempt !== undefined) headers[Header.dispatchAttempt] = response.dispatchAttempt;
+  if (response.dispatchToken !== undefined) headers[Header.dispatchToken] = response.dispatchToken;
   return {
     exchange: target.exchange,
     routingKey: target.routingKey ?? '',

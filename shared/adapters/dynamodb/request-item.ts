@@ -8,7 +8,8 @@ import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
  * same sort keys, so both stores page in the same order):
  *
  *   pk, sk                 RequestKeys.primary
- *   every Request field    content/originalContent as Binary, history as a list of maps, nulls as NULL
+ *   every Request field    content/originalContent as Binary, history as a list of maps, nulls as NULL,
+ *                          unset optional fields (dispatchToken before the first dispatch) absent
  *   gsi1pk, gsi1sk         always: byStatus(tenant, status, shard) / byCreation
  *   gsi2pk, gsi2sk         only while NO_WORKER_AVAILABLE: waiting(tenant, stepWorkerType, shard) / byCreation
  *   gsi3pk, gsi3sk         only while deadline is set: due(tenant, shard) / byDeadline
@@ -73,10 +74,13 @@ export function indexAttributes(request: Request): Record<string, string> {
   return attributes;
 }
 
-/** The whole item of a request. Only schema fields are copied, so a caller's extra properties never reach the table. */
+/**
+ * The whole item of a request. Only schema fields are copied, so a caller's extra properties never
+ * reach the table; optional fields left unset are not written (an update then REMOVEs them), and an
+ * item written before such a field existed still loads.
+ */
 export function requestToItem(request: Request): Record<string, unknown> {
   const item: Record<string, unknown> = { ...RequestKeys.primary(request.tenant, request.requestId) };
-  // An absent optional field is no attribute at all, so an update that drops one REMOVEs it.
   for (const name of REQUEST_FIELDS) if (request[name] !== undefined) item[name] = request[name];
   return { ...item, ...indexAttributes(request) };
 }

@@ -126,6 +126,7 @@ function workItemOf(names: WireNames, request: Request): { workerType: string; m
       session: request.session,
       contentType: request.contentType,
       dispatchAttempt: request.attempt,
+      ...(request.dispatchToken === undefined ? {} : { dispatchToken: request.dispatchToken }),
       additionalHeaders: request.additionalHeaders,
       body: request.content,
     }),

@@ -8,6 +8,7 @@ import type { RequestStore, RequestUpdate, StoreValidationError, WriteOutcome } 
 import type { Outcome, OutcomeContext } from '../../domain/request/outcomes.js';
 import type { Request } from '../../domain/request/request.js';
 import { sendWorkItemsFirst, type BatchEffects } from './batch-effects.js';
+import { newDispatchToken } from './dispatch-token.js';
 import type { Liveness } from './liveness.js';
 import type { TenantConfigs } from './tenant-configs.js';
 import { AppError } from '../../kernel/errors.js';
@@ -36,6 +37,8 @@ export interface ApplyEventsDeps {
   settings: ManagerSettings;
   /** Jitter source of retry backoffs; tests pin it. */
   random?: () => number;
+  /** Source of dispatch tokens (default: 128 random bits); tests pin it. */
+  newToken?: () => string;
 }
 
 /** What every use case that changes requests and tells clients and workers about it needs. */
@@ -212,6 +215,8 @@ async function outcomeContexts(tenants: readonly string[], deps: ApplyEventsDeps
       successRetentionMs: deps.settings.successRetentionSeconds * 1000,
       maxContentBytes: deps.settings.maxRequestBytes,
       random: deps.random ?? Math.random,
+      newToken: deps.newToken ?? newDispatchToken,
+      requireDispatchToken: deps.settings.requireDispatchToken,
     };
   };
 }

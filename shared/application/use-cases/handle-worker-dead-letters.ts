@@ -1,6 +1,7 @@
 import type { NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { parseWorkerDeadLetter } from '../../contract/worker-dead-letter.js';
 import { applyDeadLetter } from '../../domain/request/failure-outcomes.js';
+import { refuseUntrusted } from '../../domain/request/worker-answer-outcomes.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import { handleRequestMessages, type RequestMessagesReport } from './request-messages.js';
 
@@ -20,6 +21,8 @@ export function handleWorkerDeadLetters(batch: NormalizedBatch, deps: HandleWork
   return handleRequestMessages(batch, deps, {
     name: 'worker dead letters',
     read: (message) => parseWorkerDeadLetter(message.headers),
-    apply: (request, letter, ctx) => applyDeadLetter(request, letter.dispatchAttempt, letter.reason, ctx),
+    // A dead-lettered work item keeps its headers, token included: one from another dispatch is ignored.
+    apply: (request, letter, ctx) =>
+      refuseUntrusted(request, letter, 'dead-letter', ctx) ?? applyDeadLetter(request, letter.dispatchAttempt, letter.reason, ctx),
   });
 }

@@ -7,6 +7,7 @@ import type { RequestStore } from '../../ports/request-store.js';
 import { planDispatch } from '../../domain/request/dispatch.js';
 import type { Request } from '../../domain/request/request.js';
 import { BatchEffects, sendWorkItemsFirst } from '../services/batch-effects.js';
+import { newDispatchToken } from '../services/dispatch-token.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
 
@@ -86,6 +87,8 @@ export interface RedispatchContext {
   /** Work items go out before the writes (see sendWorkItemsFirst). */
   bus: MessageBus;
   historyEvent?: string;
+  /** Source of dispatch tokens (default: 128 random bits); tests pin it. */
+  newToken?: () => string;
 }
 
 type Kind = 'dispatched' | 'rerouted' | 'rescheduled';
@@ -98,7 +101,13 @@ type Kind = 'dispatched' | 'rerouted' | 'rescheduled';
  */
 export async function redispatchRequests(loaded: readonly Request[], ctx: RedispatchContext): Promise<RedispatchTally> {
   const tally = emptyTally();
-  const env = { routing: ctx.view.routing, isAlive: ctx.isAlive, now: ctx.now, waitingRecheckMs: ctx.settings.waitingRecheckSeconds * 1000 };
+  const env = {
+    routing: ctx.view.routing,
+    isAlive: ctx.isAlive,
+    now: ctx.now,
+    waitingRecheckMs: ctx.settings.waitingRecheckSeconds * 1000,
+    newToken: ctx.newToken ?? newDispatchToken,
+  };
   const updates: { previous: Request; next: Request; kind: Kind }[] = [];
   for (const request of loaded) {
     if (request.status !== 'NO_WORKER_AVAILABLE') {
@@ -205,6 +214,7 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
             requests: deps.requests,
             effects,
             bus: deps.bus,
+            ...(deps.newToken === undefined ? {} : { newToken: deps.newToken }),
           });
           addTally(report, tally);
           await effects.flush(deps);

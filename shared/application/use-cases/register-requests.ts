@@ -5,6 +5,7 @@ import { dispatchAnswer } from '../../domain/request/answers.js';
 import { planDispatch, type DispatchPlan } from '../../domain/request/dispatch.js';
 import { messageFingerprint, numericRequestId, type Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
+import { newDispatchToken } from '../services/dispatch-token.js';
 import type { InsertOutcome, StoreValidationError } from '../../ports/request-store.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
@@ -135,7 +136,7 @@ function triageBatch(
 function applyRules(
   candidates: readonly Candidate[],
   views: ReadonlyMap<string, TenantView>,
-  { isAlive, now, deps }: { isAlive: (workerType: string) => boolean; now: Date; deps: Pick<RegisterRequestsDeps, 'settings' | 'logger'> },
+  { isAlive, now, deps }: { isAlive: (workerType: string) => boolean; now: Date; deps: Pick<RegisterRequestsDeps, 'settings' | 'logger' | 'newToken'> },
 ): Planned[] {
   return candidates.map((candidate) => {
     const view = views.get(candidate.client.tenant);
@@ -149,6 +150,7 @@ function applyRules(
         isAlive,
         now,
         waitingRecheckMs: deps.settings.waitingRecheckSeconds * 1000,
+        newToken: deps.newToken ?? newDispatchToken,
       },
       'registered',
     );

@@ -55,9 +55,26 @@ export async function handleRequestMessages<E extends RequestReference>(
       deadLettered += 1;
     }
   };
-  const applied = await applyEvents(events, kind.apply, deps, effects, { onRefused });
+  const applied = await applyEvents(events, warnUntrusted(kind, deps), deps, effects, { onRefused });
   await effects.flush(deps);
   const report = { received: batch.messages.length, deadLettered, ...applied };
   deps.logger.info(`${kind.name} handled`, { ...report });
   return report;
+}
+
+/** Untrusted messages change nothing, not even the history, so the log is where they show. */
+function warnUntrusted<E extends RequestReference>(kind: RequestMessageKind<E>, deps: RequestFlowDeps): ApplyEvent<E> {
+  return (request, event, ctx) => {
+    const outcome = kind.apply(request, event, ctx);
+    if (outcome.untrusted === true) {
+      deps.logger.warn(`${kind.name}: message not applied, its dispatch token does not vouch for it`, {
+        tenant: event.tenant,
+        requestId: event.requestId,
+        attempt: event.dispatchAttempt,
+        currentAttempt: request.attempt,
+        reason: outcome.ignored,
+      });
+    }
+    return outcome;
+  };
 }

@@ -41,6 +41,11 @@ export interface DispatchEnvironment {
   now: Date;
   /** When a waiting request is looked at again by the sweeper, as a safety net. */
   waitingRecheckMs: number;
+  /**
+   * A fresh, unguessable dispatch token (see Request.dispatchToken). Randomness comes from the
+   * caller so the domain stays pure; tests pin it.
+   */
+  newToken: () => string;
 }
 
 export type DispatchPlan = {
@@ -81,6 +86,7 @@ export function planDispatch(request: Request, from: Phase, env: DispatchEnviron
       stepWorkerType: target.workerType,
       dispatchedWorkerType: target.workerType,
       attempt,
+      dispatchToken: env.newToken(),
       stepAttempts: request.stepAttempts + 1,
       error: null,
       deadline: new Date(env.now.getTime() + deadlines.timeToStartSeconds * 1000).toISOString(),

@@ -24,6 +24,8 @@ export interface OutcomeContext extends DispatchEnvironment {
   /** Largest step output kept as the next step's input. */
   maxContentBytes: number;
   random: () => number;
+  /** Refuse answers without a dispatch token for requests dispatched with one (all workers use our SDK). */
+  requireDispatchToken?: boolean;
 }
 
 export interface Outcome {
@@ -49,6 +51,8 @@ export interface Outcome {
   counted: CountedChange[];
   /** Why the event was not applied, when it was not. */
   ignored?: string;
+  /** Ignored because its dispatch token does not vouch for it (forged, or from an older dispatch): worth a warning. */
+  untrusted?: boolean;
 }
 
 /**

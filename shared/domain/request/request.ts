@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_HISTORY_BYTES, MAX_HISTORY_ENTRY_MESSAGES, MAX_HISTORY_MESSAGE_LENGTH } from '../../contract/limits.js';
+import { DispatchTokenSchema } from '../../contract/request-reference.js';
 import { RequestStatusSchema } from '../../contract/status.js';
 import { truncateTexts } from '../../contract/truncate.js';
 
@@ -46,6 +47,12 @@ export const RequestSchema = z.object({
    * so an answer from an older dispatch is recognised and never applied.
    */
   attempt: z.number().int().nonnegative(),
+  /**
+   * Drawn anew at every dispatch and sent with the work item: an answer carrying another token was
+   * not sent by whoever received this dispatch and is never applied. Absent on requests never
+   * dispatched, or last dispatched before tokens existed.
+   */
+  dispatchToken: DispatchTokenSchema.optional(),
   /** Dispatches of the current step since it was last started by a client, a step advance or an operator. */
   stepAttempts: z.number().int().nonnegative(),
   error: z.string().nullable(),

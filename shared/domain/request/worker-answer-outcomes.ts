@@ -1,3 +1,4 @@
+import type { RequestReference } from '../../contract/request-reference.js';
 import type { WorkerResponse } from '../../contract/worker-response.js';
 import { DEFAULT_DEADLINES } from '../config/tenant-config.js';
 import { planDispatch } from './dispatch.js';
@@ -16,6 +17,7 @@ import {
   recordIgnored,
   replay,
   state,
+  unchanged,
   type Outcome,
   type OutcomeContext,
 } from './outcomes.js';
@@ -127,9 +129,44 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
   ]);
 }
 
+/**
+ * Why a message about a dispatch (a worker's answer, a dead-lettered work item) cannot be trusted to
+ * come from whoever received the request's current dispatch, or undefined when it can. A token is
+ * only ever sent with the work item, so a wrong one is a forgery or an answer to an older dispatch
+ * (whose token was replaced). No token at all is today's REGARDS behaviour and passes, unless the
+ * installation requires tokens and the request was dispatched with one.
+ */
+export function dispatchTokenProblem(request: Request, reference: RequestReference, ctx: Pick<OutcomeContext, 'requireDispatchToken'>): string | undefined {
+  if (reference.dispatchToken === undefined) {
+    if (ctx.requireDispatchToken === true && request.dispatchToken !== undefined) return 'no dispatch token, and requireDispatchToken is set';
+    return undefined;
+  }
+  if (reference.dispatchToken !== request.dispatchToken) return "its dispatch token is not the current dispatch's";
+  return undefined;
+}
+
+/**
+ * Checks the token of a message about a request before it is applied: undefined when it may go
+ * on, otherwise the outcome. An untrusted message never changes the stored request, not even its
+ * history (forged messages must not push the real history out); it is only counted and logged. A
+ * redelivery of an older dispatch's message that was recorded still replays: replaying only sends
+ * again what the request's recorded state already decided, and is what makes a failed publish good.
+ */
+export function refuseUntrusted(request: Request, reference: RequestReference, event: string, ctx: OutcomeContext): Outcome | undefined {
+  const problem = dispatchTokenProblem(request, reference, ctx);
+  if (problem === undefined) return undefined;
+  const attempt = reference.dispatchAttempt ?? request.attempt;
+  if (reference.dispatchToken !== undefined && attempt !== request.attempt && alreadyRecorded(request, event, attempt)) {
+    return replay(request, event, attempt, ctx);
+  }
+  return { ...unchanged(request, `${event} not applied: ${problem}`), untrusted: true };
+}
+
 /** A worker's answer (reference 3.6), with the state guard the reference lacks. */
 export function applyWorkerResponse(request: Request, response: WorkerResponse, ctx: OutcomeContext): Outcome {
   const event = `worker:${response.status}`;
+  const refused = refuseUntrusted(request, response, event, ctx);
+  if (refused !== undefined) return refused;
   const attempt = response.dispatchAttempt ?? request.attempt;
   if (attempt !== request.attempt) {
     if (alreadyRecorded(request, event, attempt)) return replay(request, event, attempt, ctx);

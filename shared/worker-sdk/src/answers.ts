@@ -48,13 +48,14 @@ export async function publishUntilConfirmed(
 export function malformedItemAnswer(headers: Headers, reason: string, responseExchange: string): { requestId: string; answer: OutboundMessage } | undefined {
   const reference = readRequestReference(headers);
   if (!reference.ok) return undefined;
-  const { tenant, requestId, dispatchAttempt } = reference.value;
+  const { tenant, requestId, dispatchAttempt, dispatchToken } = reference.value;
   const answer = buildWorkerResponse(
     { exchange: responseExchange },
     {
       tenant,
       requestId,
       ...(dispatchAttempt === undefined ? {} : { dispatchAttempt }),
+      ...(dispatchToken === undefined ? {} : { dispatchToken }),
       status: 'ERROR',
       messages: [`invalid work item: ${reason}`],
     },

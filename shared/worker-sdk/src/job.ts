@@ -33,6 +33,11 @@ export interface Job {
   readonly contentType: string;
   /** Our fencing token, echoed in every answer; undefined when a REGARDS manager sent the item. */
   readonly dispatchAttempt: number | undefined;
+  /**
+   * The dispatch's unguessable token, echoed in every answer: the manager applies an answer only
+   * when it carries the current dispatch's token. Undefined when a REGARDS manager sent the item.
+   */
+  readonly dispatchToken: string | undefined;
   /** Headers the previous workflow step returned. */
   readonly additionalHeaders: Readonly<Record<string, string>>;
   /** Every header of the work item, decoded. */
@@ -89,6 +94,7 @@ export class JobRun implements Job {
   public readonly session: string;
   public readonly contentType: string;
   public readonly dispatchAttempt: number | undefined;
+  public readonly dispatchToken: string | undefined;
   public readonly additionalHeaders: Readonly<Record<string, string>>;
   public readonly headers: Readonly<Headers>;
   public readonly body: Buffer;
@@ -105,6 +111,7 @@ export class JobRun implements Job {
     this.session = init.item.session;
     this.contentType = init.item.contentType;
     this.dispatchAttempt = init.item.dispatchAttempt;
+    this.dispatchToken = init.item.dispatchToken;
     this.additionalHeaders = Object.freeze({ ...init.item.additionalHeaders });
     this.headers = Object.freeze({ ...init.headers });
     this.body = init.body;
@@ -174,6 +181,7 @@ export class JobRun implements Job {
         tenant: this.tenant,
         requestId: this.requestId,
         ...(this.dispatchAttempt === undefined ? {} : { dispatchAttempt: this.dispatchAttempt }),
+        ...(this.dispatchToken === undefined ? {} : { dispatchToken: this.dispatchToken }),
         status,
         messages,
         ...(additionalHeaders === undefined ? {} : { additionalHeaders }),

@@ -64,7 +64,8 @@ describe('the packed worker SDK', () => {
     await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', join(folder, tarball.filename)], { cwd: app, timeout: TIME_LIMIT_MS });
     await writeFile(join(app, 'worker.mjs'), WORKER_SOURCE);
 
-    h = await startHarness('packed-sdk', { only: ['register-requests', 'handle-worker-responses'] });
+    // Tokens required: the request reaches SUCCESS only if the packed SDK echoes wm.dispatch.token.
+    h = await startHarness('packed-sdk', { only: ['register-requests', 'handle-worker-responses'], settings: { requireDispatchToken: true } });
     await configure(h.services, TENANT, { workers: [{ workerType: WORKER_TYPE, contentTypeInputs: ['to-pack'] }] });
     h.rabbit.trackWorkerType(WORKER_TYPE);
     await bringAlive(h.services, WORKER_TYPE);

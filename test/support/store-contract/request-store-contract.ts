@@ -236,6 +236,31 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
         expect(read).not.toHaveProperty('answerUnconfirmed');
       });
 
+      it('keeps the dispatch token through inserts and updates, and reads requests stored without one', async () => {
+        const store = createStore();
+        const tenant = uniqueTenant();
+        // Stored before tokens existed, or never dispatched: the item has no token at all.
+        const v0 = makeRequest(tenant, 'tok', { status: 'NO_WORKER_AVAILABLE', dispatchedWorkerType: null });
+        delete v0.dispatchToken;
+        await store.insertAll([v0]);
+        const read0 = (await store.getAll(tenant, ['tok'])).get('tok');
+        expect(read0).toEqual(v0);
+        expect(read0 && 'dispatchToken' in read0 ? read0.dispatchToken : undefined).toBeUndefined();
+
+        const v1 = bump(v0, { status: 'DISPATCHED', dispatchedWorkerType: 'extract', attempt: v0.attempt + 1, dispatchToken: 'Q2hvc2VuQnlUaGVEb21haW4' });
+        expect(await store.updateAll([{ previous: v0, next: v1 }])).toEqual([{ requestId: 'tok', written: true }]);
+        expect((await store.getAll(tenant, ['tok'])).get('tok')?.dispatchToken).toBe('Q2hvc2VuQnlUaGVEb21haW4');
+
+        const v2 = bump(v1, { attempt: v1.attempt + 1, dispatchToken: 'QW5vdGhlckRpc3BhdGNoXw' });
+        await store.updateAll([{ previous: v1, next: v2 }]);
+        expect((await store.getAll(tenant, ['tok'])).get('tok')).toEqual(v2);
+
+        const v3 = bump(v2, {});
+        delete v3.dispatchToken;
+        await store.updateAll([{ previous: v2, next: v3 }]);
+        expect((await store.getAll(tenant, ['tok'])).get('tok')?.dispatchToken).toBeUndefined();
+      });
+
       it('deletes only on the expected version', async () => {
         const store = createStore();
         const tenant = uniqueTenant();

@@ -60,7 +60,9 @@ describe('registerRequests', () => {
       [Header.session]: 'session-1',
       [Header.contentType]: 'to-extract',
       [Header.dispatchAttempt]: 1,
+      [Header.dispatchToken]: stored?.dispatchToken,
     });
+    expect(stored?.dispatchToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(Buffer.from(work?.body ?? []).toString()).toBe('{"file":"a"}');
     expect(work?.properties).toMatchObject({ priority: 0, contentType: 'application/json' });
 

@@ -32,6 +32,7 @@ const ctx = (alive: string[]): OutcomeContext => ({
   successRetentionMs: 0,
   maxContentBytes: 1024,
   random: () => 0.5,
+  newToken: () => 'pinned-token',
 });
 
 function failedAtStep2(): Request {
