@@ -25,7 +25,7 @@ export class BatchEffects {
   private readonly messages: OutboundMessage[] = [];
   private readonly deltas: CounterDelta[] = [];
   private readonly workerTypes = new Set<string>();
-  private readonly purges: Request[] = [];
+  private readonly deletes: { stored: Request; counted: readonly CountedChange[] }[] = [];
   private readonly settles: RequestUpdate[] = [];
 
   public constructor(
@@ -76,15 +76,21 @@ export class BatchEffects {
   }
 
   public count(request: Pick<Request, 'tenant' | 'source' | 'session'>, change: CountedChange): void {
-    for (const { property, delta } of counterDeltas(change)) {
-      this.deltas.push({ tenant: request.tenant, source: request.source, session: request.session, property, delta });
-    }
+    this.deltas.push(...deltasOf(request, change));
   }
 
-  /** A finished request whose row is deleted, or settled, once this batch's answers are confirmed. */
+  /** A kept finished request, settled once this batch's answers are confirmed (see AfterConfirm). */
   public afterConfirm(request: Request, then: AfterConfirm): void {
-    if (then.kind === 'delete') this.purges.push(request);
-    else this.settles.push({ previous: request, next: settled(request, then.deadline) });
+    this.settles.push({ previous: request, next: settled(request, then.keepUntil) });
+  }
+
+  /**
+   * A finished request that is not kept: its row, as stored, is deleted once this batch's answers
+   * are confirmed, and its counted changes are added only if that delete wins, so that a replay of
+   * the same answer (the row was never written) counts it once.
+   */
+  public deleteAfterAnswer(stored: Request, counted: readonly CountedChange[]): void {
+    this.deletes.push({ stored, counted });
   }
 
   public get pendingMessages(): number {
@@ -92,20 +98,27 @@ export class BatchEffects {
   }
 
   /**
-   * Declares the worker queues addressed, adds the counters, publishes everything in one burst,
-   * then deletes or settles the finished rows whose final answers were in it. A row whose write
-   * loses a race (it changed meanwhile) or is refused stays as it is: its deadline makes the
-   * sweeper send its answer again and settle it then.
+   * Declares the worker queues addressed, adds the counters of the writes already made, publishes
+   * everything in one burst, then deletes or settles the finished rows whose final answers were in
+   * it, and adds the counters of the deletes that won. A row whose delete or settle loses a race (it
+   * changed meanwhile) or is refused stays as it is: a redelivery applies its answer again, or its
+   * deadline brings it back to the sweeper.
    */
   public async flush({ bus, counters, requests }: { bus: MessageBus; counters: CounterStore; requests: RequestStore }): Promise<void> {
     await Promise.all([...this.workerTypes].map((type) => bus.ensureTopology(workerTopology(this.names, type))));
     if (this.deltas.length > 0) await counters.apply(this.deltas);
     if (this.messages.length > 0) await bus.publish(this.messages);
-    await Promise.all([
-      this.purges.length > 0 ? requests.deleteAll(this.purges) : undefined,
+    const [deleted] = await Promise.all([
+      this.deletes.length > 0 ? requests.deleteAll(this.deletes.map((entry) => entry.stored)) : Promise.resolve([]),
       this.settles.length > 0 ? requests.updateAll(this.settles) : undefined,
     ]);
+    const late = this.deletes.flatMap(({ stored, counted }, index) => (deleted[index]?.written ? counted.flatMap((change) => deltasOf(stored, change)) : []));
+    if (late.length > 0) await counters.apply(late);
   }
+}
+
+function deltasOf(request: Pick<Request, 'tenant' | 'source' | 'session'>, change: CountedChange): CounterDelta[] {
+  return counterDeltas(change).map(({ property, delta }) => ({ tenant: request.tenant, source: request.source, session: request.session, property, delta }));
 }
 
 /** The row of a finished request once its final answer is confirmed: kept until `deadline`, nothing pending. */

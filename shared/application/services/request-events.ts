@@ -61,6 +61,8 @@ export interface ApplyEventsReport {
   dispatched: number;
   /** Requests whose write the store refused (StoreValidationError): left as they were, their events reported to onRefused. */
   refused: number;
+  /** Finished requests not kept: nothing written, their row deleted once their final answer is confirmed. */
+  removedAfterAnswer: number;
 }
 
 /** A request whose write the store refused: only the events about it fail. */
@@ -154,7 +156,7 @@ async function applyInRounds<E>(
   { preloaded = [], onRefused }: ApplyEventsOptions,
   ordering: Ordering,
 ): Promise<ApplyEventsReport> {
-  const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0, refused: 0 };
+  const report: ApplyEventsReport = { written: 0, removed: 0, unknown: 0, ignored: 0, retriedConflicts: 0, dispatched: 0, refused: 0, removedAfterAnswer: 0 };
   const refused = (write: RefusedWrite) => {
     report.refused += 1;
     deps.logger.error('the store refused a request write: the events about it fail, the rest of the batch goes on', {
@@ -266,9 +268,16 @@ function foldRound<E>(
       continue;
     }
     const outcome = fold(original, group.events, apply, contextOf(group.tenant), report);
+    if (outcome.removeAfterAnswer === true) {
+      // Finished and not kept: nothing is written; the stored row goes once the answer is confirmed.
+      for (const { about, answer } of outcome.answers) effects.respondAbout(about, answer);
+      effects.deleteAfterAnswer(original, outcome.counted);
+      report.removedAfterAnswer += 1;
+      continue;
+    }
     if (!outcome.changed) {
       // A replayed event may still owe its answers or work item: they are sent, nothing is written.
-      if (queueEffects(original, outcome, effects)) report.dispatched += 1;
+      if (queueEffects(original, outcome, effects, false, original)) report.dispatched += 1;
       continue;
     }
     if (outcome.remove) writes.removals.push({ id, original, outcome });
@@ -317,7 +326,7 @@ async function writeRound(
 function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, ctx: OutcomeContext, report: ApplyEventsReport): Outcome {
   let outcome: Outcome = { request: original, remove: false, changed: false, answers: [], dispatchedAttempts: [], counted: [] };
   for (const event of events) {
-    if (outcome.remove) {
+    if (outcome.remove || outcome.removeAfterAnswer === true) {
       report.ignored += 1;
       continue;
     }
@@ -327,6 +336,7 @@ function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, 
       request: step.request,
       remove: step.remove,
       ...(step.afterConfirm === undefined ? {} : { afterConfirm: step.afterConfirm }),
+      ...(step.removeAfterAnswer === true ? { removeAfterAnswer: true } : {}),
       changed: outcome.changed || step.changed,
       answers: [...outcome.answers, ...step.answers],
       dispatchedAttempts: [...outcome.dispatchedAttempts, ...step.dispatchedAttempts],
@@ -341,14 +351,18 @@ function dispatches(outcome: Outcome): boolean {
   return !outcome.remove && final.status === 'DISPATCHED' && outcome.dispatchedAttempts.includes(final.attempt);
 }
 
-/** Queues what a won write must send and count; true when that includes a work item (queued, or already sent). */
-function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects, workItemSent = false): boolean {
+/**
+ * Queues what a won write (or an outcome that writes nothing) must send and count; true when that
+ * includes a work item (queued, or already sent). `stored` is the row as the store holds it after
+ * this round, which an after-confirm delete or settle is conditional on: the written version, or
+ * the one read when nothing was written.
+ */
+function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects, workItemSent = false, stored: Request = outcome.request): boolean {
   for (const change of outcome.counted) effects.count(original, change);
   for (const { about, answer } of outcome.answers) effects.respondAbout(about, answer);
-  const final = outcome.request;
   const dispatch = dispatches(outcome);
-  if (dispatch && !workItemSent) effects.workItem(final);
-  if (outcome.afterConfirm !== undefined && !outcome.remove) effects.afterConfirm(final, outcome.afterConfirm);
+  if (dispatch && !workItemSent) effects.workItem(outcome.request);
+  if (outcome.afterConfirm !== undefined && !outcome.remove) effects.afterConfirm(stored, outcome.afterConfirm);
   return dispatch;
 }
 

@@ -77,7 +77,7 @@ export const enforceDeadline: DueHandler = async (requests, context) => {
     // A retry the sweeper dispatches has no message to replay it: its work item goes first.
     { preloaded: requests },
   );
-  return { handled: report.written, dispatched: report.dispatched, conflicts: report.retriedConflicts };
+  return { handled: report.written + report.removedAfterAnswer, dispatched: report.dispatched, conflicts: report.retriedConflicts };
 };
 
 /** A waiting request whose recheck is due: dispatched if its worker is alive now, else rechecked later. */

@@ -7,7 +7,7 @@ import {
   finalAnswer,
   next,
   afterConfirmOf,
-  finishing,
+  finishingKept,
   recordIgnored,
   replay,
   state,
@@ -63,7 +63,7 @@ export function fail(request: Request, kind: FailureKind, cause: string, history
   const purge = !keepsErrors({ ...request, status }, ctx);
   const failed = next(
     request,
-    { status, error: cause, ...finishing(ctx, purge ? 'delete' : 'keep') },
+    { status, error: cause, ...(purge ? { deadline: null } : finishingKept(ctx)) },
     historyEvent,
     ctx.now,
     policy.maxAttempts > 1 ? [cause, decision.reason] : [cause],
@@ -73,7 +73,7 @@ export function fail(request: Request, kind: FailureKind, cause: string, history
   return {
     request: failed,
     remove: false,
-    afterConfirm: afterConfirmOf(failed, ctx),
+    ...(purge ? { removeAfterAnswer: true } : { afterConfirm: afterConfirmOf(failed, ctx) }),
     changed: true,
     answers: [{ about: failed, answer: finalAnswer(failed) }],
     dispatchedAttempts: [],

@@ -34,14 +34,21 @@ export interface Outcome {
   /** The row must go now, with nothing left to send (an operator's deletion, a due purge). */
   remove: boolean;
   /**
-   * What the row becomes once this outcome's final answer is confirmed by the broker: deleted
-   * (SUCCESS without retention, an error whose keepErrors is false) or kept with a new deadline.
-   * Until then it stays finished with `answerUnconfirmed` and a short deadline: if the publish
-   * fails, a redelivered answer finds it and sends again, and if nothing is redelivered (the
-   * process died, the delivery limit was reached) the sweeper sends the answer again at that
-   * deadline. A row is never deleted with its answer unsent.
+   * What a kept row (retention, keepErrors) becomes once this outcome's final answer is confirmed
+   * by the broker. Until then it stays finished with `answerUnconfirmed` and a short deadline: if
+   * the publish fails, a redelivered answer finds it and sends again, and if nothing is redelivered
+   * (the process died, the delivery limit was reached) the sweeper sends the answer again at that
+   * deadline. A final answer is never lost with its row.
    */
   afterConfirm?: AfterConfirm;
+  /**
+   * The request finished and its row is not kept (SUCCESS without retention, an error whose
+   * keepErrors is false): nothing is written, the final answer is published, and the row as it is
+   * stored is deleted once the broker confirms the answer. A row about to go is never written, so
+   * a 1 KB output costs no write at all. If the batch fails before the delete, its redelivery finds
+   * the request as it was and applies the same answer again (the client may get it twice).
+   */
+  removeAfterAnswer?: boolean;
   /** Something must be written (false: the event was only logged, e.g. a redelivered duplicate). */
   changed: boolean;
   /** Client answers, each with the request as it was when the answer was decided. */
@@ -71,24 +78,20 @@ export function headerBytes(headers: Readonly<Record<string, string>>): number {
 /** How long a finished row waits for the confirm of its final answer before the sweeper sends it again. */
 export const ANSWER_CONFIRM_GRACE_MS = 60_000;
 
-/** Once the final answer is confirmed: the row goes, or stays until `deadline` (null: until an operator acts). */
-export type AfterConfirm = { kind: 'delete' } | { kind: 'keep'; deadline: string | null };
-
-/** The fields of a request that has just finished and whose final answer is about to be sent. */
-export function finishing(ctx: Pick<OutcomeContext, 'now'>, then: 'delete' | 'keep'): Pick<Request, 'answerUnconfirmed' | 'deadline'> {
-  return { answerUnconfirmed: then, deadline: new Date(ctx.now.getTime() + ANSWER_CONFIRM_GRACE_MS).toISOString() };
+/** A kept row once its final answer is confirmed: it stays until `keepUntil` (null: until an operator acts). */
+export interface AfterConfirm {
+  keepUntil: string | null;
 }
 
-/** What a finished request's row becomes once its final answer is confirmed, given how it was finished. */
+/** The fields of a kept request that has just finished and whose final answer is about to be sent. */
+export function finishingKept(ctx: Pick<OutcomeContext, 'now'>): Pick<Request, 'answerUnconfirmed' | 'deadline'> {
+  return { answerUnconfirmed: true, deadline: new Date(ctx.now.getTime() + ANSWER_CONFIRM_GRACE_MS).toISOString() };
+}
+
+/** The deadline a kept finished request takes once its final answer is confirmed; undefined when nothing waits for a confirm. */
 export function afterConfirmOf(request: Request, ctx: Pick<OutcomeContext, 'now' | 'successRetentionMs'>): AfterConfirm | undefined {
-  switch (request.answerUnconfirmed) {
-    case undefined:
-      return undefined;
-    case 'delete':
-      return { kind: 'delete' };
-    case 'keep':
-      return { kind: 'keep', deadline: request.status === 'SUCCESS' ? new Date(ctx.now.getTime() + ctx.successRetentionMs).toISOString() : null };
-  }
+  if (request.answerUnconfirmed !== true) return undefined;
+  return { keepUntil: request.status === 'SUCCESS' ? new Date(ctx.now.getTime() + ctx.successRetentionMs).toISOString() : null };
 }
 
 const FINISHED: ReadonlySet<string> = new Set(['SUCCESS', 'ERROR', 'INVALID_CONTENT']);
@@ -160,8 +163,8 @@ export function replay(request: Request, event: string, attempt: number, ctx: Ou
 }
 
 /**
- * A finished request whose final answer was never confirmed: the answer is sent again, and the
- * row settled once it is confirmed. Undefined when the answer was confirmed (nothing to send).
+ * A kept finished request whose final answer was never confirmed: the answer is sent again, and
+ * the row settled once it is confirmed. Undefined when the answer was confirmed (nothing to send).
  */
 export function resendFinalAnswer(request: Request, ctx: OutcomeContext): Outcome | undefined {
   const afterConfirm = afterConfirmOf(request, ctx);

@@ -64,11 +64,11 @@ export const RequestSchema = z.object({
   /** Hash of the client message, to tell a broker redelivery from a new message reusing an id. */
   fingerprint: z.string().min(1),
   /**
-   * Set on a finished request until the broker has confirmed its final answer, saying what the row
-   * becomes then: deleted, or kept (retention, keepErrors). While it is set the row carries a short
-   * deadline, so that if the answer never went out the sweeper sends it again instead of losing it.
+   * Set on a finished request that is kept (success retention, keepErrors) until the broker has
+   * confirmed its final answer. Meanwhile the row carries a short deadline, so that if the answer
+   * never went out the sweeper sends it again; once confirmed the row takes its kept deadline.
    */
-  answerUnconfirmed: z.enum(['delete', 'keep']).optional(),
+  answerUnconfirmed: z.literal(true).optional(),
 });
 export type Request = z.infer<typeof RequestSchema>;
 

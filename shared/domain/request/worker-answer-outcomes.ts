@@ -13,7 +13,7 @@ import {
   ITEM_CONTENT_BUDGET_BYTES,
   next,
   afterConfirmOf,
-  finishing,
+  finishingKept,
   recordIgnored,
   replay,
   state,
@@ -55,10 +55,10 @@ function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContex
     {
       status: 'SUCCESS',
       error: null,
-      // The output is kept until the answer carrying it is out (and for the retention, if any).
+      // Kept for the retention; without one this request is never written, only answered.
       content: new Uint8Array(content),
       originalContent: keepOriginal ? original : null,
-      ...finishing(ctx, keep ? 'keep' : 'delete'),
+      ...(keep ? finishingKept(ctx) : { deadline: null }),
     },
     'worker:SUCCESS',
     ctx.now,
@@ -69,7 +69,7 @@ function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContex
   return {
     request: done,
     remove: false,
-    afterConfirm: afterConfirmOf(done, ctx),
+    ...(keep ? { afterConfirm: afterConfirmOf(done, ctx) } : { removeAfterAnswer: true }),
     changed: true,
     answers: [{ about: done, answer: finalAnswer(done) }],
     dispatchedAttempts: [],

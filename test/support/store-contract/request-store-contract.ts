@@ -225,7 +225,7 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
       it('sets and drops an optional field: a dropped one is read back absent', async () => {
         const store = createStore();
         const tenant = uniqueTenant();
-        const v0 = makeRequest(tenant, 'o', { status: 'SUCCESS', answerUnconfirmed: 'keep', deadline: at(10) });
+        const v0 = makeRequest(tenant, 'o', { status: 'SUCCESS', answerUnconfirmed: true, deadline: at(10) });
         await store.insertAll([v0]);
         expect((await store.getAll(tenant, ['o'])).get('o')).toEqual(v0);
         const { answerUnconfirmed: _settled, ...rest } = v0;

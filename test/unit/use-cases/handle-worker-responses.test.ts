@@ -106,7 +106,7 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       world = { ...world, settings: ManagerSettingsSchema.parse({ successRetentionSeconds: 600 }) };
       world.bus.failing = true;
       await expect(respond(answer({ requestId: 'r1', status: 'SUCCESS', content: Buffer.from('out') }))).rejects.toThrow();
-      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS', answerUnconfirmed: 'keep', deadline: '2026-03-01T10:01:00.000Z' });
+      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS', answerUnconfirmed: true, deadline: '2026-03-01T10:01:00.000Z' });
 
       world.bus.failing = false;
       world.clock.advance(60_000);
@@ -191,11 +191,28 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(clientAnswers()).toEqual(first.answers);
     });
 
-    it('keeps a finished row until its answer is published: a failed publish is recovered by the redelivered batch', async () => {
+    it('writes nothing for a SUCCESS that is not kept: the answer goes out, then the row as stored is deleted', async () => {
+      const before = await stored('r1');
+      const writes: string[] = [];
+      const updateAll = world.requests.updateAll.bind(world.requests);
+      world.requests.updateAll = async (updates) => {
+        writes.push(...updates.map((update) => update.next.status));
+        return updateAll(updates);
+      };
+      const report = await respond(answer({ requestId: 'r1', status: 'SUCCESS', content: Buffer.from('result') }));
+      expect(report).toMatchObject({ written: 0, removedAfterAnswer: 1 });
+      expect(writes).toEqual([]);
+      expect(before?.status).toBe('DISPATCHED');
+      expect(await stored('r1')).toBeUndefined();
+      expect(clientAnswers().map((a) => a.body['state'])).toEqual(['SUCCESS']);
+      expect(await counters()).toMatchObject({ 'workers.extract.done': 1, 'workers.extract.dispatched': 0 });
+    });
+
+    it('recovers a failed publish with the redelivered batch: the row was never changed, the answer is applied again and counted once', async () => {
       world.bus.failing = true;
       const success = answer({ requestId: 'r1', status: 'SUCCESS', content: Buffer.from('result'), dispatchAttempt: 1 });
       await expect(respond(success)).rejects.toThrow('broker marked unavailable');
-      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS', deadline: '2026-03-01T10:01:00.000Z' });
+      expect(await stored('r1')).toMatchObject({ status: 'DISPATCHED', attempt: 1 });
 
       world.bus.failing = false;
       await respond({ ...success, redelivered: true });
@@ -204,39 +221,34 @@ describe('worker responses, workflows, dead letters and deadlines', () => {
       expect(await counters()).toMatchObject({ 'workers.extract.done': 1 });
     });
 
-    it('purges a finished row whose answer went out but whose deletion never happened', async () => {
+    it('answers again, and counts once, when the answer went out but the delete never happened', async () => {
       const deleteAll = world.requests.deleteAll.bind(world.requests);
       world.requests.deleteAll = async () => {
         throw new Error('process died here');
       };
-      await expect(respond(answer({ requestId: 'r1', status: 'SUCCESS' }))).rejects.toThrow('process died here');
+      const success = answer({ requestId: 'r1', status: 'SUCCESS' });
+      await expect(respond(success)).rejects.toThrow('process died here');
       world.requests.deleteAll = deleteAll;
       expect(clientAnswers()).toHaveLength(1);
-      world.clock.advance(60_000);
-      await sweep(deps());
+      await respond({ ...success, redelivered: true });
       expect(await stored('r1')).toBeUndefined();
-      // The sweeper cannot tell a sent answer from a lost one: it sends again (at least once).
+      // The replay cannot tell a sent answer from a lost one: it sends again (at least once).
       expect(clientAnswers().map((a) => a.body['state'])).toEqual(['SUCCESS', 'SUCCESS']);
+      expect(await counters()).toMatchObject({ 'workers.extract.done': 1 });
     });
 
-    it('sends an unconfirmed final answer from the sweeper when no redelivery ever comes, and only then deletes the row', async () => {
+    it('leaves a request whose answer could never be published to its deadline, never silent: it times out and is answered', async () => {
       world.bus.failing = true;
       const success = answer({ requestId: 'r1', status: 'SUCCESS', content: Buffer.from('result') });
       // Every delivery of the batch fails until the queue's delivery limit dead-letters it.
       for (let delivery = 0; delivery < 3; delivery += 1) await expect(respond({ ...success, redelivered: delivery > 0 })).rejects.toThrow();
-      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS', answerUnconfirmed: 'delete' });
-
-      world.clock.advance(60_000);
-      const down = await sweep(deps());
-      expect(down.due.handled).toBe(0);
-      expect(await stored('r1')).toMatchObject({ status: 'SUCCESS' });
-
       world.bus.failing = false;
+      expect(await stored('r1')).toMatchObject({ status: 'DISPATCHED' });
+
+      world.clock.advance(3_600_000);
       await sweep(deps());
-      expect(clientAnswers().map((a) => [a.body['state'], a.body['content']])).toEqual([['SUCCESS', Buffer.from('result').toString('base64')]]);
-      expect(await stored('r1')).toBeUndefined();
-      await sweep(deps());
-      expect(clientAnswers()).toHaveLength(1);
+      expect(clientAnswers().map((a) => a.body['state'])).toEqual(['ERROR']);
+      expect(await stored('r1')).toMatchObject({ status: 'ERROR' });
     });
 
     it('dead-letters unreadable answers with their reason and applies the rest of the batch', async () => {

@@ -94,12 +94,12 @@ describe('worker response limits', () => {
   it('dead-letters only the answers about a request whose write the store refuses: its neighbours are applied', async () => {
     for (const id of ['before', 'refused', 'after']) await submit(id, 'raw');
     world.bus.clear();
-    world.requests.refuses = (request) => request.requestId === 'refused' && request.status !== 'DISPATCHED';
+    world.requests.refuses = (request) => request.requestId === 'refused' && request.status === 'RUNNING';
 
     const report = await respond(
       answer({ requestId: 'before', status: 'SUCCESS', content: Buffer.from('one') }),
-      answer({ requestId: 'refused', status: 'RUNNING' }),
-      answer({ requestId: 'refused', status: 'SUCCESS', content: Buffer.from('two') }),
+      answer({ requestId: 'refused', status: 'RUNNING', messages: ['started'] }),
+      answer({ requestId: 'refused', status: 'RUNNING', messages: ['half way'] }),
       answer({ requestId: 'after', status: 'ERROR', messages: ['bad input'] }),
     );
 
