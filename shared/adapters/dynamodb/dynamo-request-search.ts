@@ -4,7 +4,7 @@ import type { Page, SearchPageQuery } from '../../ports/request-store.js';
 import { mapBounded } from './batch.js';
 import { storeCall } from './store-call.js';
 import { checkPageLimit } from './cursor.js';
-import { RequestKeys, SHARDS } from './keys.js';
+import { RequestKeys, SHARDS, statusPartition } from './keys.js';
 import { BY_STATUS_INDEX, compareKeys } from './request-item.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
 import { decodeSearchCursor, encodeSearchCursor, searchBudget, searchKeyRange, toSummary } from './search-keys.js';
@@ -40,7 +40,10 @@ export async function searchByStatus(
 ): Promise<Page<RequestSummary>> {
   checkPageLimit(page.limit);
   const after = page.cursor === undefined ? undefined : decodeSearchCursor(page.cursor, tenant, search);
-  const partitions = [...new Set(search.statuses)].flatMap((status) => SHARDS.map((shard) => RequestKeys.byStatus(tenant, status, shard)));
+  // statusPartition is idempotent: a partition name keys as itself.
+  const partitions = [...new Set(search.statuses.map(statusPartition))].flatMap((partition) =>
+    SHARDS.map((shard) => RequestKeys.byStatus(tenant, partition, shard)),
+  );
   if (partitions.length === 0) return { items: [] };
   const budget = searchBudget(page.maxExamined, partitions.length);
   const range = searchKeyRange(search);

@@ -27,10 +27,19 @@ export const SHARDS: readonly number[] = Array.from({ length: INDEX_SHARDS }, (_
 
 const tenantPrefix = (tenant: string) => `T#${keyPart(tenant)}`;
 
+/**
+ * The status-index partition of a status. A worker's RUNNING would otherwise move every request
+ * from the DISPATCHED partition to the RUNNING one (an index delete and put); sharing one, it only
+ * rewrites the projected entry in place. A search for either reads both and keeps the one asked.
+ */
+export function statusPartition(status: string): string {
+  return status === 'DISPATCHED' || status === 'RUNNING' ? 'ACTIVE' : status;
+}
+
 export const RequestKeys = {
   primary: (tenant: string, requestId: string) => ({ pk: `${tenantPrefix(tenant)}#R#${keyPart(requestId)}`, sk: 'R' }),
-  /** gsi1: requests of a tenant by status, by creation date. */
-  byStatus: (tenant: string, status: string, shard: number) => `${tenantPrefix(tenant)}#S#${status}#${shard}`,
+  /** gsi1: requests of a tenant by status (DISPATCHED and RUNNING share one partition), by creation date. */
+  byStatus: (tenant: string, status: string, shard: number) => `${tenantPrefix(tenant)}#S#${statusPartition(status)}#${shard}`,
   /** gsi2: NO_WORKER_AVAILABLE requests of a tenant by the worker type they wait for ('~' = not routed). */
   waiting: (tenant: string, workerType: string | null, shard: number) =>
     `${tenantPrefix(tenant)}#W#${workerType === null ? '~' : keyPart(workerType)}#${shard}`,

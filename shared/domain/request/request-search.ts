@@ -105,6 +105,8 @@ function textMatches(value: string, restriction: ValuesRestriction<string>): boo
 
 /** Every filter but the status and date bounds, which the index already applies. */
 export function matchesSearch(summary: RequestSummary, search: RequestSearch): boolean {
+  // A store may keep several statuses in one index partition: the status is checked here too.
+  if (!search.statuses.includes(summary.status)) return false;
   if (search.source !== undefined && !summary.source.includes(search.source)) return false;
   if (search.session !== undefined && !summary.session.includes(search.session)) return false;
   if (search.dispatchedWorkerType !== undefined && !(summary.dispatchedWorkerType ?? '').includes(search.dispatchedWorkerType)) return false;
