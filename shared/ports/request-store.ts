@@ -58,8 +58,20 @@ export abstract class RequestStore {
   /** NO_WORKER_AVAILABLE requests of a tenant routed to a worker type (null: not routed at all), oldest first. */
   public abstract listWaiting(tenant: string, workerType: string | null, page: PageQuery): Promise<Page<RequestKey>>;
 
-  /** Requests of a tenant whose deadline is at or before `now`, earliest first. */
+  /**
+   * Requests of a tenant whose deadline is at or before `now`, earliest first. The listing may
+   * also hold requests whose deadline has since moved later (a store may keep an index entry at
+   * an earlier deadline rather than move it, see refreshDue): the caller reads each one again.
+   */
   public abstract listDue(tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>>;
+
+  /**
+   * Moves each request's due-listing entry to its current deadline. A store may leave the entry
+   * at an earlier deadline when a write moves the deadline later (an early entry never misses a
+   * deadline, and a worker's RUNNING then costs no index write); the sweeper calls this for the
+   * requests it listed before their deadline, so they are not listed again until it comes.
+   */
+  public abstract refreshDue(requests: readonly Request[]): Promise<void>;
 
   /**
    * A page of a tenant's requests matching the search, in creation order, from the status index:

@@ -18,7 +18,7 @@ import { conditionalItemCall, storeCall, type ItemWriteResult } from './store-ca
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
 import { searchByStatus } from './dynamo-request-search.js';
 import { RequestKeys, SHARDS, unescapeKeyPart } from './keys.js';
-import { checkUpdate, compareKeys, DUE_INDEX, dueBound, requestFromItem, requestToItem, sameValue, WAITING_INDEX } from './request-item.js';
+import { checkUpdate, compareKeys, DUE_INDEX, dueBound, indexAttributes, requestFromItem, requestToItem, sameValue, WAITING_INDEX } from './request-item.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
 
@@ -146,6 +146,33 @@ export class DynamoRequestStore extends RequestStore {
     });
   }
 
+  public async refreshDue(requests: readonly Request[]): Promise<void> {
+    await mapBounded(
+      requests.filter((request) => request.deadline !== null),
+      async (request) => {
+        const attributes = indexAttributes(request);
+        // On the version read: a request that changed since was re-indexed by that write.
+        await conditionalItemCall('UpdateItem', () =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: RequestKeys.primary(request.tenant, request.requestId),
+              UpdateExpression: 'SET #dpk = :dpk, #dsk = :dsk',
+              ConditionExpression: '#version = :version',
+              ExpressionAttributeNames: { '#dpk': DUE_INDEX.partitionKey, '#dsk': DUE_INDEX.sortKey, '#version': 'version' },
+              ExpressionAttributeValues: {
+                ':dpk': attributes[DUE_INDEX.partitionKey],
+                ':dsk': attributes[DUE_INDEX.sortKey],
+                ':version': request.version,
+              },
+            }),
+          ),
+        );
+      },
+      this.concurrency,
+    );
+  }
+
   public async listDue(tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>> {
     return this.listMerged(tenant, page, {
       index: DUE_INDEX,
@@ -163,6 +190,12 @@ export class DynamoRequestStore extends RequestStore {
   private updateInput(previous: Request, next: Request): UpdateCommandInput {
     const before = requestToItem(previous);
     const after = requestToItem(next);
+    if (dueEntryMayStay(previous, next)) {
+      // The stored entry is at or before the new deadline (by induction, at or before the previous
+      // one): the sweeper may list it early, reads the request, and refreshes it (refreshDue).
+      after[DUE_INDEX.partitionKey] = before[DUE_INDEX.partitionKey];
+      after[DUE_INDEX.sortKey] = before[DUE_INDEX.sortKey];
+    }
     const keyNames = new Set([TABLE_DEFINITION.partitionKey, TABLE_DEFINITION.sortKey]);
     const changed: string[] = [];
     const removed: string[] = [];
@@ -353,4 +386,15 @@ function writeOutcome(requestId: string, result: ItemWriteResult): WriteOutcome 
   if (result === 'written') return { requestId, written: true };
   if (result === 'conflict') return { requestId, written: false, reason: 'conflict' };
   return { requestId, written: false, reason: 'refused', error: result };
+}
+
+/**
+ * Whether an update may leave the due entry where it is: a worker's RUNNING that only moves the
+ * deadline later (time-to-start becomes time-to-complete). Only then: the old entry is not due yet
+ * (the request would have timed out), so it costs nothing until the sweeper meets it, which is
+ * only for a request still running past its time-to-start; a deadline the sweeper itself sets
+ * moves the entry at once, since the old one is already due and would be listed next run.
+ */
+function dueEntryMayStay(previous: Request, next: Request): boolean {
+  return next.status === 'RUNNING' && previous.deadline !== null && next.deadline !== null && Date.parse(next.deadline) >= Date.parse(previous.deadline);
 }

@@ -91,6 +91,11 @@ export class MemoryRequestStore extends RequestStore {
     return this.page(tenant, JSON.stringify(['waiting', tenant, workerType]), listed, page, undefined);
   }
 
+  /** Nothing to do: this store lists by the stored deadline itself, never by an earlier entry. */
+  public async refreshDue(_requests: readonly Request[]): Promise<void> {
+    throwIfUnavailable(this.unavailable, 'refreshDue');
+  }
+
   public async listDue(tenant: string, now: Date, page: PageQuery): Promise<Page<RequestKey>> {
     throwIfUnavailable(this.unavailable, 'listDue');
     const listing = JSON.stringify(['due', tenant]);

@@ -167,11 +167,15 @@ async function handleDuePage(
   const { deps, now } = context;
   const loaded = await deps.requests.getAll(tenant, requestIds);
   const byStatus = new Map<RequestStatus, Request[]>();
+  const early: Request[] = [];
   for (const request of loaded.values()) {
-    // The listing is an index that may lag; only what the consistent read says is due is handled.
+    // The listing is an index that may lag or list early; only what the consistent read says is due is handled.
+    if (request.deadline !== null && Date.parse(request.deadline) > now.getTime()) early.push(request);
     if (request.deadline === null || Date.parse(request.deadline) > now.getTime()) continue;
     byStatus.set(request.status, [...(byStatus.get(request.status) ?? []), request]);
   }
+  // Listed before its deadline (the store kept an earlier entry when the deadline moved later): moved, so it is not listed again until due.
+  if (early.length > 0) await deps.requests.refreshDue(early);
   report.stale += requestIds.length - [...byStatus.values()].reduce((sum, list) => sum + list.length, 0);
   const effects = new BatchEffects(deps.settings.names, now);
   for (const [status, requests] of byStatus) {

@@ -76,6 +76,34 @@ describe('DynamoRequestStore on dynalite', () => {
     expect(item?.deadline).toBeNull();
   });
 
+  it('leaves the due entry of a RUNNING whose deadline moved later, lists it early, and moves it on refreshDue', async () => {
+    const client = fixture.newClient();
+    const store = new DynamoRequestStore(client, fixture.tableName);
+    const tenant = uniqueTenant();
+    const v0 = makeRequest(tenant, 'run', { status: 'DISPATCHED', deadline: at(100) });
+    await store.insertAll([v0]);
+    const recorder = recordCommands(client);
+    const v1 = bump(v0, { status: 'RUNNING', statusDate: at(10), deadline: at(500) });
+    await store.updateAll([{ previous: v0, next: v1 }]);
+    const input = (recorder.commands().find((command) => command instanceof UpdateCommand) as UpdateCommand).input;
+    // Neither index key moves: the RUNNING writes the item and the status entry in place.
+    expect(Object.values(input.ExpressionAttributeNames ?? {}).sort()).toEqual(['deadline', 'status', 'statusDate', 'version'].sort());
+    expect((await rawItem(tenant, 'run'))?.gsi3sk).toBe(`${at(100)}#run`);
+
+    // Past the old entry, before the real deadline: listed early; the caller refreshes it.
+    const between = new Date(at(200));
+    expect((await store.listDue(tenant, between, { limit: 10 })).items.map((key) => key.requestId)).toEqual(['run']);
+    await store.refreshDue([v1]);
+    expect((await rawItem(tenant, 'run'))?.gsi3sk).toBe(`${at(500)}#run`);
+    expect((await store.listDue(tenant, between, { limit: 10 })).items).toEqual([]);
+    expect((await store.listDue(tenant, new Date(at(600)), { limit: 10 })).items.map((key) => key.requestId)).toEqual(['run']);
+
+    // An earlier deadline, or one the sweeper sets, moves the entry at once.
+    const v2 = bump(v1, { status: 'TO_DISPATCH', deadline: at(700) });
+    await store.updateAll([{ previous: v1, next: v2 }]);
+    expect((await rawItem(tenant, 'run'))?.gsi3sk).toBe(`${at(700)}#run`);
+  });
+
   it('reads conflicting inserts back with ONE batch read', async () => {
     const client = fixture.newClient();
     const store = new DynamoRequestStore(client, fixture.tableName);

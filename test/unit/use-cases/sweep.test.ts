@@ -224,10 +224,16 @@ describe('sweep', () => {
       const lagging = Object.assign(Object.create(requests) as MemoryRequestStore, {
         listDue: async (tenant: string): Promise<Page<RequestKey>> => ({ items: tenant === 'tenant-a' ? [{ tenant, requestId: 'd-1' }] : [] }),
       });
+      const refreshed: string[] = [];
+      lagging.refreshDue = async (early) => {
+        refreshed.push(...early.map((request) => request.requestId));
+      };
       let called = 0;
       const report = await sweep({ ...deps, requests: lagging, dueHandlers: { DISPATCHED: async () => ({ handled: ++called, dispatched: 0, conflicts: 0 }) } });
       expect(called).toBe(0);
       expect(report.due).toMatchObject({ examined: 1, stale: 1, handled: 0 });
+      // Listed before its deadline: its entry is moved to the deadline, so the next run does not list it again.
+      expect(refreshed).toEqual(['d-1']);
     });
 
     it('is bounded per run and resumes with the continuation it keeps', async () => {
