@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { z } from 'zod';
+import * as z from 'zod';
 import { environmentConfig } from '../../infra/aws/config/environments.js';
 import { ManagerSettingsSchema, type ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { BaseEnvSchema, jsonEnv } from '../../shared/lambda/env.js';
