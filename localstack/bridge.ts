@@ -7,7 +7,7 @@ import {
   type GetFunctionConfigurationCommandOutput,
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventSourceEmulator, type EventSourceHandler } from '../infra/local/event-source-emulator.js';
 import { PrettyLogger } from '../infra/local/pretty-logger.js';
 import { ScheduleEmulator } from '../infra/local/schedule-emulator.js';

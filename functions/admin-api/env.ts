@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JwtAlgorithmSchema } from '../../shared/lambda/auth.js';
 import { AmqpEnvSchema, BaseEnvSchema } from '../../shared/lambda/env.js';
 

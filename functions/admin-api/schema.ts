@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RegardsConfigFileSchema, NATIVE_FORMAT } from '../../shared/contract/config-file.js';
 import { WorkerConfigSchema, WorkflowConfigSchema } from '../../shared/domain/config/tenant-config.js';
 import { HistoryEntrySchema } from '../../shared/domain/request/request.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '../../shared/adapters/dynamodb/cursor.js';
 import { toSearchParametersInput } from '../../shared/contract/search-request-parameters.js';
 import type { TenantSettings } from '../../shared/domain/config/tenant-config.js';

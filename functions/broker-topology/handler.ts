@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { applyTopology } from '../../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import type { Topology } from '../../shared/contract/topology.js';

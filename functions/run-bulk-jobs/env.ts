@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AmqpEnvSchema, BaseEnvSchema } from '../../shared/lambda/env.js';
 
 /** Retries publish work items; the function re-invokes itself (Lambda sets its own name) to go on. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The asynchronous invocation's payload: the job to carry on (the admin API or the previous run sends it). */
 export const RunBulkJobEventSchema = z.object({

@@ -3,13 +3,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { z } from 'zod';
+import * as z from 'zod';
 import { environmentConfig } from '../../infra/aws/config/environments.js';
 import { ManagerSettingsSchema, type ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { BaseEnvSchema, jsonEnv } from '../../shared/lambda/env.js';
 import { BUILD_DIR, BUILD_FILES, DEFAULT_FUNCTION_PREFIX, DEFAULT_TABLE_NAME, deployedFunctionName } from '../deployment.js';
 import { tableInput, timeToLiveInput } from './table-input.js';
-import { LAMBDA_BUNDLE } from '../../infra/aws/constructs/lambda-bundle.js';
+import { lambdaBuildOptions } from '../../infra/aws/constructs/lambda-bundle.js';
 
 /*
  * `npx tsx localstack/scripts/build.ts`, on the host (the LocalStack container has no project and
@@ -87,25 +87,9 @@ export function manifest(specs: readonly FunctionSpec[]): string {
   return specs.map((spec) => `${spec.functionName}\t${spec.folder}\t${spec.timeoutSeconds}\t${spec.memorySizeMb}\n`).join('');
 }
 
-/** The esbuild options of ManagerFunction's NodejsFunction: the same shared LAMBDA_BUNDLE. */
+/** The esbuild options of ManagerFunction's NodejsFunction, those the bundle budget test builds with. */
 export function bundleOptions(folder: string, outdir: string, root: string = REPO_ROOT): BuildOptions {
-  return {
-    absWorkingDir: root,
-    entryPoints: [path.join(root, 'functions', folder, 'handler.ts')],
-    outfile: path.join(outdir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: LAMBDA_BUNDLE.target,
-    mainFields: [...LAMBDA_BUNDLE.mainFields],
-    minify: LAMBDA_BUNDLE.minify,
-    keepNames: LAMBDA_BUNDLE.keepNames,
-    sourcemap: true,
-    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
-    banner: { js: LAMBDA_BUNDLE.banner },
-    external: [...LAMBDA_BUNDLE.external],
-    logLevel: 'warning',
-  };
+  return lambdaBuildOptions(root, folder, outdir);
 }
 
 export async function buildAll(config: BuildConfig, outRoot: string = path.join(LOCALSTACK_DIR, BUILD_DIR)): Promise<FunctionSpec[]> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../kernel/errors.js';
 import { decodeHeaderTable } from './header-decoding.js';
 import type { Headers } from './headers.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * Gson writes byte[] as standard Base64 (RFC 4648 alphabet, padded). Node's decoder silently skips

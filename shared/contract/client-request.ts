@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Header, readHeaderText, type Headers } from './headers.js';
 import { MAX_REQUEST_ID_LENGTH, MAX_TENANT_LENGTH } from './limits.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** AMQP header names of the REGARDS wire contract, plus the `wm.` headers this project adds. */
 export const Header = {

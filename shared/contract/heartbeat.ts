@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutboundMessage } from './outbound-message.js';
 import { ContractError } from './contract-error.js';
 import { Header, headerString, type Headers } from './headers.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_TOPOLOGY_OPTIONS, type TopologyOptions } from './topology.js';
 import { WireNamesSchema } from './wire-names.js';
 

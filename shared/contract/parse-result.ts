@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** What every contract parser returns: the typed message, or why it cannot be used. */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };

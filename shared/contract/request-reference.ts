@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Header, headerInteger, readHeaderText, type Headers } from './headers.js';
 import { MAX_DISPATCH_TOKEN_LENGTH } from './limits.js';
 import { parsed, rejected, type ParseResult } from './parse-result.js';

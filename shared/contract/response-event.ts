@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutboundMessage } from './outbound-message.js';
 import { ResponseStateSchema, type ResponseState } from './status.js';
 import { Base64Schema, encodeBase64 } from './base64.js';

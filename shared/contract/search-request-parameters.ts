@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RequestStatusSchema } from './status.js';
 import { OffsetDateTimeSchema } from './offset-date-time.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The eight REGARDS request statuses; their meaning is unchanged from the reference. */
 export const RequestStatusSchema = z.enum(['TO_DISPATCH', 'DISPATCHED', 'NO_WORKER_AVAILABLE', 'RUNNING', 'SUCCESS', 'ERROR', 'INVALID_CONTENT', 'TO_DELETE']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every exchange and queue name on the broker. The defaults are the REGARDS rs-worker-manager

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutboundMessage } from './outbound-message.js';
 import { BytesSchema } from './base64.js';
 import { ContractError } from './contract-error.js';

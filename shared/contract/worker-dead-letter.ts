@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Header, headerString, readHeaderText, type Headers } from './headers.js';
 import { parsed, type ParseResult } from './parse-result.js';
 import { readRequestReference, type RequestReference } from './request-reference.js';

@@ -11,7 +11,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { AppError } from '../kernel/errors.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * Bearer JWT verified inside the function, not by a Lambda authorizer: the same code runs in the

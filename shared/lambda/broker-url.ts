@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { amqpEnvIssue, EnvironmentError, LOCAL_AMQP_URL, type AmqpEnv } from './env.js';
 import { AppError } from '../kernel/errors.js';
 

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Logger } from '../kernel/logger.js';
 import { parseEnv } from './env.js';
 import { PowertoolsLogger } from './powertools-logger.js';

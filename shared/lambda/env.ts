@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ManagerSettingsSchema } from '../contract/manager-settings.js';
 import { AppError } from '../kernel/errors.js';
 

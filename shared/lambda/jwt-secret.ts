@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuthSettingsSchema, type AuthSettings, type JwtAlgorithm } from './auth.js';
 import type { SecretReader } from './broker-url.js';
 import { EnvironmentError } from './env.js';

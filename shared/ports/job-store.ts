@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SearchRequestParametersSchema } from '../contract/search-request-parameters.js';
 import type { Page, PageQuery } from './request-store.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
 import { BaseEnvSchema } from '../../../shared/lambda/env.js';
 import { AppError } from '../../../shared/kernel/errors.js';

@@ -1,3 +1,6 @@
+import path from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
 /*
  * How a function is bundled for Lambda, said once: the CDK construct and the LocalStack build
  * both read it, so the code LocalStack runs is the code AWS would run.
@@ -8,6 +11,7 @@ export const LAMBDA_BUNDLE = {
   minify: true,
   // Error classes name themselves from their class (AppError: new.target.name), and that name is
   // the `error` code of an admin API answer and the errorType in logs: minifying must not rename it.
+  // It costs about 20 KiB a bundle (a __name call per function and class, amqplib's codec included).
   keepNames: true,
   sourcesContent: false,
   // CommonJS dependencies (amqplib) call require(), which an ES module lacks.
@@ -15,3 +19,48 @@ export const LAMBDA_BUNDLE = {
   // The runtime's SDK v3 is used; bundling it would add megabytes to every cold start.
   external: ['@aws-sdk/*'],
 } as const;
+
+/**
+ * The esbuild options ManagerFunction's NodejsFunction runs with (its ESM format, source map and
+ * output name included), for building a bundle outside CDK: the bundle budget test builds with them.
+ */
+export function lambdaBuildOptions(root: string, folder: string, outdir: string): BuildOptions {
+  return {
+    absWorkingDir: root,
+    entryPoints: [path.join(root, 'functions', folder, 'handler.ts')],
+    outfile: path.join(outdir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_BUNDLE.target,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    minify: LAMBDA_BUNDLE.minify,
+    keepNames: LAMBDA_BUNDLE.keepNames,
+    sourcemap: true,
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    banner: { js: LAMBDA_BUNDLE.banner },
+    external: [...LAMBDA_BUNDLE.external],
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * The most bytes each function's index.mjs (its source map apart) may have; bundling.test.ts
+ * builds every function and fails past these. 300 KB is the target. What the functions that talk
+ * to the broker cannot drop stays over it: zod's classic API (about 100 KiB: every schema carries
+ * all its methods and its JSON Schema conversion; only zod/mini is smaller), amqplib (125 KiB,
+ * 81 KiB of it the generated AMQP codec) and keepNames. A budget is 5-10 % over the size
+ * measured when it was set: growth past it is a dependency pulled in by mistake (zod's locales
+ * come back with `import { z } from 'zod'`: 260 KiB) or a choice to make here, not by accident.
+ */
+export const BUNDLE_BUDGET_BYTES: Readonly<Record<string, number>> = {
+  // + jose (JWT), the routes and the OpenAPI document
+  'admin-api': 450_000,
+  'broker-topology': 300_000,
+  'handle-worker-dead-letters': 380_000,
+  'handle-worker-responses': 380_000,
+  'record-heartbeats': 380_000,
+  'register-requests': 380_000,
+  'run-bulk-jobs': 380_000,
+  sweep: 380_000,
+};

@@ -9,7 +9,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
 import type { EventSourceMappingSettings, ManagerSettings } from '../../../shared/contract/manager-settings.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';

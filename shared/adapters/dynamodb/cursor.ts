@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AppError } from '../../kernel/errors.js';
 
 /** A cursor that was not produced by the same listing (tampered, truncated, or from another query). */

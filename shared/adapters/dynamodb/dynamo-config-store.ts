@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TenantConfigSchema, type TenantConfig } from '../../domain/config/tenant-config.js';
 import { ConfigStore } from '../../ports/config-store.js';
 import { batchWriteAll, queryAllPages } from './batch.js';

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CounterStore, type CounterDelta, type SessionCounters } from '../../ports/counter-store.js';
 import { sumDeltas } from './counter-sum.js';
 import { DEFAULT_CONCURRENCY, mapBounded } from './batch.js';

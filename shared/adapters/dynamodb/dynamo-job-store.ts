@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { toSearchParametersInput } from '../../contract/search-request-parameters.js';
 import { BulkJobSchema, JobStore, type BulkJob } from '../../ports/job-store.js';
 import type { Page, PageQuery } from '../../ports/request-store.js';

@@ -1,5 +1,5 @@
 import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Request } from '../../domain/request/request.js';
 import type { RequestSearch, RequestSummary } from '../../domain/request/request-search.js';
 import {

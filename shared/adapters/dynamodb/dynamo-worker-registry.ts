@@ -1,5 +1,5 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WorkerRegistry, type AliveWorkerType, type Heartbeat } from '../../ports/worker-registry.js';
 import { DEFAULT_CONCURRENCY, mapBounded, queryAllPages } from './batch.js';
 import { conditionalCall, isConditionalCheckFailed, storeCall } from './store-call.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { fnv1a64, RequestSchema } from '../../domain/request/request.js';
 import type { RequestSearch, RequestSummary } from '../../domain/request/request-search.js';
 import { DEFAULT_MAX_EXAMINED } from '../../ports/request-store.js';

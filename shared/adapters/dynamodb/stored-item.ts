@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StoreError } from '../../ports/request-store.js';
 import { TABLE_DEFINITION } from './table-definition.js';
 

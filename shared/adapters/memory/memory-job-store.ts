@@ -2,7 +2,7 @@ import { toSearchParametersInput } from '../../contract/search-request-parameter
 import { BulkJobSchema, JobStore, type BulkJob } from '../../ports/job-store.js';
 import type { Page, PageQuery } from '../../ports/request-store.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from '../dynamodb/cursor.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseStoredItem } from '../dynamodb/stored-item.js';
 import { throwIfUnavailable } from './faults.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Request } from '../../domain/request/request.js';
 import { matchesSearch, type RequestSearch, type RequestSummary } from '../../domain/request/request-search.js';
 import {

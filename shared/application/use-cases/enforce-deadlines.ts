@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RequestStatus } from '../../contract/status.js';
 import { applyDeadline } from '../../domain/request/deadline-outcomes.js';
 import type { Request } from '../../domain/request/request.js';

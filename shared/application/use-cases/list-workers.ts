@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Liveness } from '../services/liveness.js';
 import type { TenantConfigs } from '../services/tenant-configs.js';
 

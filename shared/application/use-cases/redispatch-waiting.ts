@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
 import { grantedMessage } from '../../contract/response-event.js';
 import type { Logger } from '../../kernel/logger.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { JobLauncher } from '../../ports/job-launcher.js';
 import type { JobStore } from '../../ports/job-store.js';

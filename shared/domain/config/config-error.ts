@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Codes of configuration errors. The five workflow codes are the REGARDS error keys, so an operator

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * The per-tenant configuration: which worker type serves which content type, the workflows, and

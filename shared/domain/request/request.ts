@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_HISTORY_BYTES, MAX_HISTORY_ENTRY_MESSAGES, MAX_HISTORY_MESSAGE_LENGTH } from '../../contract/limits.js';
 import { DispatchTokenSchema } from '../../contract/request-reference.js';
 import { RequestStatusSchema } from '../../contract/status.js';

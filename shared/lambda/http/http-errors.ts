@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationRefusedError } from '../../application/use-cases/use-case-errors.js';
 import { AppError, type AppErrorOptions } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';

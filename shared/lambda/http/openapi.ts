@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorBodySchema } from './http-errors.js';
 import type { Route } from './router.js';
 

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_REQUEST_LIMITS } from '../../contract/client-request.js';
 import type { Logger } from '../../kernel/logger.js';
 import { authenticate, authorize, type JwtVerifier, type Principal, type Role } from '../auth.js';
