@@ -1,8 +1,11 @@
 import { BatchEffects } from '../application/services/batch-effects.js';
-import type { RequestFlowDeps } from '../application/services/request-events.js';
+import { ConcurrentModificationError, type RequestFlowDeps } from '../application/services/request-events.js';
 import { normalizeAmazonMqEvent, type NormalizedBatch, type UnreadableMessage } from '../contract/amazon-mq-event.js';
 import { deadLetterRouteOf } from '../contract/topology.js';
+import { retry, type BackoffPolicy } from '../kernel/backoff.js';
 import type { Logger } from '../kernel/logger.js';
+import { PublishError } from '../ports/message-bus.js';
+import { StoreUnavailableError } from '../ports/request-store.js';
 import type { Composed, InvocationContext } from './define-function.js';
 
 // Amazon MQ event source (local: the event-source emulator) --> decode --> dead-letter the unreadable --> one use case over the batch
@@ -21,20 +24,67 @@ export interface UnreadableReport {
  * What every queue-fed function shares (spread it into `defineFunction` with its use case). A
  * message that cannot be read is sent alone, with its reason, to the dead-letter route of the
  * queue it came from, and the rest of the batch goes on; the use case throws only on an
- * infrastructure failure, which fails the invocation so that the event source redelivers the batch.
+ * infrastructure failure, which is retried in the invocation (see InfrastructureRetry) and then
+ * fails it, so that the event source redelivers the batch.
  */
-export function amazonMqSource<Deps extends UnreadableDeps, Output>(useCase: (batch: NormalizedBatch, deps: Deps) => Promise<Output>) {
+export function amazonMqSource<Deps extends UnreadableDeps, Output>(
+  useCase: (batch: NormalizedBatch, deps: Deps) => Promise<Output>,
+  options: InfrastructureRetry = DEFAULT_INFRASTRUCTURE_RETRY,
+) {
   return {
     decode: (event: unknown): NormalizedBatch => normalizeAmazonMqEvent(event),
-    run: async (batch: NormalizedBatch, deps: Deps, context: InvocationContext<Deps>): Promise<Output> => {
-      // Before the use case: a broker failure here fails the invocation before anything is stored.
-      await deadLetterUnreadable(batch.unreadable, deps, context.logger);
-      return useCase(batch, deps);
-    },
+    run: (batch: NormalizedBatch, deps: Deps, context: InvocationContext<Deps>): Promise<Output> =>
+      retry(
+        async (attempt) => {
+          // A retry is a replay: the use case must treat every message as a redelivery (stored
+          // requests are recognised by their fingerprint, answers already applied are replayed).
+          const input = attempt === 1 ? batch : asRedelivered(batch);
+          // Before the use case: a broker failure here fails the attempt before anything is stored.
+          await deadLetterUnreadable(input.unreadable, deps, context.logger);
+          return useCase(input, deps);
+        },
+        {
+          maxAttempts: options.maxAttempts,
+          policy: options.policy,
+          // Only a failure of the store or the broker, and only while the invocation has time for it.
+          retryable: (error) => isInfrastructureFailure(error) && context.getRemainingTimeInMillis() > options.reserveMs,
+          onRetry: (error, retryNumber, delayMs) =>
+            context.logger.warn('batch failed on the store or the broker; retried in this invocation', { retry: retryNumber, delayMs, error }),
+        },
+      ),
     // The event source reads nothing from the answer.
     shape: (): void => undefined,
     onError: { message: 'batch failed, it will be redelivered' },
   };
+}
+
+/**
+ * How a batch that failed on the store or the broker is retried inside its invocation before the
+ * invocation fails: the event source would redeliver the batch whole, and every redelivery brings
+ * each of its messages, good ones included, nearer the queue's delivery limit and its DLQ.
+ */
+export interface InfrastructureRetry {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  policy: BackoffPolicy;
+  /** No retry starts with less than this left before the function's time-out. */
+  reserveMs: number;
+}
+
+/** 3 attempts over about 2.5 s: a throttling burst or a dropped connection passes; a store that stays down fails the batch. */
+export const DEFAULT_INFRASTRUCTURE_RETRY: InfrastructureRetry = {
+  maxAttempts: 3,
+  policy: { initialDelayMs: 500, maxDelayMs: 2_000, factor: 4, jitter: 0.3 },
+  reserveMs: 30_000,
+};
+
+/** The store or the broker failed (not a message, not a bug): worth the same batch again. */
+export function isInfrastructureFailure(error: unknown): boolean {
+  return error instanceof StoreUnavailableError || error instanceof PublishError || error instanceof ConcurrentModificationError;
+}
+
+function asRedelivered(batch: NormalizedBatch): NormalizedBatch {
+  return { ...batch, messages: batch.messages.map((message) => ({ ...message, redelivered: true })) };
 }
 
 /**

@@ -5,6 +5,8 @@ import { sweepFunction, sweepServices } from '../../../functions/sweep/handler.j
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import type { NormalizedBatch } from '../../../shared/contract/amazon-mq-event.js';
 import { amazonMqSource } from '../../../shared/lambda/amazon-mq-source.js';
+import { PublishError } from '../../../shared/ports/message-bus.js';
+import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { apiGatewaySource } from '../../../shared/lambda/api-gateway-source.js';
 import { JwtVerifier } from '../../../shared/lambda/auth.js';
 import { defineFunction, localContext } from '../../../shared/lambda/define-function.js';
@@ -93,6 +95,56 @@ describe('defineFunction over an Amazon MQ event source', () => {
     expect(logger.entries).toMatchObject([
       { level: 'error', message: 'batch failed, it will be redelivered', fields: { fn: 'probe', error: { message: 'store down' } } },
     ]);
+  });
+});
+
+describe('an Amazon MQ batch that fails on the store or the broker', () => {
+  const fast = { maxAttempts: 3, policy: { initialDelayMs: 0, maxDelayMs: 0, factor: 1, jitter: 0 }, reserveMs: 30_000 };
+  const record = { basicProperties: { headers: {} }, data: Buffer.from('{}').toString('base64'), redelivered: false };
+
+  function probe(failures: unknown[], remainingMs = 900_000) {
+    const world = memoryWorld();
+    const logger = new CapturingLogger();
+    const seen: NormalizedBatch[] = [];
+    const fn = defineFunction({
+      name: 'probe',
+      envSchema: z.object({}),
+      compose: () => ({ ...world, logger }),
+      ...amazonMqSource(async (batch: NormalizedBatch) => {
+        seen.push(batch);
+        const failure = failures.shift();
+        if (failure !== undefined) throw failure;
+        return 'done';
+      }, fast),
+    });
+    const context = { ...localContext('wm-probe'), getRemainingTimeInMillis: () => remainingMs };
+    return { run: () => fn.withDeps({ ...world, logger })(mqEvent([record, record]), context), seen, logger };
+  }
+
+  it('is retried in the invocation, every message then seen as a redelivery, and succeeds', async () => {
+    const { run, seen, logger } = probe([new StoreUnavailableError('throttled'), new PublishError('connection lost')]);
+    expect(await run()).toBeUndefined();
+    expect(seen.map((batch) => batch.messages.map((message) => message.redelivered))).toEqual([
+      [false, false],
+      [true, true],
+      [true, true],
+    ]);
+    expect(logger.entries.filter((entry) => entry.message.includes('retried in this invocation'))).toHaveLength(2);
+  });
+
+  it('fails the invocation once the attempts are spent, so the event source redelivers the batch', async () => {
+    const { run, seen } = probe([new StoreUnavailableError('down'), new StoreUnavailableError('down'), new StoreUnavailableError('still down')]);
+    await expect(run()).rejects.toThrow('still down');
+    expect(seen).toHaveLength(3);
+  });
+
+  it('is not retried for an error that is not the store or the broker, nor when the time-out is near', async () => {
+    const bug = probe([new TypeError('a bug')]);
+    await expect(bug.run()).rejects.toThrow('a bug');
+    expect(bug.seen).toHaveLength(1);
+    const late = probe([new StoreUnavailableError('down')], 10_000);
+    await expect(late.run()).rejects.toThrow('down');
+    expect(late.seen).toHaveLength(1);
   });
 });
 
