@@ -31,6 +31,11 @@ const MemoryCursorSchema = z.object({
  * mutating what it passed or got cannot change the stored state.
  */
 export class MemoryRequestStore extends RequestStore {
+  /** One query per index shard. */
+  public override get queriesPerListing(): number {
+    return SHARDS.length;
+  }
+
   /** Set to make every call throw StoreUnavailableError. */
   public unavailable = false;
   private readonly requests = new Map<string, Request>();

@@ -22,6 +22,8 @@ export interface RegisterRequestsReport {
   replayed: number;
   /** No tenant or no request id: nobody to answer, so they went to the request queue's dead-letter queue. */
   deadLettered: number;
+  /** Of the skipped, those naming a tenant nobody declared (`declared` tenants mode): nothing was stored for them. */
+  unknownTenant: number;
 }
 
 interface Candidate {
@@ -41,6 +43,17 @@ interface Triage {
   candidates: Candidate[];
   skipped: number;
   deadLettered: number;
+  /** Distinct undeclared tenants named, and how many messages named them. */
+  unknownTenants: Set<string>;
+  unknownTenant: number;
+}
+
+/** Undeclared tenants named in the warning of one batch; the count says how many there were. */
+const LOGGED_UNKNOWN_TENANTS = 10;
+
+/** The SKIPPED reason for a tenant nobody declared (`declared` tenants mode). */
+export function unknownTenantMessage(tenant: string): string {
+  return `Tenant ${tenant} is unknown to this worker manager: an administrator declares it (PUT /tenants/{tenant}) or imports its configuration`;
 }
 
 type AnswerTally = Pick<RegisterRequestsReport, 'dispatched' | 'delayed' | 'replayed' | 'skipped'>;
@@ -61,7 +74,8 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
   const triage = triageBatch(readings, views, deps, effects);
 
   const alive = await deps.liveness.aliveTypes();
-  await deps.tenants.register(triage.candidates.map((candidate) => candidate.client.tenant));
+  // Only the `open` mode lets traffic name tenants into existence (each one costs every sweep work).
+  if (deps.settings.tenants === 'open') await deps.tenants.register(triage.candidates.map((candidate) => candidate.client.tenant));
   const planned = applyRules(triage.candidates, views, { isAlive: (type) => alive.has(type), now, deps });
   const inserted = await deps.requests.insertAll(planned.map(({ plan }) => plan.request));
   const tally = answerAll(planned, inserted, effects);
@@ -74,7 +88,16 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
     skipped: triage.skipped + tally.skipped,
     replayed: tally.replayed,
     deadLettered: triage.deadLettered,
+    unknownTenant: triage.unknownTenant,
   };
+  if (triage.unknownTenant > 0) {
+    // One line per batch whatever it holds: a flood of invented tenants must not flood the logs.
+    deps.logger.warn('requests for undeclared tenants answered SKIPPED; nothing stored', {
+      count: triage.unknownTenant,
+      distinctTenants: triage.unknownTenants.size,
+      tenants: [...triage.unknownTenants].slice(0, LOGGED_UNKNOWN_TENANTS),
+    });
+  }
   deps.logger.info('requests registered', { ...report });
   return report;
 }
@@ -96,7 +119,7 @@ function triageBatch(
   { settings, logger }: Pick<RegisterRequestsDeps, 'settings' | 'logger'>,
   effects: BatchEffects,
 ): Triage {
-  const triage: Triage = { candidates: [], skipped: 0, deadLettered: 0 };
+  const triage: Triage = { candidates: [], skipped: 0, deadLettered: 0, unknownTenants: new Set(), unknownTenant: 0 };
   const claimed = new Set<string>();
   for (const { message, reading } of readings) {
     if (reading.kind === 'unanswerable') {
@@ -110,6 +133,11 @@ function triageBatch(
     const fields = reading.kind === 'valid' ? reading.request : reading;
     const { tenant, requestId, contentType } = fields;
     const reasons = reading.kind === 'invalid' ? reading.problems.map((problem) => problem.message) : [];
+    if (settings.tenants === 'declared' && views.get(tenant)?.declared !== true) {
+      reasons.push(unknownTenantMessage(tenant));
+      triage.unknownTenant += 1;
+      triage.unknownTenants.add(tenant);
+    }
     if (contentType !== undefined && views.get(tenant)?.routing.isSkipped(contentType)) {
       reasons.push(skippedContentTypeMessage(contentType, tenant));
     }
