@@ -23,7 +23,10 @@ import type { WorkerRegistry } from '../../shared/ports/worker-registry.js';
 export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS) {
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   const configStore = new MemoryConfigStore();
-  const registry = new MemoryWorkerRegistry({ expiryMs: settings.heartbeatExpirySeconds * 1000 });
+  const registry = new MemoryWorkerRegistry({
+    expiryMs: settings.heartbeatExpirySeconds * 1000,
+    caps: { maxTypes: settings.maxWorkerTypes, maxInstancesPerType: settings.maxWorkerInstancesPerType },
+  });
   return {
     clock,
     settings,
@@ -34,7 +37,7 @@ export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS
     bus: new MemoryMessageBus(),
     logger: new CapturingLogger(),
     // No caching in unit tests: each step must see the state the test just set.
-    tenants: new TenantConfigs(configStore, clock, 0),
+    tenants: new TenantConfigs(configStore, clock, 0, settings.cacheMaxEntries),
     liveness: new Liveness(registry, clock, 0),
   };
 }

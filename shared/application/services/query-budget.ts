@@ -40,3 +40,6 @@ export class QueryBudget {
     this.parent?.charge(cost);
   }
 }
+
+/** Tenants a bounded walk reads from the registry per query (one registry page is one query). */
+export const TENANT_PAGE_SIZE = 100;

@@ -3,7 +3,7 @@ import type { ConfigStore } from '../../ports/config-store.js';
 import type { JobLauncher } from '../../ports/job-launcher.js';
 import type { JobStore } from '../../ports/job-store.js';
 import type { WorkerRegistry } from '../../ports/worker-registry.js';
-import { QueryBudget } from '../services/query-budget.js';
+import { QueryBudget, TENANT_PAGE_SIZE } from '../services/query-budget.js';
 import { DueContinuationSchema, emptyDueReport, enforceDeadlines, type DueHandlers, type DueReport } from './enforce-deadlines.js';
 import {
   addTally,
@@ -55,9 +55,6 @@ export interface SweepLimits {
 }
 
 export const DEFAULT_SWEEP_LIMITS: SweepLimits = { waiting: 1000, due: 1000, pageSize: 100 };
-
-/** Tenants read from the registry per query. */
-export const TENANT_PAGE_SIZE = 100;
 
 /**
  * How a run's query budget is shared: the due requests (deadlines, retries, rechecks) get what the
