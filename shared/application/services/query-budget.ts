@@ -30,6 +30,13 @@ export class QueryBudget {
     return true;
   }
 
+  /** Gives back queries taken but not made (a listing page came back empty: no read of its items). */
+  public refund(cost: number): void {
+    const back = Math.min(cost, this.spentQueries);
+    this.spentQueries -= back;
+    this.parent?.refund(back);
+  }
+
   /** A budget for one part of a run: at most `share` queries, taken from this one. */
   public slice(share: number): QueryBudget {
     return new QueryBudget(Math.max(0, Math.min(share, this.remaining)), this);

@@ -25,6 +25,8 @@ export interface TenantView {
 export class TenantConfigs {
   private readonly cache: TtlCache<string, TenantView>;
   private readonly registered: LruSet<string>;
+  /** Tenants just read from the registry (by the sweeper): their views need no declared check. */
+  private readonly listed: LruSet<string>;
 
   public constructor(
     private readonly store: ConfigStore,
@@ -33,13 +35,14 @@ export class TenantConfigs {
     maxEntries: number = DEFAULT_CACHE_MAX_ENTRIES,
   ) {
     this.registered = new LruSet(maxEntries);
+    this.listed = new LruSet(maxEntries);
     this.cache = new TtlCache(
       clock,
       cacheMs,
       async (tenant) => {
         const config = await store.get(tenant);
         // A configured tenant is always declared (the import registers it): one read for those.
-        const declared = config !== undefined || (await store.isDeclared(tenant));
+        const declared = config !== undefined || this.listed.has(tenant) || (await store.isDeclared(tenant));
         return { tenant, configured: config !== undefined, declared, routing: buildRouting(config ?? EMPTY_TENANT_CONFIG) };
       },
       maxEntries,
@@ -54,6 +57,11 @@ export class TenantConfigs {
     const unique = [...new Set(tenants)];
     const views = await Promise.all(unique.map((tenant) => this.get(tenant)));
     return new Map(views.map((view) => [view.tenant, view]));
+  }
+
+  /** Tenants the caller just read from the registry: declared, so loading their views costs one read, not two. */
+  public noteListed(tenants: Iterable<string>): void {
+    for (const tenant of tenants) this.listed.add(tenant);
   }
 
   public invalidate(tenant?: string): void {

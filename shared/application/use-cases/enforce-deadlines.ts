@@ -62,6 +62,8 @@ export interface DueLimits {
   pageSize: number;
   /** Store queries the call may spend (a tenant's view, each listing page with its getAll); unbounded when absent. */
   budget?: QueryBudget | undefined;
+  /** The alive worker types as the caller read them; read here when absent. */
+  alive?: ReadonlyMap<string, unknown> | undefined;
 }
 
 export const WAITING_RECHECK_EVENT = 'waiting-recheck';
@@ -126,7 +128,7 @@ export async function enforceDeadlines(
   // Resume at the tenant that was being read, or at the first after it when it is gone.
   const startAt = continuation === undefined ? 0 : ordered.findIndex((tenant) => tenant >= continuation.tenant);
   if (startAt === -1) return report;
-  let alive: ReadonlyMap<string, unknown> | undefined;
+  let alive: ReadonlyMap<string, unknown> | undefined = limits.alive;
   const budget = limits.budget ?? new QueryBudget(Number.MAX_SAFE_INTEGER);
   const pageCost = deps.requests.queriesPerListing + 1;
 
@@ -146,6 +148,7 @@ export async function enforceDeadlines(
         if (report.examined >= limits.due || !budget.take(pageCost)) return stopHere();
         const page = await deps.requests.listDue(tenant, now, { limit: Math.min(limits.pageSize, limits.due - report.examined), cursor });
         report.examined += page.items.length;
+        if (page.items.length === 0) budget.refund(1);
         if (page.items.length > 0)
           await handleDuePage(
             tenant,

@@ -102,10 +102,16 @@ async function redispatchRevived(revived: readonly string[], deps: RecordHeartbe
   const limit = deps.revivalRedispatchLimit ?? DEFAULT_REVIVAL_REDISPATCH_LIMIT;
   const total: RedispatchReport = { examined: 0, ...emptyTally(), failedTenants: [] };
   let after: string | undefined;
+  let alive: ReadonlyMap<string, unknown> | undefined;
   for (;;) {
     if (!budget.take(1)) return { redispatch: total, complete: false };
     const page = await deps.configStore.listTenantPage({ after, limit: TENANT_PAGE_SIZE });
-    const one = await redispatchWaiting({ tenants: page.tenants, workerTypes: revived, includeUnrouted: false, limit: limit - total.examined, budget }, deps);
+    deps.tenants.noteListed(page.tenants);
+    alive ??= await deps.liveness.aliveTypes();
+    const one = await redispatchWaiting(
+      { tenants: page.tenants, workerTypes: revived, includeUnrouted: false, limit: limit - total.examined, budget, alive },
+      deps,
+    );
     const { examined, failedTenants, continuation, ...tally } = one;
     total.examined += examined;
     addTally(total, tally);

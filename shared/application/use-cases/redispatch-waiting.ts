@@ -43,6 +43,8 @@ export interface RedispatchScope {
    * the next read does not fit, the call stops with a continuation, as at `limit`.
    */
   budget?: QueryBudget | undefined;
+  /** The alive worker types as the caller read them (a sweep reads them once per run); read here when absent. */
+  alive?: ReadonlyMap<string, unknown> | undefined;
 }
 
 /** What became of the requests looked at. */
@@ -175,10 +177,10 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
   const lists = waitingLists(scope);
   const start = resumeAt(lists, scope.continuation);
   const report: RedispatchReport = { examined: 0, ...emptyTally(), failedTenants: [] };
-  const alive = await deps.liveness.aliveTypes();
+  const alive = scope.alive ?? (await deps.liveness.aliveTypes());
   const isAlive = (workerType: string) => alive.has(workerType);
   const budget = scope.budget ?? new QueryBudget(Number.MAX_SAFE_INTEGER);
-  // A listing page and the getAll of what it listed.
+  // A listing page and the getAll of what it listed (given back when the page is empty).
   const pageCost = deps.requests.queriesPerListing + 1;
   let loadedView: TenantView | undefined;
 
@@ -205,6 +207,7 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
         if (report.examined >= scope.limit || !budget.take(pageCost)) return stopHere();
         const page = await deps.requests.listWaiting(list.tenant, list.workerType, { limit: Math.min(pageSize, scope.limit - report.examined), cursor });
         report.examined += page.items.length;
+        if (page.items.length === 0) budget.refund(1);
         if (page.items.length > 0) {
           const loaded = await deps.requests.getAll(
             list.tenant,

@@ -60,8 +60,8 @@ export const DEFAULT_SWEEP_LIMITS: SweepLimits = { waiting: 1000, due: 1000, pag
  * How a run's query budget is shared: the due requests (deadlines, retries, rechecks) get what the
  * safety-net re-dispatch leaves, bulk jobs a reserved part.
  */
-const WAITING_SHARE = 0.4;
-const JOBS_SHARE = 0.15;
+const WAITING_SHARE = 0.3;
+const JOBS_SHARE = 0.1;
 
 export interface SweepDeps extends RedispatchWaitingDeps {
   registry: WorkerRegistry;
@@ -134,7 +134,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   let registryDown = false;
   const walk = async <C extends { tenant: string }>(rotation: Rotation<C> | undefined, part: QueryBudget, visit: Visit<C>): Promise<Walked<C>> => {
     if (registryDown) return { rotation: rotation ?? {}, visited: 0, registryFailed: true };
-    return walkTenants(deps.configStore, rotation, part, visit, (error) => {
+    return walkTenants(deps, rotation, part, visit, (error) => {
       registryDown = true;
       fail('tenants', error);
     });
@@ -150,7 +150,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   deps.liveness.invalidate();
 
   try {
-    const workerTypes = [...(await deps.liveness.aliveTypes()).keys()];
+    const alive = await deps.liveness.aliveTypes();
+    const workerTypes = [...alive.keys()];
     const waiting: RedispatchReport = { examined: 0, ...emptyTally(), failedTenants: [] };
     const part = budget.slice(Math.floor(budget.limit * WAITING_SHARE));
     const walked = await walk(progress.waiting, part, async (tenant, resume) => {
@@ -163,6 +164,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
           pageSize: limits.pageSize,
           continuation: resume,
           budget: part,
+          alive,
         },
         deps,
       );
@@ -181,13 +183,20 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     fail('waiting', error);
   }
 
+  // Read once per run: each tenant's visit would otherwise read the registry again.
+  let dueAlive: ReadonlyMap<string, unknown> | undefined;
+  try {
+    dueAlive = await deps.liveness.aliveTypes();
+  } catch {
+    // enforceDeadlines reads it again and reports the failure per tenant.
+  }
   const jobsReserve = deps.bulkJobs === undefined ? 0 : Math.floor(budget.limit * JOBS_SHARE);
   const duePart = budget.slice(budget.remaining - jobsReserve);
   const dueWalk = await walk(progress.due, duePart, async (tenant, resume) => {
     const one = await enforceDeadlines(
       [tenant],
       now,
-      { due: limits.due - report.due.examined, pageSize: limits.pageSize, budget: duePart },
+      { due: limits.due - report.due.examined, pageSize: limits.pageSize, budget: duePart, alive: dueAlive },
       resume,
       deps,
       fail,
@@ -258,7 +267,7 @@ interface Walked<C extends { tenant: string }> {
  * the next registry page, or every tenant was visited. Returns the rotation to keep.
  */
 async function walkTenants<C extends { tenant: string }>(
-  store: ConfigStore,
+  { configStore: store, tenants }: Pick<SweepDeps, 'configStore' | 'tenants'>,
   rotation: Rotation<C> | undefined,
   budget: QueryBudget,
   visit: Visit<C>,
@@ -280,6 +289,7 @@ async function walkTenants<C extends { tenant: string }>(
     let page;
     try {
       page = await store.listTenantPage({ after, limit: TENANT_PAGE_SIZE });
+      tenants.noteListed(page.tenants);
     } catch (error) {
       registryFailed(error);
       return { rotation: here(), visited: seen.size, registryFailed: true };

@@ -104,3 +104,13 @@ describe('QueryBudget', () => {
     expect(run.slice(5).remaining).toBe(0);
   });
 });
+
+describe('QueryBudget refunds', () => {
+  it('gives back what a slice did not use, to the slice and its parent', () => {
+    const run = new QueryBudget(10);
+    const part = run.slice(5);
+    part.take(5);
+    part.refund(2);
+    expect([part.spent, run.spent, run.remaining]).toEqual([3, 3, 7]);
+  });
+});
