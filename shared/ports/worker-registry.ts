@@ -28,7 +28,7 @@ export interface RegistryCaps {
 export interface RecordOutcome {
   /** Worker types that had no live instance before these beats. */
   revived: string[];
-  /** Beats refused by the caps (nothing written for them), and the types they named. */
+  /** Instances whose beats the caps refused (nothing written for them; one per instance however many beats it sent), and their types. */
   dropped: { beats: number; workerTypes: string[] };
 }
 

@@ -28,7 +28,7 @@ export interface RecordHeartbeatsReport {
   revived: string[];
   /** The re-dispatch the revival triggered; null when nothing revived or the re-dispatch failed (logged). */
   redispatch: RedispatchReport | null;
-  /** Beats dropped because the registry is full (worker type or instance caps); a warning is logged, at most once a minute. */
+  /** Instances whose beats the registry refused, being full (worker type or instance caps); a warning is logged, at most once a minute. */
   dropped: number;
 }
 
@@ -65,7 +65,6 @@ export async function recordHeartbeats(batch: NormalizedBatch, deps: RecordHeart
   const { revived, dropped } = await deps.registry.record(beats, now);
   report.revived = revived;
   report.dropped = dropped.beats;
-  report.recorded = beats.length - dropped.beats;
   if (dropped.beats > 0 && (deps.capWarnings ?? capWarnings).due(now)) {
     logger.warn('heartbeats dropped: the worker registry is full (maxWorkerTypes / maxWorkerInstancesPerType)', {
       dropped: dropped.beats,

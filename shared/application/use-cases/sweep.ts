@@ -174,7 +174,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       waiting.failedTenants.push(...failedTenants);
       return continuation;
     });
-    progress.waiting = walked.rotation;
+    progress.waiting = kept(walked.rotation);
     report.tenantsVisited.waiting = walked.visited;
     if (walked.rotation.at !== undefined) waiting.continuation = walked.rotation.at;
     if (!walked.registryFailed || walked.visited > 0) report.waiting = waiting;
@@ -204,7 +204,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     mergeDue(report.due, one);
     return one.continuation;
   });
-  progress.due = dueWalk.rotation;
+  progress.due = kept(dueWalk.rotation);
   report.tenantsVisited.due = dueWalk.visited;
   if (dueWalk.rotation.at !== undefined) report.due.continuation = dueWalk.rotation.at;
 
@@ -217,7 +217,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       report.resumedJobs += await resumeStalledJobs(tenant, now, { jobs, launcher }, stallMs, fail);
       return undefined;
     });
-    progress.jobs = jobsWalk.rotation;
+    progress.jobs = kept(jobsWalk.rotation);
     report.tenantsVisited.jobs = jobsWalk.visited;
   }
   report.queries.spent = budget.spent;
@@ -238,6 +238,11 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   if (acted) logger.info('sweep done', summary);
   else logger.debug('sweep done, nothing to do', summary);
   return report;
+}
+
+/** A rotation back at the start of the registry is kept as nothing at all. */
+function kept<C extends { tenant: string }>(rotation: Rotation<C>): Rotation<C> | undefined {
+  return rotation.after === undefined && rotation.at === undefined ? undefined : rotation;
 }
 
 function mergeDue(into: DueReport, from: DueReport): void {
