@@ -149,8 +149,10 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   // Requests must see the types that just died as dead, and those revived since the last read as alive.
   deps.liveness.invalidate();
 
+  // Read once per run: each tenant's visit would otherwise read the registry again.
+  let alive: ReadonlyMap<string, unknown> | undefined;
   try {
-    const alive = await deps.liveness.aliveTypes();
+    alive = await deps.liveness.aliveTypes();
     const workerTypes = [...alive.keys()];
     const waiting: RedispatchReport = { examined: 0, ...emptyTally(), failedTenants: [] };
     const part = budget.slice(Math.floor(budget.limit * WAITING_SHARE));
@@ -183,20 +185,13 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     fail('waiting', error);
   }
 
-  // Read once per run: each tenant's visit would otherwise read the registry again.
-  let dueAlive: ReadonlyMap<string, unknown> | undefined;
-  try {
-    dueAlive = await deps.liveness.aliveTypes();
-  } catch {
-    // enforceDeadlines reads it again and reports the failure per tenant.
-  }
   const jobsReserve = deps.bulkJobs === undefined ? 0 : Math.floor(budget.limit * JOBS_SHARE);
   const duePart = budget.slice(budget.remaining - jobsReserve);
   const dueWalk = await walk(progress.due, duePart, async (tenant, resume) => {
     const one = await enforceDeadlines(
       [tenant],
       now,
-      { due: limits.due - report.due.examined, pageSize: limits.pageSize, budget: duePart, alive: dueAlive },
+      { due: limits.due - report.due.examined, pageSize: limits.pageSize, budget: duePart, alive },
       resume,
       deps,
       fail,
