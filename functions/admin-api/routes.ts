@@ -10,6 +10,7 @@ import { requestRoutes } from './routes/requests.js';
 import { serviceRoutes } from './routes/service.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
+import { tenantRoutes } from './routes/tenants.js';
 import { workerRoutes } from './routes/workers.js';
 
 // API Gateway (proxy) --> router --> (these thin handlers) --> one use case each --> shaped result
@@ -23,7 +24,8 @@ export interface AdminApiDeps extends ManagerServices, ConfigureTenantDeps {
 export const API_INFO = {
   title: 'Worker manager admin API',
   version: '1.0.0',
-  description: 'REGARDS rs-worker-manager compatible administration API (requests, workers, configuration, settings), plus bulk jobs, counters and health.',
+  description:
+    'REGARDS rs-worker-manager compatible administration API (requests, workers, configuration, settings), plus tenant declaration, bulk jobs, counters and health.',
 };
 
 export function adminRoutes(deps: AdminApiDeps): Route[] {
@@ -35,6 +37,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
     ...jobRoutes(deps),
     ...configurationRoutes(deps),
     ...settingRoutes(deps),
+    ...tenantRoutes(deps),
     ...serviceRoutes(deps, { info: API_INFO, routes: () => routes }),
   ];
   return routes;

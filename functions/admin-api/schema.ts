@@ -257,6 +257,17 @@ export const SettingUpdateSchema = z.looseObject({
   ]),
 });
 
+// --- Tenants ------------------------------------------------------------------------------------
+
+export const TenantParamsSchema = z.object({ tenant: maxLength(CLIENT_REQUEST_LIMITS.tenant).min(1, 'must not be empty') });
+
+export const TenantDeclarationSchema = z.object({
+  tenant: z.string(),
+  /** False when the tenant was already declared (or configured): the call changed nothing. */
+  created: z.boolean(),
+  configured: z.boolean(),
+});
+
 // --- Health ---------------------------------------------------------------------------------------
 
 export const HealthSchema = z.object({

@@ -56,6 +56,24 @@ export const ManagerSettingsSchema = z.object({
   requireDispatchToken: z.boolean().default(false),
   /** Bounded parallelism of store calls inside one batch. */
   storeConcurrency: z.number().int().min(1).max(256).default(32),
+  /**
+   * Who creates tenants. `declared` (default): a tenant exists once an administrator imports its
+   * configuration or declares it (PUT /tenants/{tenant}); a request naming any other tenant is
+   * answered SKIPPED and nothing is stored. `open`: any request names a tenant into existence
+   * (the behaviour before tenants were declared; anyone who can publish can then grow the
+   * sweeper's work list).
+   */
+  tenants: z.enum(['declared', 'open']).default('declared'),
+  /** Store queries one sweeper run may spend on its tenants; more tenants take more runs, never more per run. */
+  sweepQueryBudget: z.number().int().min(20).max(100_000).default(200),
+  /** Store queries the re-dispatch after a worker type revives may spend; the sweeper does the rest. */
+  revivalQueryBudget: z.number().int().min(10).max(100_000).default(200),
+  /** Worker types the registry holds at most; a heartbeat of a new type beyond this is dropped (warning logged). */
+  maxWorkerTypes: z.number().int().min(1).max(100_000).default(1_000),
+  /** Instances of one worker type the registry holds at most; a heartbeat of a new instance beyond this is dropped. */
+  maxWorkerInstancesPerType: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Entries each in-process cache (tenant views, registered tenants, declared topology) keeps at most. */
+  cacheMaxEntries: z.number().int().min(10).max(1_000_000).default(10_000),
 });
 export type ManagerSettings = z.infer<typeof ManagerSettingsSchema>;
 

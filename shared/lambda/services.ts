@@ -15,7 +15,7 @@ import type { CounterStore } from '../ports/counter-store.js';
 import type { Logger } from '../kernel/logger.js';
 import type { MessageBus } from '../ports/message-bus.js';
 import type { RequestStore } from '../ports/request-store.js';
-import type { WorkerRegistry } from '../ports/worker-registry.js';
+import type { RegistryCaps, WorkerRegistry } from '../ports/worker-registry.js';
 import { resolveAmqpUrl, type ResolveAmqpUrlOptions } from './broker-url.js';
 import type { AmqpEnv, BaseEnv } from './env.js';
 import { PowertoolsLogger } from './powertools-logger.js';
@@ -52,8 +52,8 @@ export function createServices(options: ServicesOptions): ManagerServices {
   const { client, tableName, settings, logger } = options;
   const clock = options.clock ?? new SystemClock();
   const storeOptions = { concurrency: settings.storeConcurrency };
-  const configStore = new DynamoConfigStore(client, tableName);
-  const registry = new DynamoWorkerRegistry(client, tableName, { expiryMs: settings.heartbeatExpirySeconds * 1000 });
+  const configStore = new DynamoConfigStore(client, tableName, { maxRemembered: settings.cacheMaxEntries });
+  const registry = new DynamoWorkerRegistry(client, tableName, { expiryMs: settings.heartbeatExpirySeconds * 1000, caps: registryCaps(settings) });
   return {
     clock,
     settings,
@@ -62,10 +62,15 @@ export function createServices(options: ServicesOptions): ManagerServices {
     counters: new DynamoCounterStore(client, tableName, storeOptions),
     configStore,
     registry,
-    tenants: new TenantConfigs(configStore, clock, settings.configCacheSeconds * 1000),
+    tenants: new TenantConfigs(configStore, clock, settings.configCacheSeconds * 1000, settings.cacheMaxEntries),
     liveness: new Liveness(registry, clock, settings.livenessCacheSeconds * 1000),
-    bus: new AmqpMessageBus(options.provider, { logger }),
+    bus: new AmqpMessageBus(options.provider, { logger, maxDeclared: settings.cacheMaxEntries }),
   };
+}
+
+/** The worker registry's size bounds, from the settings. */
+export function registryCaps(settings: ManagerSettings): RegistryCaps {
+  return { maxTypes: settings.maxWorkerTypes, maxInstancesPerType: settings.maxWorkerInstancesPerType };
 }
 
 const providers = new Map<string, AmqpConnectionProvider>();

@@ -40,6 +40,14 @@ export interface RequestKey {
 }
 
 export abstract class RequestStore {
+  /**
+   * Store queries one page of listWaiting or listDue costs (an index spread over shards is read
+   * shard by shard): what the sweeper's query budget counts.
+   */
+  public get queriesPerListing(): number {
+    return 1;
+  }
+
   /** Stores each request unless its tenant + request id exists; returns the existing one then. */
   public abstract insertAll(requests: readonly Request[]): Promise<InsertOutcome[]>;
 

@@ -6,6 +6,7 @@ import { Header } from '../../shared/contract/headers.js';
 import { workerTopology } from '../../shared/contract/topology.js';
 import { CapturingLogger } from './capturing-logger.js';
 import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
+import { declareTenant } from '../../shared/application/use-cases/configure-tenant.js';
 import { startDynalite, type DynaliteFixture } from './dynalite.js';
 import { createRabbitFixture, type RabbitFixture } from './rabbitmq.js';
 
@@ -33,7 +34,15 @@ export interface HarnessOptions {
   sweeper?: { intervalMs?: number } | false;
   /** Serve the admin API on a free port (see `host.adminApi`). */
   http?: ManagerHostOptions['http'];
+  /**
+   * Tenants declared before the test starts, as an instance administrator would (the default
+   * `declared` tenants mode refuses requests of any other tenant). Default: HARNESS_TENANTS.
+   */
+  tenants?: readonly string[];
 }
+
+/** The tenants `publishRequest` and most tests name. */
+export const HARNESS_TENANTS = ['tenant-a', 'tenant-b'] as const;
 
 export async function startHarness(label: string, options: HarnessOptions = {}): Promise<HostHarness> {
   const rabbit = createRabbitFixture(label);
@@ -53,6 +62,8 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   await rabbit.declareQueue(clientQueue);
   await rabbit.bindQueue(clientQueue, settings.names.responseExchange, '');
   const services = createServices({ client: dynamo.client, tableName: dynamo.tableName, settings, provider: rabbit.provider(), logger });
+  // Its own logger: the test's captured logs hold only what the test did.
+  for (const tenant of options.tenants ?? HARNESS_TENANTS) await declareTenant(tenant, { ...services, logger: new CapturingLogger() });
   return {
     rabbit,
     dynamo,

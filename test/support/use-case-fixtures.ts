@@ -5,6 +5,7 @@ import { planImport } from '../../shared/domain/config/import-config.js';
 import { EMPTY_TENANT_CONFIG, type TenantConfig } from '../../shared/domain/config/tenant-config.js';
 import { Liveness } from '../../shared/application/services/liveness.js';
 import { registerRequests } from '../../shared/application/use-cases/register-requests.js';
+import { declareTenant } from '../../shared/application/use-cases/configure-tenant.js';
 import { TenantConfigs } from '../../shared/application/services/tenant-configs.js';
 import { MemoryConfigStore } from '../../shared/adapters/memory/memory-config-store.js';
 import { MemoryCounterStore } from '../../shared/adapters/memory/memory-counter-store.js';
@@ -22,7 +23,10 @@ import type { WorkerRegistry } from '../../shared/ports/worker-registry.js';
 export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS) {
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   const configStore = new MemoryConfigStore();
-  const registry = new MemoryWorkerRegistry({ expiryMs: settings.heartbeatExpirySeconds * 1000 });
+  const registry = new MemoryWorkerRegistry({
+    expiryMs: settings.heartbeatExpirySeconds * 1000,
+    caps: { maxTypes: settings.maxWorkerTypes, maxInstancesPerType: settings.maxWorkerInstancesPerType },
+  });
   return {
     clock,
     settings,
@@ -33,7 +37,7 @@ export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS
     bus: new MemoryMessageBus(),
     logger: new CapturingLogger(),
     // No caching in unit tests: each step must see the state the test just set.
-    tenants: new TenantConfigs(configStore, clock, 0),
+    tenants: new TenantConfigs(configStore, clock, 0, settings.cacheMaxEntries),
     liveness: new Liveness(registry, clock, 0),
   };
 }
@@ -58,6 +62,14 @@ export async function configure(
   if (written !== 'written') throw new Error('test configuration conflict');
   // As the admin API's import does: a configured tenant is one the sweeper visits.
   await world.configStore.registerTenants([tenant]);
+}
+
+/**
+ * Declares tenants as an instance administrator does (PUT /tenants/{tenant}): with the default
+ * `declared` tenants mode, requests of a tenant nobody declared or configured are refused.
+ */
+export async function declare(world: MemoryWorld, ...tenants: string[]): Promise<void> {
+  for (const tenant of tenants) await declareTenant(tenant, world);
 }
 
 /** Makes a worker type alive by recording one heartbeat of one instance at the clock's time. */

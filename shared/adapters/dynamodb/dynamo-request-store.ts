@@ -44,6 +44,11 @@ type ListCursor = z.infer<typeof ListCursorSchema>;
 const MAX_INSERT_ROUNDS = 3;
 
 export class DynamoRequestStore extends RequestStore {
+  /** One query per index shard. */
+  public override get queriesPerListing(): number {
+    return SHARDS.length;
+  }
+
   private readonly concurrency: number;
 
   public constructor(

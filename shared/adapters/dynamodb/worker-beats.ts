@@ -1,4 +1,4 @@
-import type { Heartbeat } from '../../ports/worker-registry.js';
+import type { Heartbeat, RegistryCaps } from '../../ports/worker-registry.js';
 
 /*
  * Heartbeat bookkeeping shared by the DynamoDB registry and its memory double, so both skip the
@@ -17,14 +17,18 @@ export interface WorkerRegistryOptions {
   expiryMs?: number;
   /** Writes that would only advance a timestamp by less than this are skipped. */
   refreshMs?: number;
+  /** Size bounds of the stored registry (see RegistryCaps). */
+  caps?: Partial<RegistryCaps>;
 }
 
 export interface ResolvedRegistryOptions {
   expiryMs: number;
   refreshMs: number;
+  caps: RegistryCaps;
 }
 
 export const DEFAULT_WORKER_EXPIRY_MS = 60_000;
+export const DEFAULT_REGISTRY_CAPS: RegistryCaps = { maxTypes: 1_000, maxInstancesPerType: 10_000 };
 
 export function resolveRegistryOptions(options: WorkerRegistryOptions = {}): ResolvedRegistryOptions {
   const expiryMs = options.expiryMs ?? DEFAULT_WORKER_EXPIRY_MS;
@@ -33,7 +37,9 @@ export function resolveRegistryOptions(options: WorkerRegistryOptions = {}): Res
   if (!(refreshMs >= 0 && refreshMs <= expiryMs / 2)) {
     throw new RangeError(`refreshMs must be between 0 and expiryMs / 2 (${expiryMs / 2}), got ${refreshMs}`);
   }
-  return { expiryMs, refreshMs };
+  const caps = { ...DEFAULT_REGISTRY_CAPS, ...options.caps };
+  if (!(caps.maxTypes >= 1 && caps.maxInstancesPerType >= 1)) throw new RangeError(`registry caps must be at least 1, got ${JSON.stringify(caps)}`);
+  return { expiryMs, refreshMs, caps };
 }
 
 export interface LatestBeats {
@@ -65,12 +71,23 @@ export function instanceKey(workerType: string, instanceId: string): string {
   return JSON.stringify([workerType, instanceId]);
 }
 
-/** What this registry object itself wrote recently (per warm process, never shared). */
+/**
+ * What this registry object itself wrote recently (per warm process, never shared). Bounded by
+ * the caps (forgetting an entry only costs a write that could have been skipped): instances churn,
+ * and a flood of invented ones must not grow the process.
+ */
 export class WrittenBeats {
   private readonly instances = new Map<string, number>();
   private readonly types = new Map<string, { lastBeatAt: number; aliveUntil: number }>();
+  private readonly maxInstances: number;
 
-  public constructor(private readonly options: ResolvedRegistryOptions) {}
+  public constructor(private readonly options: ResolvedRegistryOptions) {
+    this.maxInstances = Math.min(options.caps.maxTypes * options.caps.maxInstancesPerType, MAX_REMEMBERED_INSTANCES);
+  }
+
+  public get size(): { instances: number; types: number } {
+    return { instances: this.instances.size, types: this.types.size };
+  }
 
   public instanceIsFresh(beat: Heartbeat): boolean {
     const written = this.instances.get(instanceKey(beat.workerType, beat.instanceId));
@@ -79,7 +96,11 @@ export class WrittenBeats {
 
   public markInstance(beat: Heartbeat): void {
     const key = instanceKey(beat.workerType, beat.instanceId);
-    this.instances.set(key, Math.max(this.instances.get(key) ?? 0, beat.receivedAt.getTime()));
+    const at = Math.max(this.instances.get(key) ?? 0, beat.receivedAt.getTime());
+    // Re-inserted so the Map's order stays the order of the last writes: the oldest go first.
+    this.instances.delete(key);
+    this.instances.set(key, at);
+    dropOldest(this.instances, this.maxInstances);
   }
 
   /**
@@ -94,7 +115,9 @@ export class WrittenBeats {
   public markType(workerType: string, lastBeatAt: Date): void {
     const known = this.types.get(workerType);
     if (known !== undefined && known.lastBeatAt >= lastBeatAt.getTime()) return;
+    this.types.delete(workerType);
     this.types.set(workerType, { lastBeatAt: lastBeatAt.getTime(), aliveUntil: lastBeatAt.getTime() + this.options.expiryMs });
+    dropOldest(this.types, this.options.caps.maxTypes);
   }
 
   /** Forgets entries that can no longer make a write skippable, so instance churn cannot grow the cache. */
@@ -103,4 +126,19 @@ export class WrittenBeats {
     for (const [key, at] of this.instances) if (at <= horizon) this.instances.delete(key);
     for (const [key, written] of this.types) if (written.lastBeatAt <= horizon) this.types.delete(key);
   }
+}
+
+/** Instances one registry object remembers writing at most, whatever the caps multiply to. */
+export const MAX_REMEMBERED_INSTANCES = 100_000;
+
+function dropOldest<K, V>(map: Map<K, V>, max: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= max) return;
+    map.delete(key);
+  }
+}
+
+/** Dropped beats of several checks, as RecordOutcome reports them. */
+export function droppedOutcome(dropped: number, workerTypes: Iterable<string>): { beats: number; workerTypes: string[] } {
+  return { beats: dropped, workerTypes: [...new Set(workerTypes)].sort() };
 }

@@ -1,11 +1,13 @@
 import { TenantConfigSchema, type TenantConfig } from '../../domain/config/tenant-config.js';
-import { ConfigStore } from '../../ports/config-store.js';
+import { ConfigStore, type TenantPage } from '../../ports/config-store.js';
 import { parseStoredItem } from '../dynamodb/stored-item.js';
 import { throwIfUnavailable } from './faults.js';
 
 /** The config store in memory: one versioned value per tenant, read back through TenantConfigSchema like the DynamoDB store. */
 export class MemoryConfigStore extends ConfigStore {
   public unavailable = false;
+  /** Reads of the tenant registry (pages and declared checks), for tests that count store work. */
+  public queries = 0;
   private readonly configs = new Map<string, TenantConfig>();
   private readonly tenants = new Set<string>();
 
@@ -29,6 +31,22 @@ export class MemoryConfigStore extends ConfigStore {
   public async listTenants(): Promise<string[]> {
     throwIfUnavailable(this.unavailable, 'listTenants');
     return [...this.tenants].sort();
+  }
+
+  public async listTenantPage(page: { after?: string | undefined; limit: number }): Promise<TenantPage> {
+    throwIfUnavailable(this.unavailable, 'listTenantPage');
+    this.queries += 1;
+    const after = page.after;
+    const rest = [...this.tenants].sort().filter((tenant) => after === undefined || tenant > after);
+    const tenants = rest.slice(0, page.limit);
+    const last = tenants.at(-1);
+    return rest.length > page.limit && last !== undefined ? { tenants, next: last } : { tenants };
+  }
+
+  public async isDeclared(tenant: string): Promise<boolean> {
+    throwIfUnavailable(this.unavailable, 'isDeclared');
+    this.queries += 1;
+    return this.tenants.has(tenant);
   }
 
   public async registerTenants(tenants: readonly string[]): Promise<void> {

@@ -32,6 +32,11 @@ const MemoryCursorSchema = z.object({
  * mutating what it passed or got cannot change the stored state.
  */
 export class MemoryRequestStore extends RequestStore {
+  /** One query per index shard. */
+  public override get queriesPerListing(): number {
+    return SHARDS.length;
+  }
+
   /** Set to make every call throw StoreUnavailableError. */
   public unavailable = false;
   /** Set to make writes of the requests it picks come back refused, as DynamoDB refuses an item over its limits. */

@@ -1,5 +1,12 @@
-import { WorkerRegistry, type AliveWorkerType, type Heartbeat } from '../../ports/worker-registry.js';
-import { latestBeats, resolveRegistryOptions, WrittenBeats, type ResolvedRegistryOptions, type WorkerRegistryOptions } from '../dynamodb/worker-beats.js';
+import { WorkerRegistry, type AliveWorkerType, type Heartbeat, type RecordOutcome } from '../../ports/worker-registry.js';
+import {
+  droppedOutcome,
+  latestBeats,
+  resolveRegistryOptions,
+  WrittenBeats,
+  type ResolvedRegistryOptions,
+  type WorkerRegistryOptions,
+} from '../dynamodb/worker-beats.js';
 import { throwIfUnavailable } from './faults.js';
 
 /**
@@ -27,12 +34,21 @@ export class MemoryWorkerRegistry extends WorkerRegistry {
     this.written = new WrittenBeats(this.options);
   }
 
-  public async record(beats: readonly Heartbeat[], now: Date): Promise<{ revived: string[] }> {
+  public async record(beats: readonly Heartbeat[], now: Date): Promise<RecordOutcome> {
     throwIfUnavailable(this.state.unavailable, 'record');
     this.written.prune(now);
     const latest = latestBeats(beats, now, this.options.expiryMs);
+    const { maxTypes, maxInstancesPerType } = this.options.caps;
     const revived: string[] = [];
+    const refusedTypes = new Set<string>();
+    const cappedTypes = new Set<string>();
+    let dropped = 0;
     for (const [workerType, at] of latest.types) {
+      // The caps, exactly: a new type only while the registry holds fewer than maxTypes.
+      if (!this.state.types.has(workerType) && this.state.types.size >= maxTypes) {
+        refusedTypes.add(workerType);
+        continue;
+      }
       if (this.written.typeIsFresh(workerType, at, now)) continue;
       this.state.writes.types++;
       const until = at.getTime() + this.options.expiryMs;
@@ -44,20 +60,29 @@ export class MemoryWorkerRegistry extends WorkerRegistry {
       this.state.types.set(workerType, { lastBeatAt: at.getTime(), aliveUntil: until });
     }
     for (const beat of latest.instances) {
+      if (refusedTypes.has(beat.workerType)) {
+        dropped += 1;
+        continue;
+      }
       if (this.written.instanceIsFresh(beat)) continue;
-      this.state.writes.instances++;
       let instances = this.state.instances.get(beat.workerType);
       if (instances === undefined) {
         instances = new Map();
         this.state.instances.set(beat.workerType, instances);
       }
+      if (!instances.has(beat.instanceId) && instances.size >= maxInstancesPerType) {
+        dropped += 1;
+        cappedTypes.add(beat.workerType);
+        continue;
+      }
+      this.state.writes.instances++;
       const stored = instances.get(beat.instanceId);
       if (stored === undefined || stored.lastBeatAt < beat.receivedAt.getTime()) {
         instances.set(beat.instanceId, { lastBeatAt: beat.receivedAt.getTime(), reportedAt: beat.reportedAt.getTime() });
       }
       this.written.markInstance(beat);
     }
-    return { revived };
+    return { revived, dropped: droppedOutcome(dropped, [...refusedTypes, ...cappedTypes]) };
   }
 
   public async aliveWorkerTypes(now: Date): Promise<AliveWorkerType[]> {

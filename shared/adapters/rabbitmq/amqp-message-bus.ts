@@ -6,6 +6,7 @@ import { applyTopology, type ApplyTopologyOptions, type TopologyWarning } from '
 import { describeError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import { MessageBus, PublishError } from '../../ports/message-bus.js';
+import { LruSet } from '../../application/services/ttl-cache.js';
 
 export interface AmqpMessageBusOptions {
   logger?: Logger;
@@ -17,6 +18,12 @@ export interface AmqpMessageBusOptions {
    * instead of hanging the function. Default 30 s.
    */
   confirmTimeoutMs?: number;
+  /**
+   * Topology keys remembered as declared (LRU). Worker types come from configurations and traffic:
+   * past this, the least recently used are forgotten, and declaring them again is idempotent.
+   * Default 10,000.
+   */
+  maxDeclared?: number;
 }
 
 /**
@@ -27,8 +34,9 @@ export interface AmqpMessageBusOptions {
 export class AmqpMessageBus extends MessageBus {
   private readonly publisher: ConfirmPublisher;
   private readonly topologyOptions: ApplyTopologyOptions;
-  /** Keys of the exchanges, queues and bindings already declared through this bus. */
-  private readonly declared = new Set<string>();
+  /** Keys of the exchanges, queues and bindings already declared through this bus (bounded, least recently used go first). */
+  private readonly declared: LruSet<string>;
+  /** Declarations in flight, shared by concurrent callers: an entry leaves when its declaration settles, so this stays as small as the concurrency. */
   private readonly declaring = new Map<string, Promise<void>>();
 
   public constructor(
@@ -36,6 +44,7 @@ export class AmqpMessageBus extends MessageBus {
     options: AmqpMessageBusOptions = {},
   ) {
     super();
+    this.declared = new LruSet(options.maxDeclared);
     this.publisher = new ConfirmPublisher(provider, {
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.confirmTimeoutMs === undefined ? {} : { confirmTimeoutMs: options.confirmTimeoutMs }),
@@ -48,6 +57,11 @@ export class AmqpMessageBus extends MessageBus {
 
   public get stats(): PublishStats {
     return this.publisher.stats;
+  }
+
+  /** Topology keys remembered as declared. */
+  public get declaredCount(): number {
+    return this.declared.size;
   }
 
   /**

@@ -68,6 +68,27 @@ export async function importConfiguration(
   return { config, redispatch };
 }
 
+export interface TenantDeclaration {
+  tenant: string;
+  /** False when it was declared already: declaring is idempotent. */
+  created: boolean;
+  configured: boolean;
+}
+
+/**
+ * Declares a tenant (instance administrators): from now on its requests are stored and wait,
+ * unrouted, until a configuration is imported. In the default `declared` tenants mode, this or
+ * an import is the only way a tenant comes to exist.
+ */
+export async function declareTenant(tenant: string, deps: Pick<ConfigureTenantDeps, 'configStore' | 'tenants' | 'logger'>): Promise<TenantDeclaration> {
+  const configured = (await deps.configStore.get(tenant)) !== undefined;
+  const known = configured || (await deps.configStore.isDeclared(tenant));
+  if (!known) await deps.configStore.registerTenants([tenant]);
+  deps.tenants.invalidate(tenant);
+  if (!known) deps.logger.info('tenant declared', { tenant });
+  return { tenant, created: !known, configured };
+}
+
 /** The tenant settings REGARDS exposes through `/settings` (only skipContentTypes has a meaning here). */
 export const TENANT_SETTINGS = {
   [SKIP_CONTENT_TYPES_SETTING]: {

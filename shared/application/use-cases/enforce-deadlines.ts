@@ -5,6 +5,7 @@ import type { Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
 import { applyEventsSendingWorkItemsFirst } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
+import { QueryBudget } from '../services/query-budget.js';
 import { redispatchRequests, type RedispatchWaitingDeps } from './redispatch-waiting.js';
 
 // sweep --> (use case) --> RequestStore.listDue, outcomes (timeouts, retries, purges), redispatchRequests
@@ -59,6 +60,10 @@ export interface DueLimits {
   due: number;
   /** Keys per listing page. */
   pageSize: number;
+  /** Store queries the call may spend (a tenant's view, each listing page with its getAll); unbounded when absent. */
+  budget?: QueryBudget | undefined;
+  /** The alive worker types as the caller read them; read here when absent. */
+  alive?: ReadonlyMap<string, unknown> | undefined;
 }
 
 export const WAITING_RECHECK_EVENT = 'waiting-recheck';
@@ -123,22 +128,27 @@ export async function enforceDeadlines(
   // Resume at the tenant that was being read, or at the first after it when it is gone.
   const startAt = continuation === undefined ? 0 : ordered.findIndex((tenant) => tenant >= continuation.tenant);
   if (startAt === -1) return report;
-  let alive: ReadonlyMap<string, unknown> | undefined;
+  let alive: ReadonlyMap<string, unknown> | undefined = limits.alive;
+  const budget = limits.budget ?? new QueryBudget(Number.MAX_SAFE_INTEGER);
+  const pageCost = deps.requests.queriesPerListing + 1;
 
   for (const tenant of ordered.slice(startAt)) {
     let cursor = continuation !== undefined && tenant === continuation.tenant ? continuation.cursor : undefined;
+    const stopHere = () => {
+      report.continuation = { tenant, ...(cursor === undefined ? {} : { cursor }) };
+      return report;
+    };
     try {
+      if (!budget.take(1)) return stopHere();
       const view = await deps.tenants.get(tenant);
       alive ??= await deps.liveness.aliveTypes();
       const known = alive;
       const context = { view, isAlive: (type: string) => known.has(type), now, deps };
       do {
-        if (report.examined >= limits.due) {
-          report.continuation = { tenant, ...(cursor === undefined ? {} : { cursor }) };
-          return report;
-        }
+        if (report.examined >= limits.due || !budget.take(pageCost)) return stopHere();
         const page = await deps.requests.listDue(tenant, now, { limit: Math.min(limits.pageSize, limits.due - report.examined), cursor });
         report.examined += page.items.length;
+        if (page.items.length === 0) budget.refund(1);
         if (page.items.length > 0)
           await handleDuePage(
             tenant,

@@ -2,7 +2,8 @@ import type { NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { parseHeartbeat } from '../../contract/heartbeat.js';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { Heartbeat, WorkerRegistry } from '../../ports/worker-registry.js';
-import { redispatchWaiting, type RedispatchReport, type RedispatchWaitingDeps } from './redispatch-waiting.js';
+import { QueryBudget, TENANT_PAGE_SIZE } from '../services/query-budget.js';
+import { addTally, emptyTally, redispatchWaiting, type RedispatchReport, type RedispatchWaitingDeps } from './redispatch-waiting.js';
 
 // record-heartbeats handler --> (use case) --> WorkerRegistry, then redispatchWaiting on a revival
 
@@ -11,6 +12,10 @@ export interface RecordHeartbeatsDeps extends RedispatchWaitingDeps {
   configStore: ConfigStore;
   /** Waiting requests listed at most per invocation after a revival; the sweeper takes the rest. */
   revivalRedispatchLimit?: number;
+  /** Store queries the re-dispatch after a revival may spend; default: the `revivalQueryBudget` setting. */
+  revivalQueryBudget?: number;
+  /** When the registry-full warning may be logged again; default: one per warm process, once a minute. */
+  capWarnings?: WarningThrottle;
 }
 
 export interface RecordHeartbeatsReport {
@@ -23,6 +28,8 @@ export interface RecordHeartbeatsReport {
   revived: string[];
   /** The re-dispatch the revival triggered; null when nothing revived or the re-dispatch failed (logged). */
   redispatch: RedispatchReport | null;
+  /** Instances whose beats the registry refused, being full (worker type or instance caps); a warning is logged, at most once a minute. */
+  dropped: number;
 }
 
 export const DEFAULT_REVIVAL_REDISPATCH_LIMIT = 2000;
@@ -38,7 +45,7 @@ export const DEFAULT_REVIVAL_REDISPATCH_LIMIT = 2000;
 export async function recordHeartbeats(batch: NormalizedBatch, deps: RecordHeartbeatsDeps): Promise<RecordHeartbeatsReport> {
   const { logger } = deps;
   const now = deps.clock.now();
-  const report: RecordHeartbeatsReport = { received: batch.messages.length, recorded: 0, invalid: 0, revived: [], redispatch: null };
+  const report: RecordHeartbeatsReport = { received: batch.messages.length, recorded: 0, invalid: 0, revived: [], redispatch: null, dropped: 0 };
 
   const beats: Heartbeat[] = [];
   for (const message of batch.messages) {
@@ -55,20 +62,26 @@ export async function recordHeartbeats(batch: NormalizedBatch, deps: RecordHeart
   if (beats.length === 0) return report;
 
   // A store failure here throws: the batch is redelivered and the beats recorded then.
-  const { revived } = await deps.registry.record(beats, now);
+  const { revived, dropped } = await deps.registry.record(beats, now);
   report.revived = revived;
+  report.dropped = dropped.beats;
+  if (dropped.beats > 0 && (deps.capWarnings ?? capWarnings).due(now)) {
+    logger.warn('heartbeats dropped: the worker registry is full (maxWorkerTypes / maxWorkerInstancesPerType)', {
+      dropped: dropped.beats,
+      workerTypes: dropped.workerTypes.slice(0, 10),
+      maxWorkerTypes: deps.settings.maxWorkerTypes,
+      maxWorkerInstancesPerType: deps.settings.maxWorkerInstancesPerType,
+    });
+  }
   if (revived.length === 0) return report;
 
   deps.liveness.invalidate();
   logger.info('worker types came alive: re-dispatching their waiting requests', { revived });
   try {
-    const tenants = await deps.configStore.listTenants();
-    report.redispatch = await redispatchWaiting(
-      { tenants, workerTypes: revived, includeUnrouted: false, limit: deps.revivalRedispatchLimit ?? DEFAULT_REVIVAL_REDISPATCH_LIMIT },
-      deps,
-    );
-    if (report.redispatch.continuation !== undefined) {
-      logger.info('more requests wait than one invocation re-dispatches; the sweeper takes the rest', { revived, examined: report.redispatch.examined });
+    const { redispatch, complete } = await redispatchRevived(revived, deps);
+    report.redispatch = redispatch;
+    if (!complete) {
+      logger.info('more requests wait than one invocation re-dispatches; the sweeper takes the rest', { revived, examined: redispatch.examined });
     }
   } catch (error) {
     // Not rethrown: the registry reports a revival once, so a redelivered batch would not retry
@@ -77,3 +90,49 @@ export async function recordHeartbeats(batch: NormalizedBatch, deps: RecordHeart
   }
   return report;
 }
+
+/**
+ * The waiting requests of the revived types, tenant page after tenant page, within the revival's
+ * query and item budgets: a revival costs the same however many tenants exist, and the sweeper's
+ * safety net (which visits every alive type's waiting list in turn) takes what did not fit.
+ */
+async function redispatchRevived(revived: readonly string[], deps: RecordHeartbeatsDeps): Promise<{ redispatch: RedispatchReport; complete: boolean }> {
+  const budget = new QueryBudget(deps.revivalQueryBudget ?? deps.settings.revivalQueryBudget);
+  const limit = deps.revivalRedispatchLimit ?? DEFAULT_REVIVAL_REDISPATCH_LIMIT;
+  const total: RedispatchReport = { examined: 0, ...emptyTally(), failedTenants: [] };
+  let after: string | undefined;
+  let alive: ReadonlyMap<string, unknown> | undefined;
+  for (;;) {
+    if (!budget.take(1)) return { redispatch: total, complete: false };
+    const page = await deps.configStore.listTenantPage({ after, limit: TENANT_PAGE_SIZE });
+    deps.tenants.noteListed(page.tenants);
+    alive ??= await deps.liveness.aliveTypes();
+    const one = await redispatchWaiting(
+      { tenants: page.tenants, workerTypes: revived, includeUnrouted: false, limit: limit - total.examined, budget, alive },
+      deps,
+    );
+    const { examined, failedTenants, continuation, ...tally } = one;
+    total.examined += examined;
+    addTally(total, tally);
+    total.failedTenants.push(...failedTenants);
+    if (continuation !== undefined) return { redispatch: { ...total, continuation }, complete: false };
+    if (page.next === undefined) return { redispatch: total, complete: true };
+    after = page.next;
+  }
+}
+
+/** Says yes at most once per period: a flood of invented workers must not flood the logs too. */
+export class WarningThrottle {
+  private last = Number.NEGATIVE_INFINITY;
+
+  public constructor(private readonly periodMs: number) {}
+
+  public due(now: Date): boolean {
+    if (now.getTime() - this.last < this.periodMs) return false;
+    this.last = now.getTime();
+    return true;
+  }
+}
+
+/** Per warm process, like the caches. */
+const capWarnings = new WarningThrottle(60_000);

@@ -10,6 +10,7 @@ import { BatchEffects, sendWorkItemsFirst } from '../services/batch-effects.js';
 import { newDispatchToken } from '../services/dispatch-token.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
+import { QueryBudget } from '../services/query-budget.js';
 
 // record-heartbeats, sweep --> (use case) --> domain, RequestStore, MessageBus, CounterStore
 
@@ -38,6 +39,13 @@ export interface RedispatchScope {
   continuation?: RedispatchContinuation | undefined;
   /** Keys per listing page (one getAll, one updateAll and one publish burst per page). */
   pageSize?: number;
+  /**
+   * Store queries this call may spend (a tenant's view, each listing page with its getAll); when
+   * the next read does not fit, the call stops with a continuation, as at `limit`.
+   */
+  budget?: QueryBudget | undefined;
+  /** The alive worker types as the caller read them (a sweep reads them once per run); read here when absent. */
+  alive?: ReadonlyMap<string, unknown> | undefined;
 }
 
 /** What became of the requests looked at. */
@@ -178,27 +186,37 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
   const lists = waitingLists(scope);
   const start = resumeAt(lists, scope.continuation);
   const report: RedispatchReport = { examined: 0, ...emptyTally(), failedTenants: [] };
-  const alive = await deps.liveness.aliveTypes();
+  const alive = scope.alive ?? (await deps.liveness.aliveTypes());
   const isAlive = (workerType: string) => alive.has(workerType);
+  const budget = scope.budget ?? new QueryBudget(Number.MAX_SAFE_INTEGER);
+  // A listing page and the getAll of what it listed (given back when the page is empty).
+  const pageCost = deps.requests.queriesPerListing + 1;
+  let loadedView: TenantView | undefined;
 
   for (let index = start.index; index < lists.length; index += 1) {
     const list = lists[index];
     if (list === undefined || report.failedTenants.includes(list.tenant)) continue;
     let cursor = index === start.index ? start.cursor : undefined;
+    const stopHere = () => {
+      report.continuation = { tenant: list.tenant, workerType: list.workerType, ...(cursor === undefined ? {} : { cursor }) };
+      return finish(report, logger);
+    };
     try {
-      const view = await deps.tenants.get(list.tenant);
+      if (loadedView?.tenant !== list.tenant) {
+        if (!budget.take(1)) return stopHere();
+        loadedView = await deps.tenants.get(list.tenant);
+      }
+      const view = loadedView;
       // Only lists that can hold something to do are read (each read is a query per index shard):
       // nothing routes the unrouted requests of a tenant nobody configured, and a tenant whose
       // configuration does not use a type has nothing waiting for it, except requests parked
       // before a configuration change moved their content type; their due recheck re-routes them.
       if (list.workerType === null ? !view.configured : view.routing.workerConfig(list.workerType) === undefined) continue;
       do {
-        if (report.examined >= scope.limit) {
-          report.continuation = { tenant: list.tenant, workerType: list.workerType, ...(cursor === undefined ? {} : { cursor }) };
-          return finish(report, logger);
-        }
+        if (report.examined >= scope.limit || !budget.take(pageCost)) return stopHere();
         const page = await deps.requests.listWaiting(list.tenant, list.workerType, { limit: Math.min(pageSize, scope.limit - report.examined), cursor });
         report.examined += page.items.length;
+        if (page.items.length === 0) budget.refund(1);
         if (page.items.length > 0) {
           const loaded = await deps.requests.getAll(
             list.tenant,

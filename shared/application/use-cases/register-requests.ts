@@ -25,6 +25,8 @@ export interface RegisterRequestsReport {
   deadLettered: number;
   /** Refused by the store (a limit missed at the door): dead-lettered with the reason and answered SKIPPED. */
   refused: number;
+  /** Of the skipped, those naming a tenant nobody declared (`declared` tenants mode): nothing was stored for them. */
+  unknownTenant: number;
 }
 
 interface Candidate {
@@ -44,6 +46,17 @@ interface Triage {
   candidates: Candidate[];
   skipped: number;
   deadLettered: number;
+  /** Distinct undeclared tenants named, and how many messages named them. */
+  unknownTenants: Set<string>;
+  unknownTenant: number;
+}
+
+/** Undeclared tenants named in the warning of one batch; the count says how many there were. */
+const LOGGED_UNKNOWN_TENANTS = 10;
+
+/** The SKIPPED reason for a tenant nobody declared (`declared` tenants mode). */
+export function unknownTenantMessage(tenant: string): string {
+  return `Tenant ${tenant} is unknown to this worker manager: an administrator declares it (PUT /tenants/{tenant}) or imports its configuration`;
 }
 
 type AnswerTally = Pick<RegisterRequestsReport, 'dispatched' | 'delayed' | 'replayed' | 'skipped' | 'refused'>;
@@ -64,7 +77,8 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
   const triage = triageBatch(readings, views, deps, effects);
 
   const alive = await deps.liveness.aliveTypes();
-  await deps.tenants.register(triage.candidates.map((candidate) => candidate.client.tenant));
+  // Only the `open` mode lets traffic name tenants into existence (each one costs every sweep work).
+  if (deps.settings.tenants === 'open') await deps.tenants.register(triage.candidates.map((candidate) => candidate.client.tenant));
   const planned = applyRules(triage.candidates, views, { isAlive: (type) => alive.has(type), now, deps });
   const inserted = await deps.requests.insertAll(planned.map(({ plan }) => plan.request));
   const tally = answerAll(planned, inserted, effects);
@@ -78,7 +92,16 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
     replayed: tally.replayed,
     deadLettered: triage.deadLettered,
     refused: tally.refused,
+    unknownTenant: triage.unknownTenant,
   };
+  if (triage.unknownTenant > 0) {
+    // One line per batch whatever it holds: a flood of invented tenants must not flood the logs.
+    deps.logger.warn('requests for undeclared tenants answered SKIPPED; nothing stored', {
+      count: triage.unknownTenant,
+      distinctTenants: triage.unknownTenants.size,
+      tenants: [...triage.unknownTenants].slice(0, LOGGED_UNKNOWN_TENANTS),
+    });
+  }
   deps.logger.info('requests registered', { ...report });
   return report;
 }
@@ -100,7 +123,7 @@ function triageBatch(
   { settings, logger }: Pick<RegisterRequestsDeps, 'settings' | 'logger'>,
   effects: BatchEffects,
 ): Triage {
-  const triage: Triage = { candidates: [], skipped: 0, deadLettered: 0 };
+  const triage: Triage = { candidates: [], skipped: 0, deadLettered: 0, unknownTenants: new Set(), unknownTenant: 0 };
   const claimed = new Set<string>();
   for (const { message, reading } of readings) {
     if (reading.kind === 'unanswerable') {
@@ -114,6 +137,11 @@ function triageBatch(
     const fields = reading.kind === 'valid' ? reading.request : reading;
     const { tenant, requestId, contentType } = fields;
     const reasons = reading.kind === 'invalid' ? reading.problems.map((problem) => problem.message) : [];
+    if (settings.tenants === 'declared' && views.get(tenant)?.declared !== true) {
+      reasons.push(unknownTenantMessage(tenant));
+      triage.unknownTenant += 1;
+      triage.unknownTenants.add(tenant);
+    }
     if (contentType !== undefined && views.get(tenant)?.routing.isSkipped(contentType)) {
       reasons.push(skippedContentTypeMessage(contentType, tenant));
     }

@@ -3,20 +3,42 @@ import type { ConfigStore } from '../../ports/config-store.js';
 import type { JobLauncher } from '../../ports/job-launcher.js';
 import type { JobStore } from '../../ports/job-store.js';
 import type { WorkerRegistry } from '../../ports/worker-registry.js';
+import { QueryBudget, TENANT_PAGE_SIZE } from '../services/query-budget.js';
 import { DueContinuationSchema, emptyDueReport, enforceDeadlines, type DueHandlers, type DueReport } from './enforce-deadlines.js';
-import { redispatchWaiting, RedispatchContinuationSchema, type RedispatchReport, type RedispatchWaitingDeps } from './redispatch-waiting.js';
+import {
+  addTally,
+  emptyTally,
+  redispatchWaiting,
+  RedispatchContinuationSchema,
+  type RedispatchReport,
+  type RedispatchWaitingDeps,
+} from './redispatch-waiting.js';
 
 // sweep handler (schedule) --> (use case) --> WorkerRegistry, redispatchWaiting, enforceDeadlines, JobLauncher
+
+/**
+ * Where one step's walk over the tenant registry stands: the tenant it left half done (`at`, with
+ * the place inside it), else the last tenant it finished (`after`). The next run goes on from
+ * there and wraps around at the end of the registry, so every tenant is visited in turn however
+ * few fit in one run.
+ */
+function rotationSchema<C extends z.ZodType<{ tenant: string }>>(at: C) {
+  return z.object({ after: z.string().min(1).optional(), at: at.optional() });
+}
+
+const JobsContinuationSchema = z.object({ tenant: z.string().min(1) });
 
 /**
  * Where the previous run stopped, kept by the warm function between runs. Losing it (a cold
  * start) only means starting the lists over; nothing is skipped for good.
  */
 export const SweepProgressSchema = z.object({
-  waiting: RedispatchContinuationSchema.optional(),
-  due: DueContinuationSchema.optional(),
+  waiting: rotationSchema(RedispatchContinuationSchema).optional(),
+  due: rotationSchema(DueContinuationSchema).optional(),
+  jobs: rotationSchema(JobsContinuationSchema).optional(),
 });
 export type SweepProgress = z.infer<typeof SweepProgressSchema>;
+type Rotation<C extends { tenant: string }> = { after?: string | undefined; at?: C | undefined };
 
 export interface SweepLimits {
   /** Waiting requests listed per run by the safety-net re-dispatch. */
@@ -25,9 +47,21 @@ export interface SweepLimits {
   due: number;
   /** Keys per listing page. */
   pageSize: number;
+  /**
+   * Store queries per run over all tenants (registry pages, tenant views, listing pages and the
+   * reads of what they listed, bulk job lists); default: the `sweepQueryBudget` setting.
+   */
+  queries?: number;
 }
 
 export const DEFAULT_SWEEP_LIMITS: SweepLimits = { waiting: 1000, due: 1000, pageSize: 100 };
+
+/**
+ * How a run's query budget is shared: the due requests (deadlines, retries, rechecks) get what the
+ * safety-net re-dispatch leaves, bulk jobs a reserved part.
+ */
+const WAITING_SHARE = 0.3;
+const JOBS_SHARE = 0.1;
 
 export interface SweepDeps extends RedispatchWaitingDeps {
   registry: WorkerRegistry;
@@ -52,11 +86,15 @@ export interface SweepFailure {
 
 export interface SweepReport {
   expired: { removedInstances: number; deadTypes: string[] } | null;
-  /** Null when the tenants could not be listed. */
+  /** Null when the alive worker types could not be read. */
   waiting: RedispatchReport | null;
   due: DueReport;
   /** Bulk jobs found stalled and started again. */
   resumedJobs: number;
+  /** Store queries this run spent on tenants, out of its budget. */
+  queries: { spent: number; budget: number };
+  /** Tenants each step visited (wholly or in part) in this run. */
+  tenantsVisited: { waiting: number; due: number; jobs: number };
   failures: SweepFailure[];
 }
 
@@ -64,22 +102,43 @@ export interface SweepReport {
  * One sweeper run, every step bounded and resumable:
  *  (a) expire worker instances past the heartbeat expiry;
  *  (b) safety net: re-dispatch the waiting requests of every alive worker type, and re-route the
- *      unrouted ones with the current configuration, in every tenant;
- *  (c) handle the requests whose deadline passed (see enforceDeadlines);
+ *      unrouted ones with the current configuration, tenant after tenant;
+ *  (c) handle the requests whose deadline passed (see enforceDeadlines), tenant after tenant;
  *  (d) start again the bulk jobs whose runs all died.
- * A failing step or tenant is logged and reported; the others go on, and the next run retries.
+ * Steps (b) to (d) share a budget of store queries and each walks the tenant registry from where
+ * its previous run stopped: a run costs the same with 3,000 tenants as with 30; covering them all
+ * takes more runs. A failing step or tenant is logged and reported; the others go on, and the
+ * next run retries.
  */
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const { logger } = deps;
   const limits = { ...DEFAULT_SWEEP_LIMITS, ...deps.limits };
   const now = deps.clock.now();
   const progress = deps.progress ?? {};
+  const budget = new QueryBudget(limits.queries ?? deps.settings.sweepQueryBudget);
   const failures: SweepFailure[] = [];
   const fail = (step: SweepFailure['step'], error: unknown, tenant?: string) => {
     failures.push({ step, ...(tenant === undefined ? {} : { tenant }), message: error instanceof Error ? error.message : String(error) });
     logger.error(`sweep step ${step} failed`, { step, tenant, error });
   };
-  const report: SweepReport = { expired: null, waiting: null, due: emptyDueReport(), resumedJobs: 0, failures };
+  const report: SweepReport = {
+    expired: null,
+    waiting: null,
+    due: emptyDueReport(),
+    resumedJobs: 0,
+    queries: { spent: 0, budget: budget.limit },
+    tenantsVisited: { waiting: 0, due: 0, jobs: 0 },
+    failures,
+  };
+  // The registry is read once per step at most: unreadable, it is reported once and the run stops there.
+  let registryDown = false;
+  const walk = async <C extends { tenant: string }>(rotation: Rotation<C> | undefined, part: QueryBudget, visit: Visit<C>): Promise<Walked<C>> => {
+    if (registryDown) return { rotation: rotation ?? {}, visited: 0, registryFailed: true };
+    return walkTenants(deps, rotation, part, visit, (error) => {
+      registryDown = true;
+      fail('tenants', error);
+    });
+  };
 
   try {
     report.expired = await deps.registry.expire(now);
@@ -90,37 +149,73 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   // Requests must see the types that just died as dead, and those revived since the last read as alive.
   deps.liveness.invalidate();
 
-  let tenants: string[];
+  // Read once per run: each tenant's visit would otherwise read the registry again.
+  let alive: ReadonlyMap<string, unknown> | undefined;
   try {
-    tenants = await deps.configStore.listTenants();
-  } catch (error) {
-    fail('tenants', error);
-    return report;
-  }
-
-  try {
-    const alive = await deps.liveness.aliveTypes();
-    report.waiting = await redispatchWaiting(
-      {
-        tenants,
-        workerTypes: [...alive.keys()],
-        includeUnrouted: true,
-        limit: limits.waiting,
-        pageSize: limits.pageSize,
-        continuation: progress.waiting,
-      },
-      deps,
-    );
-    for (const tenant of report.waiting.failedTenants) failures.push({ step: 'waiting', tenant, message: 'see the error logged for this tenant' });
-    progress.waiting = report.waiting.continuation;
+    alive = await deps.liveness.aliveTypes();
+    const workerTypes = [...alive.keys()];
+    const waiting: RedispatchReport = { examined: 0, ...emptyTally(), failedTenants: [] };
+    const part = budget.slice(Math.floor(budget.limit * WAITING_SHARE));
+    const walked = await walk(progress.waiting, part, async (tenant, resume) => {
+      const one = await redispatchWaiting(
+        {
+          tenants: [tenant],
+          workerTypes,
+          includeUnrouted: true,
+          limit: limits.waiting - waiting.examined,
+          pageSize: limits.pageSize,
+          continuation: resume,
+          budget: part,
+          alive,
+        },
+        deps,
+      );
+      const { examined, failedTenants, continuation, ...tally } = one;
+      waiting.examined += examined;
+      addTally(waiting, tally);
+      waiting.failedTenants.push(...failedTenants);
+      return continuation;
+    });
+    progress.waiting = kept(walked.rotation);
+    report.tenantsVisited.waiting = walked.visited;
+    if (walked.rotation.at !== undefined) waiting.continuation = walked.rotation.at;
+    if (!walked.registryFailed || walked.visited > 0) report.waiting = waiting;
+    for (const tenant of waiting.failedTenants) failures.push({ step: 'waiting', tenant, message: 'see the error logged for this tenant' });
   } catch (error) {
     fail('waiting', error);
   }
 
-  report.due = await enforceDeadlines(tenants, now, limits, progress.due, deps, fail);
-  progress.due = report.due.continuation;
+  const jobsReserve = deps.bulkJobs === undefined ? 0 : Math.floor(budget.limit * JOBS_SHARE);
+  const duePart = budget.slice(budget.remaining - jobsReserve);
+  const dueWalk = await walk(progress.due, duePart, async (tenant, resume) => {
+    const one = await enforceDeadlines(
+      [tenant],
+      now,
+      { due: limits.due - report.due.examined, pageSize: limits.pageSize, budget: duePart, alive },
+      resume,
+      deps,
+      fail,
+    );
+    mergeDue(report.due, one);
+    return one.continuation;
+  });
+  progress.due = kept(dueWalk.rotation);
+  report.tenantsVisited.due = dueWalk.visited;
+  if (dueWalk.rotation.at !== undefined) report.due.continuation = dueWalk.rotation.at;
 
-  if (deps.bulkJobs !== undefined) report.resumedJobs = await resumeStalledJobs(tenants, now, deps.bulkJobs, deps.settings.bulkJobStallSeconds * 1000, fail);
+  if (deps.bulkJobs !== undefined) {
+    const { jobs, launcher } = deps.bulkJobs;
+    const jobsPart = budget.slice(budget.remaining);
+    const stallMs = deps.settings.bulkJobStallSeconds * 1000;
+    const jobsWalk = await walk(progress.jobs, jobsPart, async (tenant) => {
+      if (!jobsPart.take(1)) return { tenant };
+      report.resumedJobs += await resumeStalledJobs(tenant, now, { jobs, launcher }, stallMs, fail);
+      return undefined;
+    });
+    progress.jobs = kept(jobsWalk.rotation);
+    report.tenantsVisited.jobs = jobsWalk.visited;
+  }
+  report.queries.spent = budget.spent;
 
   const summary = {
     removedInstances: report.expired?.removedInstances,
@@ -129,6 +224,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     dueHandled: report.due.handled,
     dueUnhandled: report.due.unhandled,
     resumedJobs: report.resumedJobs,
+    queries: report.queries.spent,
+    tenantsVisited: report.tenantsVisited,
     failures: failures.length,
   };
   // Locally the sweep runs every few seconds: quiet unless it did something.
@@ -136,6 +233,82 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   if (acted) logger.info('sweep done', summary);
   else logger.debug('sweep done, nothing to do', summary);
   return report;
+}
+
+/** A rotation back at the start of the registry is kept as nothing at all. */
+function kept<C extends { tenant: string }>(rotation: Rotation<C>): Rotation<C> | undefined {
+  return rotation.after === undefined && rotation.at === undefined ? undefined : rotation;
+}
+
+function mergeDue(into: DueReport, from: DueReport): void {
+  into.examined += from.examined;
+  into.handled += from.handled;
+  into.dispatched += from.dispatched;
+  into.conflicts += from.conflicts;
+  into.stale += from.stale;
+  for (const [status, count] of Object.entries(from.unhandled) as [keyof DueReport['unhandled'], number][]) {
+    into.unhandled[status] = (into.unhandled[status] ?? 0) + count;
+  }
+}
+
+/** Does a step's work in one tenant, from `resume` when given; returns where it stopped when it could not finish. */
+type Visit<C extends { tenant: string }> = (tenant: string, resume: C | undefined) => Promise<C | undefined>;
+
+interface Walked<C extends { tenant: string }> {
+  rotation: Rotation<C>;
+  visited: number;
+  /** The registry could not be read: the rotation kept is where the walk stood (visits are idempotent). */
+  registryFailed?: boolean;
+}
+
+/**
+ * Walks the tenant registry a page at a time from where the rotation stands, visiting each tenant
+ * at most once per run, until a visit stops (budget or item limit spent), the budget cannot pay
+ * the next registry page, or every tenant was visited. Returns the rotation to keep.
+ */
+async function walkTenants<C extends { tenant: string }>(
+  { configStore: store, tenants }: Pick<SweepDeps, 'configStore' | 'tenants'>,
+  rotation: Rotation<C> | undefined,
+  budget: QueryBudget,
+  visit: Visit<C>,
+  registryFailed: (error: unknown) => void,
+): Promise<Walked<C>> {
+  const seen = new Set<string>();
+  let after = rotation?.after;
+  const here = (): Rotation<C> => (after === undefined ? {} : { after });
+  if (rotation?.at !== undefined) {
+    const { tenant } = rotation.at;
+    seen.add(tenant);
+    const stopped = await visit(tenant, rotation.at);
+    if (stopped !== undefined) return { rotation: { at: stopped }, visited: seen.size };
+    after = tenant;
+  }
+  let wrapped = false;
+  for (;;) {
+    if (!budget.take(1)) return { rotation: here(), visited: seen.size };
+    let page;
+    try {
+      page = await store.listTenantPage({ after, limit: TENANT_PAGE_SIZE });
+      tenants.noteListed(page.tenants);
+    } catch (error) {
+      registryFailed(error);
+      return { rotation: here(), visited: seen.size, registryFailed: true };
+    }
+    for (const tenant of page.tenants) {
+      // Around the registry once: the next run starts at this tenant.
+      if (seen.has(tenant)) return { rotation: here(), visited: seen.size };
+      seen.add(tenant);
+      const stopped = await visit(tenant, undefined);
+      if (stopped !== undefined) return { rotation: { at: stopped }, visited: seen.size };
+      after = tenant;
+    }
+    if (page.next === undefined) {
+      // The end of the registry: wrap around, once per run (an empty registry ends here).
+      if (wrapped || seen.size === 0) return { rotation: {}, visited: seen.size };
+      wrapped = true;
+      after = undefined;
+    }
+  }
 }
 
 /** The newest jobs of a tenant looked at per run: a stalled job is among the recent ones. */
@@ -148,25 +321,23 @@ const JOBS_PER_TENANT = 20;
  * alive loses nothing to this: two runners on one job never change a request twice.
  */
 async function resumeStalledJobs(
-  tenants: readonly string[],
+  tenant: string,
   now: Date,
   bulkJobs: { jobs: JobStore; launcher: JobLauncher },
   stallMs: number,
   fail: (step: 'jobs', error: unknown, tenant: string) => void,
 ): Promise<number> {
   let resumed = 0;
-  for (const tenant of tenants) {
-    try {
-      const { items } = await bulkJobs.jobs.list(tenant, { limit: JOBS_PER_TENANT });
-      for (const job of items) {
-        const active = job.status === 'PENDING' || job.status === 'RUNNING';
-        if (!active || now.getTime() - Date.parse(job.updatedAt) < stallMs) continue;
-        await bulkJobs.launcher.launch({ tenant, jobId: job.id });
-        resumed += 1;
-      }
-    } catch (error) {
-      fail('jobs', error, tenant);
+  try {
+    const { items } = await bulkJobs.jobs.list(tenant, { limit: JOBS_PER_TENANT });
+    for (const job of items) {
+      const active = job.status === 'PENDING' || job.status === 'RUNNING';
+      if (!active || now.getTime() - Date.parse(job.updatedAt) < stallMs) continue;
+      await bulkJobs.launcher.launch({ tenant, jobId: job.id });
+      resumed += 1;
     }
+  } catch (error) {
+    fail('jobs', error, tenant);
   }
   return resumed;
 }

@@ -51,8 +51,9 @@ const ENDPOINTS: { name: string; role: string; method: string; path: string; opt
   { name: 'settings', role: 'ADMIN', method: 'GET', path: '/settings' },
   { name: 'put setting', role: 'ADMIN', method: 'PUT', path: '/settings/skipContentTypes', options: { body: { name: 'skipContentTypes', value: [] } } },
   { name: 'reset setting', role: 'ADMIN', method: 'DELETE', path: '/settings/skipContentTypes' },
+  { name: 'declare tenant', role: 'INSTANCE_ADMIN', method: 'PUT', path: '/tenants/tenant-declared-by-roles' },
 ];
-const BELOW: Record<string, string> = { EXPLOIT: 'REGISTERED_USER', ADMIN: 'EXPLOIT', PROJECT_ADMIN: 'ADMIN' };
+const BELOW: Record<string, string> = { EXPLOIT: 'REGISTERED_USER', ADMIN: 'EXPLOIT', PROJECT_ADMIN: 'ADMIN', INSTANCE_ADMIN: 'PROJECT_ADMIN' };
 
 const call = (method: string, path: string, options: CallOptions = {}) => apiCall(h, method, path, options);
 const as = (tenant: string, role: string) => tokenFor(tenant, role);
@@ -154,6 +155,29 @@ describe('authentication and roles on every endpoint', () => {
   it.each(ENDPOINTS)('$name: 403 when a tenant token names another tenant', async ({ method, path, options }) => {
     expect((await call(method, path, { ...options, token: as(B, 'PROJECT_ADMIN'), headers: { 'x-tenant': A } })).status).toBe(403);
     expect((await call(method, `${path}${path.includes('?') ? '&' : '?'}tenant=${A}`, { ...options, token: as(B, 'PROJECT_ADMIN') })).status).toBe(403);
+  });
+});
+
+describe('tenant declaration', () => {
+  it('PUT /tenants/{tenant} declares a tenant once (201, then 200), which the sweeper and intake then know', async () => {
+    const admin = tokenFor(undefined, 'INSTANCE_ADMIN');
+    const headers = { 'x-tenant': A };
+    const first = await call('PUT', '/tenants/tenant-fresh', { token: admin, headers });
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ tenant: 'tenant-fresh', created: true, configured: false });
+    const again = await call('PUT', '/tenants/tenant-fresh', { token: admin, headers });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ created: false });
+    expect(await h.services.configStore.isDeclared('tenant-fresh')).toBe(true);
+    expect((await call('PUT', '/tenants/configured-one', { token: admin, headers })).status).toBe(201);
+    expect((await call('PUT', `/tenants/${A}`, { token: admin, headers })).body).toMatchObject({ created: false, configured: true });
+  });
+
+  it('refuses an oversize tenant name with 400 and declares nothing', async () => {
+    const long = 'x'.repeat(1000);
+    const answer = await call('PUT', `/tenants/${long}`, { token: tokenFor(undefined, 'INSTANCE_ADMIN'), headers: { 'x-tenant': A } });
+    expect(answer.status).toBe(400);
+    expect(await h.services.configStore.isDeclared(long)).toBe(false);
   });
 });
 

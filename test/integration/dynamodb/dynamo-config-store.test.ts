@@ -51,6 +51,21 @@ describe('DynamoConfigStore on dynalite', () => {
     expect(recorder.commands()).toHaveLength(0);
   });
 
+  it('remembers at most maxRemembered registered tenants: a forgotten one is written again (idempotent)', async () => {
+    const client = fixture.newClient();
+    const recorder = recordCommands(client);
+    const store = new DynamoConfigStore(client, fixture.tableName, { maxRemembered: 5 });
+    const base = uniqueTenant('bounded');
+    const tenants = Array.from({ length: 20 }, (_, i) => `${base}-${i}`);
+    await store.registerTenants(tenants);
+    recorder.reset();
+    await store.registerTenants(tenants.slice(-5));
+    expect(recorder.commands()).toHaveLength(0);
+    await store.registerTenants(tenants.slice(0, 1));
+    expect(recorder.commands().filter((c) => c instanceof BatchWriteCommand)).toHaveLength(1);
+    expect((await store.listTenants()).filter((tenant) => tenant.startsWith(base))).toHaveLength(20);
+  });
+
   it('follows every page of the registry partition', async () => {
     const client = fixture.newClient();
     const base = uniqueTenant('paged');

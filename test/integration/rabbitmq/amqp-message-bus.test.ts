@@ -16,8 +16,8 @@ afterAll(async () => {
   await rabbit.cleanup();
 });
 
-function newBus(): AmqpMessageBus {
-  const bus = new AmqpMessageBus(provider);
+function newBus(options: ConstructorParameters<typeof AmqpMessageBus>[1] = {}): AmqpMessageBus {
+  const bus = new AmqpMessageBus(provider, options);
   buses.push(bus);
   return bus;
 }
@@ -195,6 +195,23 @@ describe('AmqpMessageBus', () => {
     await bus.ensureTopology(workerTopology(names, 'Other'));
     expect(await rabbit.queueExists(workerRequestName(names, 'Other'))).toBe(true);
     await newBus().ensureTopology(workerTopology(names, 'Cached'));
+    expect(await rabbit.queueExists(queue)).toBe(true);
+  });
+
+  it('remembers at most maxDeclared topology keys, and declares a forgotten one again', async () => {
+    const types = ['Lru1', 'Lru2', 'Lru3'];
+    for (const type of types) rabbit.trackWorkerType(type);
+    const names = rabbit.names;
+    // A worker type's topology is a handful of keys: room for about one type.
+    const perType = workerTopology(names, 'Lru1');
+    const keysPerType = perType.exchanges.length + perType.queues.length + perType.bindings.length;
+    const bus = newBus({ maxDeclared: keysPerType });
+    for (const type of types) await bus.ensureTopology(workerTopology(names, type));
+    expect(bus.declaredCount).toBeLessThanOrEqual(keysPerType);
+    // Lru1 was forgotten: declaring it again reaches the broker (and is idempotent there).
+    const queue = workerRequestName(names, 'Lru1');
+    await rabbit.deleteQueue(queue);
+    await bus.ensureTopology(workerTopology(names, 'Lru1'));
     expect(await rabbit.queueExists(queue)).toBe(true);
   });
 });

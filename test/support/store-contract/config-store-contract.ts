@@ -108,6 +108,35 @@ export function describeConfigStoreContract(name: string, createStore: () => Con
         expect(listed).toEqual(tenants);
       });
 
+      it('reads the registry a page at a time, each tenant once, from any tenant on', async () => {
+        const store = createStore();
+        const base = uniqueTenant('paged');
+        const tenants = Array.from({ length: 25 }, (_, i) => `${base}-${String(i).padStart(2, '0')}`);
+        await store.registerTenants(tenants);
+        const all: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.listTenantPage({ after, limit: 7 });
+          expect(page.tenants.length).toBeLessThanOrEqual(7);
+          all.push(...page.tenants);
+          after = page.next;
+          pages += 1;
+        } while (after !== undefined && pages < 1000);
+        expect(all.filter((tenant) => tenant.startsWith(base))).toEqual(tenants);
+        expect(new Set(all).size).toBe(all.length);
+        const fromMiddle = await store.listTenantPage({ after: tenants[9], limit: 3 });
+        expect(fromMiddle.tenants).toEqual(tenants.slice(10, 13));
+        expect(fromMiddle.next).toBe(tenants[12]);
+      });
+
+      it('says whether a tenant is declared', async () => {
+        const tenant = uniqueTenant('declared');
+        expect(await createStore().isDeclared(tenant)).toBe(false);
+        await createStore().registerTenants([tenant]);
+        expect(await createStore().isDeclared(tenant)).toBe(true);
+      });
+
       it('lists tenants registered by another store object (another warm function)', async () => {
         const tenant = uniqueTenant('other');
         await createStore().registerTenants([tenant]);

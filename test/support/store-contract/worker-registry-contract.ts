@@ -11,6 +11,8 @@ export interface WorkerRegistryHarness {
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const HOUR = 3_600_000;
+/** Nothing dropped by the caps. */
+const NONE = { beats: 0, workerTypes: [] };
 
 /** `ms` after T0, on the manager's clock. */
 const t = (ms: number) => new Date(T0 + ms);
@@ -25,9 +27,9 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
     it('reports a type revived on its first beat only, and lists it alive with its instances', async () => {
       const harness = await createHarness();
       const registry = harness.create();
-      expect(await registry.record([beat('extract', 'i1', 0)], t(0))).toEqual({ revived: ['extract'] });
-      expect(await registry.record([beat('extract', 'i2', 1000)], t(1000))).toEqual({ revived: [] });
-      expect(await registry.record([beat('extract', 'i1', 20_000)], t(20_000))).toEqual({ revived: [] });
+      expect(await registry.record([beat('extract', 'i1', 0)], t(0))).toEqual({ revived: ['extract'], dropped: NONE });
+      expect(await registry.record([beat('extract', 'i2', 1000)], t(1000))).toEqual({ revived: [], dropped: NONE });
+      expect(await registry.record([beat('extract', 'i1', 20_000)], t(20_000))).toEqual({ revived: [], dropped: NONE });
       expect(await registry.aliveWorkerTypes(t(20_000))).toEqual([{ workerType: 'extract', instances: 2, lastBeatAt: t(20_000) }]);
     });
 
@@ -47,7 +49,7 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
     it('does not report a type another host already keeps alive', async () => {
       const harness = await createHarness();
       await harness.create().record([beat('extract', 'i1', 0)], t(0));
-      expect(await harness.create().record([beat('extract', 'i2', 500)], t(500))).toEqual({ revived: [] });
+      expect(await harness.create().record([beat('extract', 'i2', 500)], t(500))).toEqual({ revived: [], dropped: NONE });
     });
 
     it('lets exactly one of two hosts racing on a revival report it', async () => {
@@ -124,22 +126,22 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
       expect(await registry.expire(t(60_000))).toEqual({ removedInstances: 1, deadTypes: ['extract'] });
       expect(await harness.create({ expiryMs: 60_000 }).expire(t(61_000))).toEqual({ removedInstances: 0, deadTypes: [] });
       // It comes back with its next beat.
-      expect(await registry.record([beat('extract', 'i1', 62_000)], t(62_000))).toEqual({ revived: ['extract'] });
+      expect(await registry.record([beat('extract', 'i1', 62_000)], t(62_000))).toEqual({ revived: ['extract'], dropped: NONE });
     });
 
     it('reports a type revived when its beats resume after its expiry, even before any expire ran', async () => {
       const harness = await createHarness();
       const registry = harness.create({ expiryMs: 60_000 });
       await registry.record([beat('extract', 'i1', 0)], t(0));
-      expect(await registry.record([beat('extract', 'i1', 70_000)], t(70_000))).toEqual({ revived: ['extract'] });
+      expect(await registry.record([beat('extract', 'i1', 70_000)], t(70_000))).toEqual({ revived: ['extract'], dropped: NONE });
     });
 
     for (const offset of [HOUR, -HOUR]) {
       it(`ignores the worker's clock (${offset > 0 ? '1 h ahead' : '1 h behind'})`, async () => {
         const harness = await createHarness();
         const registry = harness.create({ expiryMs: 60_000 });
-        expect(await registry.record([beat('extract', 'i1', 0, offset)], t(0))).toEqual({ revived: ['extract'] });
-        expect(await registry.record([beat('extract', 'i2', 1000, offset)], t(1000))).toEqual({ revived: [] });
+        expect(await registry.record([beat('extract', 'i1', 0, offset)], t(0))).toEqual({ revived: ['extract'], dropped: NONE });
+        expect(await registry.record([beat('extract', 'i2', 1000, offset)], t(1000))).toEqual({ revived: [], dropped: NONE });
         // The type's stored beat is the first one: the second came within refreshMs and was not written.
         expect(await registry.aliveWorkerTypes(t(59_999))).toEqual([{ workerType: 'extract', instances: 2, lastBeatAt: t(0) }]);
         expect(await registry.expire(t(60_000))).toEqual({ removedInstances: 1, deadTypes: [] });
@@ -167,7 +169,7 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
     it('does not let an old, redelivered beat revive a type', async () => {
       const harness = await createHarness();
       const registry = harness.create({ expiryMs: 60_000 });
-      expect(await registry.record([beat('extract', 'i1', 0)], t(60_000))).toEqual({ revived: [] });
+      expect(await registry.record([beat('extract', 'i1', 0)], t(60_000))).toEqual({ revived: [], dropped: NONE });
       expect(await registry.aliveWorkerTypes(t(60_000))).toEqual([]);
       expect(harness.writes()).toEqual({ types: 0, instances: 0 });
     });
@@ -180,6 +182,39 @@ export function describeWorkerRegistryContract(name: string, createHarness: () =
       expect((await registry.aliveWorkerTypes(t(0))).map((type) => [type.workerType, type.instances])).toEqual([
         ['a#b', 2],
         ['a%23b', 1],
+      ]);
+    });
+
+    it('holds at most maxTypes worker types: a new type beyond is dropped, known ones keep beating', async () => {
+      const harness = await createHarness();
+      const registry = harness.create({ caps: { maxTypes: 2 } });
+      await registry.record([beat('a', '1', 0)], t(0));
+      await registry.record([beat('b', '1', 1000)], t(1000));
+      expect(await registry.record([beat('c', '1', 2000), beat('c', '2', 2000)], t(2000))).toEqual({
+        revived: [],
+        dropped: { beats: 2, workerTypes: ['c'] },
+      });
+      // Another host (its own counts) refuses it too, and the known types still beat.
+      const other = harness.create({ caps: { maxTypes: 2 } });
+      expect((await other.record([beat('d', '1', 3000), beat('a', '2', 3000)], t(3000))).dropped).toEqual({ beats: 1, workerTypes: ['d'] });
+      expect((await registry.aliveWorkerTypes(t(3000))).map((type) => [type.workerType, type.instances])).toEqual([
+        ['a', 2],
+        ['b', 1],
+      ]);
+      // Once a type expires, there is room again.
+      await registry.expire(t(3000 + HOUR));
+      expect((await registry.record([beat('c', '1', 2 * HOUR)], t(2 * HOUR))).revived).toEqual(['c']);
+    });
+
+    it('holds at most maxInstancesPerType instances of a type: a new instance beyond is dropped, known ones keep beating', async () => {
+      const harness = await createHarness();
+      const registry = harness.create({ caps: { maxInstancesPerType: 2 } });
+      await registry.record([beat('a', '1', 0), beat('a', '2', 0)], t(0));
+      const outcome = await registry.record([beat('a', '3', 30_000), beat('a', '1', 30_000), beat('b', '1', 30_000)], t(30_000));
+      expect(outcome).toEqual({ revived: ['b'], dropped: { beats: 1, workerTypes: ['a'] } });
+      expect((await registry.aliveWorkerTypes(t(30_000))).map((type) => [type.workerType, type.instances])).toEqual([
+        ['a', 2],
+        ['b', 1],
       ]);
     });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyPart, RequestKeys, unescapeKeyPart } from '../../../shared/adapters/dynamodb/keys.js';
 import { compareKeys, requestFromItem, requestToItem, sameValue, CorruptItemError } from '../../../shared/adapters/dynamodb/request-item.js';
-import { latestBeats, resolveRegistryOptions } from '../../../shared/adapters/dynamodb/worker-beats.js';
+import { DEFAULT_REGISTRY_CAPS, latestBeats, resolveRegistryOptions } from '../../../shared/adapters/dynamodb/worker-beats.js';
 import { at, makeRequest } from '../../support/store-contract/requests.js';
 
 describe('request item layout', () => {
@@ -76,7 +76,7 @@ describe('heartbeat bookkeeping', () => {
   });
 
   it('defaults the refresh period to a quarter of the expiry', () => {
-    expect(resolveRegistryOptions()).toEqual({ expiryMs: 60_000, refreshMs: 15_000 });
-    expect(resolveRegistryOptions({ expiryMs: 8000 })).toEqual({ expiryMs: 8000, refreshMs: 2000 });
+    expect(resolveRegistryOptions()).toEqual({ expiryMs: 60_000, refreshMs: 15_000, caps: DEFAULT_REGISTRY_CAPS });
+    expect(resolveRegistryOptions({ expiryMs: 8000 })).toMatchObject({ expiryMs: 8000, refreshMs: 2000 });
   });
 });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { NATIVE_FORMAT, REGARDS_CONFIG_KEYS } from '../../../shared/contract/config-file.js';
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
-import { exportConfiguration, getSettings, importConfiguration, updateSetting } from '../../../shared/application/use-cases/configure-tenant.js';
+import { declareTenant, exportConfiguration, getSettings, importConfiguration, updateSetting } from '../../../shared/application/use-cases/configure-tenant.js';
 import { ConfigurationConflictError, ConfigurationRefusedError, SettingNotFoundError } from '../../../shared/application/use-cases/use-case-errors.js';
 import { bringAlive, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
 
@@ -20,6 +20,7 @@ describe('configuration use cases', () => {
   });
 
   it('imports a valid REGARDS file, drops the cache, and dispatches the requests that waited unrouted', async () => {
+    await declareTenant(TENANT, world);
     await registerRequests({ messages: [requestMessage({ tenant: TENANT, requestId: 'early', contentType: 'to-extract' })], unreadable: [] }, world);
     expect((await world.requests.getAll(TENANT, ['early'])).get('early')?.status).toBe('NO_WORKER_AVAILABLE');
     await bringAlive(world, 'extract-worker');
@@ -30,6 +31,15 @@ describe('configuration use cases', () => {
     expect(await world.configStore.listTenants()).toContain(TENANT);
     const exported = await exportConfiguration(TENANT, 'native', world);
     expect(exported).toMatchObject({ format: NATIVE_FORMAT, workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] });
+  });
+
+  it('declares a tenant once (idempotent), which an import also does', async () => {
+    expect(await declareTenant(TENANT, world)).toEqual({ tenant: TENANT, created: true, configured: false });
+    expect(await declareTenant(TENANT, world)).toEqual({ tenant: TENANT, created: false, configured: false });
+    expect(await world.configStore.listTenants()).toEqual([TENANT]);
+    await importConfiguration({ tenant: 'tenant-imported', file: regardsFile([worker('a', ['x'])]) }, world);
+    expect(await world.configStore.isDeclared('tenant-imported')).toBe(true);
+    expect(await declareTenant('tenant-imported', world)).toEqual({ tenant: 'tenant-imported', created: false, configured: true });
   });
 
   it('refuses an invalid file as a whole, listing every error, and changes nothing', async () => {

@@ -1,12 +1,21 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
-import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
+import { DEFAULT_MANAGER_SETTINGS, ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
 import { MemoryWorkerRegistry, MemoryWorkerState } from '../../../shared/adapters/memory/memory-worker-registry.js';
 import { Liveness } from '../../../shared/application/services/liveness.js';
-import { recordHeartbeats, type RecordHeartbeatsDeps } from '../../../shared/application/use-cases/record-heartbeats.js';
+import { recordHeartbeats, WarningThrottle, type RecordHeartbeatsDeps } from '../../../shared/application/use-cases/record-heartbeats.js';
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
-import { beat, configure, decodeJson, heartbeatMessage, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import {
+  beat,
+  configure,
+  decodeJson,
+  heartbeatMessage,
+  memoryWorld,
+  requestMessage,
+  submitRequests,
+  type MemoryWorld,
+} from '../../support/use-case-fixtures.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
 const EXTRACT_QUEUE = 'regards.worker.extract-worker.request';
@@ -67,7 +76,14 @@ describe('recordHeartbeats', () => {
 
   it('makes a worker type alive on its first beat and says it revived', async () => {
     const report = await recordHeartbeats({ messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] }, deps);
-    expect(report).toEqual({ received: 1, recorded: 1, invalid: 0, revived: ['extract-worker'], redispatch: expect.objectContaining({ examined: 0 }) });
+    expect(report).toEqual({
+      received: 1,
+      recorded: 1,
+      invalid: 0,
+      revived: ['extract-worker'],
+      redispatch: expect.objectContaining({ examined: 0 }),
+      dropped: 0,
+    });
     expect(await world.registry.aliveWorkerTypes(world.clock.now())).toEqual([{ workerType: 'extract-worker', instances: 1, lastBeatAt: world.clock.now() }]);
   });
 
@@ -218,7 +234,7 @@ describe('recordHeartbeats', () => {
 
     it.each(malformed)('drops %s with its reason and records nothing', async (_label, body, reason) => {
       const report = await recordHeartbeats({ messages: [heartbeatMessage(body)], unreadable: [] }, deps);
-      expect(report).toEqual({ received: 1, recorded: 0, invalid: 1, revived: [], redispatch: null });
+      expect(report).toEqual({ received: 1, recorded: 0, invalid: 1, revived: [], redispatch: null, dropped: 0 });
       const [warning] = world.logger.entries.filter((entry) => entry.level === 'warn');
       expect(warning?.message).toBe('invalid heartbeat dropped');
       expect(String(warning?.fields['reason'])).toMatch(reason);
@@ -290,5 +306,56 @@ describe('recordHeartbeats', () => {
     // One write per instance and per type every refresh period (expiry / 4 = 15 s): 4 each in 60 s.
     expect(oneHost).toEqual({ beats: 300, writes: 44, types: 4, instances: 40 });
     expect(twoHosts.writes).toBeLessThanOrEqual(2 * oneHost.writes);
+  });
+});
+
+describe('recordHeartbeats: bounds', () => {
+  it('bounds the re-dispatch after a revival by its query budget, however many tenants wait', async () => {
+    const world = memoryWorld();
+    const tenants = Array.from({ length: 300 }, (_, n) => `tenant-${String(n).padStart(3, '0')}`);
+    for (const tenant of tenants) {
+      await configure(world, tenant, { workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] });
+      await submitRequests(world, tenant, [`${tenant}-r`]);
+    }
+    const registryReads = world.configStore.queries;
+    const report = await recordHeartbeats(
+      { messages: [beat('extract-worker', 'i-1', world.clock.now())], unreadable: [] },
+      { ...world, revivalQueryBudget: 50 },
+    );
+    // Each tenant costs its view, then a listing page (4 shard queries) with its read: 6 of 50, after the registry page.
+    expect(report.redispatch?.dispatched).toBe(8);
+    expect(world.configStore.queries - registryReads).toBe(1);
+    expect(world.logger.entries.some((entry) => entry.message.includes('the sweeper takes the rest'))).toBe(true);
+  });
+
+  it('drops the beats of worker types past the cap, with a warning at most once a minute', async () => {
+    const world = memoryWorld(ManagerSettingsSchema.parse({ maxWorkerTypes: 3 }));
+    const capWarnings = new WarningThrottle(60_000);
+    const invented = (from: number) => Array.from({ length: 5 }, (_, n) => beat(`invented-${from + n}`, 'i-1', world.clock.now()));
+    const first = await recordHeartbeats({ messages: invented(0), unreadable: [] }, { ...world, capWarnings });
+    expect(first).toMatchObject({ received: 5, recorded: 5, dropped: 2, revived: ['invented-0', 'invented-1', 'invented-2'] });
+    world.clock.advance(10_000);
+    expect((await recordHeartbeats({ messages: invented(10), unreadable: [] }, { ...world, capWarnings })).dropped).toBe(5);
+    const warnings = () => world.logger.entries.filter((entry) => entry.level === 'warn' && entry.message.startsWith('heartbeats dropped'));
+    expect(warnings()).toHaveLength(1);
+    world.clock.advance(60_000);
+    await recordHeartbeats({ messages: invented(20), unreadable: [] }, { ...world, capWarnings });
+    expect(warnings()).toHaveLength(2);
+    expect(world.registry.state.types.size).toBe(3);
+  });
+
+  it('drops beats of instances past the per-type cap, and keeps the known instances beating', async () => {
+    const world = memoryWorld(ManagerSettingsSchema.parse({ maxWorkerInstancesPerType: 2 }));
+    const now = world.clock.now();
+    const report = await recordHeartbeats({ messages: ['i-1', 'i-2', 'i-3', 'i-4'].map((id) => beat('extract-worker', id, now)), unreadable: [] }, world);
+    expect(report).toMatchObject({ recorded: 4, dropped: 2 });
+    expect(world.registry.state.instances.get('extract-worker')?.size).toBe(2);
+  });
+
+  it('never creates a tenant, whatever tenant header a heartbeat carries', async () => {
+    const world = memoryWorld();
+    const message = { ...beat('extract-worker', 'i-1', world.clock.now()), headers: { [Header.tenant]: 'invented-tenant' } };
+    await recordHeartbeats({ messages: [message], unreadable: [] }, world);
+    expect(await world.configStore.listTenants()).toEqual([]);
   });
 });

@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS, ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
 import { REJECTION_REASON_HEADER } from '../../../shared/application/services/batch-effects.js';
-import { registerRequests, type RegisterRequestsDeps } from '../../../shared/application/use-cases/register-requests.js';
+import { registerRequests, unknownTenantMessage, type RegisterRequestsDeps } from '../../../shared/application/use-cases/register-requests.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
-import { bringAlive, configure, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import { bringAlive, configure, declare, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
 const WORKER_EXCHANGE = 'regards.worker.extract-worker.request';
@@ -108,11 +108,34 @@ describe('registerRequests', () => {
     expect(responses(world)[0]?.body.state).toBe('DELAYED');
   });
 
-  it('keeps the requests of a tenant nobody configured, registers the tenant and says why in the log', async () => {
+  it('answers SKIPPED a request of a tenant nobody declared, stores nothing, registers nothing, and logs it', async () => {
+    const report = await registerRequests(batch(requestMessage({ tenant: 'new-tenant' }), requestMessage({ tenant: 'other-new', requestId: 'req-2' })), deps);
+    expect(report).toMatchObject({ received: 2, skipped: 2, unknownTenant: 2, delayed: 0, dispatched: 0 });
+    expect((await world.requests.getAll('new-tenant', ['req-1'])).size).toBe(0);
+    expect(await world.configStore.listTenants()).toEqual(['tenant-a']);
+    expect(responses(world).map(({ body }) => [body.state, body.messages])).toEqual([
+      ['SKIPPED', [unknownTenantMessage('new-tenant')]],
+      ['SKIPPED', [unknownTenantMessage('other-new')]],
+    ]);
+    // One warning for the batch, naming the tenants; no counter is written for a tenant that does not exist.
+    const warnings = world.logger.entries.filter((entry) => entry.level === 'warn');
+    expect(warnings).toEqual([expect.objectContaining({ fields: expect.objectContaining({ count: 2, tenants: ['new-tenant', 'other-new'] }) })]);
+    expect(world.counters.writes).toBe(0);
+  });
+
+  it('keeps the requests of a declared tenant nobody configured yet, and says why in the log', async () => {
+    await declare(world, 'new-tenant');
     await registerRequests(batch(requestMessage({ tenant: 'new-tenant' })), deps);
     expect((await world.requests.getAll('new-tenant', ['req-1'])).get('req-1')?.status).toBe('NO_WORKER_AVAILABLE');
-    expect(await world.configStore.listTenants()).toContain('new-tenant');
     expect(world.logger.entries.some((entry) => entry.level === 'warn' && entry.fields['tenant'] === 'new-tenant')).toBe(true);
+    expect(responses(world)[0]?.body.state).toBe('DELAYED');
+  });
+
+  it('in the open tenants mode, keeps the requests of a tenant nobody declared and registers the tenant', async () => {
+    const open = { ...world, settings: ManagerSettingsSchema.parse({ tenants: 'open' }) };
+    await registerRequests(batch(requestMessage({ tenant: 'new-tenant' })), open);
+    expect((await world.requests.getAll('new-tenant', ['req-1'])).get('req-1')?.status).toBe('NO_WORKER_AVAILABLE');
+    expect(await world.configStore.listTenants()).toContain('new-tenant');
     expect(responses(world)[0]?.body.state).toBe('DELAYED');
   });
 

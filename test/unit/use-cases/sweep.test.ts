@@ -7,6 +7,7 @@ import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-setti
 import type { Request } from '../../../shared/domain/request/request.js';
 import type { DueHandler } from '../../../shared/application/use-cases/enforce-deadlines.js';
 import { sweep, type SweepDeps, type SweepProgress } from '../../../shared/application/use-cases/sweep.js';
+import { TenantConfigs } from '../../../shared/application/services/tenant-configs.js';
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import type { Page, PageQuery, RequestKey } from '../../../shared/ports/request-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
@@ -19,6 +20,7 @@ import {
   submitRequests,
   workItemIds,
   type MemoryWorld,
+  declare,
 } from '../../support/use-case-fixtures.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
@@ -110,10 +112,10 @@ describe('sweep', () => {
       const limits = { waiting: 3, pageSize: 2 };
       const first = await sweep({ ...deps, progress, limits });
       expect(first.waiting?.dispatched).toBe(3);
-      expect(progress.waiting).toMatchObject({ tenant: 'tenant-a', workerType: 'extract-worker' });
+      expect(progress.waiting?.at).toMatchObject({ tenant: 'tenant-a', workerType: 'extract-worker' });
       await sweep({ ...deps, progress, limits });
       await sweep({ ...deps, progress, limits });
-      expect(progress.waiting).toBeUndefined();
+      expect(progress.waiting?.at).toBeUndefined();
       expect(new Set(workIds(world)).size).toBe(7);
       expect(workIds(world)).toHaveLength(7);
     });
@@ -160,6 +162,7 @@ describe('sweep', () => {
     });
 
     it('rechecks the waiting requests of a tenant nobody configured', async () => {
+      await declare(world, 'tenant-z');
       await park(world, 'tenant-z', ['z-1']);
       world.clock.advance(RECHECK_MS);
       const report = await sweep(deps);
@@ -245,7 +248,7 @@ describe('sweep', () => {
       const handled: number[] = [];
       for (let run = 0; run < 3; run += 1) handled.push((await sweep({ ...deps, progress, limits })).due.handled);
       expect(handled).toEqual([2, 2, 1]);
-      expect(progress.due).toBeUndefined();
+      expect(progress.due?.at).toBeUndefined();
     });
 
     it('logs a failing tenant and goes on with the others', async () => {
@@ -267,7 +270,7 @@ describe('sweep', () => {
   it('reports a tenant list it cannot read and stops there, without throwing', async () => {
     world.configStore.unavailable = true;
     const report = await sweep(deps);
-    expect(report.failures).toEqual([{ step: 'tenants', message: expect.stringContaining('listTenants') }]);
+    expect(report.failures).toEqual([{ step: 'tenants', message: expect.stringContaining('listTenantPage') }]);
     expect(report.waiting).toBeNull();
   });
 });
@@ -326,5 +329,85 @@ describe('sweep: stalled bulk jobs', () => {
     });
     const report = await sweep({ ...world, bulkJobs: { jobs, launcher } });
     expect(report.failures).toEqual([expect.objectContaining({ step: 'jobs', tenant: 'tenant-a' })]);
+  });
+});
+
+/** Counts the store reads a sweep makes, weighted as the DynamoDB adapters make them (a listing page reads every index shard). */
+function countReads(world: MemoryWorld): { reads: () => number; deps: SweepDeps } {
+  let reads = 0;
+  const listing = world.requests.queriesPerListing;
+  const counted = <T extends object>(target: T, weights: Record<string, number>): T =>
+    new Proxy(target, {
+      get(object, name, receiver) {
+        const value: unknown = Reflect.get(object, name, receiver);
+        const weight = typeof name === 'string' ? weights[name] : undefined;
+        if (typeof value !== 'function' || weight === undefined) return value;
+        return (...args: unknown[]) => {
+          reads += weight;
+          return (value as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    });
+  const requests = counted(world.requests, { listWaiting: listing, listDue: listing, getAll: 1 });
+  const configStore = counted(world.configStore, { get: 1, isDeclared: 1, listTenantPage: 1, listTenants: 1 });
+  const tenants = new TenantConfigs(configStore, world.clock, 0);
+  return { reads: () => reads, deps: { ...world, requests, configStore, tenants } };
+}
+
+describe('sweep: bounded work per run', () => {
+  async function worldWith(count: number) {
+    const world = memoryWorld();
+    const names = Array.from({ length: count }, (_, n) => `tenant-${String(n).padStart(4, '0')}`);
+    for (const tenant of names) {
+      await configure(world, tenant, { workers: [{ workerType: 'extract-worker', contentTypeInputs: ['to-extract'] }] });
+      await submitRequests(world, tenant, [`${tenant}-r`]);
+    }
+    // The worker type is alive (its waiting lists are read in every tenant), and every parked request is due for its recheck.
+    world.clock.advance(RECHECK_MS);
+    await bringAlive(world, 'other-worker');
+    return { world, names };
+  }
+
+  it('reads at most its query budget in one run, with 30 tenants as with 300', async () => {
+    for (const count of [30, 300]) {
+      const { world } = await worldWith(count);
+      const { reads, deps } = countReads(world);
+      const report = await sweep({ ...deps, limits: { queries: 200 } });
+      // The budget charges a listing page's getAll before knowing whether the page is empty: it never counts less than was read.
+      expect(reads()).toBeLessThanOrEqual(report.queries.spent);
+      expect(report.queries.spent).toBeLessThanOrEqual(200);
+      expect(reads()).toBeGreaterThan(100);
+    }
+  });
+
+  it('goes round every tenant in turn, resuming at the tenant where the previous run stopped', async () => {
+    const { world, names } = await worldWith(120);
+    const progress: SweepProgress = {};
+    const rechecked = new Set<string>();
+    let runs = 0;
+    while (rechecked.size < names.length && runs < 100) {
+      runs += 1;
+      const report = await sweep({ ...world, progress, limits: { queries: 100 } });
+      expect(report.queries.spent).toBeLessThanOrEqual(100);
+      for (const tenant of names) {
+        const request = await storedRequest(world, tenant, `${tenant}-r`);
+        if (request?.deadline !== undefined && request.deadline !== null && Date.parse(request.deadline) > world.clock.now().getTime()) rechecked.add(tenant);
+      }
+    }
+    // 120 tenants at ~7 reads each for the due step need several runs of 100, each taking the next tenants.
+    expect(rechecked.size).toBe(names.length);
+    expect(runs).toBeGreaterThan(5);
+    expect(runs).toBeLessThan(40);
+  });
+
+  it('keeps a tenant it could not finish for the next run', async () => {
+    const { world } = await worldWith(5);
+    const progress: SweepProgress = {};
+    // Enough for the registry page and one tenant's view, not for its listing.
+    await sweep({ ...world, progress, limits: { queries: 20 } });
+    expect(progress.due?.at?.tenant ?? progress.due?.after).toMatch(/^tenant-000\d$/);
+    const next = progress.due;
+    await sweep({ ...world, progress, limits: { queries: 20 } });
+    expect(progress.due).not.toEqual(next);
   });
 });
