@@ -1,6 +1,6 @@
 import type { InboundMessage } from '../../contract/amazon-mq-event.js';
 import { toOutboundHeaders } from '../../contract/headers.js';
-import { buildResponseEvent, type ResponseEventFields } from '../../contract/response-event.js';
+import { buildResponseEvent, grantedMessage, type ResponseEventFields } from '../../contract/response-event.js';
 import { workerTopology } from '../../contract/topology.js';
 import { buildWorkItem } from '../../contract/work-item.js';
 import { dedicatedDeadLetterQueue, type WireNames } from '../../contract/wire-names.js';
@@ -46,15 +46,7 @@ export class BatchEffects {
 
   /** The client response about a stored request, addressed from the request's own fields. */
   public respondAbout(request: Request, fields: RequestAnswer): void {
-    this.respond({
-      tenant: request.tenant,
-      requestId: request.requestId,
-      owner: request.source,
-      session: request.session,
-      contentType: request.contentType,
-      ...(request.dispatchedWorkerType === null ? {} : { workerType: request.dispatchedWorkerType }),
-      ...fields,
-    });
+    this.messages.push(answerAbout(this.names, this.now, request, fields));
   }
 
   public publish(message: OutboundMessage): void {
@@ -146,16 +138,36 @@ function workItemOf(names: WireNames, request: Request): { workerType: string; m
   };
 }
 
+/** The client response about a stored request, addressed from the request's own fields. */
+function answerAbout(names: WireNames, now: Date, request: Request, fields: RequestAnswer): OutboundMessage {
+  return buildResponseEvent(
+    { exchange: names.responseExchange, appId: names.appId, timestamp: now },
+    {
+      tenant: request.tenant,
+      requestId: request.requestId,
+      owner: request.source,
+      session: request.session,
+      contentType: request.contentType,
+      ...(request.dispatchedWorkerType === null ? {} : { workerType: request.dispatchedWorkerType }),
+      ...fields,
+    },
+  );
+}
+
 /**
- * Sends the work items of requests about to be written DISPATCHED, before the write. For
- * dispatches a timer makes (the sweeper, a worker coming alive, a bulk retry) no message will be
- * redelivered to replay them, so the work item goes first: if it cannot be sent, nothing is
- * written and the next run tries again; if the write then loses a race, the worker's answer names
- * an attempt the request never reached and is recorded, not applied.
+ * Sends the work items of requests about to be written DISPATCHED, before the write, each after
+ * its GRANTED answer in the same burst. For dispatches a timer makes (the sweeper, a worker coming
+ * alive, a bulk retry) no message will be redelivered to replay them, so the work item goes first:
+ * if it cannot be sent, nothing is written and the next run tries again; if the write then loses a
+ * race, the worker's answer names an attempt the request never reached and is recorded, not
+ * applied. The GRANTED goes first so that a client never hears of a worker's answer before it (a
+ * fast worker would otherwise answer before a GRANTED sent after the write); the price is a
+ * second GRANTED when the write loses its race.
  */
-export async function sendWorkItemsFirst(names: WireNames, bus: MessageBus, requests: readonly Request[]): Promise<void> {
+export async function sendWorkItemsFirst(names: WireNames, bus: MessageBus, requests: readonly Request[], now: Date): Promise<void> {
   if (requests.length === 0) return;
   const items = requests.map((request) => workItemOf(names, request));
   await Promise.all([...new Set(items.map((item) => item.workerType))].map((type) => bus.ensureTopology(workerTopology(names, type))));
-  await bus.publish(items.map((item) => item.message));
+  const granted = requests.map((request) => answerAbout(names, now, request, { state: 'GRANTED', messages: [grantedMessage()] }));
+  await bus.publish([...granted, ...items.map((item) => item.message)]);
 }

@@ -101,8 +101,8 @@ interface Ordering {
 
 const WRITE_THEN_PUBLISH: Ordering = { beforeWrites: async () => {}, workItemsSent: false };
 
-function publishThenWrite(names: WireNames, bus: MessageBus): Ordering {
-  return { beforeWrites: (dispatching) => sendWorkItemsFirst(names, bus, dispatching), workItemsSent: true };
+function publishThenWrite(names: WireNames, bus: MessageBus, now: Date): Ordering {
+  return { beforeWrites: (dispatching) => sendWorkItemsFirst(names, bus, dispatching, now), workItemsSent: true };
 }
 
 /**
@@ -132,7 +132,7 @@ export function applyEventsSendingWorkItemsFirst<E>(
   effects: BatchEffects,
   options: ApplyEventsOptions = {},
 ): Promise<ApplyEventsReport> {
-  return applyInRounds(events, apply, deps, effects, options, publishThenWrite(deps.settings.names, deps.bus));
+  return applyInRounds(events, apply, deps, effects, options, publishThenWrite(deps.settings.names, deps.bus, deps.clock.now()));
 }
 
 interface EventGroup<E> {
@@ -359,8 +359,12 @@ function dispatches(outcome: Outcome): boolean {
  */
 function queueEffects(original: Request, outcome: Outcome, effects: BatchEffects, workItemSent = false, stored: Request = outcome.request): boolean {
   for (const change of outcome.counted) effects.count(original, change);
-  for (const { about, answer } of outcome.answers) effects.respondAbout(about, answer);
   const dispatch = dispatches(outcome);
+  for (const { about, answer } of outcome.answers) {
+    // Sent with the work item, before the write (see sendWorkItemsFirst).
+    if (dispatch && workItemSent && answer.state === 'GRANTED' && about.attempt === outcome.request.attempt) continue;
+    effects.respondAbout(about, answer);
+  }
   if (dispatch && !workItemSent) effects.workItem(outcome.request);
   if (outcome.afterConfirm !== undefined && !outcome.remove) effects.afterConfirm(stored, outcome.afterConfirm);
   return dispatch;

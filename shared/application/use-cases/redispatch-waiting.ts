@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
-import { grantedMessage } from '../../contract/response-event.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';
@@ -137,10 +136,12 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
   }
   if (updates.length === 0) return tally;
 
+  // The reference's re-dispatch answers GRANTED again (DispatchRequestJob with retry=true): it goes with the work item.
   await sendWorkItemsFirst(
     ctx.settings.names,
     ctx.bus,
     updates.filter((update) => update.kind === 'dispatched').map((update) => update.next),
+    ctx.now,
   );
   const outcomes = await ctx.requests.updateAll(updates.map(({ previous, next }) => ({ previous, next })));
   updates.forEach(({ previous, next, kind }, index) => {
@@ -152,10 +153,6 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
     }
     tally[kind] += 1;
     ctx.effects.count(next, { kind: 'changed', before: previous, after: next });
-    if (kind === 'dispatched') {
-      // The reference's re-dispatch answers GRANTED again (DispatchRequestJob with retry=true).
-      ctx.effects.respondAbout(next, { state: 'GRANTED', messages: [grantedMessage()] });
-    }
   });
   return tally;
 }

@@ -200,8 +200,12 @@ describe('redispatchWaiting', () => {
     const sent = workIds(world);
     expect(new Set(sent).size).toBe(30);
     expect(new Set(world.bus.to(EXTRACT_QUEUE).map((message) => message.headers[Header.dispatchAttempt]))).toEqual(new Set([1]));
-    // Answers and counters come only from the writes that won: once per request.
-    expect(responses(world)).toHaveLength(30);
+    // Each work item went out after its GRANTED, in one burst: a loser's GRANTED is a copy too,
+    // so every request got GRANTED at least once and no client heard of a worker before it.
+    const granted = responses(world);
+    expect(granted).toHaveLength(sent.length);
+    expect(new Set(granted.map((answer) => answer['requestId'])).size).toBe(30);
+    expect(granted.every((answer) => answer['state'] === 'GRANTED')).toBe(true);
     const attempts = [...(await world.requests.getAll('tenant-a', ids.slice(0, 15))).values()].map((request) => request.attempt);
     expect(new Set(attempts)).toEqual(new Set([1]));
   });
@@ -226,8 +230,8 @@ describe('redispatchWaiting', () => {
       expect(calls[0]?.continuation).toEqual({ tenant: 'tenant-a', workerType: 'extract-worker', cursor: expect.any(String) });
       expect(new Set(workIds(world)).size).toBe(12);
       expect(workIds(world)).toHaveLength(12);
-      // Two publish bursts per page (the work items before the writes, the answers after), never one per request.
-      expect(world.bus.bursts).toBe(14);
+      // One publish burst per page (each GRANTED with its work item, before the writes), never one per request.
+      expect(world.bus.bursts).toBe(7);
     });
 
     it('walks past requests that stay waiting instead of listing them again', async () => {

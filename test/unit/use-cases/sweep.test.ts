@@ -144,7 +144,10 @@ describe('sweep', () => {
       expect(reports.reduce((sum, report) => sum + (report.waiting?.dispatched ?? 0), 0)).toBe(20);
       expect(new Set(workIds(world)).size).toBe(20);
       expect(new Set(world.bus.to(EXTRACT_QUEUE).map((message) => message.headers[Header.dispatchAttempt]))).toEqual(new Set([1]));
-      expect(world.bus.to(names.responseExchange)).toHaveLength(20);
+      // Each work item goes out after its GRANTED: as many GRANTED as work items, every request at least once.
+      const granted = world.bus.to(names.responseExchange);
+      expect(granted).toHaveLength(workIds(world).length);
+      expect(new Set(granted.map((message) => message.headers[Header.requestId])).size).toBe(20);
     });
   });
 
