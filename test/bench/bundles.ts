@@ -57,7 +57,12 @@ export async function measureBundles(runs = 3): Promise<BundleFigure[]> {
         times.push(Number(out.toString()));
       }
       times.sort((a, b) => a - b);
-      figures.push({ fn, bytes: statSync(outfile).size, coldImportMs: round(times[Math.floor(times.length / 2)] ?? 0, 1), coldImportMsRuns: times.map((t) => round(t, 1)) });
+      figures.push({
+        fn,
+        bytes: statSync(outfile).size,
+        coldImportMs: round(times[Math.floor(times.length / 2)] ?? 0, 1),
+        coldImportMsRuns: times.map((t) => round(t, 1)),
+      });
     }
   } finally {
     rmSync(outdir, { recursive: true, force: true });

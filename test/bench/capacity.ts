@@ -31,7 +31,13 @@ export function valueSize(value: unknown): number {
   // A list or a map: 3 bytes of its own, 1 more per element; a map's element also counts its name.
   if (Array.isArray(value)) return 3 + value.reduce<number>((sum, element) => sum + 1 + valueSize(element), 0);
   if (typeof value === 'object') {
-    return 3 + Object.entries(value as Item).reduce((sum, [name, element]) => (element === undefined ? sum : sum + 1 + Buffer.byteLength(name, 'utf8') + valueSize(element)), 0);
+    return (
+      3 +
+      Object.entries(value as Item).reduce(
+        (sum, [name, element]) => (element === undefined ? sum : sum + 1 + Buffer.byteLength(name, 'utf8') + valueSize(element)),
+        0,
+      )
+    );
   }
   throw new TypeError(`not a DynamoDB value: ${typeof value}`);
 }
@@ -112,7 +118,8 @@ export function writeCost(before: Item | undefined, after: Item | undefined, opt
       units = writeUnitsFor(itemSize(old));
       change = 'delete';
     } else if (old !== undefined && next !== undefined) {
-      const sameKey = canonical(old[index.partitionKey]) === canonical(next[index.partitionKey]) && canonical(old[index.sortKey]) === canonical(next[index.sortKey]);
+      const sameKey =
+        canonical(old[index.partitionKey]) === canonical(next[index.partitionKey]) && canonical(old[index.sortKey]) === canonical(next[index.sortKey]);
       if (!sameKey) {
         units = writeUnitsFor(itemSize(old)) + writeUnitsFor(itemSize(next));
         change = 'move';

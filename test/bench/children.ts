@@ -140,7 +140,6 @@ async function main(): Promise<void> {
   process.send?.('ready');
 }
 
-
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -242,6 +242,8 @@ export interface PhasePlan {
   requests: number;
   /** A paced phase lasts about this long (its count is rate × seconds, within [200, requests]). */
   pacedSeconds: number;
+  /** The full-speed phase sends what the warm-up rate carries in this long (within [500, requests]), so a slow scenario stays bounded. */
+  fullSeconds: number;
   warmup: number;
   /** Deadline of one phase. */
   phaseTimeoutMs: number;
@@ -266,25 +268,33 @@ export async function runPhases(
   monitor: CpuMonitor,
   plan: PhasePlan,
   log: (line: string) => void,
-  hooks: { before?: (phase: string) => void; after?: (phase: string) => void } = {},
+  hooks: { before?: (phase: string) => void; after?: (phase: string) => Promise<void> | void } = {},
 ): Promise<ScenarioPhases> {
   const ids = (phase: string, count: number) => Array.from({ length: count }, (_, n) => `${label}-${phase}-${n}`);
   const phase = async (name: string, count: number, rate?: number) => {
     holder.tracker = new Tracker();
     hooks.before?.(name);
-    const result = await runPhase(target, holder.tracker, { ids: ids(name, count), ...(rate === undefined ? {} : { rate }), deadlineMs: plan.phaseTimeoutMs }, monitor);
+    const result = await runPhase(
+      target,
+      holder.tracker,
+      { ids: ids(name, count), ...(rate === undefined ? {} : { rate }), deadlineMs: plan.phaseTimeoutMs },
+      monitor,
+    );
     log(
       `  ${label} ${name}: ${result.completed}/${result.requests} in ${result.seconds} s, ${result.throughput}/s` +
         (result.endToEndMs ? `, e2e p50 ${result.endToEndMs.p50} p99 ${result.endToEndMs.p99} ms` : '') +
         (result.timedOut ? ' (TIMED OUT)' : '') +
         `, machine CPU ${result.cpu.machine} %`,
     );
-    hooks.after?.(name);
+    await hooks.after?.(name);
     return result;
   };
-  if (plan.warmup > 0) await phase('warm', plan.warmup);
-  const full = await phase('full', plan.requests);
-  const pacedCount = (rate: number) => Math.max(200, Math.min(plan.requests, Math.round(rate * plan.pacedSeconds)));
+  const warm = plan.warmup > 0 ? await phase('warm', plan.warmup) : undefined;
+  const fullCount =
+    warm === undefined || warm.throughput <= 0 ? plan.requests : Math.max(500, Math.min(plan.requests, Math.round(warm.throughput * plan.fullSeconds)));
+  const full = await phase('full', fullCount);
+  // A rate the scenario cannot hold is sent for about as long as one it can.
+  const pacedCount = (rate: number) => Math.max(200, Math.min(plan.requests, Math.round(Math.min(rate, full.throughput * 1.1) * plan.pacedSeconds)));
   const pacedEqual = await phase(`paced${plan.equalRate}`, pacedCount(plan.equalRate), plan.equalRate);
   const half = Math.max(1, full.throughput / 2);
   const pacedHalf = await phase('pacedHalf', pacedCount(half), half);

@@ -117,8 +117,10 @@ async function startWorld(kind: StoreKind, label: string): Promise<World> {
     };
   }
   const meter = new StoreMeter(kind === 'embedded' ? client : undefined);
-  const wrapHandler = (fn: string, handler: EventSourceHandler): EventSourceHandler => (event) =>
-    meter.invocation(fn, recordsOf(event), () => handler(event));
+  const wrapHandler =
+    (fn: string, handler: EventSourceHandler): EventSourceHandler =>
+    (event) =>
+      meter.invocation(fn, recordsOf(event), () => handler(event));
   const host = await ManagerHost.start({
     settings,
     amqpUrl: rabbit.url,
@@ -197,6 +199,10 @@ async function startWorld(kind: StoreKind, label: string): Promise<World> {
   };
 }
 
+function idle(world: World): boolean {
+  return [...world.host.emulators.values()].every((emulator) => emulator.stats.inFlight === 0 && emulator.stats.buffered === 0);
+}
+
 function recordsOf(event: AmazonMqEvent): number {
   return Object.values(event.rmqMessagesByQueue).reduce((sum, records) => sum + records.length, 0);
 }
@@ -213,7 +219,13 @@ function publisherOf(world: World, workflow: Workflow, bodyBytes: number) {
         const tenant = TENANTS[n++ % TENANTS.length]!;
         publisher.publish(world.settings.names.requestExchange, '', body, {
           persistent: true,
-          headers: { [Header.tenant]: tenant, [Header.requestId]: id, [Header.owner]: 'o', [Header.session]: 's', [Header.contentType]: CONTENT_TYPE[workflow] },
+          headers: {
+            [Header.tenant]: tenant,
+            [Header.requestId]: id,
+            [Header.owner]: 'o',
+            [Header.session]: 's',
+            [Header.contentType]: CONTENT_TYPE[workflow],
+          },
         });
       }
       await publisher.waitForConfirms();
@@ -231,14 +243,22 @@ async function startWorkers(world: World, workflow: Workflow, instances: number)
     prefetch: 50,
   });
   const types = WORKER_TYPES[workflow].map((w) => w.type);
-  await waitFor(async () => {
-    const alive = await world.services.liveness.aliveTypes();
-    return types.every((type) => alive.has(type));
-  }, 20_000, 'the workers alive');
+  await waitFor(
+    async () => {
+      const alive = await world.services.liveness.aliveTypes();
+      return types.every((type) => alive.has(type));
+    },
+    20_000,
+    'the workers alive',
+  );
   return workers;
 }
 
-export async function benchOurs(kind: StoreKind, workflow: Workflow, options: CommonOptions & { profile: { requests: number; bodies: number[] } | false }): Promise<OursResult> {
+export async function benchOurs(
+  kind: StoreKind,
+  workflow: Workflow,
+  options: CommonOptions & { profile: { requests: number; bodies: number[] } | false },
+): Promise<OursResult> {
   const name = `ours-${kind}-${workflow}`;
   const world = await startWorld(kind, `bench-${kind}-${workflow}`);
   let workers: Child | undefined;
@@ -248,7 +268,15 @@ export async function benchOurs(kind: StoreKind, workflow: Workflow, options: Co
       const raw = createDocumentClient({ endpoint: world.endpoint });
       try {
         await ensureTable(raw, `bench-raw-${process.pid}`);
-        storePutPerSecond = round(await rawConditionalPutRate(raw, `bench-raw-${process.pid}`, Math.min(2000, options.plan.requests), options.bodyBytes, world.settings.storeConcurrency));
+        storePutPerSecond = round(
+          await rawConditionalPutRate(
+            raw,
+            `bench-raw-${process.pid}`,
+            Math.min(1000, options.plan.requests),
+            options.bodyBytes,
+            world.settings.storeConcurrency,
+          ),
+        );
       } finally {
         raw.destroy();
       }
@@ -269,8 +297,11 @@ export async function benchOurs(kind: StoreKind, workflow: Workflow, options: Co
       before: (phase) => {
         if (phase === 'full') world.meter.reset();
       },
-      after: (phase) => {
-        if (phase === 'full') fullCalls = world.meter.snapshot();
+      after: async (phase) => {
+        if (phase !== 'full') return;
+        // The last batches delete their rows after the answers went out: wait for them.
+        await waitFor(() => idle(world), 30_000, 'the manager idle').catch(() => undefined);
+        fullCalls = world.meter.snapshot();
       },
     });
     const completed = phases.full.completed;
@@ -314,10 +345,14 @@ async function profile(world: World, kind: StoreKind, workflow: Workflow, bodyBy
   const label = `profile-${workflow}-${bodyBytes}`;
   world.meter.capacity = kind === 'embedded';
   for (const { type } of WORKER_TYPES[workflow]) await bringAlive(world.services, type);
-  await waitFor(async () => {
-    const alive = await world.services.liveness.aliveTypes();
-    return WORKER_TYPES[workflow].every(({ type }) => alive.has(type));
-  }, 10_000, 'the worker types alive');
+  await waitFor(
+    async () => {
+      const alive = await world.services.liveness.aliveTypes();
+      return WORKER_TYPES[workflow].every(({ type }) => alive.has(type));
+    },
+    10_000,
+    'the worker types alive',
+  );
   const tracker = new Tracker();
   world.holder.tracker = tracker;
   world.meter.reset();
@@ -329,13 +364,13 @@ async function profile(world: World, kind: StoreKind, workflow: Workflow, bodyBy
     await publisher.send(ids.slice(n, n + 100));
   }
   await waitFor(() => world.granted.count >= requests, options.plan.phaseTimeoutMs, `${label}: every request granted`);
-  await waitFor(() => (world.host.emulators.get('register-requests')?.stats.inFlight ?? 0) === 0, 30_000, 'register-requests idle');
+  await waitFor(() => idle(world), 30_000, 'register-requests idle');
   const intake = world.meter.snapshot();
   world.meter.reset();
   const workers = await startWorkers(world, workflow, options.workers);
   try {
     await waitFor(() => tracker.completed >= requests, options.plan.phaseTimeoutMs, `${label}: every answer`);
-    await waitFor(() => (world.host.emulators.get('handle-worker-responses')?.stats.inFlight ?? 0) === 0, 30_000, 'handle-worker-responses idle');
+    await waitFor(() => idle(world), 30_000, 'handle-worker-responses idle');
   } finally {
     await workers.stop();
   }
@@ -349,7 +384,10 @@ async function profile(world: World, kind: StoreKind, workflow: Workflow, bodyBy
   options.log(
     `  profile ${kind} ${workflow} ${bodyBytes} B: ` +
       Object.entries(functions)
-        .map(([fn, p]) => `${fn} ${p.cpuMsPerMessage} ms CPU/msg, ${p.storeCallsPerRequestTotal} calls/req, ${p.writeUnitsPerRequestTotal} WRU/req, ${p.roundTripsPerInvocation} round trips/batch`)
+        .map(
+          ([fn, p]) =>
+            `${fn} ${p.cpuMsPerMessage} ms CPU/msg, ${p.storeCallsPerRequestTotal} calls/req, ${p.writeUnitsPerRequestTotal} WRU/req, ${p.roundTripsPerInvocation} round trips/batch`,
+        )
         .join('; '),
   );
   return { store: kind, workflow, bodyBytes, requests, functions };

@@ -9,14 +9,18 @@ import { round } from './load.js';
 
 export const AWS_ASSUMPTIONS = {
   region: 'us-east-1',
-  dynamoLatencyMs: { low: 5, high: 10, source: 'DynamoDB: "single-digit millisecond" latency (aws.amazon.com/dynamodb); 5-10 ms per call from a Lambda in-region, per the brief' },
+  dynamoLatencyMs: {
+    low: 5,
+    high: 10,
+    source: 'DynamoDB: "single-digit millisecond" latency (aws.amazon.com/dynamodb); 5-10 ms per call from a Lambda in-region, per the brief',
+  },
   lambda: {
     architecture: 'arm64',
     pricePerGbSecond: 0.0000133334,
     pricePerMillionRequests: 0.2,
     source: 'aws.amazon.com/lambda/pricing, us-east-1, Arm, first 7.5 billion GB-s/month tier',
   },
-  /** infra/aws/config/environments.ts: functions.memorySizeMb default. */
+  /** infra/aws/config/environments.ts: functions.memorySizeMb default; the projection also shows 1,769 MB (one full vCPU). */
   memoryMb: 512,
   /** Lambda gives one full vCPU at 1,769 MB and CPU in proportion below it (Lambda docs, "Memory and computing power"). */
   fullVcpuAtMb: 1769,
@@ -34,6 +38,7 @@ export const AWS_ASSUMPTIONS = {
 
 export interface FunctionProjection {
   fn: string;
+  memoryMb: number;
   batchSize: number;
   cpuMsPerBatch: number;
   /** Sequential store round trips a full batch waits for: measured waves + the calls beyond the store concurrency. */
@@ -52,8 +57,14 @@ export interface CostProjection {
   readUnitsPerRequest: number;
 }
 
-export function projectFunction(fn: string, profile: FunctionProfile, batchSize: number, storeConcurrency: number): FunctionProjection {
-  const cpuScale = Math.max(1, AWS_ASSUMPTIONS.fullVcpuAtMb / AWS_ASSUMPTIONS.memoryMb);
+export function projectFunction(
+  fn: string,
+  profile: FunctionProfile,
+  batchSize: number,
+  storeConcurrency: number,
+  memoryMb: number = AWS_ASSUMPTIONS.memoryMb,
+): FunctionProjection {
+  const cpuScale = Math.max(1, AWS_ASSUMPTIONS.fullVcpuAtMb / memoryMb);
   const messagesPerBatch = batchSize;
   const cpuMsPerBatch = profile.cpuMsPerMessage * messagesPerBatch * cpuScale;
   const callsPerBatch = (profile.storeCallsPerRequestTotal / Math.max(profile.messagesPerRequest, 1e-9)) * messagesPerBatch;
@@ -63,9 +74,10 @@ export function projectFunction(fn: string, profile: FunctionProfile, batchSize:
   const low = at(AWS_ASSUMPTIONS.dynamoLatencyMs.low);
   const high = at(AWS_ASSUMPTIONS.dynamoLatencyMs.high);
   // A request crosses this queue messagesPerRequest times.
-  const perSecond = (ms: number) => round((messagesPerBatch / (ms / 1000)) / Math.max(profile.messagesPerRequest, 1e-9));
+  const perSecond = (ms: number) => round(messagesPerBatch / (ms / 1000) / Math.max(profile.messagesPerRequest, 1e-9));
   return {
     fn,
+    memoryMb,
     batchSize,
     cpuMsPerBatch: round(cpuMsPerBatch, 1),
     storeWaitsPerBatch: round(storeWaitsPerBatch, 1),

@@ -19,14 +19,15 @@ export interface BenchResults {
 }
 
 const ms = (p: Percentiles | null) => (p === null ? 'n/a' : `${p.p50} / ${p.p95} / ${p.p99}`);
-const rate = (phase: PhaseResult) => `${Math.round(phase.throughput).toLocaleString('en-US')}${phase.timedOut ? ` (${phase.completed}/${phase.requests}, timed out)` : ''}`;
+const rate = (phase: PhaseResult) =>
+  `${Math.round(phase.throughput).toLocaleString('en-US')} (n=${phase.requests})${phase.timedOut ? ` (${phase.completed}/${phase.requests}, timed out)` : ''}`;
 
 export function renderMarkdown(results: BenchResults): string {
   const lines: string[] = [];
   const o = results.options;
   lines.push(
     `Run ${results.startedAt} on ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, in ${Math.round(results.seconds)} s; ` +
-      `${o.requests.toLocaleString('en-US')} requests per full-speed phase, ${o.bodyBytes}-byte bodies, ${o.workers} worker instances per worker type, 3 tenants. ` +
+      `full-speed phases of up to ${o.requests.toLocaleString('en-US')} requests (what the warm-up rate carries in 15 s; n in the table), paced phases of ~${o.pacedSeconds} s, ${o.bodyBytes}-byte bodies, ${o.workers} worker instances per worker type, 3 tenants. ` +
       `**This run shared the machine with other work (the "quiet before" column); the main engineer re-runs it on a quiet machine. Compare ratios, not absolute rates.**`,
   );
   lines.push('', '| ratio (full-speed throughput, same run) | value | what it compares |', '|---|---:|---|');
@@ -70,8 +71,8 @@ export function renderMarkdown(results: BenchResults): string {
     const a = AWS_ASSUMPTIONS;
     lines.push(
       '',
-      `AWS projection (assumptions: DynamoDB ${a.dynamoLatencyMs.low}-${a.dynamoLatencyMs.high} ms per call; Lambda ${a.lambda.architecture} at ${a.memoryMb} MB, ` +
-        `$${a.lambda.pricePerGbSecond}/GB-s and $${a.lambda.pricePerMillionRequests}/million invocations (${a.lambda.source}); CPU scaled by ${a.fullVcpuAtMb}/${a.memoryMb} (${a.cpuNote}); ` +
+      `AWS projection (assumptions: DynamoDB ${a.dynamoLatencyMs.low}-${a.dynamoLatencyMs.high} ms per call; Lambda ${a.lambda.architecture}, ` +
+        `$${a.lambda.pricePerGbSecond}/GB-s and $${a.lambda.pricePerMillionRequests}/million invocations (${a.lambda.source}); CPU time measured here scaled by ${a.fullVcpuAtMb}/memory below ${a.fullVcpuAtMb} MB (${a.cpuNote}); ` +
         `DynamoDB on-demand $${a.dynamodb.pricePerMillionWriteRequestUnits}/million WRU, $${a.dynamodb.pricePerMillionReadRequestUnits}/million RRU (${a.dynamodb.source}); ${a.eventSource.source}; not counted: ${a.notCounted}):`,
       '',
       '| function (at its default batch size) | CPU ms / batch | sequential store waits / batch | handler ms / batch | requests/s per queue |',
@@ -79,10 +80,14 @@ export function renderMarkdown(results: BenchResults): string {
     );
     for (const f of results.projection.functions) {
       lines.push(
-        `| ${f.workflow}-step: ${f.fn} (batch ${f.batchSize}) | ${f.cpuMsPerBatch} | ${f.storeWaitsPerBatch} | ${f.handlerMsPerBatch.low}–${f.handlerMsPerBatch.high} | ${f.requestsPerSecondPerQueue.low.toLocaleString('en-US')}–${f.requestsPerSecondPerQueue.high.toLocaleString('en-US')} |`,
+        `| ${f.workflow}-step: ${f.fn} (batch ${f.batchSize}, ${f.memoryMb} MB) | ${f.cpuMsPerBatch} | ${f.storeWaitsPerBatch} | ${f.handlerMsPerBatch.low}–${f.handlerMsPerBatch.high} | ${f.requestsPerSecondPerQueue.low.toLocaleString('en-US')}–${f.requestsPerSecondPerQueue.high.toLocaleString('en-US')} |`,
       );
     }
-    lines.push('', '| single-step request body | write units / request | read units / request | Lambda $ / million | DynamoDB writes $ / million | DynamoDB reads $ / million | total $ / million requests |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      '',
+      `| single-step request body | write units / request | read units / request | Lambda $ / million (${a.memoryMb} MB) | DynamoDB writes $ / million | DynamoDB reads $ / million | total $ / million requests |`,
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
     for (const c of results.projection.costs) {
       lines.push(
         `| ${c.bodyBytes / 1024} KB | ${c.writeUnitsPerRequest} | ${c.readUnitsPerRequest} | ${c.lambdaUsdPerMillion} | ${c.dynamoWriteUsdPerMillion} | ${c.dynamoReadUsdPerMillion} | **${c.totalUsdPerMillion}** |`,

@@ -7,7 +7,7 @@ import { measureBundles } from './bundles.js';
 import { round, type PhasePlan } from './load.js';
 import { benchOurs, type OursResult, type StoreKind, type Workflow } from './ours.js';
 import { benchBullmq, benchLimit, type CommonOptions, type ScenarioResult } from './peers.js';
-import { projectCost, projectFunction } from './projection.js';
+import { AWS_ASSUMPTIONS, projectCost, projectFunction } from './projection.js';
 import { renderMarkdown, type BenchResults } from './report.js';
 
 /*
@@ -41,11 +41,24 @@ if (unknown.length > 0) {
 
 const requests = option('requests', 4000);
 const bodyBytes = option('body', 512);
-const budgetMs = option('budget-seconds', 570) * 1000;
-const plan: PhasePlan = { requests, pacedSeconds: option('paced-seconds', 8), warmup: Math.min(300, requests), phaseTimeoutMs: option('phase-timeout', 90) * 1000, equalRate: 300 };
+const budgetMs = option('budget-seconds', 480) * 1000;
+const plan: PhasePlan = {
+  requests,
+  pacedSeconds: option('paced-seconds', 8),
+  fullSeconds: option('full-seconds', 15),
+  warmup: Math.min(300, requests),
+  phaseTimeoutMs: option('phase-timeout', 90) * 1000,
+  equalRate: 300,
+};
 const log = (line: string) => console.log(line);
-const common: CommonOptions = { plan, bodyBytes, workers: 4, log, quiet: { maxPercent: option('quiet-percent', 30), maxWaitMs: option('quiet-wait', 10) * 1000 } };
-const profileRequests = option('profile-requests', Math.min(1000, requests));
+const common: CommonOptions = {
+  plan,
+  bodyBytes,
+  workers: 4,
+  log,
+  quiet: { maxPercent: option('quiet-percent', 30), maxWaitMs: option('quiet-wait', 10) * 1000 },
+};
+const profileRequests = option('profile-requests', Math.min(500, requests));
 
 const started = Date.now();
 const scenarios: (ScenarioResult | OursResult)[] = [];
@@ -75,10 +88,26 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) => (a
 const full = (name: string) => byName.get(name)?.full.throughput;
 const ours = (name: string) => byName.get(name) as OursResult | undefined;
 const ratios = [
-  { name: 'ours (memory store, single-step) / limit', value: ratio(full('ours-memory-single'), full('limit')), meaning: 'our handlers and event-source emulator against the same 4-queue path relayed by amqplib alone' },
-  { name: 'ours (memory store, two-step) / limit', value: ratio(full('ours-memory-two'), full('limit')), meaning: 'a two-step request crosses the worker queues twice: the limit is per request, so ~0.5 is the shape' },
-  { name: 'ours (memory store, single-step) / BullMQ', value: ratio(full('ours-memory-single'), full('bullmq')), meaning: 'BullMQ: one hop, Redis as the machine runs it' },
-  { name: 'ours (embedded store, single-step) / BullMQ', value: ratio(full('ours-embedded-single'), full('bullmq')), meaning: 'with the store `npm start` embeds' },
+  {
+    name: 'ours (memory store, single-step) / limit',
+    value: ratio(full('ours-memory-single'), full('limit')),
+    meaning: 'our handlers and event-source emulator against the same 4-queue path relayed by amqplib alone',
+  },
+  {
+    name: 'ours (memory store, two-step) / limit',
+    value: ratio(full('ours-memory-two'), full('limit')),
+    meaning: 'a two-step request crosses the worker queues twice: the limit is per request, so ~0.5 is the shape',
+  },
+  {
+    name: 'ours (memory store, single-step) / BullMQ',
+    value: ratio(full('ours-memory-single'), full('bullmq')),
+    meaning: 'BullMQ: one hop, Redis as the machine runs it',
+  },
+  {
+    name: 'ours (embedded store, single-step) / BullMQ',
+    value: ratio(full('ours-embedded-single'), full('bullmq')),
+    meaning: 'with the store `npm start` embeds',
+  },
   {
     name: 'ours (embedded store, single-step) / store-bound ceiling',
     value: ratio(full('ours-embedded-single'), ours('ours-embedded-single')?.storeBoundCeiling),
@@ -92,7 +121,10 @@ const ratios = [
 ];
 
 const settings = ManagerSettingsSchema.parse({});
-const batchSizes = { 'register-requests': settings.mappings.registerRequests.batchSize, 'handle-worker-responses': settings.mappings.handleWorkerResponses.batchSize };
+const batchSizes = {
+  'register-requests': settings.mappings.registerRequests.batchSize,
+  'handle-worker-responses': settings.mappings.handleWorkerResponses.batchSize,
+};
 const embeddedProfiles = scenarios.flatMap((s) => ('profiles' in s ? s.profiles : [])).filter((p) => p.store === 'embedded');
 const projection =
   embeddedProfiles.length === 0
@@ -101,10 +133,12 @@ const projection =
         functions: embeddedProfiles
           .filter((p) => p.bodyBytes === 1024)
           .flatMap((p) =>
-            Object.entries(p.functions).map(([fn, figures]) => ({
-              workflow: p.workflow,
-              ...projectFunction(fn, figures, batchSizes[fn as keyof typeof batchSizes] ?? 100, settings.storeConcurrency),
-            })),
+            [AWS_ASSUMPTIONS.memoryMb, AWS_ASSUMPTIONS.fullVcpuAtMb].flatMap((memoryMb) =>
+              Object.entries(p.functions).map(([fn, figures]) => ({
+                workflow: p.workflow,
+                ...projectFunction(fn, figures, batchSizes[fn as keyof typeof batchSizes] ?? 100, settings.storeConcurrency, memoryMb),
+              })),
+            ),
           ),
         costs: embeddedProfiles.filter((p) => p.workflow === 'single').map((p) => projectCost(p, batchSizes, settings.storeConcurrency)),
       };
@@ -118,7 +152,14 @@ if (!flag('no-bundles')) {
 
 const results: BenchResults = {
   startedAt: new Date(started).toISOString(),
-  machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.version, load: loadavg().map((n) => n.toFixed(2)).join(' ') },
+  machine: {
+    cpus: availableParallelism(),
+    model: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    load: loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' '),
+  },
   options: { requests, bodyBytes, workers: common.workers, equalRate: plan.equalRate, pacedSeconds: plan.pacedSeconds },
   scenarios,
   ratios,

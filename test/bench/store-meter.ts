@@ -89,6 +89,15 @@ export class StoreMeter {
     }
   }
 
+  private id(table: string, key: Item): string {
+    return `${table}|${String(key['pk'])}|${String(key['sk'])}`;
+  }
+
+  /** The item as last seen, if it was. */
+  private known(table: string, key: Item): Item | undefined {
+    return this.shadow.get(this.id(table, key));
+  }
+
   private async meter(command: object): Promise<unknown> {
     const send = this.rawSend!;
     const context = scope.getStore();
@@ -96,7 +105,7 @@ export class StoreMeter {
     const meter = this.of(fn);
     const op = operationOf(command);
     const input = (command as { input: Record<string, unknown> }).input;
-    const kind = `${op} ${kindOf(keyOf(input))}`;
+    const kind = labelOf(op, input);
     meter.calls[kind] = (meter.calls[kind] ?? 0) + 1;
     if (context !== undefined) {
       if (context.inFlight === 0) context.rounds += 1;
@@ -125,43 +134,65 @@ export class StoreMeter {
       meter.readUnits[kind] = (meter.readUnits[kind] ?? 0) + units;
     };
     const get = async (table: string, key: Item): Promise<Item | undefined> => {
-      const id = `${table}|${String(key['pk'])}|${String(key['sk'])}`;
+      const id = this.id(table, key);
       if (this.shadow.has(id)) return this.shadow.get(id);
       const output = (await send(new GetCommand({ TableName: table, Key: { pk: key['pk'], sk: key['sk'] }, ConsistentRead: true }))) as { Item?: Item };
       return output.Item;
     };
-    const remember = (table: string, key: Item, item: Item | undefined) => this.shadow.set(`${table}|${String(key['pk'])}|${String(key['sk'])}`, item);
-    const conditional = async (kind: string, key: Item, write: () => Promise<unknown>, after: () => Promise<Item | undefined>) => {
-      const before = await get(tableName, key);
-      try {
-        const output = await write();
-        const next = await after();
-        remember(tableName, key, next);
-        addWrite(kind, writeCost(before, next));
-        return output;
-      } catch (error) {
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') addWrite(kind, failedConditionCost(before));
-        throw error;
+    const remember = (table: string, key: Item, item: Item | undefined) => this.shadow.set(this.id(table, key), item);
+    const kind = labelOf(op, input);
+    // The item before and after a write come back with the write itself (ReturnValues), not from
+    // extra reads, so that metering adds no round trip and little CPU to the invocation measured.
+    const returning = async (wanted: 'ALL_OLD' | 'ALL_NEW'): Promise<{ output: Record<string, unknown>; attributes: Item | undefined }> => {
+      if (input['ReturnValues'] !== undefined && input['ReturnValues'] !== 'NONE') {
+        return { output: (await send(command)) as Record<string, unknown>, attributes: undefined };
       }
+      input['ReturnValues'] = wanted;
+      const output = (await send(command)) as Record<string, unknown>;
+      const attributes = output['Attributes'] as Item | undefined;
+      delete output['Attributes'];
+      // Absent from an ALL_OLD answer: there was no item before.
+      return { output, attributes };
     };
-    const kind = `${op} ${kindOf(keyOf(input))}`;
+    const failed = (error: unknown, before: Item | undefined) => {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') addWrite(kind, failedConditionCost(before));
+      return error;
+    };
     switch (op) {
       case 'PutItem': {
         const item = input['Item'] as Item;
-        return conditional(kind, item, () => send(command), () => Promise.resolve(item));
+        try {
+          const { output, attributes } = await returning('ALL_OLD');
+          remember(tableName, item, item);
+          addWrite(kind, writeCost(attributes, item));
+          return output;
+        } catch (error) {
+          throw failed(error, this.known(tableName, item));
+        }
       }
       case 'UpdateItem': {
         const key = input['Key'] as Item;
-        return conditional(
-          kind,
-          key,
-          () => send(command),
-          async () => ((await send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))) as { Item?: Item }).Item,
-        );
+        const before = this.shadow.has(this.id(tableName, key)) ? this.shadow.get(this.id(tableName, key)) : await get(tableName, key);
+        try {
+          const { output, attributes } = await returning('ALL_NEW');
+          const after = attributes ?? ((await send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))) as { Item?: Item }).Item;
+          remember(tableName, key, after);
+          addWrite(kind, writeCost(before, after));
+          return output;
+        } catch (error) {
+          throw failed(error, before);
+        }
       }
       case 'DeleteItem': {
         const key = input['Key'] as Item;
-        return conditional(kind, key, () => send(command), () => Promise.resolve(undefined));
+        try {
+          const { output, attributes } = await returning('ALL_OLD');
+          remember(tableName, key, undefined);
+          addWrite(kind, writeCost(attributes ?? this.known(tableName, key), undefined));
+          return output;
+        } catch (error) {
+          throw failed(error, this.known(tableName, key));
+        }
       }
       case 'BatchWriteItem': {
         const requests = input['RequestItems'] as Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]>;
@@ -203,7 +234,10 @@ export class StoreMeter {
       case 'Query': {
         const output = (await send(command)) as { Items?: Item[] };
         const bytes = (output.Items ?? []).reduce((sum, item) => sum + itemSize(item), 0);
-        addRead(`Query ${input['IndexName'] === undefined ? 'table' : `index ${String(input['IndexName'])}`}`, readUnitsFor(bytes, input['ConsistentRead'] === true));
+        addRead(
+          `Query ${input['IndexName'] === undefined ? 'table' : `index ${String(input['IndexName'])}`}`,
+          readUnitsFor(bytes, input['ConsistentRead'] === true),
+        );
         return output;
       }
       default:
@@ -215,12 +249,28 @@ export class StoreMeter {
 /** The DynamoDB operation a document-client command performs. */
 function operationOf(command: object): string {
   const name = command.constructor.name.replace(/Command$/, '');
-  const known: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', Get: 'GetItem', BatchGet: 'BatchGetItem', BatchWrite: 'BatchWriteItem' };
+  const known: Record<string, string> = {
+    Put: 'PutItem',
+    Update: 'UpdateItem',
+    Delete: 'DeleteItem',
+    Get: 'GetItem',
+    BatchGet: 'BatchGetItem',
+    BatchWrite: 'BatchWriteItem',
+  };
   return known[name] ?? name;
 }
 
-function keyOf(input: Record<string, unknown>): Item {
-  return (input['Key'] ?? input['Item'] ?? {}) as Item;
+/** A call's label: its operation and the kind of item (or the index) it addresses. */
+function labelOf(op: string, input: Record<string, unknown>): string {
+  if (op === 'Query') return `Query ${input['IndexName'] === undefined ? 'table' : `index ${String(input['IndexName'])}`}`;
+  if (op === 'BatchGetItem' || op === 'BatchWriteItem') {
+    const first = Object.values((input['RequestItems'] ?? {}) as Record<string, unknown>)[0];
+    const keys = (first as { Keys?: Item[] } | undefined)?.Keys ?? [];
+    const writes = Array.isArray(first) ? (first as { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]) : [];
+    const key = keys[0] ?? writes[0]?.PutRequest?.Item ?? writes[0]?.DeleteRequest?.Key ?? {};
+    return `${op} ${kindOf(key)}`;
+  }
+  return `${op} ${kindOf((input['Key'] ?? input['Item'] ?? {}) as Item)}`;
 }
 
 /** Which kind of item a key addresses (keys.ts): a request, a counter, a worker, a configuration... */
