@@ -145,7 +145,9 @@ export class StoreMeter {
     // extra reads, so that metering adds no round trip and little CPU to the invocation measured.
     const returning = async (wanted: 'ALL_OLD' | 'ALL_NEW'): Promise<{ output: Record<string, unknown>; attributes: Item | undefined }> => {
       if (input['ReturnValues'] !== undefined && input['ReturnValues'] !== 'NONE') {
-        return { output: (await send(command)) as Record<string, unknown>, attributes: undefined };
+        // The adapter asked for its own: usable when it is what we want, kept in its answer either way.
+        const output = (await send(command)) as Record<string, unknown>;
+        return { output, attributes: input['ReturnValues'] === wanted ? (output['Attributes'] as Item | undefined) : undefined };
       }
       input['ReturnValues'] = wanted;
       const output = (await send(command)) as Record<string, unknown>;
