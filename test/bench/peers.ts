@@ -77,7 +77,8 @@ export async function benchLimit(options: CommonOptions): Promise<ScenarioResult
       options.plan,
       options.log,
     );
-    return { name: 'limit', ...phases, quietBefore, notes: [] };
+    const server = (connection as unknown as { connection?: { serverProperties?: { version?: string } } }).connection?.serverProperties?.version;
+    return { name: 'limit', ...phases, quietBefore, notes: [`rabbitmq ${server ?? 'unknown'}`] };
   } finally {
     await connection.close().catch(() => undefined);
     await manager.stop();
@@ -105,7 +106,8 @@ export async function benchBullmq(options: CommonOptions): Promise<ScenarioResul
   try {
     const persistence = (await connection.config('GET', 'appendonly')) as string[];
     const save = (await connection.config('GET', 'save')) as string[];
-    notes.push(`redis appendonly=${persistence[1] ?? '?'} save="${save[1] ?? '?'}"`);
+    const version = /redis_version:(\S+)/.exec(await connection.info('server'))?.[1] ?? 'unknown';
+    notes.push(`redis ${version} appendonly=${persistence[1] ?? '?'} save="${save[1] ?? '?'}"`);
     await events.waitUntilReady();
     const quietBefore = await waitForQuiet(options.quiet.maxPercent, options.quiet.maxWaitMs);
     workers = await startChild({ role: 'bullmq-workers', redisUrl: REDIS_URL, queue: name, instances: options.workers, concurrency: 50 });

@@ -8,7 +8,7 @@ import { AWS_ASSUMPTIONS, type CostProjection, type FunctionProjection } from '.
 
 export interface BenchResults {
   startedAt: string;
-  machine: { cpus: number; model: string; node: string; load: string };
+  machine: { cpus: number; model: string; node: string; load: string; versions: Record<string, string> };
   options: { requests: number; bodyBytes: number; workers: number; equalRate: number; pacedSeconds: number };
   scenarios: (ScenarioResult | OursResult)[];
   ratios: { name: string; value: number | null; meaning: string }[];
@@ -30,6 +30,9 @@ export function renderMarkdown(results: BenchResults): string {
       `full-speed phases of up to ${o.requests.toLocaleString('en-US')} requests (what the warm-up rate carries in 15 s; n in the table), paced phases of ~${o.pacedSeconds} s, ${o.bodyBytes}-byte bodies, ${o.workers} worker instances per worker type, 3 tenants. ` +
       `**This run shared the machine with other work (the "quiet before" column); the main engineer re-runs it on a quiet machine. Compare ratios, not absolute rates.**`,
   );
+  const notes = results.scenarios.flatMap((s) => s.notes);
+  const versions = Object.entries(results.machine.versions).map(([name, version]) => `${name} ${version}`);
+  lines.push('', `Versions: ${[...notes, ...versions].join(', ')}.`);
   lines.push('', '| ratio (full-speed throughput, same run) | value | what it compares |', '|---|---:|---|');
   for (const ratio of results.ratios) lines.push(`| ${ratio.name} | ${ratio.value === null ? 'n/a' : ratio.value.toFixed(2)} | ${ratio.meaning} |`);
 
@@ -59,7 +62,7 @@ export function renderMarkdown(results: BenchResults): string {
         const detail = (record: Record<string, number>) =>
           Object.entries(record)
             .map(([k, v]) => `${k} ${v}`)
-            .join('; ');
+            .join('; ') || '-';
         lines.push(
           `| ${p.store} ${p.workflow}-step ${p.bodyBytes} B: ${fn} | ${f.messagesPerInvocation} | ${f.cpuMsPerMessage} | ${p.store === 'memory' ? 'n/a (memory)' : `**${f.storeCallsPerRequestTotal}**: ${detail(f.storeCallsPerRequest)}`} | ${p.store === 'memory' ? 'n/a' : f.roundTripsPerInvocation} | ${p.store === 'memory' ? 'n/a' : `**${f.writeUnitsPerRequestTotal}**: ${detail(f.writeUnitsPerRequest)}`} | ${p.store === 'memory' ? 'n/a' : `**${f.readUnitsPerRequestTotal}**: ${detail(f.readUnitsPerRequest)}`} |`,
         );

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,14 @@ function text(name: string): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
+function packageVersion(name: string): string {
+  try {
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules', name, 'package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const ALL = ['limit', 'bullmq', 'memory-single', 'memory-two', 'embedded-single', 'embedded-two'] as const;
 const only = text('only')?.split(',') ?? [...ALL];
@@ -159,6 +167,7 @@ const results: BenchResults = {
     load: loadavg()
       .map((n) => n.toFixed(2))
       .join(' '),
+    versions: Object.fromEntries(['amqplib', 'bullmq', 'ioredis', 'dynalite', '@aws-sdk/lib-dynamodb', 'esbuild'].map((name) => [name, packageVersion(name)])),
   },
   options: { requests, bodyBytes, workers: common.workers, equalRate: plan.equalRate, pacedSeconds: plan.pacedSeconds },
   scenarios,
