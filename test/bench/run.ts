@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import { ManagerSettingsSchema } from '../../shared/contract/manager-settings.js';
 import { measureBundles } from './bundles.js';
 import { round, type PhasePlan } from './load.js';
@@ -30,6 +31,12 @@ function text(name: string): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
+/** Written as the repository's Prettier settings format it, so `npm run lint` passes on the committed results. */
+async function writeFormatted(file: string, content: string): Promise<void> {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  writeFileSync(file, await prettier.format(content, { ...options, filepath: file }));
+}
+
 function packageVersion(name: string): string {
   try {
     const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules', name, 'package.json');
@@ -179,9 +186,9 @@ const results: BenchResults = {
 };
 const outDir = text('out') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+await writeFormatted(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2));
 const markdown = renderMarkdown(results);
-writeFileSync(path.join(outDir, 'latest.md'), markdown);
+await writeFormatted(path.join(outDir, 'latest.md'), markdown);
 log(`\n${markdown}`);
 log(`# wrote ${path.join(outDir, 'latest.json')} and latest.md in ${results.seconds} s`);
 process.exit(0);
