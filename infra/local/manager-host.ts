@@ -6,9 +6,9 @@ import { deadLetterRouteOf, managerTopology } from '../../shared/contract/topolo
 import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import type { AuthSettingsInput } from '../../shared/lambda/auth.js';
-import { createServices, type ManagerServices } from '../../shared/lambda/services.js';
+import { createServices, type ManagerServices, type ServiceStores } from '../../shared/lambda/services.js';
 import { startLocalAdminApi, type LocalAdminApi } from './admin-api-host.js';
-import { EventSourceEmulator } from './event-source-emulator.js';
+import { EventSourceEmulator, type EventSourceHandler } from './event-source-emulator.js';
 import { MAPPED_FUNCTIONS, sweepHandler } from './functions.js';
 import { ScheduleEmulator } from './schedule-emulator.js';
 
@@ -31,6 +31,10 @@ export interface ManagerHostOptions {
   sweeper?: { intervalMs?: number } | false;
   /** Serve the admin API (port 0: any free port), with bulk jobs run in this process. */
   http?: { port: number; host?: string; auth: AuthSettingsInput; maxBodyBytes?: number; corsOrigins?: readonly string[] };
+  /** Stores shared by every function instead of the DynamoDB table (the benchmark's in-memory run). */
+  stores?: ServiceStores;
+  /** Wraps each queue-fed function's handler (the benchmark times and attributes invocations). */
+  wrapHandler?: (fn: MappedFunction, handler: EventSourceHandler) => EventSourceHandler;
 }
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
@@ -71,11 +75,11 @@ export class ManagerHost {
         const fn = MAPPED_FUNCTIONS[mapping.functionName];
         if (fn === undefined || (options.only && !options.only.includes(mapping.functionName))) continue;
         const fnLogger = logger.child({ fn: mapping.functionName });
-        const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, ...(options.clock ? { clock: options.clock } : {}) });
+        const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, ...optionalServices(options) });
         services.set(mapping.functionName, fnServices);
         emulators.set(
           mapping.functionName,
-          EventSourceEmulator.forMapping(mapping, provider, fn.withDeps(fnServices), {
+          EventSourceEmulator.forMapping(mapping, provider, options.wrapHandler?.(mapping.functionName, fn.withDeps(fnServices)) ?? fn.withDeps(fnServices), {
             logger: fnLogger,
             deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue),
           }),
@@ -108,8 +112,12 @@ function sweepSchedule(
   intervalMs = DEFAULT_SWEEP_INTERVAL_MS,
 ): ScheduleEmulator {
   const logger = options.logger.child({ fn: 'sweep' });
-  const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, ...optionalServices(options) });
   // Bulk jobs run only where the admin API does; there the sweep restarts those that stalled.
   const handler = sweepHandler(services, adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs });
   return new ScheduleEmulator({ name: 'sweep', intervalMs, run: () => handler(), logger });
+}
+
+function optionalServices(options: ManagerHostOptions): { clock?: Clock; stores?: ServiceStores } {
+  return { ...(options.clock ? { clock: options.clock } : {}), ...(options.stores ? { stores: options.stores } : {}) };
 }

@@ -46,20 +46,29 @@ export interface ServicesOptions {
   provider: AmqpConnectionProvider;
   logger: Logger;
   clock?: Clock;
+  /** Stores to use instead of the DynamoDB adapters (the benchmark's in-memory run); `client` is then unused. */
+  stores?: ServiceStores;
 }
+
+/** The stored state a manager reads and writes: one table in AWS. */
+export type ServiceStores = Pick<ManagerServices, 'requests' | 'counters' | 'configStore' | 'registry'>;
 
 export function createServices(options: ServicesOptions): ManagerServices {
   const { client, tableName, settings, logger } = options;
   const clock = options.clock ?? new SystemClock();
   const storeOptions = { concurrency: settings.storeConcurrency };
-  const configStore = new DynamoConfigStore(client, tableName, { maxRemembered: settings.cacheMaxEntries });
-  const registry = new DynamoWorkerRegistry(client, tableName, { expiryMs: settings.heartbeatExpirySeconds * 1000, caps: registryCaps(settings) });
+  const { configStore, registry, requests, counters } = options.stores ?? {
+    configStore: new DynamoConfigStore(client, tableName, { maxRemembered: settings.cacheMaxEntries }),
+    registry: new DynamoWorkerRegistry(client, tableName, { expiryMs: settings.heartbeatExpirySeconds * 1000, caps: registryCaps(settings) }),
+    requests: new DynamoRequestStore(client, tableName, storeOptions),
+    counters: new DynamoCounterStore(client, tableName, storeOptions),
+  };
   return {
     clock,
     settings,
     logger,
-    requests: new DynamoRequestStore(client, tableName, storeOptions),
-    counters: new DynamoCounterStore(client, tableName, storeOptions),
+    requests,
+    counters,
     configStore,
     registry,
     tenants: new TenantConfigs(configStore, clock, settings.configCacheSeconds * 1000, settings.cacheMaxEntries),
