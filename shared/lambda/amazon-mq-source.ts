@@ -71,10 +71,15 @@ export interface InfrastructureRetry {
   reserveMs: number;
 }
 
-/** 3 attempts over about 2.5 s: a throttling burst or a dropped connection passes; a store that stays down fails the batch. */
+/**
+ * 8 attempts over about 30 s (0.5, 1, 2, 4, then 8 s apart): the batch is held while the store or
+ * the broker is away for seconds, instead of being redelivered at once until its delivery limit
+ * sends every message of it to the DLQ in a second or two. The event source runs one invocation
+ * per queue at a time, so holding the batch is also what paces the queue behind it.
+ */
 export const DEFAULT_INFRASTRUCTURE_RETRY: InfrastructureRetry = {
-  maxAttempts: 3,
-  policy: { initialDelayMs: 500, maxDelayMs: 2_000, factor: 4, jitter: 0.3 },
+  maxAttempts: 8,
+  policy: { initialDelayMs: 500, maxDelayMs: 8_000, factor: 2, jitter: 0.3 },
   reserveMs: 30_000,
 };
 
