@@ -28,6 +28,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Faults and bad input against the local host (test/faults/README in the root README):
+        // sequential, since each file loads the machine; FAULTS_LONG=1 runs the long variants.
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          testTimeout: process.env['FAULTS_LONG'] === '1' ? 900_000 : 180_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

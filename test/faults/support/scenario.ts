@@ -1,0 +1,63 @@
+import type { DeadLetterCount, FaultHost } from './fault-host.js';
+import type { LedgerSummary } from './ledger.js';
+
+export interface LoadScenario {
+  /** Request ids get this prefix. */
+  name: string;
+  count: number;
+  /** Runs once `faultAfterAnswers` requests were answered, while the rest is being sent and worked on; returns what it did. */
+  fault: () => Promise<Record<string, unknown>>;
+  faultAfterAnswers?: number;
+  settleMs?: number;
+  /** Stop waiting when no request got its final answer for this long (default 10 s). */
+  stallMs?: number;
+}
+
+export interface LoadOutcome extends LedgerSummary {
+  scenario: string;
+  fault: Record<string, unknown>;
+  /** Stored with a final status but never answered to the client. */
+  finalWithoutAnswer: number;
+  settleSeconds: number;
+  /** Admin API statuses of the requests without a final answer. */
+  unansweredStatuses: Record<string, number>;
+  /** Messages left in the dead-letter queues, by queue (the prefix cut). */
+  deadLetters: Record<string, DeadLetterCount>;
+  /** Emulator invocations whose handler threw (the batch was requeued), by function. */
+  handlerFailures: Record<string, number>;
+}
+
+/**
+ * Sends `count` requests over both tenants, runs the fault in the middle of the load, waits for
+ * the answers, and draws the ledger: every request answered once (duplicates counted), or shown
+ * waiting by the admin API.
+ */
+export async function runLoad(fh: FaultHost, scenario: LoadScenario): Promise<LoadOutcome> {
+  const ids = Array.from({ length: scenario.count }, (_, n) => `${scenario.name}-${n}`);
+  const started = Date.now();
+  const sending = fh.send(ids);
+  const threshold = scenario.faultAfterAnswers ?? Math.floor(scenario.count / 5);
+  const keysSoFar = () => ids.map((id, n) => fh.ledger.key(n % 2 === 0 ? 'fault-a' : 'fault-b', id));
+  const waitUntil = Date.now() + 60_000;
+  while (keysSoFar().filter((key) => fh.ledger.isFinal(key)).length < threshold && Date.now() < waitUntil) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const fault = await scenario.fault();
+  const keys = await sending;
+  const pending = await fh.ledger.settle(keys, scenario.settleMs ?? 90_000, scenario.stallMs);
+  const settleSeconds = Math.round((Date.now() - started) / 100) / 10;
+  await fh.ledger.quiet(1_500);
+  const visible = await fh.visibleWaiting(pending);
+  const handlerFailures: Record<string, number> = {};
+  for (const [fn, emulator] of fh.host.emulators) handlerFailures[fn] = emulator.stats.failures;
+  return {
+    scenario: scenario.name,
+    fault,
+    ...fh.ledger.summary(keys, visible.waiting),
+    finalWithoutAnswer: visible.finalWithoutAnswer.length,
+    unansweredStatuses: visible.statuses,
+    deadLetters: await fh.deadLetters(),
+    settleSeconds,
+    handlerFailures,
+  };
+}
