@@ -170,6 +170,8 @@ export async function startFaultHost(label: string, options: FaultHostOptions = 
           heartbeatTenant: TENANTS[0],
           connectionName: `${rabbit.prefix}:worker-${workers.length}`,
           handle: workerOptions.handle ?? handleExtract,
+          // Lost connections are what these tests cause; the worker's reconnect warnings are expected.
+          logger: new CapturingLogger(),
         });
         workers.push(worker);
         started.push(worker);
