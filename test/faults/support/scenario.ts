@@ -8,6 +8,8 @@ export interface LoadScenario {
   /** Runs once `faultAfterAnswers` requests were answered, while the rest is being sent and worked on; returns what it did. */
   fault: () => Promise<Record<string, unknown>>;
   faultAfterAnswers?: number;
+  /** Wait for every request to be sent and taken from the request queue before the fault. */
+  faultAfterRegistered?: boolean;
   settleMs?: number;
   /** Stop waiting when no request got its final answer for this long (default 10 s). */
   stallMs?: number;
@@ -38,6 +40,13 @@ export async function runLoad(fh: FaultHost, scenario: LoadScenario): Promise<Lo
   const sending = fh.send(ids);
   const threshold = scenario.faultAfterAnswers ?? Math.floor(scenario.count / 5);
   const keysSoFar = () => ids.map((id, n) => fh.ledger.key(n % 2 === 0 ? 'fault-a' : 'fault-b', id));
+  if (scenario.faultAfterRegistered) {
+    await sending;
+    const registeredBy = Date.now() + 60_000;
+    while ((await fh.rabbit.queueState(fh.settings.names.requestQueue)).messageCount > 0 && Date.now() < registeredBy) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   const waitUntil = Date.now() + 60_000;
   while (keysSoFar().filter((key) => fh.ledger.isFinal(key)).length < threshold && Date.now() < waitUntil) {
     await new Promise((resolve) => setTimeout(resolve, 50));
