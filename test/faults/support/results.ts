@@ -10,14 +10,16 @@ import { FAULTS_LONG, FAULTS_SEED } from './seed.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
-export type ScenarioResult = Record<string, unknown> & { scenario: string };
+export interface ScenarioResult {
+  scenario: string;
+}
 
 export class ResultBook {
   private readonly scenarios: ScenarioResult[] = [];
 
   public constructor(private readonly file: string) {}
 
-  public add(result: ScenarioResult): void {
+  public add<T extends ScenarioResult>(result: T): void {
     this.scenarios.push(result);
     console.log(`[faults seed=${FAULTS_SEED}${FAULTS_LONG ? ' long' : ''}] ${JSON.stringify(result)}`);
   }
