@@ -30,7 +30,7 @@ it('answers every request when the broker application is stopped and started mid
   const downMs = FAULTS_LONG ? 20_000 : 3_000;
   const outcome = await runLoad(h, {
     name: 'broker',
-    count: loadSize(240, 2_000),
+    count: loadSize(160, 2_000),
     stallMs: 15_000,
     fault: async () => {
       const stopping = Date.now();

@@ -55,7 +55,7 @@ it('loses no request when the host is killed with SIGKILL mid-load and restarted
       }),
     );
   }
-  const count = loadSize(400, 3_000);
+  const count = loadSize(300, 3_000);
   const ids = Array.from({ length: count }, (_, n) => `kill-${n}`);
   const keys = ids.map((id, n) => ledger!.key(tenantOf(n), id));
   const sending = (async () => {

@@ -15,7 +15,7 @@ import { FAULTS_LONG, loadSize } from './support/seed.js';
  */
 
 const book = new ResultBook('load-faults');
-const N = loadSize(240, 3_000);
+const N = loadSize(160, 3_000);
 let fh: FaultHost | undefined;
 
 afterEach(async () => {

@@ -72,7 +72,7 @@ it(`answers or dead-letters every malformed message of every input, and answers 
 
   const validKeys = validIds.map(validKey);
   const answerKeys = bad.flatMap((message) => (message.answerKey ? [message.answerKey] : []));
-  await h.ledger.settle([...validKeys, ...answerKeys], 60_000, 8_000);
+  await h.ledger.settle([...validKeys, ...answerKeys], 60_000, 5_000);
   await h.ledger.quiet(2_000);
 
   // Dead letters, by fuzz id.

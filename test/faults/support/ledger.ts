@@ -76,7 +76,7 @@ export class Ledger {
    * left waits for something else: a deadline, an operator), or the time is up; returns the keys
    * still without one.
    */
-  public async settle(keys: readonly string[], timeoutMs: number, stallMs = 10_000): Promise<string[]> {
+  public async settle(keys: readonly string[], timeoutMs: number, stallMs = 6_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     let lastCount = -1;
     let lastProgress = Date.now();

@@ -11,7 +11,7 @@ export interface LoadScenario {
   /** Wait for every request to be sent and taken from the request queue before the fault. */
   faultAfterRegistered?: boolean;
   settleMs?: number;
-  /** Stop waiting when no request got its final answer for this long (default 10 s). */
+  /** Stop waiting when no request got its final answer for this long (default 6 s). */
   stallMs?: number;
 }
 
