@@ -86,7 +86,6 @@ export async function startFaultHost(label: string, options: FaultHostOptions = 
   rabbit.trackWorkerType(WORKER_TYPE);
   const dynamo = await startDynalite();
   const proxy = await startTcpProxy(dynamo.endpoint);
-  // Short SDK retries: a cut store shows up as unavailable within a second, not after minutes.
   const client = createDocumentClient({ endpoint: proxy.endpoint });
   const settings = ManagerSettingsSchema.parse({ ...options.settings, names: rabbit.names, livenessCacheSeconds: 0, configCacheSeconds: 0 });
   const logger = new CapturingLogger();
