@@ -44,7 +44,12 @@ export async function runLoad(fh: FaultHost, scenario: LoadScenario): Promise<Lo
   if (scenario.faultAfterRegistered) {
     await sending;
     const registeredBy = Date.now() + 60_000;
-    while ((await fh.rabbit.queueState(fh.settings.names.requestQueue)).messageCount > 0 && Date.now() < registeredBy) {
+    // Nothing ready in the queue, and nothing buffered or in flight in register-requests (a batch
+    // being written is unacked, so the queue alone would look empty).
+    const intake = fh.host.emulators.get('register-requests');
+    const registered = async () =>
+      (await fh.rabbit.queueState(fh.settings.names.requestQueue)).messageCount === 0 && intake?.stats.inFlight === 0 && intake.stats.buffered === 0;
+    while (!(await registered()) && Date.now() < registeredBy) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
