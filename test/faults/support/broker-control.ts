@@ -46,8 +46,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
-const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
+// The server's own scripts, not the packaged wrapper (which switches user and resets the environment).
+const SCRIPTS = process.env['RABBITMQ_SCRIPTS_DIR'] ?? '/usr/lib/rabbitmq/bin';
+const SERVER = join(SCRIPTS, 'rabbitmq-server');
+const CTL = join(SCRIPTS, 'rabbitmqctl');
 
 export interface PrivateNode {
   url: string;
