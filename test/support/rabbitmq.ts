@@ -54,7 +54,9 @@ export interface RabbitFixture {
   cleanup(): Promise<void>;
 }
 
-export function createRabbitFixture(label: string): RabbitFixture {
+/** `url`: another broker than AMQP_URL (a private node a fault test starts and stops). */
+export function createRabbitFixture(label: string, options: { url?: string } = {}): RabbitFixture {
+  const url = options.url ?? AMQP_URL;
   const safeLabel = label.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
   const prefix = `t.${safeLabel}.${process.pid}.${randomBytes(3).toString('hex')}`;
   const names = prefixedWireNames(prefix);
@@ -67,7 +69,7 @@ export function createRabbitFixture(label: string): RabbitFixture {
 
   const connection = (): Promise<ChannelModel> => {
     if (!admin) {
-      const opening = amqp.connect(AMQP_URL, { noDelay: true, clientProperties: { connection_name: `${prefix}:admin` } }).then((model) => {
+      const opening = amqp.connect(url, { noDelay: true, clientProperties: { connection_name: `${prefix}:admin` } }).then((model) => {
         model.on('error', () => undefined);
         model.on('close', () => {
           if (admin === opening) admin = undefined;
@@ -109,7 +111,7 @@ export function createRabbitFixture(label: string): RabbitFixture {
   };
 
   const fixture: RabbitFixture = {
-    url: AMQP_URL,
+    url,
     prefix,
     names,
 
@@ -127,7 +129,7 @@ export function createRabbitFixture(label: string): RabbitFixture {
     },
 
     provider(options = {}) {
-      const provider = new AmqpConnectionProvider({ url: AMQP_URL, connectionName: `${prefix}:provider`, ...options });
+      const provider = new AmqpConnectionProvider({ url, connectionName: `${prefix}:provider`, ...options });
       providers.push(provider);
       return provider;
     },
@@ -241,7 +243,7 @@ export function createRabbitFixture(label: string): RabbitFixture {
 
     async cleanup() {
       for (const provider of providers.splice(0)) await provider.close();
-      const discovered = await listPrefixed(prefix);
+      const discovered = url === AMQP_URL ? await listPrefixed(prefix) : { queues: [], exchanges: [] };
       const allQueues = new Set([...queues, ...nameSets.flatMap(wireQueues), ...discovered.queues]);
       const allExchanges = new Set([...exchanges, ...nameSets.flatMap(wireExchanges), ...discovered.exchanges]);
       for (const type of workerTypes) {
