@@ -35,21 +35,11 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
-          exclude: ['test/faults/known-bugs/**'],
           testTimeout: process.env['FAULTS_LONG'] === '1' ? 900_000 : 180_000,
           hookTimeout: 60_000,
           fileParallelism: false,
         },
       },
-      // Failing cases of bugs found by the fault suite whose fix belongs elsewhere: out of CI, run on demand.
-      ...(process.env['FAULTS_KNOWN_BUGS'] === '1'
-        ? [
-            {
-              extends: true as const,
-              test: { name: 'faults-known-bugs', include: ['test/faults/known-bugs/**/*.test.ts'], testTimeout: 180_000, fileParallelism: false },
-            },
-          ]
-        : []),
     ],
   },
 });

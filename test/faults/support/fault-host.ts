@@ -1,3 +1,4 @@
+import { deadLetterRouteOf } from '../../../shared/contract/topology.js';
 import type { z } from 'zod';
 import { createDocumentClient } from '../../../shared/adapters/dynamodb/client.js';
 import { Header } from '../../../shared/contract/headers.js';
@@ -112,7 +113,10 @@ export async function startFaultHost(label: string, options: FaultHostOptions = 
       provider: host.provider,
       logger: logger.child({ fn: mapping.functionName }),
     });
-    const emulator = EventSourceEmulator.forMapping(mapping, host.provider, wrap(fn.withDeps(fnServices)), logger);
+    const emulator = EventSourceEmulator.forMapping(mapping, host.provider, wrap(fn.withDeps(fnServices)), {
+      logger,
+      deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue),
+    });
     await emulator.start();
     extra.push(emulator);
   }

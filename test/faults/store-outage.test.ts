@@ -1,14 +1,12 @@
 import { afterEach, expect, it } from 'vitest';
-import { startFaultHost, type FaultHost } from '../support/fault-host.js';
+import { startFaultHost, type FaultHost } from './support/fault-host.js';
 
 /*
- * KNOWN BUG, left out of CI (run with `npm run test:faults:known-bugs`): a store outage of a few
- * seconds makes the event source redeliver each batch at once, five deliveries pass within the
- * outage, and the broker's delivery limit dead-letters every message in flight (no
- * x-wm-rejection-reason, only x-death: delivery_limit). Requests in that window are then lost
- * (client request dead-lettered before it was stored) or wait for the sweeper (worker answer
- * dead-lettered). The fix belongs to the request flow (a transient/unavailable store error should
- * back off, not burn the delivery count); this test passes once it is made.
+ * Found by this suite: a store outage of a few seconds used to make the event source redeliver each
+ * batch at once, five deliveries passed within the outage, and the queue's delivery limit
+ * dead-lettered every message in flight (x-death: delivery_limit, no reason). A batch that fails on
+ * the store is now held and retried inside its invocation (shared/lambda/amazon-mq-source.ts), so
+ * requests sent during the outage are all answered and nothing is dead-lettered.
  */
 
 let fh: FaultHost | undefined;
