@@ -17,12 +17,21 @@ export const EventSourceMappingSettingsSchema = z.object({
 });
 export type EventSourceMappingSettings = z.infer<typeof EventSourceMappingSettingsSchema>;
 
+/**
+ * Default batch size of the request and response mappings. A thrown batch is redelivered whole
+ * and the input queues dead-letter after `deliveryLimit` deliveries, so a batch is what a run of
+ * infrastructure failures can dead-letter at once: 100 rather than 500 keeps that small and each
+ * batch far below the function timeout. Provisional: to be set from the handler time per batch
+ * measured on the bench (keep a batch under a third of the timeout).
+ */
+export const DEFAULT_REQUEST_BATCH_SIZE = 100;
+
 export const ManagerSettingsSchema = z.object({
   names: WireNamesSchema.prefault({}),
   mappings: z
     .object({
-      registerRequests: EventSourceMappingSettingsSchema.prefault({ batchSize: 500, maximumBatchingWindowSeconds: 0 }),
-      handleWorkerResponses: EventSourceMappingSettingsSchema.prefault({ batchSize: 500, maximumBatchingWindowSeconds: 0 }),
+      registerRequests: EventSourceMappingSettingsSchema.prefault({ batchSize: DEFAULT_REQUEST_BATCH_SIZE, maximumBatchingWindowSeconds: 0 }),
+      handleWorkerResponses: EventSourceMappingSettingsSchema.prefault({ batchSize: DEFAULT_REQUEST_BATCH_SIZE, maximumBatchingWindowSeconds: 0 }),
       recordHeartbeats: EventSourceMappingSettingsSchema.prefault({ batchSize: 1000, maximumBatchingWindowSeconds: 0 }),
       handleWorkerDeadLetters: EventSourceMappingSettingsSchema.prefault({ batchSize: 100, maximumBatchingWindowSeconds: 0 }),
     })

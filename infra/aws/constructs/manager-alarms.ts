@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SWEEP_METRICS } from '../../../functions/sweep/metrics.js';
 import type { EnvironmentConfig } from '../config/environments.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';
 
@@ -20,7 +21,10 @@ const PERIOD = Duration.minutes(5);
 
 /*
  * What is watched, and why this way:
- * - Dead-letter queues: a message there is a request or answer the manager gave up on.
+ * - Dead-letter queues: a message there is a request or answer the manager gave up on. Their depth
+ *   is published by the sweep (checkQueue, one call per queue, as an EMF log line), not read from
+ *   AWS/AmazonMQ: per-queue metrics exist for RabbitMQ 3 brokers only and cover the first 500
+ *   queues ordered by consumer count, where a queue nobody consumes comes last.
  * - Input queue backlog: the Lambda event source for Amazon MQ publishes no lag or age metric
  *   (IteratorAge is for streams, OffsetLag for Kafka; we found the newer event-source-mapping
  *   metrics documented for other sources only), so the lag is read on the broker side: ready
@@ -32,7 +36,7 @@ const PERIOD = Duration.minutes(5);
  *   in the stage's 5XXError metric.
  * Amazon MQ publishes per-queue metrics of RabbitMQ 3 brokers under AWS/AmazonMQ with the
  * dimensions Broker (the broker name), VirtualHost and Queue; RabbitMQ 4 brokers have broker-level
- * metrics only, so the stack creates no queue alarm for them.
+ * metrics only, so the stack creates no backlog alarm for them.
  */
 export class ManagerAlarms extends Construct {
   public readonly topic: sns.Topic;
@@ -49,16 +53,26 @@ export class ManagerAlarms extends Construct {
     this.action = new actions.SnsAction(this.topic);
   }
 
-  /** Fires as soon as a dead-letter queue holds `deadLetterMessages` messages. */
-  public watchDeadLetterQueue(id: string, queue: string): cloudwatch.Alarm {
+  /**
+   * Fires as soon as a dead-letter queue holds `deadLetterMessages` messages, on the depth the
+   * sweep (`publisher`) reads with checkQueue every minute and publishes as an EMF metric.
+   */
+  public watchDeadLetterQueue(id: string, queue: string, publisher: lambda.IFunction): cloudwatch.Alarm {
     return this.alarm(id, {
-      alarmDescription: `Messages were dead-lettered to ${queue}: the manager gave up on them`,
-      metric: this.queueMetric('MessageCount', queue, 'Maximum'),
+      alarmDescription: `Messages were dead-lettered to ${queue}: the manager gave up on them (list and move them back with wm dlq / the admin API)`,
+      metric: new cloudwatch.Metric({
+        namespace: SWEEP_METRICS.namespace,
+        metricName: SWEEP_METRICS.deadLetterMessages,
+        dimensionsMap: { FunctionName: publisher.functionName, Queue: queue },
+        statistic: 'Maximum',
+        period: PERIOD,
+      }),
       threshold: this.props.thresholds.deadLetterMessages,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // The broker publishes nothing for an idle queue on some versions; no data is no dead letter.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // No data means the sweep did not run or could not read the queue: SweepNotRunning and the
+      // sweep's Errors alarm say so; this one keeps its last state meanwhile.
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
     });
   }
 
