@@ -11,6 +11,7 @@ import { RecordHeartbeatsEnvSchema } from '../../../functions/record-heartbeats/
 import { RegisterRequestsEnvSchema } from '../../../functions/register-requests/env.js';
 import { SweepEnvSchema } from '../../../functions/sweep/env.js';
 import { deadLetterQueues } from '../../../functions/sweep/metrics.js';
+import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
 import { eventSourceMappings, type MappedFunction } from '../../../shared/contract/manager-settings.js';
 import type { MqFunctionEnvSchema } from '../../../shared/lambda/env.js';
 import type { EnvironmentConfig } from '../config/environments.js';
@@ -207,6 +208,17 @@ export class StatelessStack extends Stack {
       'Lambda retries the run twice from its saved page; a job that still stops needs POST /jobs/{id}/resume',
     );
     this.alarms.watchSchedule('SweepNotRunning', this.sweep.function);
+    // What is wrong, not only that something failed: the broker's watermarks and connections, the
+    // table's throttles, each function's throttles and runs near its timeout, requests that wait
+    // too long for a worker.
+    this.alarms.watchBroker();
+    this.alarms.watchTable(
+      'TableThrottles',
+      table.tableName,
+      TABLE_DEFINITION.indexes.map((index) => index.name),
+    );
+    for (const [name, fn] of this.limitedFunctions()) this.alarms.watchFunctionLimits(name, fn, fn.timeout ?? Duration.seconds(3));
+    this.alarms.watchOldestWaiting('OldestWaitingRequest', this.sweep.function);
     this.alarms.watchApi('AdminApiServerErrors', this.adminApi.stage);
 
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
@@ -224,6 +236,17 @@ export class StatelessStack extends Stack {
       ...Object.entries(this.mqFunctions).map(([name, fn]): [string, lambda.IFunction] => [name, fn.function]),
       ['sweep', this.sweep.function],
       ['broker-topology', this.topology.handler.function],
+    ];
+  }
+
+  /** Every function with its configured timeout: the near-timeout alarm compares each run with it. */
+  private limitedFunctions(): [string, lambda.Function][] {
+    return [
+      ...Object.entries(this.mqFunctions).map(([name, fn]): [string, lambda.Function] => [name, fn.function]),
+      ['sweep', this.sweep.function],
+      ['broker-topology', this.topology.handler.function],
+      ['admin-api', this.adminApi.adminApi.function],
+      ['run-bulk-jobs', this.adminApi.runBulkJobs.function],
     ];
   }
 
