@@ -65,6 +65,13 @@ export const ManagerSettingsSchema = z.object({
   requireDispatchToken: z.boolean().default(false),
   /** Bounded parallelism of store calls inside one batch. */
   storeConcurrency: z.number().int().min(1).max(256).default(32),
+  // --- issue 14 (AWS) ---
+  /**
+   * The type of the queues the functions consume: quorum (default; the broker dead-letters a
+   * message after `deliveryLimit` deliveries) or classic (no delivery limit: for a poller that
+   * cannot consume quorum queues). See TopologyOptions.inputQueueType.
+   */
+  inputQueueType: z.enum(['quorum', 'classic']).default(DEFAULT_TOPOLOGY_OPTIONS.inputQueueType ?? 'quorum'),
 });
 export type ManagerSettings = z.infer<typeof ManagerSettingsSchema>;
 
@@ -90,5 +97,5 @@ export function eventSourceMappings(settings: ManagerSettings): EventSourceMappi
 
 /** The broker topology options these settings imply (both hosts declare the same queues). */
 export function topologyOptions(settings: ManagerSettings): TopologyOptions {
-  return { deliveryLimit: settings.deliveryLimit, heartbeatTtlMs: settings.heartbeatExpirySeconds * 1000 };
+  return { deliveryLimit: settings.deliveryLimit, heartbeatTtlMs: settings.heartbeatExpirySeconds * 1000, inputQueueType: settings.inputQueueType };
 }

@@ -216,6 +216,25 @@ describe('Stack: stateless', () => {
     });
   });
 
+  describe('Point 4: the input queue type is a setting', () => {
+    it('declares quorum input queues by default and classic ones when settings.inputQueueType says so, in the topology and WM_SETTINGS alike', () => {
+      const typesOf = (template: typeof dev.stateless) => {
+        const resource = Object.values(resourcesOf(template, 'Custom::BrokerTopology'))[0]!.Properties!;
+        const topology = JSON.parse(String(resource['Topology'])) as { queues: { name: string; type: string; arguments: Record<string, unknown> }[] };
+        return Object.fromEntries(topology.queues.map((queue) => [queue.name, queue]));
+      };
+      const { names } = dev.config.settings;
+      const inputs = [names.requestQueue, names.workerResponse, names.workerDeadLetter, names.heartbeatQueue];
+      for (const queue of inputs) expect(typesOf(dev.stateless)[queue]?.type, queue).toBe('quorum');
+      const classic = synthEnvironment('dev', { settings: { inputQueueType: 'classic' } });
+      for (const queue of inputs) {
+        expect(typesOf(classic.stateless)[queue]?.type, queue).toBe('classic');
+        expect(typesOf(classic.stateless)[queue]?.arguments, queue).not.toHaveProperty('x-delivery-limit');
+      }
+      expect(ManagerSettingsSchema.parse(JSON.parse(String(variables(classic.stateless, 'register-requests')['WM_SETTINGS']))).inputQueueType).toBe('classic');
+    });
+  });
+
   describe('Resource: alarms', () => {
     const alarms = Object.values(resourcesOf(dev.stateless, 'AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties!);
     const queueAlarms = (metric: string) =>
