@@ -22,9 +22,12 @@ export const CONTAINER_BUILD_DIR = '/opt/worker-manager';
 export const BUILD_FILES = {
   createTable: 'create-table.json',
   timeToLive: 'time-to-live.json',
-  environment: 'environment.json',
+  /** `<folder>.json` per function: `{"Variables": {...}}`, its own environment. */
+  environmentDir: 'environment',
   /** One line per function: `<function name>\t<folder>\t<timeout s>\t<memory MB>`. */
   manifest: 'functions.tsv',
+  /** The HMAC secret admin-api verifies tokens with (generated at build time unless JWT_SECRET is set). */
+  jwtSecret: 'jwt-secret.txt',
 } as const;
 
 /** The deployed name of the function built from `functions/<folder>/handler.ts`. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import * as z from 'zod';
 import { environmentConfig } from '../../infra/aws/config/environments.js';
+import { functionSettings, isDeployedFunction } from '../../infra/aws/config/function-settings.js';
 import { ManagerSettingsSchema, type ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { BaseEnvSchema, jsonEnv } from '../../shared/lambda/env.js';
 import { BUILD_DIR, BUILD_FILES, DEFAULT_FUNCTION_PREFIX, DEFAULT_TABLE_NAME, deployedFunctionName } from '../deployment.js';
@@ -31,6 +33,8 @@ export const BuildConfigSchema = z.object({
     .default(DEFAULT_FUNCTION_PREFIX),
   /** The compose service name: Lambda containers join the compose network (LAMBDA_DOCKER_NETWORK). */
   LAMBDA_DYNAMODB_ENDPOINT: z.url().default('http://localstack:4566'),
+  /** admin-api's HMAC token secret (at least 32 characters); a random one is generated and written to build/jwt-secret.txt when unset. */
+  JWT_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
   /** The RabbitMQ service of docker-compose.yml, with the user it creates. */
   LAMBDA_AMQP_URL: z
     .string()
@@ -40,19 +44,28 @@ export const BuildConfigSchema = z.object({
 export type BuildConfig = z.infer<typeof BuildConfigSchema>;
 
 /**
- * The environment every deployed function gets. A function reads only what its schema names, so
- * one environment serves them all; AMQP_URL stands in for the AWS endpoint + secret pair, which
- * needs the Amazon MQ broker LocalStack cannot provide.
+ * The environment of one deployed function: the variables the dev stack's typed config decides
+ * (functionSettings, the same the CDK constructs read: LOG_LEVEL, admin-api's token settings,
+ * run-bulk-jobs' page budget), plus what CDK's bind helpers would set, as LocalStack provides it:
+ * AMQP_URL stands in for the AWS endpoint + secret pair (no Amazon MQ broker here), the table and
+ * DynamoDB endpoint are the compose ones, run-bulk-jobs is named by its deployed name (Lambda sets
+ * AWS_LAMBDA_FUNCTION_NAME itself) and admin-api verifies tokens with a plain JWT_SECRET.
  */
-export function functionEnvironment(config: BuildConfig): Record<string, string> {
-  return {
+export function functionEnvironment(config: BuildConfig, folder: string, jwtSecret: string): Record<string, string> {
+  const dev = environmentConfig('dev', { logLevel: config.LOG_LEVEL });
+  const configured = isDeployedFunction(folder) ? functionSettings(dev)[folder].environment : { LOG_LEVEL: config.LOG_LEVEL };
+  const runBulkJobs = deployedFunctionName(config.WM_FUNCTION_PREFIX, 'run-bulk-jobs');
+  const bound: Record<string, string> = {
     TABLE_NAME: config.TABLE_NAME,
     DYNAMODB_ENDPOINT: config.LAMBDA_DYNAMODB_ENDPOINT,
     AMQP_URL: config.LAMBDA_AMQP_URL,
     WM_SETTINGS: JSON.stringify(config.WM_SETTINGS),
-    LOG_LEVEL: config.LOG_LEVEL,
     NODE_OPTIONS: '--enable-source-maps',
   };
+  // As the stack binds them: admin-api and sweep start run-bulk-jobs; admin-api checks tokens.
+  if (folder === 'admin-api' || folder === 'sweep') bound['BULK_JOBS_FUNCTION_NAME'] = runBulkJobs;
+  if (folder === 'admin-api' && dev.api.auth.kind === 'hmac') bound['JWT_SECRET'] = jwtSecret;
+  return { ...bound, ...configured };
 }
 
 export interface FunctionSpec {
@@ -71,14 +84,14 @@ export function functionFolders(root: string = REPO_ROOT): string[] {
     .sort();
 }
 
-/** Timeouts and memory as the dev environment deploys them, so a slow handler times out here as it would there. */
+/** Timeouts and memory as the dev stack deploys them (functionSettings), so a slow handler times out here as it would there. */
 export function functionSpecs(folders: readonly string[], prefix: string): FunctionSpec[] {
-  const sizing = environmentConfig('dev').functions;
+  const settings = functionSettings(environmentConfig('dev'));
   return folders.map((folder) => {
-    // As infra/aws/constructs/broker-topology.ts sizes its handler (not part of the environment config).
-    if (folder === 'broker-topology') return { folder, functionName: deployedFunctionName(prefix, folder), timeoutSeconds: 120, memorySizeMb: 256 };
-    const timeoutSeconds = folder === 'sweep' ? sizing.sweepTimeoutSeconds : sizing.mqTimeoutSeconds;
-    return { folder, functionName: deployedFunctionName(prefix, folder), timeoutSeconds, memorySizeMb: sizing.memorySizeMb };
+    if (!isDeployedFunction(folder))
+      throw new Error(`functions/${folder} is not in DEPLOYED_FUNCTIONS (infra/aws/config/function-settings.ts): give it its settings there`);
+    const { timeoutSeconds, memorySizeMb } = settings[folder];
+    return { folder, functionName: deployedFunctionName(prefix, folder), timeoutSeconds, memorySizeMb };
   });
 }
 
@@ -100,7 +113,15 @@ export async function buildAll(config: BuildConfig, outRoot: string = path.join(
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   await writeFile(path.join(outRoot, BUILD_FILES.createTable), json(tableInput(config.TABLE_NAME)));
   await writeFile(path.join(outRoot, BUILD_FILES.timeToLive), json(timeToLiveInput(config.TABLE_NAME)));
-  await writeFile(path.join(outRoot, BUILD_FILES.environment), json({ Variables: functionEnvironment(config) }));
+  const jwtSecret = config.JWT_SECRET ?? randomBytes(32).toString('hex');
+  await mkdir(path.join(outRoot, BUILD_FILES.environmentDir), { recursive: true });
+  for (const spec of specs) {
+    await writeFile(
+      path.join(outRoot, BUILD_FILES.environmentDir, `${spec.folder}.json`),
+      json({ Variables: functionEnvironment(config, spec.folder, jwtSecret) }),
+    );
+  }
+  await writeFile(path.join(outRoot, BUILD_FILES.jwtSecret), `${jwtSecret}\n`, { mode: 0o600 });
   await writeFile(path.join(outRoot, BUILD_FILES.manifest), manifest(specs));
   return specs;
 }

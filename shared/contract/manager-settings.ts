@@ -17,12 +17,21 @@ export const EventSourceMappingSettingsSchema = z.object({
 });
 export type EventSourceMappingSettings = z.infer<typeof EventSourceMappingSettingsSchema>;
 
+/**
+ * Default batch size of the request and response mappings. A thrown batch is redelivered whole
+ * and the input queues dead-letter after `deliveryLimit` deliveries, so a batch is what a run of
+ * infrastructure failures can dead-letter at once: 100 rather than 500 keeps that small and each
+ * batch far below the function timeout. Provisional: to be set from the handler time per batch
+ * measured on the bench (keep a batch under a third of the timeout).
+ */
+export const DEFAULT_REQUEST_BATCH_SIZE = 100;
+
 export const ManagerSettingsSchema = z.object({
   names: WireNamesSchema.prefault({}),
   mappings: z
     .object({
-      registerRequests: EventSourceMappingSettingsSchema.prefault({ batchSize: 500, maximumBatchingWindowSeconds: 0 }),
-      handleWorkerResponses: EventSourceMappingSettingsSchema.prefault({ batchSize: 500, maximumBatchingWindowSeconds: 0 }),
+      registerRequests: EventSourceMappingSettingsSchema.prefault({ batchSize: DEFAULT_REQUEST_BATCH_SIZE, maximumBatchingWindowSeconds: 0 }),
+      handleWorkerResponses: EventSourceMappingSettingsSchema.prefault({ batchSize: DEFAULT_REQUEST_BATCH_SIZE, maximumBatchingWindowSeconds: 0 }),
       recordHeartbeats: EventSourceMappingSettingsSchema.prefault({ batchSize: 1000, maximumBatchingWindowSeconds: 0 }),
       handleWorkerDeadLetters: EventSourceMappingSettingsSchema.prefault({ batchSize: 100, maximumBatchingWindowSeconds: 0 }),
     })
@@ -74,6 +83,12 @@ export const ManagerSettingsSchema = z.object({
   maxWorkerInstancesPerType: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Entries each in-process cache (tenant views, registered tenants, declared topology) keeps at most. */
   cacheMaxEntries: z.number().int().min(10).max(1_000_000).default(10_000),
+  /**
+   * The type of the queues the functions consume: quorum (default; the broker dead-letters a
+   * message after `deliveryLimit` deliveries) or classic (no delivery limit: for a poller that
+   * cannot consume quorum queues). See TopologyOptions.inputQueueType.
+   */
+  inputQueueType: z.enum(['quorum', 'classic']).default(DEFAULT_TOPOLOGY_OPTIONS.inputQueueType ?? 'quorum'),
 });
 export type ManagerSettings = z.infer<typeof ManagerSettingsSchema>;
 
@@ -99,5 +114,5 @@ export function eventSourceMappings(settings: ManagerSettings): EventSourceMappi
 
 /** The broker topology options these settings imply (both hosts declare the same queues). */
 export function topologyOptions(settings: ManagerSettings): TopologyOptions {
-  return { deliveryLimit: settings.deliveryLimit, heartbeatTtlMs: settings.heartbeatExpirySeconds * 1000 };
+  return { deliveryLimit: settings.deliveryLimit, heartbeatTtlMs: settings.heartbeatExpirySeconds * 1000, inputQueueType: settings.inputQueueType };
 }

@@ -45,17 +45,32 @@ export interface TopologyOptions {
    * that have since died. Defaults to the REGARDS heartbeat expiry, 60 s.
    */
   heartbeatTtlMs?: number;
+  /**
+   * The type of the queues the functions consume (requests, worker responses, worker dead
+   * letters, heartbeats). quorum (the default): the broker counts deliveries and dead-letters a
+   * message after `deliveryLimit`. classic: for a broker or poller that cannot consume quorum
+   * queues; a classic queue counts no deliveries, so it gets no x-delivery-limit and a batch that
+   * keeps failing is redelivered until it succeeds, never dead-lettered. A queue's type cannot
+   * change once declared: switching needs the queues drained and deleted first.
+   */
+  inputQueueType?: QueueType;
 }
 
-export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { deliveryLimit: 5, heartbeatTtlMs: 60_000 };
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { deliveryLimit: 5, heartbeatTtlMs: 60_000, inputQueueType: 'quorum' };
 
-/** An input queue of the manager: quorum, bounded redelivery, dead-lettered to `<queue>.DLQ`. */
+/** The delivery bound of an input queue: only a quorum queue counts deliveries. */
+function deliveryLimit(type: QueueType, options: TopologyOptions): Record<string, number> {
+  return type === 'quorum' ? { 'x-delivery-limit': options.deliveryLimit } : {};
+}
+
+/** An input queue of the manager: quorum by default, bounded redelivery, dead-lettered to `<queue>.DLQ`. */
 function inputQueue(names: WireNames, name: string, options: TopologyOptions): QueueSpec {
+  const type = options.inputQueueType ?? 'quorum';
   return {
     name,
-    type: 'quorum',
+    type,
     arguments: {
-      'x-delivery-limit': options.deliveryLimit,
+      ...deliveryLimit(type, options),
       'x-dead-letter-exchange': names.deadLetterExchange,
       'x-dead-letter-routing-key': dedicatedDeadLetterQueue(name),
     },
@@ -75,11 +90,12 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
   // Heartbeats are disposable: an unreadable or expired one is dropped, never dead-lettered.
   const inputs = [names.requestQueue, names.workerResponse, names.workerDeadLetter];
   const deadLetterQueues = inputs.map(dedicatedDeadLetterQueue);
+  const heartbeatType = options.inputQueueType ?? 'quorum';
   const heartbeats: QueueSpec = {
     name: names.heartbeatQueue,
-    type: 'quorum',
+    type: heartbeatType,
     arguments: {
-      'x-delivery-limit': options.deliveryLimit,
+      ...deliveryLimit(heartbeatType, options),
       'x-message-ttl': options.heartbeatTtlMs ?? DEFAULT_TOPOLOGY_OPTIONS.heartbeatTtlMs ?? 60_000,
     },
   };

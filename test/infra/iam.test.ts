@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MQ_EVENT_SOURCE_EC2_ACTIONS } from '../../infra/aws/constructs/manager-function.js';
 import { TABLE_ACCESS, type ManagerFunctionName } from '../../infra/aws/stacks/stateless-stack.js';
 import { TABLE_DEFINITION } from '../../shared/adapters/dynamodb/table-definition.js';
 import { logicalId, resourcesOf, synthEnvironment } from './synth.js';
@@ -82,11 +83,37 @@ for (const environment of ['dev', 'prod'] as const) {
       for (const { statement } of allStatements) expect(actionsOf(statement)).not.toContain('*');
     });
 
-    it('uses a wildcard resource only for X-Ray, which has no resource-level permissions', () => {
+    it('uses a wildcard resource only for X-Ray and the event source network interfaces, which have no resource-level permissions', () => {
       for (const { policy, statement } of allStatements) {
         if (resourcesOfStatement(statement).includes('*')) {
-          expect(actionsOf(statement).sort(), policy).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+          const actions = actionsOf(statement).sort();
+          if (actions[0]?.startsWith('ec2:')) expect(actions, policy).toEqual([...MQ_EVENT_SOURCE_EC2_ACTIONS].sort());
+          else expect(actions, policy).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
         }
+      }
+    });
+
+    it('gives each queue-fed role, and only those, the six EC2 actions its event source mapping needs, once, on "*"', () => {
+      expect([...MQ_EVENT_SOURCE_EC2_ACTIONS].sort()).toEqual([
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcs',
+      ]);
+      const ec2 = allStatements.filter(({ statement }) => actionsOf(statement).some((action) => action.startsWith('ec2:')));
+      expect(ec2.map(({ policy }) => policy).sort()).toEqual(QUEUE_FED.map(policyOf).sort());
+      for (const { statement } of ec2) {
+        expect(statement.Effect).toBe('Allow');
+        expect(actionsOf(statement).sort()).toEqual([...MQ_EVENT_SOURCE_EC2_ACTIONS].sort());
+        expect(statement.Resource).toBe('*');
+      }
+      // Besides the broker description and the broker secret the mapping logs in with.
+      for (const name of QUEUE_FED) {
+        const actions = statementsOf(policyOf(name)).flatMap(actionsOf);
+        expect(actions, name).toContain('mq:DescribeBroker');
+        expect(actions, name).toContain('secretsmanager:GetSecretValue');
       }
     });
 

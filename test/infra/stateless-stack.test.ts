@@ -1,7 +1,8 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { deadLetterQueues } from '../../infra/aws/stacks/stateless-stack.js';
-import { eventSourceMappings, ManagerSettingsSchema, topologyOptions } from '../../shared/contract/manager-settings.js';
+import { SWEEP_METRICS } from '../../functions/sweep/metrics.js';
+import { DEFAULT_REQUEST_BATCH_SIZE, eventSourceMappings, ManagerSettingsSchema, topologyOptions } from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../shared/contract/wire-names.js';
 import { logicalId, resourcesOf, synthEnvironment } from './synth.js';
@@ -166,6 +167,26 @@ describe('Stack: stateless', () => {
     });
   });
 
+  describe('Point 2: a failing batch never dead-letters good requests', () => {
+    it('takes batches of 100 (DEFAULT_REQUEST_BATCH_SIZE) on the request and response mappings, not 500', () => {
+      expect(DEFAULT_REQUEST_BATCH_SIZE).toBe(100);
+      for (const queue of [dev.config.settings.names.requestQueue, dev.config.settings.names.workerResponse]) {
+        dev.stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', { Queues: [queue], BatchSize: 100 });
+        prod.stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', { Queues: [queue], BatchSize: 100 });
+      }
+    });
+
+    it('invokes sweep with no asynchronous retry from Lambda either, and drops an event older than the one-minute period', () => {
+      dev.stateless.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+      dev.stateless.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: functionId(dev.stateless, 'sweep') },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 60,
+      });
+    });
+  });
+
   describe('Resource: sweep schedule', () => {
     it('invokes sweep every minute, without retries and with no payload', () => {
       dev.stateless.resourceCountIs('AWS::Scheduler::Schedule', 1);
@@ -195,6 +216,25 @@ describe('Stack: stateless', () => {
     });
   });
 
+  describe('Point 4: the input queue type is a setting', () => {
+    it('declares quorum input queues by default and classic ones when settings.inputQueueType says so, in the topology and WM_SETTINGS alike', () => {
+      const typesOf = (template: typeof dev.stateless) => {
+        const resource = Object.values(resourcesOf(template, 'Custom::BrokerTopology'))[0]!.Properties!;
+        const topology = JSON.parse(String(resource['Topology'])) as { queues: { name: string; type: string; arguments: Record<string, unknown> }[] };
+        return Object.fromEntries(topology.queues.map((queue) => [queue.name, queue]));
+      };
+      const { names } = dev.config.settings;
+      const inputs = [names.requestQueue, names.workerResponse, names.workerDeadLetter, names.heartbeatQueue];
+      for (const queue of inputs) expect(typesOf(dev.stateless)[queue]?.type, queue).toBe('quorum');
+      const classic = synthEnvironment('dev', { settings: { inputQueueType: 'classic' } });
+      for (const queue of inputs) {
+        expect(typesOf(classic.stateless)[queue]?.type, queue).toBe('classic');
+        expect(typesOf(classic.stateless)[queue]?.arguments, queue).not.toHaveProperty('x-delivery-limit');
+      }
+      expect(ManagerSettingsSchema.parse(JSON.parse(String(variables(classic.stateless, 'register-requests')['WM_SETTINGS']))).inputQueueType).toBe('classic');
+    });
+  });
+
   describe('Resource: alarms', () => {
     const alarms = Object.values(resourcesOf(dev.stateless, 'AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties!);
     const queueAlarms = (metric: string) =>
@@ -219,17 +259,23 @@ describe('Stack: stateless', () => {
           expect(expected).toContain(target);
         }
       }
-      const watched = queueAlarms('MessageCount');
+      const watched = alarms
+        .filter((alarm) => alarm['Namespace'] === SWEEP_METRICS.namespace && alarm['MetricName'] === SWEEP_METRICS.deadLetterMessages)
+        .map((alarm) => Object.fromEntries((alarm['Dimensions'] as { Name: string; Value: unknown }[]).map((d) => [d.Name, d.Value])));
       expect(watched.map((dimensions) => dimensions['Queue']).sort()).toEqual([...expected].sort());
       for (const dimensions of watched) {
         expect(declared).toContain(dimensions['Queue']);
-        expect(dimensions['Broker']).toBe('worker-manager-dev');
-        expect(dimensions['VirtualHost']).toBe('/');
+        // published by the sweep, under its own function name (one sweep per environment)
+        expect(dimensions['FunctionName']).toEqual({ Ref: functionId(dev.stateless, 'sweep') });
       }
+      // no longer on AWS/AmazonMQ: a dead-letter queue has no consumer and falls out of its first 500 queues
+      expect(queueAlarms('MessageCount')).toEqual([]);
       dev.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'MessageCount',
+        MetricName: SWEEP_METRICS.deadLetterMessages,
+        Statistic: 'Maximum',
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'missing',
         AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmsTopic') }],
       });
     });
@@ -262,17 +308,18 @@ describe('Stack: stateless', () => {
       });
     });
 
-    it('creates no queue alarm on a RabbitMQ 4 broker, which publishes no per-queue metric, and says so', () => {
+    it('creates no backlog alarm on a RabbitMQ 4 broker, which publishes no per-queue metric, says so, and still watches the dead letters', () => {
       const v4 = synthEnvironment('dev', { broker: { engineVersion: '4.2', instanceType: 'mq.m7g.medium', deploymentMode: 'SINGLE_INSTANCE' } });
-      const queueAlarmCount = Object.values(resourcesOf(v4.stateless, 'AWS::CloudWatch::Alarm')).filter(
-        (alarm) => alarm.Properties?.['Namespace'] === 'AWS/AmazonMQ',
-      ).length;
-      expect(queueAlarmCount).toBe(0);
+      const v4Alarms = Object.values(resourcesOf(v4.stateless, 'AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties!);
+      const perQueue = v4Alarms.filter((alarm) => alarm['Namespace'] === 'AWS/AmazonMQ' && JSON.stringify(alarm['Dimensions']).includes('"Queue"'));
+      expect(perQueue).toEqual([]);
       Annotations.fromStack(v4.stacks.stateless).hasWarning(
         '/WorkerManager-dev-Stateless/Alarms',
         Match.stringLikeRegexp('no per-queue metrics for RabbitMQ 4.2'),
       );
       v4.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors' });
+      const deadLetterAlarms = v4Alarms.filter((alarm) => alarm['MetricName'] === SWEEP_METRICS.deadLetterMessages);
+      expect(deadLetterAlarms).toHaveLength(deadLetterQueues(v4.config.settings).length);
     });
 
     it('sends every alarm to one topic, with an e-mail subscription only when configured', () => {

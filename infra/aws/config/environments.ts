@@ -97,6 +97,23 @@ export const EnvironmentConfigSchema = z.object({
       functionErrors: z.number().int().min(1).default(1),
       /** 5xx answers of the admin API within 5 minutes. */
       apiServerErrors: z.number().int().min(1).default(1),
+      /** Broker memory in use, in percent of its high watermark (RabbitMQMemLimit): at 100 % RabbitMQ blocks every publisher. */
+      brokerMemoryPercent: z.number().min(1).max(100).default(80),
+      /** Free disk as a multiple of the low watermark (RabbitMQDiskFreeLimit): at 1 RabbitMQ blocks every publisher. */
+      brokerDiskFreeMultiple: z.number().min(1).default(2),
+      /**
+       * Connections to the broker (ConnectionCount). Amazon MQ caps them per instance type; the
+       * functions hold one per warm instance, so a rise is a leak or a storm of cold starts.
+       */
+      brokerConnections: z.number().int().min(1).default(1_000),
+      /** A function whose longest run within 5 minutes reaches this share of its timeout is about to time out. */
+      durationTimeoutPercent: z.number().min(1).max(100).default(80),
+      /** Throttled invocations of one function within 5 minutes (for a queue-fed function a throttled batch is redelivered). */
+      functionThrottles: z.number().int().min(1).default(1),
+      /** Throttled DynamoDB reads + writes of the table (and its indexes) within 5 minutes. */
+      tableThrottles: z.number().int().min(1).default(1),
+      /** A NO_WORKER_AVAILABLE request older than this, in every sweep for 15 minutes, means a worker type stays down. */
+      oldestWaitingMinutes: z.number().int().min(1).default(30),
       /** Subscribed to the alarm topic when set. */
       email: z.email().optional(),
     })
@@ -164,7 +181,8 @@ export const ENVIRONMENTS = {
     },
     removalPolicy: 'destroy',
     logRetentionDays: 7,
-    alarms: { backlogMessages: 1_000 },
+    // mq.t3.micro accepts about a hundred connections.
+    alarms: { backlogMessages: 1_000, brokerConnections: 80 },
   },
   prod: {
     broker: {

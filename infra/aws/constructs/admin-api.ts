@@ -9,6 +9,7 @@ import { RunBulkJobsEnvSchema } from '../../../functions/run-bulk-jobs/env.js';
 import type { ManagerSettings } from '../../../shared/contract/manager-settings.js';
 import type { LogLevel } from '../../../shared/lambda/json-logger.js';
 import type { EnvironmentConfig } from '../config/environments.js';
+import { adminApiEnvironment, runBulkJobsEnvironment } from '../config/function-settings.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';
 import { ManagerFunction, type TableAction } from './manager-function.js';
 
@@ -54,10 +55,7 @@ export class AdminApi extends Construct {
     this.runBulkJobs = new ManagerFunction(this, 'RunBulkJobs', {
       entry: 'run-bulk-jobs',
       envSchema: RunBulkJobsEnvSchema,
-      environment: {
-        LOG_LEVEL: props.logLevel,
-        ...(functions.bulkJobsMaxPages === undefined ? {} : { BULK_JOB_MAX_PAGES: String(functions.bulkJobsMaxPages) }),
-      },
+      environment: runBulkJobsEnvironment(functions, props.logLevel),
       description: 'Carries bulk retries and deletes forward, page by page, re-invoking itself until done',
       timeout: Duration.seconds(functions.bulkJobsTimeoutSeconds),
       // Known before the function exists, so its policy can name its own ARN (allowSelfInvoke).
@@ -91,14 +89,7 @@ export class AdminApi extends Construct {
     this.adminApi = new ManagerFunction(this, 'AdminApi', {
       entry: 'admin-api',
       envSchema: AdminApiEnvSchema,
-      environment: {
-        LOG_LEVEL: props.logLevel,
-        ...(api.auth.kind === 'jwks' ? { JWT_JWKS_URL: api.auth.jwksUrl } : {}),
-        ...(api.issuer === undefined ? {} : { JWT_ISSUER: api.issuer }),
-        ...(api.audience === undefined ? {} : { JWT_AUDIENCE: api.audience }),
-        ...(api.maxBodyBytes === undefined ? {} : { MAX_BODY_BYTES: String(api.maxBodyBytes) }),
-        ...(api.corsAllowOrigins.length === 0 ? {} : { CORS_ALLOW_ORIGINS: api.corsAllowOrigins.join(',') }),
-      },
+      environment: adminApiEnvironment(api, props.logLevel),
       description: 'The admin REST API (REGARDS rs-worker-manager paths): one router behind API Gateway',
       timeout: Duration.seconds(api.timeoutSeconds),
       ...common,

@@ -8,6 +8,7 @@ import { managerTopology } from '../../../shared/contract/topology.js';
 import type { LogLevel } from '../../../shared/lambda/json-logger.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';
 import { ManagerFunction } from './manager-function.js';
+import { TOPOLOGY_HANDLER } from '../config/function-settings.js';
 
 // deploy --> (Custom::BrokerTopology) --> functions/broker-topology --> managerTopology(...) on the broker
 
@@ -35,8 +36,8 @@ export class BrokerTopology extends Construct {
       envSchema: BrokerTopologyEnvSchema,
       environment: { LOG_LEVEL: props.logLevel },
       description: 'Declares the worker manager topology on the broker (CloudFormation custom resource)',
-      memorySizeMb: 256,
-      timeout: Duration.minutes(2),
+      memorySizeMb: TOPOLOGY_HANDLER.memorySizeMb,
+      timeout: Duration.seconds(TOPOLOGY_HANDLER.timeoutSeconds),
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
     }).bindBroker(props.broker);

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SWEEP_METRICS } from '../../../functions/sweep/metrics.js';
 import type { EnvironmentConfig } from '../config/environments.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';
 
@@ -20,7 +21,10 @@ const PERIOD = Duration.minutes(5);
 
 /*
  * What is watched, and why this way:
- * - Dead-letter queues: a message there is a request or answer the manager gave up on.
+ * - Dead-letter queues: a message there is a request or answer the manager gave up on. Their depth
+ *   is published by the sweep (checkQueue, one call per queue, as an EMF log line), not read from
+ *   AWS/AmazonMQ: per-queue metrics exist for RabbitMQ 3 brokers only and cover the first 500
+ *   queues ordered by consumer count, where a queue nobody consumes comes last.
  * - Input queue backlog: the Lambda event source for Amazon MQ publishes no lag or age metric
  *   (IteratorAge is for streams, OffsetLag for Kafka; we found the newer event-source-mapping
  *   metrics documented for other sources only), so the lag is read on the broker side: ready
@@ -32,7 +36,7 @@ const PERIOD = Duration.minutes(5);
  *   in the stage's 5XXError metric.
  * Amazon MQ publishes per-queue metrics of RabbitMQ 3 brokers under AWS/AmazonMQ with the
  * dimensions Broker (the broker name), VirtualHost and Queue; RabbitMQ 4 brokers have broker-level
- * metrics only, so the stack creates no queue alarm for them.
+ * metrics only, so the stack creates no backlog alarm for them.
  */
 export class ManagerAlarms extends Construct {
   public readonly topic: sns.Topic;
@@ -49,16 +53,26 @@ export class ManagerAlarms extends Construct {
     this.action = new actions.SnsAction(this.topic);
   }
 
-  /** Fires as soon as a dead-letter queue holds `deadLetterMessages` messages. */
-  public watchDeadLetterQueue(id: string, queue: string): cloudwatch.Alarm {
+  /**
+   * Fires as soon as a dead-letter queue holds `deadLetterMessages` messages, on the depth the
+   * sweep (`publisher`) reads with checkQueue every minute and publishes as an EMF metric.
+   */
+  public watchDeadLetterQueue(id: string, queue: string, publisher: lambda.IFunction): cloudwatch.Alarm {
     return this.alarm(id, {
-      alarmDescription: `Messages were dead-lettered to ${queue}: the manager gave up on them`,
-      metric: this.queueMetric('MessageCount', queue, 'Maximum'),
+      alarmDescription: `Messages were dead-lettered to ${queue}: the manager gave up on them (list and move them back with wm dlq / the admin API)`,
+      metric: new cloudwatch.Metric({
+        namespace: SWEEP_METRICS.namespace,
+        metricName: SWEEP_METRICS.deadLetterMessages,
+        dimensionsMap: { FunctionName: publisher.functionName, Queue: queue },
+        statistic: 'Maximum',
+        period: PERIOD,
+      }),
       threshold: this.props.thresholds.deadLetterMessages,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // The broker publishes nothing for an idle queue on some versions; no data is no dead letter.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // No data means the sweep did not run or could not read the queue: SweepNotRunning and the
+      // sweep's Errors alarm say so; this one keeps its last state meanwhile.
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
     });
   }
 
@@ -112,6 +126,136 @@ export class ManagerAlarms extends Construct {
       // Lambda publishes no Invocations data point for a minute without invocation.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+  }
+
+  /**
+   * The broker's own trouble: memory near its high watermark and disk near its low watermark (at
+   * either, RabbitMQ blocks every publisher: clients, workers and the functions stall), and more
+   * connections than the manager and its clients should hold. Memory and disk compare the
+   * broker's usage with the limit it reports itself, so no per-instance-type constant is needed.
+   */
+  public watchBroker(): cloudwatch.Alarm[] {
+    const { thresholds } = this.props;
+    const broker = (metricName: string, statistic = 'Maximum') => this.brokerMetric(metricName, statistic);
+    return [
+      this.alarm('BrokerMemory', {
+        alarmDescription: `Broker memory is above ${thresholds.brokerMemoryPercent} % of its high watermark: at 100 % RabbitMQ blocks every publisher (a backlog, unacked batches, too many connections)`,
+        metric: new cloudwatch.MathExpression({
+          expression: '100 * used / limit',
+          usingMetrics: { used: broker('RabbitMQMemUsed'), limit: broker('RabbitMQMemLimit', 'Minimum') },
+          label: 'Broker memory, % of the high watermark',
+          period: PERIOD,
+        }),
+        threshold: thresholds.brokerMemoryPercent,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      }),
+      this.alarm('BrokerDisk', {
+        alarmDescription: `Broker free disk is below ${thresholds.brokerDiskFreeMultiple} x its low watermark: at 1 x RabbitMQ blocks every publisher (a backlog or dead letters piling up)`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'free / limit',
+          usingMetrics: { free: broker('RabbitMQDiskFree', 'Minimum'), limit: broker('RabbitMQDiskFreeLimit') },
+          label: 'Broker free disk, multiple of the low watermark',
+          period: PERIOD,
+        }),
+        threshold: thresholds.brokerDiskFreeMultiple,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      }),
+      this.alarm('BrokerConnections', {
+        alarmDescription: `More than ${thresholds.brokerConnections} connections to the broker: a connection leak or a storm of cold starts, near Amazon MQ's per-instance quota`,
+        metric: broker('ConnectionCount'),
+        threshold: thresholds.brokerConnections,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      }),
+    ];
+  }
+
+  /** Throttled reads or writes of the table or its indexes: on-demand capacity or a hot partition is the limit. */
+  public watchTable(id: string, tableName: string, indexNames: readonly string[]): cloudwatch.Alarm {
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    const targets: Record<string, string>[] = [
+      { TableName: tableName },
+      ...indexNames.map((index) => ({ TableName: tableName, GlobalSecondaryIndexName: index })),
+    ];
+    targets.forEach((dimensionsMap, index) => {
+      for (const [key, metricName] of [
+        ['r', 'ReadThrottleEvents'],
+        ['w', 'WriteThrottleEvents'],
+      ] as const) {
+        usingMetrics[`${key}${index}`] = new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName, dimensionsMap, statistic: 'Sum', period: PERIOD });
+      }
+    });
+    return this.alarm(id, {
+      alarmDescription: `${id}: DynamoDB throttled reads or writes of the table or an index; the functions retry, then fail their batch (redelivered)`,
+      // FILL: an index or a direction without throttles publishes nothing.
+      metric: new cloudwatch.MathExpression({
+        expression: Object.keys(usingMetrics)
+          .map((key) => `FILL(${key}, 0)`)
+          .join(' + '),
+        usingMetrics,
+        label: 'Throttle events',
+        period: PERIOD,
+      }),
+      threshold: this.props.thresholds.tableThrottles,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Throttles of a function, and runs that come near its timeout (a timed-out queue-fed batch is redelivered whole). */
+  public watchFunctionLimits(name: string, fn: lambda.IFunction, timeout: Duration): cloudwatch.Alarm[] {
+    const { thresholds } = this.props;
+    const nearTimeoutMs = Math.floor((timeout.toMilliseconds() * thresholds.durationTimeoutPercent) / 100);
+    return [
+      this.alarm(`Throttles ${name}`, {
+        alarmDescription: `${name} was throttled (account or reserved concurrency): its events wait, and a queue-fed batch is redelivered`,
+        metric: fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+        threshold: thresholds.functionThrottles,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      this.alarm(`NearTimeout ${name}`, {
+        alarmDescription: `${name} ran for ${thresholds.durationTimeoutPercent} % of its ${timeout.toSeconds()} s timeout: smaller batches, more memory or a slow dependency`,
+        metric: fn.metricDuration({ period: PERIOD, statistic: 'Maximum' }),
+        threshold: nearTimeoutMs,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+  }
+
+  /**
+   * The oldest request waiting for a worker (NO_WORKER_AVAILABLE), as the sweep publishes it. The
+   * minimum over each period, for three periods: one that got its worker drops out at once.
+   */
+  public watchOldestWaiting(id: string, publisher: lambda.IFunction): cloudwatch.Alarm {
+    const minutes = this.props.thresholds.oldestWaitingMinutes;
+    return this.alarm(id, {
+      alarmDescription: `A request has waited more than ${minutes} minutes for a worker: a worker type is down or not deployed (GET /requests?status=NO_WORKER_AVAILABLE)`,
+      metric: new cloudwatch.Metric({
+        namespace: SWEEP_METRICS.namespace,
+        metricName: SWEEP_METRICS.oldestWaitingSeconds,
+        dimensionsMap: { FunctionName: publisher.functionName },
+        statistic: 'Minimum',
+        period: PERIOD,
+      }),
+      threshold: minutes * 60,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+  }
+
+  private brokerMetric(metricName: string, statistic: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: 'AWS/AmazonMQ', metricName, dimensionsMap: { Broker: this.props.broker.name }, statistic, period: PERIOD });
   }
 
   private queueMetric(metricName: string, queue: string, statistic: string): cloudwatch.Metric {

@@ -63,6 +63,22 @@ export const TABLE_ACCESS_PRESETS: Record<Exclude<TableAccess, readonly TableAct
 
 const TABLE_ACTIONS: ReadonlySet<string> = new Set(TABLE_ACCESS_PRESETS.readWrite);
 
+/**
+ * What the Lambda poller of an Amazon MQ event source does with the function's role besides
+ * mq:DescribeBroker and reading the broker secret ("Process Amazon MQ messages with Lambda",
+ * execution role permissions; the SAM `MQ` event lists the same): it looks up the broker's VPC,
+ * subnets and security groups and manages network interfaces in them. Without them a mapping may
+ * fail to start (state "Disabled", reason in StateTransitionReason), even for a public broker.
+ */
+export const MQ_EVENT_SOURCE_EC2_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcs',
+] as const;
+
 /** Variables the Lambda runtime sets; Lambda refuses a function configured with one of them. */
 const RUNTIME_VARIABLES: ReadonlySet<string> = new Set([
   '_HANDLER',
@@ -122,6 +138,7 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
   private readonly variables: Record<string, string> = {};
   private readonly physicalName: string | undefined;
   private broker: BrokerReference | undefined;
+  private grantedEventSourceNetwork = false;
 
   public constructor(scope: Construct, id: string, props: ManagerFunctionProps<S>) {
     super(scope, id);
@@ -270,12 +287,20 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
   /**
    * Feeds the function from one broker queue. Amazon MQ has no L2 event source, so this is the L1
    * mapping; Lambda logs in with the broker secret (BASIC_AUTH) on the configured vhost and uses
-   * the function's role, which therefore also gets mq:DescribeBroker.
+   * the function's role, which therefore also gets mq:DescribeBroker and the EC2 network-interface
+   * actions the Lambda guide lists for an Amazon MQ event source (MQ_EVENT_SOURCE_EC2_ACTIONS).
    */
   public addBrokerEventSource(id: string, mapping: EventSourceMappingSettings & { queue: string }): lambda.CfnEventSourceMapping {
     const broker = this.broker;
     if (broker === undefined) throw new Error(`${this.node.path}: bindBroker() before addBrokerEventSource()`);
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['mq:DescribeBroker'], resources: [broker.arn] }));
+    if (!this.grantedEventSourceNetwork) {
+      // Create/Describe* have no resource-level permissions (an ENI does not exist before it is
+      // created), so '*' is the only resource IAM accepts; DeleteNetworkInterface is kept with them
+      // since the poller deletes the interfaces it created, whose ids nobody knows in advance.
+      this.function.addToRolePolicy(new iam.PolicyStatement({ actions: [...MQ_EVENT_SOURCE_EC2_ACTIONS], resources: ['*'] }));
+      this.grantedEventSourceNetwork = true;
+    }
     const eventSource = new lambda.CfnEventSourceMapping(this, id, {
       functionName: this.function.functionName,
       eventSourceArn: broker.arn,

@@ -90,27 +90,39 @@ export class StatefulStack extends Stack {
     this.broker.applyRemovalPolicy(removalPolicy);
 
     // Amazon MQ writes the broker's general log to /aws/amazonmq/broker/<id>/general only when
-    // CloudWatch Logs lets the service do so.
+    // CloudWatch Logs lets the service do so. aws:SourceAccount keeps another account's broker
+    // (the confused deputy) from writing here; aws:SourceArn cannot name this broker, whose ARN
+    // exists only after the policy it depends on.
     const brokerLogPolicy = new logs.CfnResourcePolicy(this, 'BrokerLogsPolicy', {
       policyName: `worker-manager-${config.name}-amazonmq-logs`,
-      policyDocument: JSON.stringify({
+      policyDocument: this.toJsonString({
         Version: '2012-10-17',
         Statement: [
           {
             Effect: 'Allow',
             Principal: { Service: 'mq.amazonaws.com' },
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: Stack.of(this).formatArn({
+            Resource: this.formatArn({
               service: 'logs',
               resource: 'log-group',
               resourceName: '/aws/amazonmq/*',
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
+            Condition: { StringEquals: { 'aws:SourceAccount': this.account } },
           },
         ],
       }),
     });
     this.broker.node.addDependency(brokerLogPolicy);
+
+    // Amazon MQ creates the log group itself, with no retention (kept forever). LogRetention (a
+    // CDK custom resource) creates it or sets the retention of the existing group by name, so it
+    // cannot clash with the group the broker creates.
+    new logs.LogRetention(this, 'BrokerLogRetention', {
+      logGroupName: Fn.join('', ['/aws/amazonmq/broker/', this.broker.attrId, '/general']),
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+    });
 
     this.brokerReference = {
       name: brokerName,

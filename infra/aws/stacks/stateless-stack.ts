@@ -10,8 +10,9 @@ import { HandleWorkerResponsesEnvSchema } from '../../../functions/handle-worker
 import { RecordHeartbeatsEnvSchema } from '../../../functions/record-heartbeats/env.js';
 import { RegisterRequestsEnvSchema } from '../../../functions/register-requests/env.js';
 import { SweepEnvSchema } from '../../../functions/sweep/env.js';
-import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../../shared/contract/manager-settings.js';
-import { managerTopology } from '../../../shared/contract/topology.js';
+import { deadLetterQueues } from '../../../functions/sweep/metrics.js';
+import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
+import { eventSourceMappings, type MappedFunction } from '../../../shared/contract/manager-settings.js';
 import type { MqFunctionEnvSchema } from '../../../shared/lambda/env.js';
 import type { EnvironmentConfig } from '../config/environments.js';
 import { AdminApi } from '../constructs/admin-api.js';
@@ -27,6 +28,9 @@ export interface StatelessStackProps extends StackProps {
   table: dynamodb.ITableV2;
   broker: BrokerReference;
 }
+
+/** How often the sweep runs; also the most a run may wait to be delivered before it is dropped. */
+export const SWEEP_PERIOD = Duration.minutes(1);
 
 export type ManagerFunctionName = MappedFunction | 'sweep' | 'admin-api' | 'run-bulk-jobs';
 
@@ -57,16 +61,8 @@ export const TABLE_ACCESS: Record<ManagerFunctionName, readonly TableAction[]> =
   'run-bulk-jobs': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
 };
 
-/**
- * The dead-letter queues of the topology: bound to the dead-letter exchange and consumed by no
- * function (the worker dead-letter queue is bound there too, but handle-worker-dead-letters drains it).
- */
-export function deadLetterQueues(settings: ManagerSettings): string[] {
-  const { bindings } = managerTopology(settings.names, topologyOptions(settings));
-  const consumed = new Set(eventSourceMappings(settings).map((mapping) => mapping.queue));
-  const bound = bindings.filter((binding) => binding.exchange === settings.names.deadLetterExchange).map((binding) => binding.queue);
-  return [...new Set(bound)].filter((queue) => !consumed.has(queue));
-}
+/** Defined next to the sweep, which publishes their depth; re-exported for the stack's callers and tests. */
+export { deadLetterQueues };
 
 /** The functions, the admin API, and everything that triggers or watches them. */
 export class StatelessStack extends Stack {
@@ -176,22 +172,27 @@ export class StatelessStack extends Stack {
       eventSource.node.addDependency(this.topology.resource);
       if (queueMetrics) this.alarms.watchInputQueue(`Backlog ${mapping.functionName}${suffix}`, mapping.queue);
     }
-    if (queueMetrics) {
-      for (const queue of deadLetterQueues(config.settings)) this.alarms.watchDeadLetterQueue(`DeadLetters ${queue}`, queue);
-    } else {
+    // On the depth the sweep publishes (functions/sweep/metrics.ts), for every engine version: Amazon
+    // MQ's per-queue metrics exist for RabbitMQ 3 only, and cover the first 500 queues ordered by
+    // consumers, where a dead-letter queue (no consumer) comes last.
+    for (const queue of deadLetterQueues(config.settings)) this.alarms.watchDeadLetterQueue(`DeadLetters ${queue}`, queue, this.sweep.function);
+    if (!queueMetrics) {
       Annotations.of(this.alarms).addWarningV2(
         'worker-manager:no-queue-metrics',
-        `Amazon MQ publishes no per-queue metrics for RabbitMQ ${config.broker.engineVersion}: no dead-letter or backlog alarm is created; watch the queues through the RabbitMQ management API`,
+        `Amazon MQ publishes no per-queue metrics for RabbitMQ ${config.broker.engineVersion}: no backlog alarm is created; watch the input queues through the RabbitMQ management API`,
       );
     }
 
+    // Scheduler invokes asynchronously, so Lambda's own retries of a failed run (two by default)
+    // would come on top of the schedule's: none either, and an event older than a period is dropped.
+    this.sweep.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: SWEEP_PERIOD });
     this.sweepSchedule = new scheduler.Schedule(this, 'SweepSchedule', {
       description: 'Runs the sweeper every minute (Scheduler precision is one minute)',
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      schedule: scheduler.ScheduleExpression.rate(SWEEP_PERIOD),
       target: new schedulerTargets.LambdaInvoke(this.sweep.function, {
         // The next run comes a minute later and resumes the work; retrying a failed run only overlaps it.
         retryAttempts: 0,
-        maxEventAge: Duration.minutes(1),
+        maxEventAge: SWEEP_PERIOD,
       }),
     });
 
@@ -207,6 +208,17 @@ export class StatelessStack extends Stack {
       'Lambda retries the run twice from its saved page; a job that still stops needs POST /jobs/{id}/resume',
     );
     this.alarms.watchSchedule('SweepNotRunning', this.sweep.function);
+    // What is wrong, not only that something failed: the broker's watermarks and connections, the
+    // table's throttles, each function's throttles and runs near its timeout, requests that wait
+    // too long for a worker.
+    this.alarms.watchBroker();
+    this.alarms.watchTable(
+      'TableThrottles',
+      table.tableName,
+      TABLE_DEFINITION.indexes.map((index) => index.name),
+    );
+    for (const [name, fn] of this.limitedFunctions()) this.alarms.watchFunctionLimits(name, fn, fn.timeout ?? Duration.seconds(3));
+    this.alarms.watchOldestWaiting('OldestWaitingRequest', this.sweep.function);
     this.alarms.watchApi('AdminApiServerErrors', this.adminApi.stage);
 
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
@@ -224,6 +236,17 @@ export class StatelessStack extends Stack {
       ...Object.entries(this.mqFunctions).map(([name, fn]): [string, lambda.IFunction] => [name, fn.function]),
       ['sweep', this.sweep.function],
       ['broker-topology', this.topology.handler.function],
+    ];
+  }
+
+  /** Every function with its configured timeout: the near-timeout alarm compares each run with it. */
+  private limitedFunctions(): [string, lambda.Function][] {
+    return [
+      ...Object.entries(this.mqFunctions).map(([name, fn]): [string, lambda.Function] => [name, fn.function]),
+      ['sweep', this.sweep.function],
+      ['broker-topology', this.topology.handler.function],
+      ['admin-api', this.adminApi.adminApi.function],
+      ['run-bulk-jobs', this.adminApi.runBulkJobs.function],
     ];
   }
 

@@ -7,12 +7,12 @@ set -euo pipefail
 
 build_dir="${WM_BUILD_DIR:-/opt/worker-manager}"
 manifest="$build_dir/functions.tsv"
-environment="$build_dir/environment.json"
+environment_dir="$build_dir/environment"
 role_name="worker-manager-localstack"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 
-for required in "$manifest" "$environment"; do
-  if [[ ! -f "$required" ]]; then
+for required in "$manifest" "$environment_dir"; do
+  if [[ ! -e "$required" ]]; then
     echo "worker-manager: $required is missing; run 'npx tsx localstack/scripts/build.ts' on the host first" >&2
     exit 1
   fi
@@ -34,6 +34,8 @@ while IFS=$'\t' read -r -u 3 function_name folder timeout memory; do
   [[ -n "$function_name" ]] || continue
   bundle_dir="$build_dir/functions/$folder"
   zip_file="$work_dir/$folder.zip"
+  # Each function its own environment, built from the typed settings the CDK stack reads.
+  environment="$environment_dir/$folder.json"
   # Files listed one by one: given the folder, zipfile would nest them under its name and the
   # runtime would not find index.mjs at the root.
   (cd "$bundle_dir" && python3 -m zipfile -c "$zip_file" index.mjs index.mjs.map)

@@ -117,7 +117,7 @@ describe('register-requests on RabbitMQ and dynalite, through the event-source e
     expect(ids.size).toBe(1000);
     const granted = await h.rabbit.collect(h.clientQueue, 1000, { timeoutMs: 30_000 });
     expect(granted.every((message) => json(message)['state'] === 'GRANTED')).toBe(true);
-    // Batches of up to 500 (the configured batch size): a handful of invocations, not a thousand.
+    // Batches of up to 100 (the configured batch size): a handful of invocations, not a thousand.
     expect((emulator?.stats.invocations ?? 0) - before).toBeLessThan(100);
     const counters = await h.services.counters.get('tenant-b', 'owner', 'session');
     expect(counters?.values['workers.requests']).toBe(333);

@@ -61,6 +61,7 @@ describe('broker topology', () => {
     expect(topologyOptions(ManagerSettingsSchema.parse({ deliveryLimit: 9, heartbeatExpirySeconds: 20 }))).toEqual({
       deliveryLimit: 9,
       heartbeatTtlMs: 20_000,
+      inputQueueType: 'quorum',
     });
   });
 });
