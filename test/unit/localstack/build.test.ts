@@ -164,11 +164,11 @@ describe('LocalStack build', () => {
     );
   });
 
-  it('bundles like the CDK construct: ESM for node22, the require banner, the AWS SDK inside', () => {
+  it('bundles like the CDK construct: ESM for node22, the require banner, the SDK left to the runtime', () => {
     // Act
     const options = bundleOptions('sweep', '/out');
     // Assess
-    expect(options).toMatchObject({ bundle: true, platform: 'node', format: 'esm', target: 'node22', outfile: '/out/index.mjs', external: [] });
+    expect(options).toMatchObject({ bundle: true, platform: 'node', format: 'esm', target: 'node22', outfile: '/out/index.mjs', external: ['@aws-sdk/*'] });
     expect(options.banner?.['js']).toContain('createRequire(import.meta.url)');
     expect(options.entryPoints).toEqual([expect.stringMatching(/functions\/sweep\/handler\.ts$/)]);
   });
