@@ -63,8 +63,8 @@ describe('faults under load, local host on the real broker and dynalite', () => 
     expectLedger(outcome);
   });
 
-  // Requests arriving during the outage are lost today (test/faults/known-bugs): here the outage
-  // starts once every request is taken in, and hits the dispatches and the worker answers.
+  // Here the outage starts once every request is taken in, and hits the dispatches and the worker
+  // answers; store-outage.test.ts cuts the store while requests arrive.
   it('the store is unreachable for a few seconds after the requests were taken in', async () => {
     const h = (fh = await startFaultHost('f-store'));
     await h.startWorkers(2);
