@@ -22,13 +22,23 @@ const ms = (p: Percentiles | null) => (p === null ? 'n/a' : `${p.p50} / ${p.p95}
 const rate = (phase: PhaseResult) =>
   `${Math.round(phase.throughput).toLocaleString('en-US')} (n=${phase.requests})${phase.timedOut ? ` (${phase.completed}/${phase.requests}, timed out)` : ''}`;
 
+/** Busier than this before a scenario, and the run is said to have shared the machine. */
+const QUIET_PERCENT = 15;
+
+function quietness(results: BenchResults): string {
+  const busiest = Math.max(0, ...results.scenarios.map((s) => s.quietBefore.busyPercent));
+  return busiest <= QUIET_PERCENT
+    ? `The machine was quiet before every scenario (at most ${busiest} % CPU busy, the "quiet before" column). Rates move by tens of percent between runs on these shared machines: compare ratios, not absolute rates.`
+    : `**This run shared the machine with other work (up to ${busiest} % CPU busy before a scenario, the "quiet before" column): compare ratios, not absolute rates, and re-run on a quiet machine.**`;
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const lines: string[] = [];
   const o = results.options;
   lines.push(
     `Run ${results.startedAt} on ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, in ${Math.round(results.seconds)} s; ` +
       `full-speed phases of up to ${o.requests.toLocaleString('en-US')} requests (what the warm-up rate carries in 15 s; n in the table), paced phases of ~${o.pacedSeconds} s, ${o.bodyBytes}-byte bodies, ${o.workers} worker instances per worker type, 3 tenants. ` +
-      `**This run shared the machine with other work (the "quiet before" column); the main engineer re-runs it on a quiet machine. Compare ratios, not absolute rates.**`,
+      quietness(results),
   );
   const notes = results.scenarios.flatMap((s) => s.notes);
   const versions = Object.entries(results.machine.versions).map(([name, version]) => `${name} ${version}`);
