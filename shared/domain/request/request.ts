@@ -96,23 +96,35 @@ export function appendHistory(history: readonly HistoryEntry[], entry: HistoryEn
   return kept.reverse();
 }
 
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const MASK_64 = (1n << 64n) - 1n;
+/** The FNV-1a 64-bit offset basis, as its high and low 32-bit halves. */
+const FNV_OFFSET_HI = 0xcbf29ce4;
+const FNV_OFFSET_LO = 0x84222325;
+/** The 64-bit FNV prime is 2^40 + 0x1b3: multiplying by it is a shift by 40 plus a small product. */
+const FNV_PRIME_LOW = 0x1b3;
+const TWO_POW_32 = 0x1_0000_0000;
 
-/** FNV-1a, 64 bits: a stable, dependency-free hash (not a security boundary). */
+/**
+ * FNV-1a, 64 bits: a stable, dependency-free hash (not a security boundary). Computed on two
+ * 32-bit halves rather than on a BigInt per byte, which made hashing a request body (it runs on
+ * every client message, up to 256 KB) one of intake's hottest functions; the values are the same.
+ */
 export function fnv1a64(parts: readonly (string | Uint8Array)[]): bigint {
   const encoder = new TextEncoder();
-  let hash = FNV_OFFSET;
+  let hi = FNV_OFFSET_HI;
+  let lo = FNV_OFFSET_LO;
   for (const part of parts) {
     const bytes = typeof part === 'string' ? encoder.encode(part) : part;
-    for (const byte of bytes) {
-      hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & MASK_64;
+    // A separator byte (index === length) so ("ab","c") and ("a","bc") differ.
+    for (let index = 0; index <= bytes.length; index += 1) {
+      lo = (lo ^ (index < bytes.length ? (bytes[index] as number) : 0xff)) >>> 0;
+      // (hi, lo) × (2^40 + 0x1b3) mod 2^64: the low product carries into the high half, and the
+      // 2^40 term moves lo's low 24 bits to the top of the high half.
+      const low = lo * FNV_PRIME_LOW;
+      hi = (Math.imul(hi, FNV_PRIME_LOW) + Math.floor(low / TWO_POW_32) + (lo << 8)) >>> 0;
+      lo = low >>> 0;
     }
-    // A separator byte so ("ab","c") and ("a","bc") differ.
-    hash = ((hash ^ 0xffn) * FNV_PRIME) & MASK_64;
   }
-  return hash;
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** A 53-bit id, safe as a JSON number, stable for a tenant and request id (replays get the same id). */

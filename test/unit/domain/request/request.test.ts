@@ -34,6 +34,31 @@ describe('request helpers', () => {
     expect(numericRequestId('tenant-b', 'r-1')).not.toBe(id);
   });
 
+  it('computes exactly the FNV-1a 64 of the reference BigInt implementation (stored ids and fingerprints stay valid)', () => {
+    const reference = (parts: readonly (string | Uint8Array)[]): bigint => {
+      const mask = (1n << 64n) - 1n;
+      let hash = 0xcbf29ce484222325n;
+      for (const part of parts) {
+        const bytes = typeof part === 'string' ? new TextEncoder().encode(part) : part;
+        for (const byte of [...bytes, 0xff]) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & mask;
+      }
+      return hash;
+    };
+    // A one-character input, then 200 random mixes of text and bytes.
+    expect(reference(['a'])).toBe(fnv1a64(['a']));
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let round = 0; round < 200; round += 1) {
+      const parts = Array.from({ length: 1 + Math.floor(random() * 4) }, () =>
+        random() < 0.5
+          ? 'é€😀'.repeat(Math.floor(random() * 5)) + String(random())
+          : Uint8Array.from({ length: Math.floor(random() * 300) }, () => Math.floor(random() * 256)),
+      );
+      expect(fnv1a64(parts)).toBe(reference(parts));
+    }
+    expect(numericRequestId('tenant', 'request-1')).toBe(Number(reference(['tenant', 'request-1']) >> 11n));
+  });
+
   it('hashes part boundaries, so moving a character between parts changes the hash', () => {
     expect(fnv1a64(['ab', 'c'])).not.toBe(fnv1a64(['a', 'bc']));
   });
