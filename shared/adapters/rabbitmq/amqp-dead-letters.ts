@@ -137,15 +137,15 @@ export class AmqpDeadLetters extends DeadLetterQueues {
     if ((await this.withChannel((channel) => queueCount(channel, ref.source))) === undefined) {
       throw new DeadLetterQueueMissingError(`the source queue ${ref.source} is not declared on the broker: nothing was moved`);
     }
-    return this.withChannel(async (channel) => {
+    const moved = await this.withChannel(async (channel) => {
       const scanLimit = options.messageId === undefined ? options.limit : Math.max(options.limit, options.scanLimit ?? options.limit);
       const skipped: GetMessage[] = [];
-      let moved = 0;
+      let confirmed = 0;
       let read = 0;
       let empty = false;
-      while (!empty && moved < options.limit && read < scanLimit) {
+      while (!empty && confirmed < options.limit && read < scanLimit) {
         const toAck: GetMessage[] = [];
-        while (toAck.length < REDRIVE_BATCH && moved + toAck.length < options.limit && read < scanLimit) {
+        while (toAck.length < REDRIVE_BATCH && confirmed + toAck.length < options.limit && read < scanLimit) {
           const message = await channel.get(ref.queue, { noAck: false });
           if (message === false) {
             empty = true;
@@ -163,12 +163,14 @@ export class AmqpDeadLetters extends DeadLetterQueues {
         // Never ack before the confirm: a message is then in the source queue, or still in the dead-letter queue.
         await channel.waitForConfirms();
         for (const message of toAck) channel.ack(message);
-        moved += toAck.length;
+        confirmed += toAck.length;
       }
       for (const message of skipped) channel.nack(message, false, true);
-      const remaining = (await queueCount(channel, ref.queue)) ?? 0;
-      return { ...ref, moved, remaining };
+      return confirmed;
     });
+    // Counted once the channel is closed: a nack has no reply, so the same channel could count before the requeue.
+    const remaining = (await this.withChannel((channel) => queueCount(channel, ref.queue))) ?? 0;
+    return { ...ref, moved, remaining };
   }
 
   private async withChannel<T>(work: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
