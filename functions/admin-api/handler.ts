@@ -2,6 +2,7 @@ import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoHealthProbe } from '../../shared/adapters/dynamodb/dynamo-health-probe.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
+import { AmqpDeadLetters } from '../../shared/adapters/rabbitmq/amqp-dead-letters.js';
 import { AmqpHealthProbe } from '../../shared/adapters/rabbitmq/amqp-health-probe.js';
 import { JwtVerifier, type AuthSettings } from '../../shared/lambda/auth.js';
 import { resolveAmqpUrl } from '../../shared/lambda/broker-url.js';
@@ -41,6 +42,7 @@ export const adminApiFunction = defineFunction({
       jobs: new DynamoJobStore(client, env.TABLE_NAME),
       launcher: new LambdaJobLauncher(env.BULK_JOBS_FUNCTION_NAME),
       probes: [new DynamoHealthProbe(client, env.TABLE_NAME), new AmqpHealthProbe(provider)],
+      deadLetters: new AmqpDeadLetters(provider),
       auth: await resolveAuthSettings(env),
       maxBodyBytes: env.MAX_BODY_BYTES,
       corsOrigins: env.CORS_ALLOW_ORIGINS,

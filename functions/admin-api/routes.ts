@@ -1,10 +1,12 @@
 import type { ConfigureTenantDeps } from '../../shared/application/use-cases/configure-tenant.js';
 import type { Route } from '../../shared/lambda/http/router.js';
 import type { ManagerServices } from '../../shared/lambda/services.js';
+import type { DeadLetterQueues } from '../../shared/ports/dead-letter-queues.js';
 import type { HealthProbe } from '../../shared/ports/health-probe.js';
 import type { JobLauncher } from '../../shared/ports/job-launcher.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import { configurationRoutes } from './routes/configuration.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
 import { jobRoutes } from './routes/jobs.js';
 import { requestRoutes } from './routes/requests.js';
 import { serviceRoutes } from './routes/service.js';
@@ -19,6 +21,7 @@ export interface AdminApiDeps extends ManagerServices, ConfigureTenantDeps {
   jobs: JobStore;
   launcher: JobLauncher;
   probes: readonly HealthProbe[];
+  deadLetters: DeadLetterQueues;
 }
 
 export const API_INFO = {
@@ -38,6 +41,7 @@ export function adminRoutes(deps: AdminApiDeps): Route[] {
     ...configurationRoutes(deps),
     ...settingRoutes(deps),
     ...tenantRoutes(deps),
+    ...deadLetterRoutes(deps),
     ...serviceRoutes(deps, { info: API_INFO, routes: () => routes }),
   ];
   return routes;

@@ -7,6 +7,7 @@ import { CLIENT_REQUEST_LIMITS } from '../../shared/contract/client-request.js';
 import { HEARTBEAT_LIMITS } from '../../shared/contract/heartbeat.js';
 import { SearchRequestParametersSchema } from '../../shared/contract/search-request-parameters.js';
 import { WorkerSummarySchema } from '../../shared/application/use-cases/list-workers.js';
+import { DEAD_LETTER_LIST_DEFAULT, DEAD_LETTER_LIST_MAX, DEAD_LETTER_REDRIVE_MAX } from '../../shared/application/use-cases/dead-letters.js';
 
 /*
  * Every body, query and response of the admin API, as zod schemas: the router validates with
@@ -266,6 +267,61 @@ export const TenantDeclarationSchema = z.object({
   /** False when the tenant was already declared (or configured): the call changed nothing. */
   created: z.boolean(),
   configured: z.boolean(),
+});
+
+// --- Dead letters ---------------------------------------------------------------------------------
+
+export const DeadLettersQuerySchema = z.strictObject({
+  limit: intParameter(0, DEAD_LETTER_LIST_MAX, DEAD_LETTER_LIST_DEFAULT).describe(
+    `messages read per queue (and put back, flagged redelivered), default ${DEAD_LETTER_LIST_DEFAULT}, at most ${DEAD_LETTER_LIST_MAX}`,
+  ),
+});
+
+/** A queue name is at most 255 bytes in AMQP. */
+export const DeadLetterQueueParamsSchema = z.object({ queue: maxLength(255).min(1, 'must not be empty') });
+
+const DeadLetterEntrySchema = z.object({
+  position: z.number().int().describe('0: the head of the queue at this listing'),
+  messageId: z.string().optional().describe('the message-id property, else the regards.request.id header: what a redrive by id matches'),
+  reason: z.string(),
+  reasonOrigin: z
+    .enum(['manager', 'broker', 'unknown'])
+    .describe('manager: x-wm-rejection-reason; broker: x-death (delivery_limit, rejected, expired, maxlen)'),
+  deadLetteredAt: z.string().optional().describe('ISO 8601'),
+  tenant: z.string().optional(),
+});
+
+export const DeadLettersSchema = z.array(
+  z.object({
+    queue: z.string(),
+    source: z.string().describe('where a redrive publishes'),
+    exists: z.boolean(),
+    count: z.number().int().describe('ready messages'),
+    inspected: z.number().int().describe('messages read by this listing: reasons and oldestAgeSeconds are over these'),
+    oldestAgeSeconds: z.number().int().optional(),
+    reasons: z.array(z.object({ reason: z.string(), origin: z.enum(['manager', 'broker', 'unknown']), count: z.number().int() })),
+    messages: z.array(DeadLetterEntrySchema),
+  }),
+);
+
+export const RedriveBodySchema = z
+  .strictObject({
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(DEAD_LETTER_REDRIVE_MAX)
+      .optional()
+      .describe(`messages to move at most; default (and at most) ${DEAD_LETTER_REDRIVE_MAX}: call again while remaining > 0`),
+    messageId: z.string().min(1).max(1024).optional().describe(`move only the messages with this id (looking at the first ${DEAD_LETTER_REDRIVE_MAX})`),
+  })
+  .describe('an empty body moves the first messages, up to the bound');
+
+export const RedriveResultSchema = z.object({
+  queue: z.string(),
+  source: z.string(),
+  moved: z.number().int(),
+  remaining: z.number().int().describe('ready messages left in the dead-letter queue'),
 });
 
 // --- Health ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AdminApiFunctionDeps } from '../../functions/admin-api/handler.js';
 import { DynamoHealthProbe } from '../../shared/adapters/dynamodb/dynamo-health-probe.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
+import { AmqpDeadLetters } from '../../shared/adapters/rabbitmq/amqp-dead-letters.js';
 import { AmqpHealthProbe } from '../../shared/adapters/rabbitmq/amqp-health-probe.js';
 import type { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import type { ManagerSettings } from '../../shared/contract/manager-settings.js';
@@ -68,6 +69,7 @@ export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise
     jobs: jobStore,
     launcher: jobs,
     probes: [new DynamoHealthProbe(dynamo.client, dynamo.tableName), new AmqpHealthProbe(provider)],
+    deadLetters: new AmqpDeadLetters(provider),
     auth: AuthSettingsSchema.parse(options.auth),
     maxBodyBytes,
     corsOrigins: options.corsOrigins ?? [],

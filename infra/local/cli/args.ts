@@ -26,6 +26,10 @@ usage: wm <command> [options]
   jobs get <jobId> [--json]
   jobs watch <jobId>                        follow a bulk job to its end, with a progress bar
   health
+  dlq [--limit N] [--messages] [--json]     the dead-letter queues: count, oldest, reasons (INSTANCE_ADMIN);
+                                            reads the first N messages (default 100) of each and puts them back
+  dlq redrive <queue> [--limit N] [--message-id ID]
+                                            move dead letters back to their source queue: all (default), N, or those with ID
 
 filters: --status S (repeatable, or S1,S2)  --exclude-status S  --source TEXT  --session TEXT
          --worker-type TEXT  --content-type T (repeatable)  --match STRICT|STARTS_WITH|CONTAINS|ENDS_WITH
@@ -65,6 +69,10 @@ const OPTIONS = {
   interval: { type: 'string' },
   native: { type: 'boolean' },
   out: { type: 'string' },
+  // dlq
+  limit: { type: 'string' },
+  'message-id': { type: 'string' },
+  messages: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -88,6 +96,8 @@ const COMMANDS = new Set([
   'jobs get',
   'jobs watch',
   'health',
+  'dlq',
+  'dlq redrive',
 ]);
 const GROUPS = new Set(['requests', 'config', 'jobs']);
 
@@ -100,9 +110,11 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
   }
   const [first, ...rest] = parsed.positionals;
   if (first === undefined || parsed.values.help === true) return { command: 'help', args: [], options: parsed.values };
-  const grouped = GROUPS.has(first);
+  // `dlq` is a command of its own (the listing) and the group of `dlq redrive`.
+  const grouped = GROUPS.has(first) || (first === 'dlq' && rest[0] === 'redrive');
   const command = grouped ? `${first} ${rest[0] ?? ''}`.trim() : first;
   if (!COMMANDS.has(command)) throw new UsageError(`unknown command "${command}"`);
+  if (command === 'dlq' && rest.length > 0) throw new UsageError(`unknown command "dlq ${rest[0] ?? ''}"`);
   return { command, args: grouped ? rest.slice(1) : rest, options: parsed.values };
 }
 

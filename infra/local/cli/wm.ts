@@ -283,6 +283,94 @@ async function health(api: Client, io: CliIo): Promise<number> {
   return body.status === 'UP' ? 0 : 1;
 }
 
+interface DeadLetterQueueBody {
+  queue: string;
+  source: string;
+  exists: boolean;
+  count: number;
+  inspected: number;
+  oldestAgeSeconds?: number;
+  reasons: { reason: string; origin: string; count: number }[];
+  messages: { position: number; messageId?: string; reason: string; reasonOrigin: string; deadLetteredAt?: string; tenant?: string }[];
+}
+
+function age(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}
+
+async function listDeadLetters(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const query = parsed.options.limit === undefined ? '' : `?limit=${positiveInt(parsed.options.limit, 'limit', 100)}`;
+  const body = (await api.call('GET', `/dead-letters${query}`)) as DeadLetterQueueBody[];
+  if (parsed.options.json === true) {
+    io.out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  io.out(
+    table(
+      ['QUEUE', 'SOURCE', 'MESSAGES', 'OLDEST', 'REASONS (of those read)'],
+      body.map((q) => [
+        q.queue,
+        q.source,
+        q.exists ? String(q.count) : 'not declared',
+        age(q.oldestAgeSeconds),
+        truncate(q.reasons.map((r) => `${r.reason} x${r.count}`).join('; '), 80),
+      ]),
+    ),
+  );
+  if (parsed.options.messages === true) {
+    for (const q of body.filter((queue) => queue.messages.length > 0)) {
+      io.out('');
+      io.out(`${q.queue} (first ${q.inspected} of ${q.count})`);
+      io.out(
+        table(
+          ['#', 'MESSAGE ID', 'TENANT', 'DEAD-LETTERED', 'REASON'],
+          q.messages.map((m) => [
+            String(m.position),
+            m.messageId ?? '',
+            m.tenant ?? '',
+            m.deadLetteredAt ?? '',
+            truncate(`${m.reasonOrigin}: ${m.reason}`, 80),
+          ]),
+        ),
+      );
+    }
+  }
+  return 0;
+}
+
+/** Calls the redrive until the asked number moved or the queue is empty: one call moves at most the server's bound. */
+async function redriveDeadLetters(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
+  const queue = requireArg(parsed.args, 'dead-letter queue name');
+  const messageId = parsed.options['message-id'];
+  const wanted = parsed.options.limit === undefined ? Number.POSITIVE_INFINITY : positiveInt(parsed.options.limit, 'limit', 0);
+  if (wanted === 0) throw new UsageError('--limit takes a number above 0');
+  let moved = 0;
+  let remaining: number;
+  let source: string;
+  for (;;) {
+    const left = wanted - moved;
+    const body = (await api.call('POST', `/dead-letters/${encodeURIComponent(queue)}/redrive`, {
+      ...(Number.isFinite(left) ? { limit: Math.min(left, REDRIVE_CALL_MAX) } : {}),
+      ...(messageId === undefined ? {} : { messageId }),
+    })) as { source: string; moved: number; remaining: number };
+    moved += body.moved;
+    remaining = body.remaining;
+    source = body.source;
+    // A message id is looked for once; otherwise go on while something moves and something is left.
+    if (messageId !== undefined || body.moved === 0 || remaining === 0 || moved >= wanted) break;
+  }
+  if (parsed.options.json === true) io.out(JSON.stringify({ queue, source, moved, remaining }, null, 2));
+  else io.out(`${moved} message${moved === 1 ? '' : 's'} moved from ${queue} to ${source}; ${remaining} left`);
+  return 0;
+}
+
+/** What one redrive call moves at most (the server's DEAD_LETTER_REDRIVE_MAX). */
+const REDRIVE_CALL_MAX = 1000;
+
 async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const api = client(parsed, io);
   switch (parsed.command) {
@@ -311,6 +399,10 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
       return watchJob(requireArg(parsed.args, 'job id'), parsed, api, io);
     case 'health':
       return health(api, io);
+    case 'dlq':
+      return listDeadLetters(parsed, api, io);
+    case 'dlq redrive':
+      return redriveDeadLetters(parsed, api, io);
     default:
       io.out(USAGE);
       return 0;

@@ -5,3 +5,4 @@ export { MemoryWorkerRegistry, MemoryWorkerState } from './memory-worker-registr
 export { MemoryMessageBus } from './memory-message-bus.js';
 export { MemoryJobStore } from './memory-job-store.js';
 export { MemoryJobLauncher } from './memory-job-launcher.js';
+export { MemoryDeadLetters } from './memory-dead-letters.js';

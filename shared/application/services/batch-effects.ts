@@ -63,7 +63,8 @@ export class BatchEffects {
       routingKey: dedicatedDeadLetterQueue(message.queue),
       headers: { ...toOutboundHeaders(message.headers), [REJECTION_REASON_HEADER]: reason },
       body: message.body,
-      properties: { ...(message.properties.contentType ? { contentType: message.properties.contentType } : {}), appId: this.names.appId },
+      // The timestamp dates the dead letter for `wm dlq` (our dead letters carry no x-death).
+      properties: { ...(message.properties.contentType ? { contentType: message.properties.contentType } : {}), appId: this.names.appId, timestamp: this.now },
     });
   }
 

@@ -61,3 +61,9 @@ export class PageOutOfRangeError extends UseCaseError {
     super(message, 400, options);
   }
 }
+
+export class DeadLetterQueueNotFoundError extends UseCaseError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, 404, options);
+  }
+}

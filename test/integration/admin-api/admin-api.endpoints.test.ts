@@ -52,6 +52,9 @@ const ENDPOINTS: { name: string; role: string; method: string; path: string; opt
   { name: 'put setting', role: 'ADMIN', method: 'PUT', path: '/settings/skipContentTypes', options: { body: { name: 'skipContentTypes', value: [] } } },
   { name: 'reset setting', role: 'ADMIN', method: 'DELETE', path: '/settings/skipContentTypes' },
   { name: 'declare tenant', role: 'INSTANCE_ADMIN', method: 'PUT', path: '/tenants/tenant-declared-by-roles' },
+  { name: 'dead letters', role: 'INSTANCE_ADMIN', method: 'GET', path: '/dead-letters?limit=5' },
+  // Not a dead-letter queue: an INSTANCE_ADMIN gets 404 and nothing moves; a tenant role is refused before that.
+  { name: 'redrive dead letters', role: 'INSTANCE_ADMIN', method: 'POST', path: '/dead-letters/not-a-dlq/redrive', options: { body: { limit: 1 } } },
 ];
 const BELOW: Record<string, string> = { EXPLOIT: 'REGISTERED_USER', ADMIN: 'EXPLOIT', PROJECT_ADMIN: 'ADMIN', INSTANCE_ADMIN: 'PROJECT_ADMIN' };
 

@@ -5,6 +5,7 @@ import { AdminApiEnvSchema } from '../../../functions/admin-api/env.js';
 import { adminApiFunction, type AdminApiFunctionDeps } from '../../../functions/admin-api/handler.js';
 import { RunBulkJobsEnvSchema } from '../../../functions/run-bulk-jobs/env.js';
 import { runBulkJobsFunction } from '../../../functions/run-bulk-jobs/handler.js';
+import { MemoryDeadLetters } from '../../../shared/adapters/memory/memory-dead-letters.js';
 import { MemoryJobLauncher } from '../../../shared/adapters/memory/memory-job-launcher.js';
 import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store.js';
 import { signToken } from '../../../shared/lambda/auth.js';
@@ -54,6 +55,7 @@ function deps(probesUp = true): AdminApiFunctionDeps & ReturnType<typeof memoryW
     jobs: new MemoryJobStore(),
     launcher: new MemoryJobLauncher(),
     probes: [new StubProbe('store', true), new StubProbe('broker', probesUp)],
+    deadLetters: new MemoryDeadLetters(),
     auth: { secret: SECRET, clockSkewSeconds: 0, jwksCacheSeconds: 60 },
     maxBodyBytes: 64 * 1024,
   };

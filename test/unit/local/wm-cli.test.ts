@@ -202,4 +202,68 @@ describe('wm commands over HTTP', () => {
     expect(sent[0]?.headers['X-Tenant']).toBe('tenant-z');
     expect(sent[0]?.url).toBe('http://127.0.0.1:8080/workers?contentTypes=a&contentTypes=b');
   });
+
+  it('parses `dlq` as the listing and `dlq redrive <queue>` with its flags', () => {
+    expect(parseCommand(['dlq'])).toMatchObject({ command: 'dlq', args: [] });
+    expect(parseCommand(['dlq', 'redrive', 'q.DLQ', '--limit', '5', '--message-id', 'm-1'])).toMatchObject({
+      command: 'dlq redrive',
+      args: ['q.DLQ'],
+      options: { limit: '5', 'message-id': 'm-1' },
+    });
+    expect(() => parseCommand(['dlq', 'nope'])).toThrow(UsageError);
+  });
+
+  it('lists the dead-letter queues with count, oldest age and reasons, and their messages on demand', async () => {
+    const { io, sent, out } = harness([
+      {
+        body: [
+          {
+            queue: 'rq.DLQ',
+            source: 'rq',
+            exists: true,
+            count: 3,
+            inspected: 3,
+            oldestAgeSeconds: 600,
+            reasons: [
+              { reason: 'delivery_limit', origin: 'broker', count: 2 },
+              { reason: 'unknown tenant', origin: 'manager', count: 1 },
+            ],
+            messages: [{ position: 0, messageId: 'm-1', reason: 'unknown tenant', reasonOrigin: 'manager', tenant: 't9' }],
+          },
+          { queue: 'wr.DLQ', source: 'wr', exists: false, count: 0, inspected: 0, reasons: [], messages: [] },
+        ],
+      },
+    ]);
+    expect(await run(['dlq', '--limit', '10', '--messages'], io)).toBe(0);
+    expect(sent[0]).toMatchObject({ method: 'GET', url: 'http://127.0.0.1:8080/dead-letters?limit=10' });
+    const text = out.join('\n');
+    expect(text).toMatch(/rq\.DLQ\s+rq\s+3\s+10m\s+delivery_limit x2; unknown tenant x1/);
+    expect(text).toMatch(/wr\.DLQ\s+wr\s+not declared/);
+    expect(text).toMatch(/0\s+m-1\s+t9\s+manager: unknown tenant/);
+  });
+
+  it('redrives all by calling again while messages move and some are left, and says how many moved', async () => {
+    const { io, sent, out } = harness([
+      { body: { queue: 'rq.DLQ', source: 'rq', moved: 1000, remaining: 200 } },
+      { body: { queue: 'rq.DLQ', source: 'rq', moved: 200, remaining: 0 } },
+    ]);
+    expect(await run(['dlq', 'redrive', 'rq.DLQ'], io)).toBe(0);
+    expect(sent.map((call) => [call.method, call.url, call.body])).toEqual([
+      ['POST', 'http://127.0.0.1:8080/dead-letters/rq.DLQ/redrive', {}],
+      ['POST', 'http://127.0.0.1:8080/dead-letters/rq.DLQ/redrive', {}],
+    ]);
+    expect(out).toEqual(['1200 messages moved from rq.DLQ to rq; 0 left']);
+  });
+
+  it('redrives some (--limit) or one (--message-id) in one call', async () => {
+    const some = harness([{ body: { queue: 'rq.DLQ', source: 'rq', moved: 5, remaining: 7 } }]);
+    expect(await run(['dlq', 'redrive', 'rq.DLQ', '--limit', '5'], some.io)).toBe(0);
+    expect(some.sent.map((call) => call.body)).toEqual([{ limit: 5 }]);
+    expect(some.out).toEqual(['5 messages moved from rq.DLQ to rq; 7 left']);
+    const one = harness([{ body: { queue: 'rq.DLQ', source: 'rq', moved: 1, remaining: 11 } }]);
+    expect(await run(['dlq', 'redrive', 'rq.DLQ', '--message-id', 'm-1'], one.io)).toBe(0);
+    expect(one.sent.map((call) => call.body)).toEqual([{ messageId: 'm-1' }]);
+    expect(one.out).toEqual(['1 message moved from rq.DLQ to rq; 11 left']);
+    expect(await run(['dlq', 'redrive'], harness([]).io)).toBe(2);
+  });
 });
