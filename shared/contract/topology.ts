@@ -130,6 +130,9 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
  * The exchange and queue of one worker type, declared as the reference declares them (classic,
  * dead-lettered to the worker DLQ) so that REGARDS workers, which declare the same queue, agree.
  */
+/** REGARDS' `RegardsAmqpAdmin.MAX_PRIORITY`, with which its AMQP framework declares every queue. */
+export const WORKER_QUEUE_MAX_PRIORITY = 255;
+
 export function workerTopology(names: WireNames, workerType: string): Topology {
   const name = workerRequestName(names, workerType);
   return {
@@ -138,7 +141,11 @@ export function workerTopology(names: WireNames, workerType: string): Topology {
       {
         name,
         type: 'classic',
+        // Exactly REGARDS' arguments (AbstractPublisher#broadcast: QueueBuilder.durable(name)
+        // .maxPriority(255).deadLetterExchange(...).deadLetterRoutingKey(...)): a REGARDS worker
+        // declares this queue too, and any difference is a 406 for whichever side declares second.
         arguments: {
+          'x-max-priority': WORKER_QUEUE_MAX_PRIORITY,
           'x-dead-letter-exchange': names.deadLetterExchange,
           'x-dead-letter-routing-key': names.workerDeadLetter,
         },

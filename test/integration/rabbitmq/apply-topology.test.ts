@@ -16,6 +16,24 @@ describe('applyTopology', () => {
   const names = rabbit.names;
   const topology = managerTopology(names, { deliveryLimit: 3 });
 
+  it("declares a worker queue with exactly REGARDS' arguments: a REGARDS worker declaring it after us, or before us, gets no error", async () => {
+    // As REGARDS' AMQP framework declares it: durable, priority 255, its dead-letter exchange and routing key.
+    const regardsDeclare = (queue: string) =>
+      rabbit.declareQueue(queue, {
+        durable: true,
+        maxPriority: 255,
+        deadLetterExchange: names.deadLetterExchange,
+        deadLetterRoutingKey: names.workerDeadLetter,
+      });
+    const warnings: TopologyWarning[] = [];
+    await applyTopology(provider, workerTopology(names, 'RegardsAfter'), { onWarning: (w) => warnings.push(w) });
+    await expect(regardsDeclare(workerRequestName(names, 'RegardsAfter'))).resolves.toBeUndefined();
+
+    await regardsDeclare(workerRequestName(names, 'RegardsBefore'));
+    await applyTopology(provider, workerTopology(names, 'RegardsBefore'), { onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([]);
+  });
+
   it('declares every exchange, queue and binding of the manager topology', async () => {
     const warnings: TopologyWarning[] = [];
     const report = await applyTopology(provider, topology, { onWarning: (w) => warnings.push(w) });

@@ -43,14 +43,14 @@ describe('broker topology', () => {
     for (const mapping of eventSourceMappings(ManagerSettingsSchema.parse({}))) expect(queue(mapping.queue)).toBeDefined();
   });
 
-  it('declares a worker queue as the reference does: classic, lower-cased, dead-lettered to the worker DLQ', () => {
+  it('declares a worker queue as the reference does: classic, lower-cased, priority 255, dead-lettered to the worker DLQ', () => {
     expect(workerTopology(names, 'LTA-Worker')).toEqual({
       exchanges: [{ name: 'regards.worker.lta-worker.request', type: 'topic' }],
       queues: [
         {
           name: 'regards.worker.lta-worker.request',
           type: 'classic',
-          arguments: { 'x-dead-letter-exchange': 'regards.DLX', 'x-dead-letter-routing-key': 'regards.worker.manager.request.dlq' },
+          arguments: { 'x-max-priority': 255, 'x-dead-letter-exchange': 'regards.DLX', 'x-dead-letter-routing-key': 'regards.worker.manager.request.dlq' },
         },
       ],
       bindings: [{ exchange: 'regards.worker.lta-worker.request', queue: 'regards.worker.lta-worker.request', routingKey: '#' }],
