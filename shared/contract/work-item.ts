@@ -9,7 +9,11 @@ import { workerRequestName, type WireNames } from './wire-names.js';
 
 /* The message a worker consumes (reference 3.5): the request's bytes, addressed by headers. */
 
-/** REGARDS sends work items with priority 0, below its events. */
+/**
+ * REGARDS sends every work item with priority 0, below its events. Ours carries the client's own
+ * AMQP priority when it gave one (the worker queues are declared with x-max-priority 255), so an
+ * urgent request overtakes a backlog; without one it is 0, as in REGARDS.
+ */
 export const WORK_ITEM_PRIORITY = 0;
 
 const requiredText = z.string().trim().min(1);
@@ -27,6 +31,8 @@ export const WorkItemSchema = z.object({
   /** Headers a previous workflow step returned; reserved names among them are dropped. */
   additionalHeaders: z.record(z.string(), z.string()).default({}),
   body: BytesSchema,
+  /** The client's AMQP priority, 0 to 255; WORK_ITEM_PRIORITY when absent. */
+  priority: z.int().min(0).max(255).optional(),
 });
 export type WorkItem = z.input<typeof WorkItemSchema>;
 
@@ -70,7 +76,7 @@ export function buildWorkItem(names: WireNames, workerType: string, item: WorkIt
       ...(work.dispatchToken === undefined ? {} : { [Header.dispatchToken]: work.dispatchToken }),
     },
     body: work.body,
-    properties: { contentType: 'application/json', priority: WORK_ITEM_PRIORITY, appId: names.appId, persistent: true },
+    properties: { contentType: 'application/json', priority: work.priority ?? WORK_ITEM_PRIORITY, appId: names.appId, persistent: true },
   };
 }
 

@@ -134,6 +134,7 @@ function workItemOf(names: WireNames, request: Request): { workerType: string; m
       dispatchAttempt: request.attempt,
       ...(request.dispatchToken === undefined ? {} : { dispatchToken: request.dispatchToken }),
       additionalHeaders: request.additionalHeaders,
+      ...(request.priority === undefined ? {} : { priority: request.priority }),
       body: request.content,
     }),
   };

@@ -288,7 +288,13 @@ function newRequest(candidate: Candidate, now: Date): Request {
     history: [],
     version: 0,
     fingerprint: candidate.fingerprint,
+    ...clientPriority(message.properties.priority),
   };
+}
+
+/** The client's AMQP priority, when it gave one the worker queues can honour (0 to 255). */
+function clientPriority(priority: number | undefined): Pick<Request, 'priority'> {
+  return priority !== undefined && Number.isInteger(priority) && priority >= 0 && priority <= 255 ? { priority } : {};
 }
 
 function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {

@@ -69,6 +69,8 @@ export const RequestSchema = z.object({
    * never went out the sweeper sends it again; once confirmed the row takes its kept deadline.
    */
   answerUnconfirmed: z.literal(true).optional(),
+  /** The client's AMQP priority (0 to 255), carried to every work item of the request. */
+  priority: z.number().int().min(0).max(255).optional(),
 });
 export type Request = z.infer<typeof RequestSchema>;
 

@@ -60,6 +60,23 @@ describe('register-requests on RabbitMQ and dynalite, through the event-source e
     expect((await h.services.requests.getAll('tenant-a', ['ok-1'])).get('ok-1')?.status).toBe('DISPATCHED');
   });
 
+  it("carries the client's AMQP priority to the work item", async () => {
+    await h.rabbit.publish(h.settings.names.requestExchange, '', '{"id":"urgent-1"}', {
+      priority: 9,
+      headers: {
+        [Header.tenant]: 'tenant-a',
+        [Header.requestId]: 'urgent-1',
+        [Header.owner]: 'owner',
+        [Header.session]: 'session',
+        [Header.contentType]: 'to-extract',
+      },
+    });
+    const [work] = await h.rabbit.collect(workerQueue, 1);
+    expect(work?.properties.headers?.[Header.requestId]).toBe('urgent-1');
+    expect(work?.properties.priority).toBe(9);
+    await h.rabbit.collect(h.clientQueue, 1);
+  });
+
   it('answers SKIPPED for each invalid header class and stores none of them', async () => {
     await send('bad-owner', { [Header.owner]: undefined });
     await send('bad-session', { [Header.session]: '' });

@@ -207,6 +207,19 @@ describe('registerRequests', () => {
     expect(world.bus.to(WORKER_EXCHANGE)).toHaveLength(2);
   });
 
+  it("carries the client's AMQP priority to the work item, and 0 when it gave none (as REGARDS)", async () => {
+    await bringAlive(world, 'extract-worker');
+    const urgent = requestMessage({ requestId: 'urgent' });
+    urgent.properties.priority = 7;
+    await registerRequests(batch(urgent, requestMessage({ requestId: 'plain' })), deps);
+    const priorities = world.bus.to(WORKER_EXCHANGE).map((message) => [message.headers[Header.requestId], message.properties?.priority]);
+    expect(priorities).toEqual([
+      ['urgent', 7],
+      ['plain', 0],
+    ]);
+    expect((await world.requests.getAll('tenant-a', ['urgent'])).get('urgent')?.priority).toBe(7);
+  });
+
   it('stores the first of two messages with one id in a batch and skips the second', async () => {
     await bringAlive(world, 'extract-worker');
     const report = await registerRequests(batch(requestMessage({ body: 'first' }), requestMessage({ body: 'second' })), deps);
