@@ -156,6 +156,12 @@ export function refuseUntrusted(request: Request, reference: RequestReference, e
   const problem = dispatchTokenProblem(request, reference, ctx);
   if (problem === undefined) return undefined;
   const attempt = reference.dispatchAttempt ?? request.attempt;
+  // An answer to an attempt the stored request has not reached yet: a timer's dispatch sends its
+  // work item before writing it, and a fast worker can answer before the write lands. It is left
+  // to the attempt check, which records it: that write makes the dispatch's own write lose its
+  // race, so the request is dispatched again. Dropped unwritten, the dispatch would win and the
+  // request wait for an answer already spent, until its time-to-start.
+  if (attempt > request.attempt) return undefined;
   if (reference.dispatchToken !== undefined && attempt !== request.attempt && alreadyRecorded(request, event, attempt)) {
     return replay(request, event, attempt, ctx);
   }

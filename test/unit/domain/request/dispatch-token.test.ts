@@ -169,6 +169,16 @@ describe('an answer is judged by its dispatch token', () => {
     expectUntouched(applyWorkerResponse(request, answer('SUCCESS', { dispatchToken: 'guessed' }), ctx()), request);
   });
 
+  it('records, without applying, an answer to an attempt the request has not reached yet, so the dispatch racing it loses its write', () => {
+    // A timer's dispatch sends its work item first; a fast worker can answer before the write of attempt 3 lands.
+    const request = newRequest();
+    const early = applyWorkerResponse(request, answer('SUCCESS', { dispatchAttempt: 3, dispatchToken: 'not-written-yet' }), ctx());
+    expect(early.changed).toBe(true);
+    expect(early.request.status).toBe(request.status);
+    expect(early.answers).toEqual([]);
+    expect(early.request.history.at(-1)).toMatchObject({ event: 'ignored worker:SUCCESS' });
+  });
+
   it('never applies a token-carrying answer to a request dispatched before tokens existed', () => {
     const legacy = newRequest({ dispatchToken: undefined });
     expectUntouched(applyWorkerResponse(legacy, answer('SUCCESS', { dispatchAttempt: 2, dispatchToken: 'anything' }), ctx()), legacy);
