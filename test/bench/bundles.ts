@@ -3,7 +3,7 @@ import { readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { LAMBDA_BUNDLE } from '../../infra/aws/constructs/lambda-bundle.js';
+import { lambdaBuildOptions } from '../../infra/aws/constructs/lambda-bundle.js';
 import { REPO_ROOT } from '../../infra/aws/constructs/manager-function.js';
 import { round } from './load.js';
 
@@ -29,22 +29,7 @@ export async function measureBundles(runs = 3): Promise<BundleFigure[]> {
   try {
     for (const fn of functions) {
       const outfile = path.join(outdir, fn, 'index.mjs');
-      await build({
-        entryPoints: [path.join(REPO_ROOT, 'functions', fn, 'handler.ts')],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: LAMBDA_BUNDLE.target,
-        mainFields: [...LAMBDA_BUNDLE.mainFields],
-        minify: LAMBDA_BUNDLE.minify,
-        keepNames: LAMBDA_BUNDLE.keepNames,
-        sourcemap: true,
-        sourcesContent: LAMBDA_BUNDLE.sourcesContent,
-        banner: { js: LAMBDA_BUNDLE.banner },
-        external: [...LAMBDA_BUNDLE.external],
-        logLevel: 'error',
-      });
+      await build({ ...lambdaBuildOptions(REPO_ROOT, fn, path.dirname(outfile)), logLevel: 'error' });
       const url = pathToFileURL(outfile).href;
       const script = `const t = performance.now(); await import(${JSON.stringify(url)}); process.stdout.write(String(performance.now() - t));`;
       const times: number[] = [];

@@ -219,16 +219,7 @@ function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome
       return;
     }
     tally.skipped += 1;
-    const { client } = candidate;
-    effects.respond({
-      state: 'SKIPPED',
-      tenant: client.tenant,
-      requestId: client.requestId,
-      owner: client.owner,
-      session: client.session,
-      contentType: client.contentType,
-      messages: [duplicateRequestMessage(client.requestId)],
-    });
+    skip(effects, candidate.client, duplicateRequestMessage(candidate.client.requestId));
   });
   return tally;
 }
@@ -236,15 +227,12 @@ function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome
 function refuse(effects: BatchEffects, { message, client }: Candidate, error: StoreValidationError): void {
   const reason = `the store refused to record this request: ${error.message}`;
   effects.deadLetter(message, reason);
-  effects.respond({
-    state: 'SKIPPED',
-    tenant: client.tenant,
-    requestId: client.requestId,
-    owner: client.owner,
-    session: client.session,
-    contentType: client.contentType,
-    messages: [`Request not recorded: ${reason}; it was kept in the dead-letter queue`],
-  });
+  skip(effects, client, `Request not recorded: ${reason}; it was kept in the dead-letter queue`);
+}
+
+function skip(effects: BatchEffects, client: ClientRequest, message: string): void {
+  const { tenant, requestId, owner, session, contentType } = client;
+  effects.respond({ state: 'SKIPPED', tenant, requestId, owner, session, contentType, messages: [message] });
 }
 
 function answer(effects: BatchEffects, request: Request): void {
