@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects, one per test folder: unit tests need no network; integration and acceptance
-// tests talk to the machine's RabbitMQ and to an in-process dynalite; infra tests synthesise CDK.
+// One project per test folder: unit tests need no network; integration and acceptance tests talk
+// to the machine's RabbitMQ and to an in-process dynalite; infra tests synthesise CDK; browser
+// tests drive the dashboard in chromium.
 export default defineConfig({
   test: {
     // The AWS SDK's "Node 22 needed from 2027" notice, once per test file, is noise here.
@@ -25,6 +26,18 @@ export default defineConfig({
           include: ['test/acceptance/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The dashboard in Debian's chromium (playwright-core) against a local host: sequential,
+        // one browser at a time on this machine's two cores.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

@@ -12,7 +12,9 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import { adminApiHandler, bulkJobsHandler } from './functions.js';
 import { startHttpServer } from './http-server.js';
+import type { StaticSite } from './static-files.js';
 import { InProcessJobLauncher } from './in-process-job-launcher.js';
+import { DASHBOARD_DIST, staleness } from '../dashboard/build.js';
 
 /*
  * The admin API of the local host: the admin-api handler behind the local HTTP server, and
@@ -30,6 +32,11 @@ export interface LocalAdminApiOptions {
   corsOrigins?: readonly string[];
   /** What links start with (PUBLIC_BASE_URL); default: this server's own URL (`http://HTTP_HOST:HTTP_PORT`). */
   publicBaseUrl?: string;
+  /**
+   * The dashboard's built folder, served at /ui; default: infra/dashboard/dist when it is built
+   * (main.ts builds it first), false to serve none.
+   */
+  dashboard?: string | false;
   settings: ManagerSettings;
   provider: AmqpConnectionProvider;
   dynamo: { client: DynamoDBDocumentClient; tableName: string };
@@ -49,6 +56,17 @@ export interface LocalAdminApi {
 
 /** The admin API's default body limit: a configuration file is a few KB; Lambda's own limit is 6 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Where the dashboard is served, beside the API: its calls are same-origin, so no CORS is needed. */
+export const DASHBOARD_PATH = '/ui';
+
+function dashboardSite(directory: string | undefined): StaticSite {
+  if (directory !== undefined) return { prefix: DASHBOARD_PATH, directory };
+  const reason = staleness();
+  return reason === 'not built'
+    ? { prefix: DASHBOARD_PATH, directory: undefined, missingReason: 'it is not built (npm run build:dashboard)' }
+    : { prefix: DASHBOARD_PATH, directory: DASHBOARD_DIST };
+}
 
 export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise<LocalAdminApi> {
   const { settings, provider, dynamo } = options;
@@ -80,6 +98,7 @@ export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise
     handler: (event) => handler(event),
     port: options.port,
     ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.dashboard === false ? {} : { staticSite: dashboardSite(options.dashboard) }),
     logger: apiLogger,
   });
   // Known only once listening (port 0 picks one); set before the listening promise's continuation yields to any request.

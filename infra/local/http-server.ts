@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Logger } from '../../shared/kernel/logger.js';
 import { AppError } from '../../shared/kernel/errors.js';
+import { isUnder, serveStatic, type StaticSite } from './static-files.js';
 
 /*
  * The local stand-in for API Gateway REST with a proxy integration: each HTTP request becomes the
@@ -21,6 +22,8 @@ export interface HttpServerOptions {
   /** Lambda refuses synchronous payloads over 6 MB; the same limit answers 413 here. */
   maxBodyBytes?: number;
   stage?: string;
+  /** Static files beside the API (the dashboard at /ui): same origin, so the page needs no CORS. */
+  staticSite?: StaticSite;
   logger: Logger;
 }
 
@@ -162,6 +165,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Local
   const limit = options.maxBodyBytes ?? LAMBDA_PAYLOAD_LIMIT_BYTES;
   const stage = options.stage ?? 'local';
   const server: Server = createServer((request, response) => {
+    const site = options.staticSite;
+    if (site !== undefined && isUnder(site, new URL(request.url ?? '/', 'http://local').pathname)) {
+      serveStatic(site, request, response).catch((error: unknown) => {
+        options.logger.error('local HTTP server: a static file could not be served', { error });
+        if (!response.headersSent) writeError(response, 500, 'internal error; it was logged');
+        else response.destroy();
+      });
+      return;
+    }
     void (async () => {
       let body: Buffer;
       try {

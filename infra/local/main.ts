@@ -12,6 +12,8 @@ import { readLocalConfig, LocalConfigError, type LocalConfig } from './local-con
 import { ManagerHost } from './manager-host.js';
 import { PrettyLogger } from './pretty-logger.js';
 import { AppError } from '../../shared/kernel/errors.js';
+import { DashboardBuildError, ensureDashboardBuilt } from '../dashboard/build.js';
+import { DASHBOARD_PATH } from './admin-api-host.js';
 
 /*
  * `npm start`: every function of the manager in one process, on the machine's RabbitMQ and an
@@ -82,6 +84,7 @@ function banner(config: LocalConfig, storeDescription: string, apiUrl: string, t
     '  store                         ' + storeDescription,
     '',
     '  admin API                     ' + apiUrl + '   (OpenAPI: ' + apiUrl + '/openapi.json)',
+    '  dashboard                     ' + apiUrl + DASHBOARD_PATH + '/   (sign in with the development token)',
     '  development token             (instance admin, default tenant ' + config.DEV_TENANT + '; also in ' + join(config.DATA_DIR, DEV_TOKEN_FILE) + ')',
     '    ' + token,
     '  try                           curl -H "Authorization: Bearer $(cat ' + join(config.DATA_DIR, DEV_TOKEN_FILE) + ')" ' + apiUrl + '/workers',
@@ -107,6 +110,13 @@ async function main(): Promise<number> {
     store = await startEmbeddedStore({ path });
     endpoint = store.endpoint;
     storeDescription = `embedded dynalite, data in ${path} (table ${config.TABLE_NAME})`;
+  }
+  // A fresh clone has no built dashboard: build it (about a second) rather than serve nothing.
+  try {
+    ensureDashboardBuilt();
+  } catch (error) {
+    if (!(error instanceof DashboardBuildError)) throw error;
+    logger.warn('the dashboard is not served', { reason: error.message });
   }
   const client = createDocumentClient({ endpoint });
   await ensureTable(client, config.TABLE_NAME);

@@ -17,6 +17,7 @@ import type { MqFunctionEnvSchema } from '../../../shared/lambda/env.js';
 import type { EnvironmentConfig } from '../config/environments.js';
 import { AdminApi } from '../constructs/admin-api.js';
 import { BrokerTopology } from '../constructs/broker-topology.js';
+import { Dashboard } from '../constructs/dashboard.js';
 import { ManagerAlarms } from '../constructs/manager-alarms.js';
 import { ManagerFunction, type TableAction } from '../constructs/manager-function.js';
 import type { BrokerReference } from './stateful-stack.js';
@@ -70,6 +71,7 @@ export class StatelessStack extends Stack {
   public readonly sweep: ManagerFunction<typeof SweepEnvSchema>;
   public readonly topology: BrokerTopology;
   public readonly adminApi: AdminApi;
+  public readonly dashboard: Dashboard;
   public readonly alarms: ManagerAlarms;
   public readonly sweepSchedule: scheduler.Schedule;
   private readonly config: EnvironmentConfig;
@@ -155,6 +157,9 @@ export class StatelessStack extends Stack {
       logRetention: this.logRetention(),
       removalPolicy: this.removalPolicy(),
     });
+    // The web dashboard (infra/dashboard) calls the API from its CloudFront origin.
+    this.dashboard = new Dashboard(this, 'Dashboard', { apiUrl: this.adminApi.url, removalPolicy: this.removalPolicy() });
+    this.adminApi.adminApi.function.addEnvironment('CORS_ALLOW_ORIGINS', [...config.api.corsAllowOrigins, this.dashboard.url].join(','));
     // The sweep restarts bulk jobs whose runs all died, so a job never stays RUNNING forever.
     this.sweep.bindInvoke('BULK_JOBS_FUNCTION_NAME', this.adminApi.runBulkJobs.function);
 
@@ -226,6 +231,7 @@ export class StatelessStack extends Stack {
       value: this.adminApi.url,
       description: 'Admin REST API (stage URL; paths without the REGARDS /api/v1/rs-worker-manager prefix)',
     });
+    new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url, description: 'Web dashboard (CloudFront); sign in with an admin API token' });
     if (this.adminApi.jwtSecret !== undefined) {
       new CfnOutput(this, 'JwtSecretArn', { value: this.adminApi.jwtSecret.secretArn, description: 'HMAC secret admin API tokens are signed with (HS256)' });
     }

@@ -75,6 +75,20 @@ describe('dependency rule (the lint refuses what the architecture forbids)', () 
     expect(await findingsWith('shared/worker-sdk/src/worker.ts', "import '../../amqp-kit/connection.js';")).toEqual([]);
   });
 
+  it('the dashboard (a browser page) may import the wire contract only', async () => {
+    const file = 'infra/dashboard/src/api.ts';
+    const targets = [
+      '../../../shared/domain/request/request.js',
+      '../../../shared/adapters/dynamodb/client.js',
+      '../../../functions/admin-api/schema.js',
+      '../../local/main.js',
+    ];
+    for (const target of targets) {
+      expect(await findingsWith(file, `import '${target}';`), target).toEqual(['boundaries/dependencies']);
+    }
+    expect(await findingsWith(file, "import '../../../shared/contract/status.js';")).toEqual([]);
+  });
+
   it('a handler reaches the store and the broker only through use cases and shared/lambda', async () => {
     for (const target of ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', 'amqplib']) {
       expect(await findingsWith('functions/sweep/handler.ts', `import '${target}';`), target).toEqual(['no-restricted-imports']);
