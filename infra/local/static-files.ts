@@ -79,6 +79,8 @@ export async function serveStatic(site: StaticSite, request: IncomingMessage, re
   const method = request.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') return answer(response, 405, 'method not allowed', { Allow: 'GET, HEAD' });
   const url = new URL(request.url ?? '/', 'http://local');
+  // The URL parser resolved any dot segment: `/ui/../x` is `/x`, no longer ours.
+  if (!isUnder(site, url.pathname)) return answer(response, 404, 'not found');
   // The page's relative asset URLs resolve against a folder: /ui must be /ui/.
   if (url.pathname === site.prefix) return answer(response, 308, '', { Location: `${site.prefix}/${url.search}` });
   if (site.directory === undefined) return answer(response, 503, `The dashboard is not available: ${site.missingReason ?? 'it is not built'}.`);

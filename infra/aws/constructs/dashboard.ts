@@ -1,18 +1,22 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { ensureDashboardBuilt } from '../../dashboard/build.js';
 
-// browser --HTTPS--> CloudFront (OAC) --> private S3 bucket: index.html, assets/*, config.json {apiUrl}
+// browser --HTTPS--> CloudFront (OAC) --> private S3 bucket: index.html, assets/*, config.json {apiUrl} (written at deploy)
 // browser --HTTPS, bearer token, CORS--> API Gateway (the admin API)
 
 export interface DashboardProps {
   /** The admin API's URL, written to config.json at deploy time (the page reads it at load). */
   apiUrl: string;
   removalPolicy: RemovalPolicy;
+  /** How long the deployment function's logs are kept (the stack's retention). */
+  logRetention: logs.RetentionDays;
   /** Other origins the page may call (an API custom domain, `https://api.example.org`). */
   extraApiOrigins?: readonly string[];
   /** The built files; default: infra/dashboard, built at synth when its output is missing or stale. */
@@ -75,12 +79,23 @@ export class Dashboard extends Construct {
     });
     this.url = `https://${this.distribution.distributionDomainName}`;
 
-    // Every deploy replaces the files and invalidates the cache, so index.html and config.json are never stale.
+    // The copying function gets a role and a log group of its own: CDK's default role carries the
+    // managed AWSLambdaBasicExecutionRole (logs anywhere), and a cache invalidation would need
+    // cloudfront:CreateInvalidation on "*". No invalidation instead: every file is served
+    // `no-cache`, so CloudFront and browsers revalidate it (an ETag round trip for a 30 KB page)
+    // and a deploy is seen at once.
+    const deployLogs = new logs.LogGroup(this, 'DeployLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    const deployRole = new iam.Role(this, 'DeployRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Copies the dashboard files into their bucket at deploy time',
+    });
+    deployLogs.grantWrite(deployRole);
     new s3deploy.BucketDeployment(this, 'Files', {
       destinationBucket: this.bucket,
       sources: [s3deploy.Source.asset(props.assetDirectory ?? ensureDashboardBuilt()), s3deploy.Source.jsonData('config.json', { apiUrl: props.apiUrl })],
-      distribution: this.distribution,
-      distributionPaths: ['/*'],
+      cacheControl: [s3deploy.CacheControl.noCache()],
+      role: deployRole,
+      logGroup: deployLogs,
       prune: true,
       retainOnDelete: props.removalPolicy === RemovalPolicy.RETAIN,
     });

@@ -158,7 +158,7 @@ export class StatelessStack extends Stack {
       removalPolicy: this.removalPolicy(),
     });
     // The web dashboard (infra/dashboard) calls the API from its CloudFront origin.
-    this.dashboard = new Dashboard(this, 'Dashboard', { apiUrl: this.adminApi.url, removalPolicy: this.removalPolicy() });
+    this.dashboard = new Dashboard(this, 'Dashboard', { apiUrl: this.adminApi.url, removalPolicy: this.removalPolicy(), logRetention: this.logRetention() });
     this.adminApi.adminApi.function.addEnvironment('CORS_ALLOW_ORIGINS', [...config.api.corsAllowOrigins, this.dashboard.url].join(','));
     // The sweep restarts bulk jobs whose runs all died, so a job never stays RUNNING forever.
     this.sweep.bindInvoke('BULK_JOBS_FUNCTION_NAME', this.adminApi.runBulkJobs.function);
