@@ -66,6 +66,9 @@ function seeded(): Request[] {
     ...[2, 3, 4].map((i) => makeRequest(TENANT, `ui-failed-${i}`, { ...common, source: 'ui-source', status: 'ERROR', error: 'timeout', creationDate: at(i) })),
     ...[1, 2, 3].map((i) => makeRequest(TENANT, `ui-done-${i}`, { ...common, source: 'ui-source', status: 'SUCCESS', creationDate: at(10 + i) })),
     makeRequest(TENANT, 'ui-other-source', { ...common, source: 'elsewhere', status: 'ERROR', error: 'timeout', creationDate: at(20) }),
+    ...Array.from({ length: 12 }, (_, i) =>
+      makeRequest(TENANT, `ui-page-${String(i).padStart(2, '0')}`, { ...common, source: 'paging-source', status: 'SUCCESS', creationDate: at(30 + i) }),
+    ),
   ];
 }
 
@@ -133,11 +136,11 @@ describe('the dashboard in chromium', () => {
   it('shows requests per status, the worker types alive and the oldest waiting request', async () => {
     const perStatus = page.getByRole('img', { name: 'Requests per status' });
     await perStatus.waitFor();
-    // ERROR: five seeded; SUCCESS: three.
+    // ERROR: five seeded; SUCCESS: fifteen.
     await expect.poll(() => perStatus.textContent()).toMatch(/ERROR5/);
-    expect(await perStatus.textContent()).toMatch(/SUCCESS3/);
+    expect(await perStatus.textContent()).toMatch(/SUCCESS15/);
     const workerRow = page.getByRole('row', { name: new RegExp(WORKER) });
-    expect(await workerRow.textContent()).toMatch(new RegExp(`${WORKER}18`));
+    expect(await workerRow.textContent()).toMatch(new RegExp(`${WORKER}120`));
     expect(await page.getByText('1 of 1 worker types alive, 1 instances').count()).toBe(1);
     await screenshot('overview');
   });
@@ -152,6 +155,8 @@ describe('the dashboard in chromium', () => {
     expect(ids).toEqual(['ui-failed-1', 'ui-failed-2', 'ui-failed-3', 'ui-failed-4']);
     expect(await page.locator('.summary').textContent()).toMatch(/^4 requests match/);
     await screenshot('requests-filtered');
+    // The README's picture (infra/dashboard/screenshot.png is a copy): the part a laptop shows first.
+    await page.screenshot({ path: join(ARTIFACTS, 'readme.png'), clip: { x: 0, y: 0, width: 1366, height: 690 } });
   });
 
   it('opens a request, shows its history, retries it and shows its new state', async () => {
@@ -177,6 +182,34 @@ describe('the dashboard in chromium', () => {
     // The request of the other source was not part of the filter.
     expect(await statusOf('ui-other-source')).toBe('ERROR');
     await screenshot('bulk-retry');
+  });
+
+  it('deletes a selected request after a confirmation', async () => {
+    await page.goto(`${dashboardUrl}#/requests?source=elsewhere`);
+    await expect.poll(() => page.locator('table.requests tbody tr').count()).toBe(1);
+    await page.getByLabel('Select ui-other-source').check();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    await expect.poll(() => page.locator('.job[data-job-status="DONE"]').count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.locator('.job').textContent()).toMatch(/1 deleted/);
+    await expect.poll(() => page.getByText('No request matches this filter.').count()).toBe(1);
+    expect(await statusOf('ui-other-source')).toBe('MISSING');
+  });
+
+  it('pages with the cursor, forward and back, in either order', async () => {
+    await page.goto(`${dashboardUrl}#/requests?source=paging-source&size=10`);
+    const ids = () => page.locator('table.requests tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-request-id')));
+    await expect.poll(() => page.locator('table.requests tbody tr').count()).toBe(10);
+    expect(await page.locator('.summary').textContent()).toBe('12 requests match; page 1, 10 shown.');
+    expect((await ids())[0]).toBe('ui-page-00');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(ids).toEqual(['ui-page-10', 'ui-page-11']);
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(() => page.locator('table.requests tbody tr').count()).toBe(10);
+    await page.getByLabel('Order').selectOption('creationDate,DESC');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(async () => (await ids())[0]).toBe('ui-page-11');
   });
 
   it('refuses a bad configuration file and shows each error under the line it concerns', async () => {
@@ -209,6 +242,8 @@ describe('the dashboard in chromium', () => {
     await page.getByRole('button', { name: 'Show counters' }).click();
     await page.locator('.charts').waitFor();
     await expect.poll(() => page.locator('.charts').textContent()).toMatch(/ui-source \/ night-run/);
+    // The four requests of this session the retries dispatched (the seeded ones bypassed the counters).
+    expect(await page.getByRole('img', { name: `Worker type ${WORKER} — ui-source / night-run` }).textContent()).toMatch(/dispatched4/);
     await screenshot('session-counters');
   });
 });

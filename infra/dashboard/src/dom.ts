@@ -43,20 +43,22 @@ export function svg(tag: string, attributes: Record<string, string | number>, ..
 /** Horizontal bars, one per labelled value: readable without a chart library, and announced as a list. */
 export function barChart(title: string, rows: readonly { label: string; value: number }[]): HTMLElement {
   const max = Math.max(1, ...rows.map((row) => row.value));
-  // In viewBox units: the chart is drawn about 2/3 of this wide on a laptop, so the text reads at ~12 px.
-  const rowHeight = 30;
-  const labelWidth = 250;
-  const width = 640;
+  // Drawn at its own size in CSS pixels (shrunk only in a narrower column), so the text stays at 13 px.
+  const rowHeight = 24;
+  const labelWidth = 190;
+  const width = 520;
+  const height = Math.max(1, rows.length) * rowHeight;
   const chart = svg(
     'svg',
-    { viewBox: `0 0 ${width} ${Math.max(1, rows.length) * rowHeight}`, width: '100%', role: 'img', 'aria-label': title },
+    { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title },
     ...rows.flatMap((row, i) => {
-      const barWidth = ((width - labelWidth - 60) * row.value) / max;
+      // A counter can be negative (REGARDS decrements on a retry); it shows its value with no bar.
+      const barWidth = Math.max(0, ((width - labelWidth - 60) * row.value) / max);
       const y = i * rowHeight;
       return [
-        svg('text', { x: 0, y: y + 21, class: 'bar-label' }, document.createTextNode(row.label)),
+        svg('text', { x: 0, y: y + 17, class: 'bar-label' }, document.createTextNode(row.label)),
         svg('rect', { x: labelWidth, y: y + 4, width: Math.max(barWidth, row.value > 0 ? 2 : 0), height: rowHeight - 8, class: 'bar' }),
-        svg('text', { x: labelWidth + barWidth + 6, y: y + 21, class: 'bar-value' }, document.createTextNode(String(row.value))),
+        svg('text', { x: labelWidth + barWidth + 6, y: y + 17, class: 'bar-value' }, document.createTextNode(String(row.value))),
       ];
     }),
   );
@@ -71,7 +73,7 @@ export function columnChart(title: string, values: readonly number[], labels: re
   const step = width / Math.max(values.length, 1);
   const chart = svg(
     'svg',
-    { viewBox: `0 0 ${width} ${height + 16}`, width: '100%', role: 'img', 'aria-label': title },
+    { viewBox: `0 0 ${width} ${height + 16}`, width, height: height + 16, role: 'img', 'aria-label': title },
     ...values.flatMap((value, i) => {
       const barHeight = (height * value) / max;
       return [
