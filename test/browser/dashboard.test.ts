@@ -167,6 +167,8 @@ describe('the dashboard in chromium', () => {
     await page.getByRole('button', { name: 'Retry this request' }).click();
     await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe('DISPATCHED');
     expect(await statusOf('ui-failed-1')).toBe('DISPATCHED');
+    // The history, grouped per attempt: the retry opened attempt 2.
+    expect(await page.locator('table.history tr.group').allTextContents()).toEqual([`Request, attempt 1 — ${WORKER}`, `Request, attempt 2 — ${WORKER}`]);
     expect(await page.getByRole('status').first().textContent()).toMatch(/dispatched again/);
     await screenshot('request-retried');
   });

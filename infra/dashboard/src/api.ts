@@ -30,6 +30,11 @@ export class Api {
     private readonly session: Session,
   ) {}
 
+  /** Who the answers are about: the tenant named (or the token's own), for caches kept across views. */
+  public get scope(): string {
+    return `${this.baseUrl} ${this.session.tenant} ${this.session.token.slice(-16)}`;
+  }
+
   private async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.session.token}`, accept: 'application/json' };
     if (this.session.tenant !== '') headers['x-tenant'] = this.session.tenant;

@@ -2,9 +2,10 @@ import { formatDate, h, replace } from '../dom.js';
 import type { ViewContext } from '../main.js';
 import { jobProgress } from './job-progress.js';
 
-/* The tenant's bulk jobs, newest first, refreshed while one runs; a stalled one can be resumed. */
+/* The tenant's bulk jobs, newest first, refreshed often while one runs; a stalled one can be resumed. */
 
-const REFRESH_MS = 2_000;
+const REFRESH_RUNNING_MS = 2_000;
+const REFRESH_IDLE_MS = 15_000;
 
 export async function renderJobs(ctx: ViewContext): Promise<void> {
   const { api, main, signal, notify } = ctx;
@@ -39,7 +40,14 @@ export async function renderJobs(ctx: ViewContext): Promise<void> {
     );
     return content.some((job) => job.status === 'PENDING' || job.status === 'RUNNING');
   };
-  const timer = setInterval(() => void load().catch((error: unknown) => notify(String(error), 'error')), REFRESH_MS);
-  signal.addEventListener('abort', () => clearInterval(timer));
-  await load();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const next = (running: boolean | undefined) => {
+    if (!signal.aborted) timer = setTimeout(() => void load().then(next, fail), running ? REFRESH_RUNNING_MS : REFRESH_IDLE_MS);
+  };
+  const fail = (error: unknown) => {
+    notify(error instanceof Error ? error.message : String(error), 'error');
+    next(false);
+  };
+  signal.addEventListener('abort', () => clearTimeout(timer));
+  next(await load());
 }

@@ -1,4 +1,4 @@
-import { BLOCKED } from '../api-types.js';
+import { BLOCKED, type HistoryEntry } from '../api-types.js';
 import { formatDate, h, replace } from '../dom.js';
 import type { ViewContext } from '../main.js';
 import { followJob } from './job-progress.js';
@@ -23,8 +23,10 @@ export async function renderRequest(ctx: ViewContext, requestId: string): Promis
     })().catch((error: unknown) => notify(error instanceof Error ? error.message : String(error), 'error'));
   });
 
-  // Grouped per step, then attempt: where a workflow spent its retries reads at a glance.
+  // Oldest first, with a heading row each time the step or the attempt changes: where a workflow
+  // spent its retries reads at a glance.
   const history = [...r.history].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const groupOf = (entry: HistoryEntry) => `${entry.stepNumber === null ? 'Request' : `Step ${entry.stepNumber}`}, attempt ${entry.attempt}`;
   replace(
     main,
     h('p', {}, h('a', { href: '#/requests' }, '← Requests')),
@@ -72,7 +74,14 @@ export async function renderRequest(ctx: ViewContext, requestId: string): Promis
           h(
             'tbody',
             {},
-            history.map((entry) =>
+            history.flatMap((entry, i) => [
+              i > 0 && groupOf(entry) === groupOf(history[i - 1] as HistoryEntry)
+                ? null
+                : h(
+                    'tr',
+                    { class: 'group' },
+                    h('th', { colspan: 7, scope: 'rowgroup' }, `${groupOf(entry)}${entry.workerType === null ? '' : ` — ${entry.workerType}`}`),
+                  ),
               h(
                 'tr',
                 {},
@@ -94,7 +103,7 @@ export async function renderRequest(ctx: ViewContext, requestId: string): Promis
                       ),
                 ),
               ),
-            ),
+            ]),
           ),
         ),
   );
