@@ -50,8 +50,9 @@ describe('Stack: stateless', () => {
 
     it('keeps the logs 7 days in dev and 90 in prod, deleting them with the stack in dev only', () => {
       const groups = (template: typeof dev.stateless) => Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-      // eight functions, the custom resource provider's framework function and the API's access logs
-      expect(groups(dev.stateless)).toHaveLength(10);
+      // eight functions, the custom resource provider's framework function, the API's access logs
+      // and the dashboard's deployment function
+      expect(groups(dev.stateless)).toHaveLength(11);
       for (const group of groups(dev.stateless)) expect(group.Properties?.['RetentionInDays']).toBe(7);
       for (const group of groups(prod.stateless)) expect(group.Properties?.['RetentionInDays']).toBe(90);
       dev.stateless.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
