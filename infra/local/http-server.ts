@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Logger } from '../../shared/kernel/logger.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/metrics/prometheus-registry.js';
 import { AppError } from '../../shared/kernel/errors.js';
 
 /*
@@ -22,7 +23,12 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   stage?: string;
   logger: Logger;
+  /** Served at GET /metrics (Prometheus text format), before and outside the handler: no token. */
+  metrics?: { render(): string };
 }
+
+/** Where a Prometheus scraper finds the host's metrics. */
+export const METRICS_PATH = '/metrics';
 
 export interface LocalHttpServer {
   url: string;
@@ -162,6 +168,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Local
   const limit = options.maxBodyBytes ?? LAMBDA_PAYLOAD_LIMIT_BYTES;
   const stage = options.stage ?? 'local';
   const server: Server = createServer((request, response) => {
+    if (options.metrics !== undefined && request.method === 'GET' && new URL(request.url ?? '/', 'http://local').pathname === METRICS_PATH) {
+      writeResult(response, { statusCode: 200, headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE }, body: options.metrics.render() });
+      return;
+    }
     void (async () => {
       let body: Buffer;
       try {

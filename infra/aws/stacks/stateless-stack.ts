@@ -18,6 +18,7 @@ import type { EnvironmentConfig } from '../config/environments.js';
 import { AdminApi } from '../constructs/admin-api.js';
 import { BrokerTopology } from '../constructs/broker-topology.js';
 import { ManagerAlarms } from '../constructs/manager-alarms.js';
+import { ManagerDashboard } from '../constructs/manager-dashboard.js';
 import { ManagerFunction, type TableAction } from '../constructs/manager-function.js';
 import type { BrokerReference } from './stateful-stack.js';
 
@@ -71,6 +72,7 @@ export class StatelessStack extends Stack {
   public readonly topology: BrokerTopology;
   public readonly adminApi: AdminApi;
   public readonly alarms: ManagerAlarms;
+  public readonly dashboard: ManagerDashboard;
   public readonly sweepSchedule: scheduler.Schedule;
   private readonly config: EnvironmentConfig;
 
@@ -172,10 +174,11 @@ export class StatelessStack extends Stack {
       eventSource.node.addDependency(this.topology.resource);
       if (queueMetrics) this.alarms.watchInputQueue(`Backlog ${mapping.functionName}${suffix}`, mapping.queue);
     }
-    // On the depth the sweep publishes (functions/sweep/metrics.ts), for every engine version: Amazon
+    // On the depth the sweep records (functions/sweep/metrics.ts), for every engine version: Amazon
     // MQ's per-queue metrics exist for RabbitMQ 3 only, and cover the first 500 queues ordered by
     // consumers, where a dead-letter queue (no consumer) comes last.
-    for (const queue of deadLetterQueues(config.settings)) this.alarms.watchDeadLetterQueue(`DeadLetters ${queue}`, queue, this.sweep.function);
+    for (const queue of deadLetterQueues(config.settings)) this.alarms.watchDeadLetterQueue(`DeadLetters ${queue}`, queue);
+    this.alarms.watchWorkerDeadLetters('WorkerDeadLetters', config.settings.names.workerDeadLetter);
     if (!queueMetrics) {
       Annotations.of(this.alarms).addWarningV2(
         'worker-manager:no-queue-metrics',
@@ -218,8 +221,19 @@ export class StatelessStack extends Stack {
       TABLE_DEFINITION.indexes.map((index) => index.name),
     );
     for (const [name, fn] of this.limitedFunctions()) this.alarms.watchFunctionLimits(name, fn, fn.timeout ?? Duration.seconds(3));
-    this.alarms.watchOldestWaiting('OldestWaitingRequest', this.sweep.function);
+    this.alarms.watchOldestWaiting('OldestWaitingRequest');
     this.alarms.watchApi('AdminApiServerErrors', this.adminApi.stage);
+
+    this.dashboard = new ManagerDashboard(this, 'Dashboard', {
+      broker,
+      queueMetrics,
+      inputQueues: eventSourceMappings(config.settings).map((mapping) => mapping.queue),
+      deadLetterQueues: deadLetterQueues(config.settings),
+      tableName: table.tableName,
+      functions: this.limitedFunctions(),
+      queueFed: Object.keys(this.mqFunctions),
+      oldestWaitingMinutes: config.alarms.oldestWaitingMinutes,
+    });
 
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
     new CfnOutput(this, 'ApiUrl', {
