@@ -113,7 +113,7 @@ export const METRICS = {
     name: 'BulkJobItems',
     kind: 'counter',
     unit: 'Count',
-    help: 'Requests a bulk job went through, by action (RETRY, DELETE) and outcome (done, skipped).',
+    help: 'Requests a bulk job went through, by action (retry, delete) and outcome (done: changed; skipped: no longer blocked).',
     dimensions: ['Action', 'Outcome'],
   },
 } as const satisfies Record<string, MetricDefinition>;

@@ -235,6 +235,10 @@ export class StatelessStack extends Stack {
       oldestWaitingMinutes: config.alarms.oldestWaitingMinutes,
     });
 
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the manager, its broker and its table',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
     new CfnOutput(this, 'ApiUrl', {
       value: this.adminApi.url,
