@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetterQueues } from '../../../functions/sweep/metrics.js';
+import { escapeLabelValue } from '../../../shared/adapters/metrics/prometheus-registry.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { declareWorkerQueues, eventually, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
@@ -18,7 +20,8 @@ describe('the local host serves its metrics at GET /metrics', () => {
   let url: string;
 
   beforeAll(async () => {
-    h = await startHarness('metrics-endpoint', { only: ['register-requests'], http: { port: 0, auth: { secret: SECRET } } });
+    // The sweep's schedule is on but slow: the test runs it itself.
+    h = await startHarness('metrics-endpoint', { only: ['register-requests'], http: { port: 0, auth: { secret: SECRET } }, sweeper: { intervalMs: 600_000 } });
     url = h.host.adminApi?.url ?? '';
     await configure(h.services, 'tenant-a', { workers: [{ workerType: 'extract', contentTypeInputs: ['to-extract'] }] });
     await declareWorkerQueues(h, ['extract']);
@@ -55,6 +58,18 @@ describe('the local host serves its metrics at GET /metrics', () => {
     expect(sample(after, 'wm_dispatch_latency_seconds_count')).toBe(1);
     // The DynamoDB round trips of the batch (and of the test's own arranging, on the same client).
     expect(after).toMatch(/^wm_store_calls_total\{function="local-host",operation="[A-Za-z]+"\} [1-9]\d*$/m);
+  });
+
+  it('shows the gauges the sweep reads: the depth of every dead-letter queue and the oldest waiting request', async () => {
+    await h.rabbit.publish(h.settings.names.deadLetterExchange, h.settings.names.deadLetterQueue, Buffer.from('{}'));
+    await h.host.sweeper?.runNow();
+    const text = await eventually(async () => {
+      const scraped = await scrape();
+      return (sample(scraped, 'wm_dead_letter_messages', `queue="${escapeLabelValue(h.settings.names.deadLetterQueue)}"`) ?? 0) >= 1 && scraped;
+    });
+    for (const queue of deadLetterQueues(h.settings))
+      expect(sample(text, 'wm_dead_letter_messages', `queue="${escapeLabelValue(queue)}"`), queue).toBeDefined();
+    expect(sample(text, 'wm_oldest_waiting_request_age_seconds')).toBe(0);
   });
 
   it('answers /metrics without a token, while the API still asks for one', async () => {
