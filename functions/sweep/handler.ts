@@ -1,14 +1,14 @@
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
+import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
+import type { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import { sweep, type SweepDeps } from '../../shared/application/use-cases/sweep.js';
 import { resolveAmqpUrl } from '../../shared/lambda/broker-url.js';
 import { defineFunction } from '../../shared/lambda/define-function.js';
 import { scheduleSource } from '../../shared/lambda/schedule-source.js';
 import { servicesFromEnv, sharedConnection, type ManagerServices } from '../../shared/lambda/services.js';
 import { SweepEnvSchema } from './env.js';
-import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
-import type { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import { queueDepthReader, recordSweepGauges, WaitingObserver, type SweepGauges } from './metrics.js';
 
 // schedule (EventBridge Scheduler | local schedule emulator) --> (sweep) --> sweep
