@@ -36,7 +36,7 @@ export const METRICS = {
     name: 'RequestsReceived',
     kind: 'counter',
     unit: 'Count',
-    help: 'Client request messages received by register-requests (redeliveries included).',
+    help: 'Client request messages received by register-requests (redeliveries and in-invocation retries included).',
     dimensions: [],
   },
   answers: {
