@@ -1,3 +1,4 @@
+import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
 import { handleWorkerResponses } from '../../shared/application/use-cases/handle-worker-responses.js';
 import { amazonMqSource } from '../../shared/lambda/amazon-mq-source.js';
 import { defineFunction } from '../../shared/lambda/define-function.js';
@@ -9,7 +10,7 @@ import { HandleWorkerResponsesEnvSchema } from './env.js';
 export const handleWorkerResponsesFunction = defineFunction({
   name: 'handle-worker-responses',
   envSchema: HandleWorkerResponsesEnvSchema,
-  compose: (env) => servicesFromEnv(env, 'handle-worker-responses'),
+  compose: (env) => servicesFromEnv(env, 'handle-worker-responses', { metrics: EmfMetrics.create(env.METRICS_SERVICE) }),
   ...amazonMqSource(handleWorkerResponses),
 });
 

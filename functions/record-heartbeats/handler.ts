@@ -1,3 +1,4 @@
+import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
 import { recordHeartbeats } from '../../shared/application/use-cases/record-heartbeats.js';
 import { amazonMqSource } from '../../shared/lambda/amazon-mq-source.js';
 import { defineFunction } from '../../shared/lambda/define-function.js';
@@ -9,7 +10,7 @@ import { RecordHeartbeatsEnvSchema } from './env.js';
 export const recordHeartbeatsFunction = defineFunction({
   name: 'record-heartbeats',
   envSchema: RecordHeartbeatsEnvSchema,
-  compose: (env) => servicesFromEnv(env, 'record-heartbeats'),
+  compose: (env) => servicesFromEnv(env, 'record-heartbeats', { metrics: EmfMetrics.create(env.METRICS_SERVICE) }),
   ...amazonMqSource(recordHeartbeats),
 });
 

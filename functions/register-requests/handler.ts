@@ -1,3 +1,4 @@
+import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
 import { registerRequests } from '../../shared/application/use-cases/register-requests.js';
 import { amazonMqSource } from '../../shared/lambda/amazon-mq-source.js';
 import { defineFunction } from '../../shared/lambda/define-function.js';
@@ -9,7 +10,7 @@ import { RegisterRequestsEnvSchema } from './env.js';
 export const registerRequestsFunction = defineFunction({
   name: 'register-requests',
   envSchema: RegisterRequestsEnvSchema,
-  compose: (env) => servicesFromEnv(env, 'register-requests'),
+  compose: (env) => servicesFromEnv(env, 'register-requests', { metrics: EmfMetrics.create(env.METRICS_SERVICE) }),
   ...amazonMqSource(registerRequests),
 });
 

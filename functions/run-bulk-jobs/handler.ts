@@ -1,3 +1,4 @@
+import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
@@ -27,7 +28,7 @@ export const runBulkJobsFunction = defineFunction({
   name: 'run-bulk-jobs',
   envSchema: RunBulkJobsEnvSchema,
   compose: async (env): Promise<RunBulkJobsDeps> => {
-    const services = await servicesFromEnv(env, 'run-bulk-jobs');
+    const services = await servicesFromEnv(env, 'run-bulk-jobs', { metrics: EmfMetrics.create(env.METRICS_SERVICE) });
     const client = documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION });
     return {
       ...services,

@@ -4,22 +4,10 @@ import { managerTopology } from '../../shared/contract/topology.js';
 import type { Request } from '../../shared/domain/request/request.js';
 import { describeError } from '../../shared/kernel/errors.js';
 import type { Logger } from '../../shared/kernel/logger.js';
+import type { Metrics } from '../../shared/ports/metrics.js';
 import type { RequestStore } from '../../shared/ports/request-store.js';
 
-// sweep run --> (dead-letter depths, oldest waiting request) --> CloudWatch embedded metric format log lines --> alarms
-
-/**
- * The custom metrics the sweep publishes, in CloudWatch's embedded metric format (EMF): a JSON log
- * line CloudWatch Logs turns into metrics, so no CloudWatch client and no PutMetricData permission
- * are needed. The CDK stack alarms on exactly these names and dimensions.
- */
-export const SWEEP_METRICS = {
-  namespace: 'WorkerManager',
-  /** Messages (ready + unacknowledged) in one dead-letter queue; dimensions FunctionName, Queue. */
-  deadLetterMessages: 'DeadLetterMessages',
-  /** Seconds since the oldest NO_WORKER_AVAILABLE request the sweep read started waiting; dimension FunctionName. */
-  oldestWaitingSeconds: 'OldestWaitingRequestAgeSeconds',
-} as const;
+// sweep run --> (dead-letter depths, oldest waiting request) --> Metrics gauges (ports/metrics.ts) --> EMF in Lambda, GET /metrics locally --> alarms, dashboard
 
 /**
  * The dead-letter queues of the topology: bound to the dead-letter exchange and consumed by no
@@ -31,20 +19,6 @@ export function deadLetterQueues(settings: ManagerSettings): string[] {
   const consumed = new Set(eventSourceMappings(settings).map((mapping) => mapping.queue));
   const bound = bindings.filter((binding) => binding.exchange === settings.names.deadLetterExchange).map((binding) => binding.queue);
   return [...new Set(bound)].filter((queue) => !consumed.has(queue));
-}
-
-type Dimensions = Record<string, string>;
-
-/** One EMF document: one metric value with its dimensions, as CloudWatch Logs extracts it. */
-export function emfLine(metric: string, unit: 'Count' | 'Seconds', value: number, dimensions: Dimensions, now: Date): string {
-  return JSON.stringify({
-    _aws: {
-      Timestamp: now.getTime(),
-      CloudWatchMetrics: [{ Namespace: SWEEP_METRICS.namespace, Dimensions: [Object.keys(dimensions)], Metrics: [{ Name: metric, Unit: unit }] }],
-    },
-    ...dimensions,
-    [metric]: value,
-  });
 }
 
 /**
@@ -84,30 +58,31 @@ export class WaitingObserver {
   }
 }
 
-export interface SweepMetricsDeps {
-  settings: ManagerSettings;
-  logger: Logger;
+/** What the sweep reads its gauges with, besides the sweep's own services. */
+export interface SweepGauges {
   /** Messages in a queue (amqplib checkQueue's messageCount). */
   queueDepth: (queue: string) => Promise<number>;
   observer: WaitingObserver;
-  /** The dimension that tells one environment's sweep from another's: its function name. */
-  functionName: string;
-  /** Writes one EMF line (process.stdout in Lambda). */
-  write: (line: string) => void;
+}
+
+export interface SweepGaugeDeps {
+  settings: ManagerSettings;
+  logger: Logger;
+  metrics: Metrics;
+  gauges: SweepGauges;
 }
 
 /**
- * Publishes the dead-letter depths (one checkQueue per dead-letter queue) and the age of the oldest
- * waiting request. A metric that cannot be read is logged and left out: the alarms treat missing
- * data as such, and the sweep's own work is never failed by its metrics.
+ * Records the dead-letter depths (one checkQueue per dead-letter queue) and the age of the oldest
+ * waiting request as gauges; the function wrapper flushes them with the invocation. A depth that
+ * cannot be read is logged and left out: the alarms treat missing data as such, and the sweep's
+ * own work is never failed by its metrics.
  */
-export async function publishSweepMetrics(deps: SweepMetricsDeps, now: Date): Promise<void> {
-  const functionName = deps.functionName;
-  deps.write(emfLine(SWEEP_METRICS.oldestWaitingSeconds, 'Seconds', deps.observer.takeOldestAgeSeconds(now), { FunctionName: functionName }, now));
+export async function recordSweepGauges(deps: SweepGaugeDeps, now: Date): Promise<void> {
+  deps.metrics.gauge('oldestWaitingAge', {}, deps.gauges.observer.takeOldestAgeSeconds(now));
   for (const queue of deadLetterQueues(deps.settings)) {
     try {
-      const messages = await deps.queueDepth(queue);
-      deps.write(emfLine(SWEEP_METRICS.deadLetterMessages, 'Count', messages, { FunctionName: functionName, Queue: queue }, now));
+      deps.metrics.gauge('deadLetterMessages', { Queue: queue }, await deps.gauges.queueDepth(queue));
     } catch (error) {
       deps.logger.warn('could not read the depth of a dead-letter queue', { queue, error: describeError(error) });
     }

@@ -7,6 +7,7 @@ import { AmqpHealthProbe } from '../../shared/adapters/rabbitmq/amqp-health-prob
 import type { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import type { ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { AuthSettingsSchema, type AuthSettingsInput } from '../../shared/lambda/auth.js';
+import type { PrometheusRegistry } from '../../shared/adapters/metrics/prometheus-registry.js';
 import { createServices } from '../../shared/lambda/services.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/kernel/logger.js';
@@ -42,6 +43,13 @@ export interface LocalAdminApiOptions {
   dynamo: { client: DynamoDBDocumentClient; tableName: string };
   logger: Logger;
   clock?: Clock;
+  /**
+   * The host's metrics: run-bulk-jobs records into it (the admin API records none, as in Lambda),
+   * and it is served at GET /metrics, outside the API's router and without a token, like any
+   * Prometheus exporter: the server listens on 127.0.0.1 unless told otherwise, and no metric
+   * carries a tenant, a session or a request id.
+   */
+  metrics?: PrometheusRegistry;
 }
 
 export interface LocalAdminApi {
@@ -74,7 +82,14 @@ export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise
   const jobStore = new DynamoJobStore(dynamo.client, dynamo.tableName);
   const jobs = new InProcessJobLauncher(options.logger.child({ fn: 'run-bulk-jobs' }));
   const runner = bulkJobsHandler({
-    ...createServices({ ...dynamo, settings, provider, logger: options.logger.child({ fn: 'run-bulk-jobs' }), ...clock }),
+    ...createServices({
+      ...dynamo,
+      settings,
+      provider,
+      logger: options.logger.child({ fn: 'run-bulk-jobs' }),
+      ...clock,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    }),
     jobs: jobStore,
     launcher: jobs,
     maxPages: 50,
@@ -99,6 +114,7 @@ export async function startLocalAdminApi(options: LocalAdminApiOptions): Promise
     port: options.port,
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.dashboard === false ? {} : { staticSite: dashboardSite(options.dashboard) }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     logger: apiLogger,
   });
   // Known only once listening (port 0 picks one); set before the listening promise's continuation yields to any request.

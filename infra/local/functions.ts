@@ -8,6 +8,7 @@ import { runBulkJobsFunction, type RunBulkJobsDeps } from '../../functions/run-b
 import { sweepFunction, sweepServices } from '../../functions/sweep/handler.js';
 import type { SweepDeps } from '../../shared/application/use-cases/sweep.js';
 import type { RunBulkJobResult } from '../../shared/application/use-cases/run-bulk-job.js';
+import type { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import type { MappedFunction } from '../../shared/contract/manager-settings.js';
 import type { FunctionHandler, LambdaFunction } from '../../shared/lambda/define-function.js';
 import type { ManagerServices } from '../../shared/lambda/services.js';
@@ -23,9 +24,13 @@ export const MAPPED_FUNCTIONS: Partial<Record<MappedFunction, MqFunction>> = {
   'handle-worker-dead-letters': handleWorkerDeadLettersFunction,
 };
 
-/** The sweep handler over one set of services, as its schedule invokes it. */
-export function sweepHandler(services: ManagerServices, bulkJobs?: SweepDeps['bulkJobs']): FunctionHandler<object | void, unknown> {
-  return sweepFunction.withDeps(sweepServices(services, bulkJobs));
+/** The sweep handler over one set of services, as its schedule invokes it; with the broker, it records its gauges too. */
+export function sweepHandler(
+  services: ManagerServices,
+  bulkJobs?: SweepDeps['bulkJobs'],
+  broker?: AmqpConnectionProvider,
+): FunctionHandler<object | void, unknown> {
+  return sweepFunction.withDeps(sweepServices(services, bulkJobs, broker));
 }
 
 /** The admin API over given dependencies, as API Gateway would invoke it. */

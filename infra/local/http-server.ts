@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Logger } from '../../shared/kernel/logger.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/metrics/prometheus-registry.js';
 import { AppError } from '../../shared/kernel/errors.js';
 import { isUnder, serveStatic, type StaticSite } from './static-files.js';
 
@@ -25,7 +26,12 @@ export interface HttpServerOptions {
   /** Static files beside the API (the dashboard at /ui): same origin, so the page needs no CORS. */
   staticSite?: StaticSite;
   logger: Logger;
+  /** Served at GET /metrics (Prometheus text format), before and outside the handler: no token. */
+  metrics?: { render(): string };
 }
+
+/** Where a Prometheus scraper finds the host's metrics. */
+export const METRICS_PATH = '/metrics';
 
 export interface LocalHttpServer {
   url: string;
@@ -165,8 +171,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Local
   const limit = options.maxBodyBytes ?? LAMBDA_PAYLOAD_LIMIT_BYTES;
   const stage = options.stage ?? 'local';
   const server: Server = createServer((request, response) => {
+    const pathname = new URL(request.url ?? '/', 'http://local').pathname;
+    if (options.metrics !== undefined && request.method === 'GET' && pathname === METRICS_PATH) {
+      writeResult(response, { statusCode: 200, headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE }, body: options.metrics.render() });
+      return;
+    }
     const site = options.staticSite;
-    if (site !== undefined && isUnder(site, new URL(request.url ?? '/', 'http://local').pathname)) {
+    if (site !== undefined && isUnder(site, pathname)) {
       serveStatic(site, request, response).catch((error: unknown) => {
         options.logger.error('local HTTP server: a static file could not be served', { error });
         if (!response.headersSent) writeError(response, 500, 'internal error; it was logged');

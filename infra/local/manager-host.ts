@@ -6,6 +6,8 @@ import { deadLetterRouteOf, managerTopology } from '../../shared/contract/topolo
 import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import type { AuthSettingsInput } from '../../shared/lambda/auth.js';
+import { countStoreCalls } from '../../shared/adapters/dynamodb/store-call-metrics.js';
+import { PrometheusRegistry } from '../../shared/adapters/metrics/prometheus-registry.js';
 import { createServices, type ManagerServices, type ServiceStores } from '../../shared/lambda/services.js';
 import { startLocalAdminApi, type LocalAdminApi } from './admin-api-host.js';
 import { EventSourceEmulator, type EventSourceHandler } from './event-source-emulator.js';
@@ -49,11 +51,16 @@ export class ManagerHost {
     public readonly sweeper: ScheduleEmulator | undefined,
     /** The admin API, when `http` was given: its URL and its bulk jobs. */
     public readonly adminApi: LocalAdminApi | undefined,
+    /** What every function of this host records, as Lambda would in CloudWatch; served at GET /metrics with the admin API. */
+    public readonly metrics: PrometheusRegistry,
   ) {}
 
   public static async start(options: ManagerHostOptions): Promise<ManagerHost> {
     const { settings, logger } = options;
     const provider = new AmqpConnectionProvider({ url: options.amqpUrl, connectionName: `worker-manager-local:${process.pid}`, logger });
+    const metrics = new PrometheusRegistry();
+    // One client for every function here: its calls are counted under one Function value.
+    countStoreCalls(options.dynamo.client, metrics, 'local-host');
     let adminApi: LocalAdminApi | undefined;
     try {
       if (options.http !== undefined) {
@@ -63,6 +70,7 @@ export class ManagerHost {
           provider,
           dynamo: options.dynamo,
           logger,
+          metrics,
           ...(options.clock ? { clock: options.clock } : {}),
         });
       }
@@ -75,7 +83,7 @@ export class ManagerHost {
         const fn = MAPPED_FUNCTIONS[mapping.functionName];
         if (fn === undefined || (options.only && !options.only.includes(mapping.functionName))) continue;
         const fnLogger = logger.child({ fn: mapping.functionName });
-        const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, ...optionalServices(options) });
+        const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, metrics, ...optionalServices(options) });
         services.set(mapping.functionName, fnServices);
         emulators.set(
           mapping.functionName,
@@ -86,9 +94,9 @@ export class ManagerHost {
         );
       }
       await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
-      const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, adminApi, options.sweeper?.intervalMs);
+      const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, metrics, adminApi, options.sweeper?.intervalMs);
       sweeper?.start();
-      return new ManagerHost(provider, emulators, services, sweeper, adminApi);
+      return new ManagerHost(provider, emulators, services, sweeper, adminApi, metrics);
     } catch (error) {
       await adminApi?.close().catch(() => undefined);
       await provider.close().catch(() => undefined);
@@ -108,13 +116,14 @@ export class ManagerHost {
 function sweepSchedule(
   options: ManagerHostOptions,
   provider: AmqpConnectionProvider,
+  metrics: PrometheusRegistry,
   adminApi: LocalAdminApi | undefined,
   intervalMs = DEFAULT_SWEEP_INTERVAL_MS,
 ): ScheduleEmulator {
   const logger = options.logger.child({ fn: 'sweep' });
-  const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, ...optionalServices(options) });
+  const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, metrics, ...optionalServices(options) });
   // Bulk jobs run only where the admin API does; there the sweep restarts those that stalled.
-  const handler = sweepHandler(services, adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs });
+  const handler = sweepHandler(services, adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs }, provider);
   return new ScheduleEmulator({ name: 'sweep', intervalMs, run: () => handler(), logger });
 }
 

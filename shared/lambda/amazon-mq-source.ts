@@ -34,28 +34,48 @@ export function amazonMqSource<Deps extends UnreadableDeps, Output>(
   return {
     decode: (event: unknown): NormalizedBatch => normalizeAmazonMqEvent(event),
     run: (batch: NormalizedBatch, deps: Deps, context: InvocationContext<Deps>): Promise<Output> =>
-      retry(
-        async (attempt) => {
-          // A retry is a replay: the use case must treat every message as a redelivery (stored
-          // requests are recognised by their fingerprint, answers already applied are replayed).
-          const input = attempt === 1 ? batch : asRedelivered(batch);
-          // Before the use case: a broker failure here fails the attempt before anything is stored.
-          await deadLetterUnreadable(input.unreadable, deps, context.logger);
-          return useCase(input, deps);
-        },
-        {
-          maxAttempts: options.maxAttempts,
-          policy: options.policy,
-          // Only a failure of the store or the broker, and only while the invocation has time for it.
-          retryable: (error) => isInfrastructureFailure(error) && context.getRemainingTimeInMillis() > options.reserveMs,
-          onRetry: (error, retryNumber, delayMs) =>
-            context.logger.warn('batch failed on the store or the broker; retried in this invocation', { retry: retryNumber, delayMs, error }),
-        },
+      timedBatch(batch, deps, context, () =>
+        retry(
+          async (attempt) => {
+            // A retry is a replay: the use case must treat every message as a redelivery (stored
+            // requests are recognised by their fingerprint, answers already applied are replayed).
+            const input = attempt === 1 ? batch : asRedelivered(batch);
+            // Before the use case: a broker failure here fails the attempt before anything is stored.
+            await deadLetterUnreadable(input.unreadable, deps, context.logger);
+            return useCase(input, deps);
+          },
+          {
+            maxAttempts: options.maxAttempts,
+            policy: options.policy,
+            // Only a failure of the store or the broker, and only while the invocation has time for it.
+            retryable: (error) => isInfrastructureFailure(error) && context.getRemainingTimeInMillis() > options.reserveMs,
+            onRetry: (error, retryNumber, delayMs) =>
+              context.logger.warn('batch failed on the store or the broker; retried in this invocation', { retry: retryNumber, delayMs, error }),
+          },
+        ),
       ),
     // The event source reads nothing from the answer.
     shape: (): void => undefined,
     onError: { message: 'batch failed, it will be redelivered' },
   };
+}
+
+/** The batch's size, and its handling time (retries included) whether it succeeds or fails. */
+async function timedBatch<Deps extends Composed, Output>(
+  batch: NormalizedBatch,
+  deps: Deps,
+  context: InvocationContext<Deps>,
+  handle: () => Promise<Output>,
+): Promise<Output> {
+  const metrics = deps.metrics;
+  const dimensions = { Function: context.name };
+  metrics?.observe('batchMessages', dimensions, batch.messages.length + batch.unreadable.length);
+  const started = performance.now();
+  try {
+    return await handle();
+  } finally {
+    metrics?.observe('batchDuration', dimensions, performance.now() - started);
+  }
 }
 
 /**

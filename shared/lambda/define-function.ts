@@ -3,6 +3,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Logger } from '../kernel/logger.js';
+import type { Metrics } from '../ports/metrics.js';
 import { parseEnv } from './env.js';
 import { PowertoolsLogger } from './powertools-logger.js';
 
@@ -11,12 +12,16 @@ import { PowertoolsLogger } from './powertools-logger.js';
 /** What every composition carries: the logger the wrapper and the use case write to. */
 export interface Composed {
   logger: Logger;
+  /** Where the invocation's metrics go; the wrapper flushes them once per invocation, failed or not. */
+  metrics?: Metrics;
 }
 
 /** The Lambda context as a function sees it: the `before` middleware puts the composed dependencies and the invocation's logger on it. */
 export interface InvocationContext<Deps extends Composed = Composed> extends Context {
   /** The composed dependencies: one object for every invocation of a warm process. */
   deps: Deps;
+  /** The function's name in the manager (register-requests, sweep, ...): a metric dimension, unlike Lambda's physical `functionName`. */
+  name: string;
   /**
    * `deps.logger` for this invocation, naming the function and its request id. In Lambda the
    * Powertools logger puts the request id on every line of the process already, so only `fn` is added.
@@ -80,7 +85,8 @@ export function defineFunction<Env, Deps extends Composed, Event, Input, Output,
     // No early timeout: the use cases watch the remaining time themselves (run-bulk-jobs) or are bounded.
     const wrapped = middy<Event, Result, Error, InvocationContext<Deps>>(base, { timeoutEarlyInMillis: 0 });
     if (deps.logger instanceof PowertoolsLogger) wrapped.use(injectLambdaContext(deps.logger.powertools));
-    wrapped.use(invocationContext(name, deps)).use(errorPath<Event, Deps, Result>(deps, onError));
+    // Registered before the error path: middy runs `after` and `onError` in reverse, so metrics are flushed last.
+    wrapped.use(flushMetrics(deps)).use(invocationContext(name, deps)).use(errorPath<Event, Deps, Result>(deps, onError));
     // The context is completed by the `before` middleware.
     return (event, context) => wrapped(event, (context ?? localContext(name)) as InvocationContext<Deps>);
   };
@@ -103,10 +109,23 @@ function invocationContext<Deps extends Composed>(name: string, deps: Deps): Mid
     name: 'invocation-context',
     before: ({ context }) => {
       context.deps = deps;
+      context.name = name;
       context.logger =
         deps.logger instanceof PowertoolsLogger ? deps.logger.child({ fn: name }) : deps.logger.child({ fn: name, requestId: context.awsRequestId });
     },
   };
+}
+
+/** One flush per invocation, after a success or a failure: a metric's own failure is logged, never the invocation's. */
+function flushMetrics<Deps extends Composed>(deps: Deps): MiddlewareObj<unknown, unknown, Error, InvocationContext<Deps>> {
+  const flush = () => {
+    try {
+      deps.metrics?.flush();
+    } catch (error) {
+      deps.logger.warn('metrics could not be flushed', { error });
+    }
+  };
+  return { name: 'flush-metrics', after: flush, onError: flush };
 }
 
 function errorPath<Event, Deps extends Composed, Result>(deps: Deps, path: ErrorPath<Result>): MiddlewareObj<Event, Result, Error, InvocationContext<Deps>> {

@@ -26,6 +26,8 @@ export const BaseEnvSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   WM_SETTINGS: jsonEnv(ManagerSettingsSchema),
+  /** The `service` dimension of the function's metrics: the deployment (CDK sets the stateless stack's name). */
+  METRICS_SERVICE: z.string().min(1).default('worker-manager'),
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 

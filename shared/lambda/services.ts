@@ -4,6 +4,7 @@ import { DynamoConfigStore } from '../adapters/dynamodb/dynamo-config-store.js';
 import { DynamoCounterStore } from '../adapters/dynamodb/dynamo-counter-store.js';
 import { DynamoRequestStore } from '../adapters/dynamodb/dynamo-request-store.js';
 import { DynamoWorkerRegistry } from '../adapters/dynamodb/dynamo-worker-registry.js';
+import { countStoreCalls } from '../adapters/dynamodb/store-call-metrics.js';
 import { AmqpMessageBus } from '../adapters/rabbitmq/amqp-message-bus.js';
 import { AmqpConnectionProvider } from '../amqp-kit/connection.js';
 import type { ManagerSettings } from '../contract/manager-settings.js';
@@ -14,6 +15,7 @@ import type { ConfigStore } from '../ports/config-store.js';
 import type { CounterStore } from '../ports/counter-store.js';
 import type { Logger } from '../kernel/logger.js';
 import type { MessageBus } from '../ports/message-bus.js';
+import { NO_METRICS, type Metrics } from '../ports/metrics.js';
 import type { RequestStore } from '../ports/request-store.js';
 import type { RegistryCaps, WorkerRegistry } from '../ports/worker-registry.js';
 import { resolveAmqpUrl, type ResolveAmqpUrlOptions } from './broker-url.js';
@@ -37,6 +39,8 @@ export interface ManagerServices {
   tenants: TenantConfigs;
   liveness: Liveness;
   bus: MessageBus;
+  /** Where the use cases and the function wrapper record metrics (ports/metrics.ts); NO_METRICS when none. */
+  metrics?: Metrics;
 }
 
 export interface ServicesOptions {
@@ -46,6 +50,8 @@ export interface ServicesOptions {
   provider: AmqpConnectionProvider;
   logger: Logger;
   clock?: Clock;
+  /** Default NO_METRICS. The store calls are counted by whoever instruments the client (countStoreCalls). */
+  metrics?: Metrics;
   /** Stores to use instead of the DynamoDB adapters (the benchmark's in-memory run); `client` is then unused. */
   stores?: ServiceStores;
 }
@@ -74,6 +80,7 @@ export function createServices(options: ServicesOptions): ManagerServices {
     tenants: new TenantConfigs(configStore, clock, settings.configCacheSeconds * 1000, settings.cacheMaxEntries),
     liveness: new Liveness(registry, clock, settings.livenessCacheSeconds * 1000),
     bus: new AmqpMessageBus(options.provider, { logger, maxDeclared: settings.cacheMaxEntries }),
+    metrics: options.metrics ?? NO_METRICS,
   };
 }
 
@@ -94,18 +101,29 @@ export function sharedConnection(url: string, logger: Logger): AmqpConnectionPro
   return provider;
 }
 
+export interface ServicesFromEnvOptions extends ResolveAmqpUrlOptions {
+  /**
+   * The function's metrics (EmfMetrics in Lambda), given by its handler so that a function that
+   * records none (admin-api) does not bundle Powertools Metrics; its store calls are counted too.
+   */
+  metrics?: Metrics;
+}
+
 /**
  * A Lambda's services, from its validated environment. Async because in AWS the broker
  * credentials are read from Secrets Manager (once per warm process).
  */
-export async function servicesFromEnv(env: BaseEnv & AmqpEnv, functionName: string, options: ResolveAmqpUrlOptions = {}): Promise<ManagerServices> {
+export async function servicesFromEnv(env: BaseEnv & AmqpEnv, functionName: string, options: ServicesFromEnvOptions = {}): Promise<ManagerServices> {
   const logger = PowertoolsLogger.create(env.LOG_LEVEL, { fn: functionName });
   const url = await resolveAmqpUrl(env, options);
+  const client = documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION });
+  if (options.metrics !== undefined) countStoreCalls(client, options.metrics, functionName);
   return createServices({
-    client: documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION }),
+    client,
     tableName: env.TABLE_NAME,
     settings: env.WM_SETTINGS,
     provider: sharedConnection(url, logger),
     logger,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
 }

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { SWEEP_METRICS } from '../../functions/sweep/metrics.js';
+import { METRICS, METRICS_NAMESPACE } from '../../shared/ports/metrics.js';
 import { TABLE_DEFINITION } from '../../shared/adapters/dynamodb/table-definition.js';
 import { logicalId, resourcesOf, synthEnvironment } from './synth.js';
 
@@ -109,11 +109,11 @@ describe('Point 6: alarms that say what is wrong', () => {
     });
   });
 
-  it('watches the age of the oldest waiting request the sweep publishes: its minimum above 30 minutes for 15 minutes', () => {
+  it('watches the age of the oldest waiting request the sweep records: its minimum above 30 minutes for 15 minutes', () => {
     dev.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: SWEEP_METRICS.namespace,
-      MetricName: SWEEP_METRICS.oldestWaitingSeconds,
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(dev.stateless, 'sweep') } }],
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRICS.oldestWaitingAge.name,
+      Dimensions: [{ Name: 'service', Value: 'WorkerManager-dev-Stateless' }],
       Statistic: 'Minimum',
       Threshold: 30 * 60,
       EvaluationPeriods: 3,

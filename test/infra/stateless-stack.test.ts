@@ -1,7 +1,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { deadLetterQueues } from '../../infra/aws/stacks/stateless-stack.js';
-import { SWEEP_METRICS } from '../../functions/sweep/metrics.js';
+import { METRICS, METRICS_NAMESPACE } from '../../shared/ports/metrics.js';
 import { DEFAULT_REQUEST_BATCH_SIZE, eventSourceMappings, ManagerSettingsSchema, topologyOptions } from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../shared/contract/wire-names.js';
@@ -261,18 +261,18 @@ describe('Stack: stateless', () => {
         }
       }
       const watched = alarms
-        .filter((alarm) => alarm['Namespace'] === SWEEP_METRICS.namespace && alarm['MetricName'] === SWEEP_METRICS.deadLetterMessages)
+        .filter((alarm) => alarm['Namespace'] === METRICS_NAMESPACE && alarm['MetricName'] === METRICS.deadLetterMessages.name)
         .map((alarm) => Object.fromEntries((alarm['Dimensions'] as { Name: string; Value: unknown }[]).map((d) => [d.Name, d.Value])));
       expect(watched.map((dimensions) => dimensions['Queue']).sort()).toEqual([...expected].sort());
       for (const dimensions of watched) {
         expect(declared).toContain(dimensions['Queue']);
-        // published by the sweep, under its own function name (one sweep per environment)
-        expect(dimensions['FunctionName']).toEqual({ Ref: functionId(dev.stateless, 'sweep') });
+        // recorded by the sweep, under the stack's `service` dimension (one per deployment)
+        expect(dimensions['service']).toBe('WorkerManager-dev-Stateless');
       }
       // no longer on AWS/AmazonMQ: a dead-letter queue has no consumer and falls out of its first 500 queues
       expect(queueAlarms('MessageCount')).toEqual([]);
       dev.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: SWEEP_METRICS.deadLetterMessages,
+        MetricName: METRICS.deadLetterMessages.name,
         Statistic: 'Maximum',
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -319,7 +319,7 @@ describe('Stack: stateless', () => {
         Match.stringLikeRegexp('no per-queue metrics for RabbitMQ 4.2'),
       );
       v4.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors' });
-      const deadLetterAlarms = v4Alarms.filter((alarm) => alarm['MetricName'] === SWEEP_METRICS.deadLetterMessages);
+      const deadLetterAlarms = v4Alarms.filter((alarm) => alarm['MetricName'] === METRICS.deadLetterMessages.name);
       expect(deadLetterAlarms).toHaveLength(deadLetterQueues(v4.config.settings).length);
     });
 

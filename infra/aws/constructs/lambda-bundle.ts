@@ -57,10 +57,12 @@ export const BUNDLE_BUDGET_BYTES: Readonly<Record<string, number>> = {
   // + jose (JWT), the routes and the OpenAPI document
   'admin-api': 450_000,
   'broker-topology': 300_000,
-  'handle-worker-dead-letters': 380_000,
-  'handle-worker-responses': 380_000,
-  'record-heartbeats': 380_000,
-  'register-requests': 380_000,
-  'run-bulk-jobs': 380_000,
-  sweep: 380_000,
+  // 380 KB until they recorded metrics: + Powertools Metrics (about 11 KiB) and the metric catalogue
+  // with its HELP texts (2 KiB). admin-api records none, so neither is in its bundle.
+  'handle-worker-dead-letters': 405_000,
+  'handle-worker-responses': 405_000,
+  'record-heartbeats': 405_000,
+  'register-requests': 405_000,
+  'run-bulk-jobs': 405_000,
+  sweep: 405_000,
 };

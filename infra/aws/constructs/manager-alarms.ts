@@ -6,11 +6,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { SWEEP_METRICS } from '../../../functions/sweep/metrics.js';
+import { METRICS, METRICS_NAMESPACE, type DimensionsOf, type MetricKey } from '../../../shared/ports/metrics.js';
 import type { EnvironmentConfig } from '../config/environments.js';
 import type { BrokerReference } from '../stacks/stateful-stack.js';
+import { metricsServiceOf } from './manager-function.js';
 
-// broker queue depths + function errors + API 5xx --> (CloudWatch alarms) --> one SNS topic
+// our metrics (ports/metrics.ts) + broker + table + function errors + API 5xx --> (CloudWatch alarms) --> one SNS topic
 
 export interface ManagerAlarmsProps {
   broker: BrokerReference;
@@ -19,10 +20,26 @@ export interface ManagerAlarmsProps {
 
 const PERIOD = Duration.minutes(5);
 
+/** One of the manager's own metrics (ports/metrics.ts) of the functions of `scope`'s stack, as the functions record it. */
+export function managerMetric<M extends MetricKey>(
+  scope: Construct,
+  metric: M,
+  dimensions: DimensionsOf<M>,
+  props: Pick<cloudwatch.MetricOptions, 'statistic' | 'period' | 'label'> = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: METRICS[metric].name,
+    dimensionsMap: { service: metricsServiceOf(scope), ...dimensions },
+    period: PERIOD,
+    ...props,
+  });
+}
+
 /*
  * What is watched, and why this way:
  * - Dead-letter queues: a message there is a request or answer the manager gave up on. Their depth
- *   is published by the sweep (checkQueue, one call per queue, as an EMF log line), not read from
+ *   is recorded by the sweep (checkQueue, one call per queue, the DeadLetterMessages gauge), not read from
  *   AWS/AmazonMQ: per-queue metrics exist for RabbitMQ 3 brokers only and cover the first 500
  *   queues ordered by consumer count, where a queue nobody consumes comes last.
  * - Input queue backlog: the Lambda event source for Amazon MQ publishes no lag or age metric
@@ -55,18 +72,12 @@ export class ManagerAlarms extends Construct {
 
   /**
    * Fires as soon as a dead-letter queue holds `deadLetterMessages` messages, on the depth the
-   * sweep (`publisher`) reads with checkQueue every minute and publishes as an EMF metric.
+   * sweep reads with checkQueue every minute (the DeadLetterMessages gauge).
    */
-  public watchDeadLetterQueue(id: string, queue: string, publisher: lambda.IFunction): cloudwatch.Alarm {
+  public watchDeadLetterQueue(id: string, queue: string): cloudwatch.Alarm {
     return this.alarm(id, {
       alarmDescription: `Messages were dead-lettered to ${queue}: the manager gave up on them (list and move them back with wm dlq / the admin API)`,
-      metric: new cloudwatch.Metric({
-        namespace: SWEEP_METRICS.namespace,
-        metricName: SWEEP_METRICS.deadLetterMessages,
-        dimensionsMap: { FunctionName: publisher.functionName, Queue: queue },
-        statistic: 'Maximum',
-        period: PERIOD,
-      }),
+      metric: managerMetric(this, 'deadLetterMessages', { Queue: queue }, { statistic: 'Maximum' }),
       threshold: this.props.thresholds.deadLetterMessages,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -233,20 +244,31 @@ export class ManagerAlarms extends Construct {
   }
 
   /**
-   * The oldest request waiting for a worker (NO_WORKER_AVAILABLE), as the sweep publishes it. The
+   * Fires when work items were dead-lettered by the broker (a worker rejected them, they expired
+   * or overflowed a worker queue) `deadLetterMessages` times within 5 minutes: handle-worker-dead-letters
+   * drains that queue at once, so its depth says nothing; the DeadLetters count does.
+   */
+  public watchWorkerDeadLetters(id: string, queue: string): cloudwatch.Alarm {
+    return this.alarm(id, {
+      alarmDescription: `Work items were dead-lettered to ${queue}: a worker rejects them, or they expire or overflow its queue (their requests were answered ERROR or retried)`,
+      metric: managerMetric(this, 'deadLetters', { Queue: queue }, { statistic: 'Sum' }),
+      threshold: this.props.thresholds.deadLetterMessages,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No dead letter, no data point.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * The oldest request waiting for a worker (NO_WORKER_AVAILABLE), as the sweep records it. The
    * minimum over each period, for three periods: one that got its worker drops out at once.
    */
-  public watchOldestWaiting(id: string, publisher: lambda.IFunction): cloudwatch.Alarm {
+  public watchOldestWaiting(id: string): cloudwatch.Alarm {
     const minutes = this.props.thresholds.oldestWaitingMinutes;
     return this.alarm(id, {
       alarmDescription: `A request has waited more than ${minutes} minutes for a worker: a worker type is down or not deployed (GET /requests?status=NO_WORKER_AVAILABLE)`,
-      metric: new cloudwatch.Metric({
-        namespace: SWEEP_METRICS.namespace,
-        metricName: SWEEP_METRICS.oldestWaitingSeconds,
-        dimensionsMap: { FunctionName: publisher.functionName },
-        statistic: 'Minimum',
-        period: PERIOD,
-      }),
+      metric: managerMetric(this, 'oldestWaitingAge', {}, { statistic: 'Minimum' }),
       threshold: minutes * 60,
       evaluationPeriods: 3,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

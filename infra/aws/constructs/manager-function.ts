@@ -38,6 +38,7 @@ type ManagedVariable =
   | 'AWS_REGION'
   | 'AWS_LAMBDA_FUNCTION_NAME'
   | 'WM_SETTINGS'
+  | 'METRICS_SERVICE'
   | 'AMQP_URL'
   | 'AMQP_ENDPOINT'
   | 'AMQP_SECRET_ARN'
@@ -51,6 +52,14 @@ type Reads<S extends EnvSchema, Name extends string> = Name extends keyof z.inpu
 export type SecretVariable<S extends EnvSchema> = Exclude<Extract<keyof z.input<S>, `${string}_SECRET_ARN`>, 'AMQP_SECRET_ARN'>;
 /** The `…_FUNCTION_NAME` variables of a schema that `bindInvoke` may set (Lambda sets AWS_LAMBDA_FUNCTION_NAME). */
 export type FunctionVariable<S extends EnvSchema> = Exclude<Extract<keyof z.input<S>, `${string}_FUNCTION_NAME`>, 'AWS_LAMBDA_FUNCTION_NAME'>;
+
+/**
+ * The `service` dimension of the metrics of the functions in `scope`'s stack (ports/metrics.ts):
+ * the stack's name, so two deployments in one account and region keep their metrics apart.
+ */
+export function metricsServiceOf(scope: Construct): string {
+  return Stack.of(scope).stackName;
+}
 
 /** DynamoDB calls a function may be granted. Scan is not one of them: no path scans the table. */
 export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
@@ -153,6 +162,8 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
       // WM_SETTINGS defaults to '{}': left out, the function would run on default queue names.
       throw new Error(`${this.node.path}: the function reads WM_SETTINGS; pass the environment's settings`);
     }
+    // Every function of a stack records its metrics under one `service` dimension: the dashboard's and alarms'.
+    if (this.reads('METRICS_SERVICE')) this.variables['METRICS_SERVICE'] = metricsServiceOf(this);
     const entry = path.join(REPO_ROOT, 'functions', props.entry, 'handler.ts');
     if (!existsSync(entry)) throw new Error(`no handler at ${entry}`);
 

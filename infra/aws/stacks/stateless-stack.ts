@@ -19,6 +19,7 @@ import { AdminApi } from '../constructs/admin-api.js';
 import { BrokerTopology } from '../constructs/broker-topology.js';
 import { Dashboard } from '../constructs/dashboard.js';
 import { ManagerAlarms } from '../constructs/manager-alarms.js';
+import { ManagerDashboard } from '../constructs/manager-dashboard.js';
 import { ManagerFunction, type TableAction } from '../constructs/manager-function.js';
 import type { BrokerReference } from './stateful-stack.js';
 
@@ -73,6 +74,7 @@ export class StatelessStack extends Stack {
   public readonly adminApi: AdminApi;
   public readonly dashboard: Dashboard;
   public readonly alarms: ManagerAlarms;
+  public readonly cloudWatchDashboard: ManagerDashboard;
   public readonly sweepSchedule: scheduler.Schedule;
   private readonly config: EnvironmentConfig;
 
@@ -177,10 +179,11 @@ export class StatelessStack extends Stack {
       eventSource.node.addDependency(this.topology.resource);
       if (queueMetrics) this.alarms.watchInputQueue(`Backlog ${mapping.functionName}${suffix}`, mapping.queue);
     }
-    // On the depth the sweep publishes (functions/sweep/metrics.ts), for every engine version: Amazon
+    // On the depth the sweep records (functions/sweep/metrics.ts), for every engine version: Amazon
     // MQ's per-queue metrics exist for RabbitMQ 3 only, and cover the first 500 queues ordered by
     // consumers, where a dead-letter queue (no consumer) comes last.
-    for (const queue of deadLetterQueues(config.settings)) this.alarms.watchDeadLetterQueue(`DeadLetters ${queue}`, queue, this.sweep.function);
+    for (const queue of deadLetterQueues(config.settings)) this.alarms.watchDeadLetterQueue(`DeadLetters ${queue}`, queue);
+    this.alarms.watchWorkerDeadLetters('WorkerDeadLetters', config.settings.names.workerDeadLetter);
     if (!queueMetrics) {
       Annotations.of(this.alarms).addWarningV2(
         'worker-manager:no-queue-metrics',
@@ -223,9 +226,24 @@ export class StatelessStack extends Stack {
       TABLE_DEFINITION.indexes.map((index) => index.name),
     );
     for (const [name, fn] of this.limitedFunctions()) this.alarms.watchFunctionLimits(name, fn, fn.timeout ?? Duration.seconds(3));
-    this.alarms.watchOldestWaiting('OldestWaitingRequest', this.sweep.function);
+    this.alarms.watchOldestWaiting('OldestWaitingRequest');
     this.alarms.watchApi('AdminApiServerErrors', this.adminApi.stage);
 
+    this.cloudWatchDashboard = new ManagerDashboard(this, 'CloudWatchDashboard', {
+      broker,
+      queueMetrics,
+      inputQueues: eventSourceMappings(config.settings).map((mapping) => mapping.queue),
+      deadLetterQueues: deadLetterQueues(config.settings),
+      tableName: table.tableName,
+      functions: this.limitedFunctions(),
+      queueFed: Object.keys(this.mqFunctions),
+      oldestWaitingMinutes: config.alarms.oldestWaitingMinutes,
+    });
+
+    new CfnOutput(this, 'DashboardName', {
+      value: this.cloudWatchDashboard.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the manager, its broker and its table',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
     new CfnOutput(this, 'ApiUrl', {
       value: this.adminApi.url,

@@ -7,11 +7,13 @@ import { dedicatedDeadLetterQueue, type WireNames } from '../../contract/wire-na
 import type { CounterDelta, CounterStore } from '../../ports/counter-store.js';
 import type { OutboundMessage } from '../../contract/outbound-message.js';
 import type { MessageBus } from '../../ports/message-bus.js';
+import { NO_METRICS, type Metrics } from '../../ports/metrics.js';
 import type { RequestStore, RequestUpdate } from '../../ports/request-store.js';
 import type { AfterConfirm } from '../../domain/request/outcomes.js';
 import type { RequestAnswer } from '../../domain/request/answers.js';
 import type { Request } from '../../domain/request/request.js';
 import { counterDeltas, type CountedChange } from '../../domain/request/session-counters.js';
+import type { ResponseState } from '../../contract/status.js';
 
 /** The reason header carried by a message the manager dead-letters itself. */
 export const REJECTION_REASON_HEADER = 'x-wm-rejection-reason';
@@ -27,6 +29,8 @@ export class BatchEffects {
   private readonly workerTypes = new Set<string>();
   private readonly deletes: { stored: Request; counted: readonly CountedChange[] }[] = [];
   private readonly settles: RequestUpdate[] = [];
+  /** What the metrics count once the burst is confirmed. */
+  private readonly sent: Sent = { answers: [], workerTypes: [], deadLetters: [] };
 
   public constructor(
     private readonly names: WireNames,
@@ -38,14 +42,17 @@ export class BatchEffects {
     const { workerType, message } = workItemOf(this.names, request);
     this.workerTypes.add(workerType);
     this.messages.push(message);
+    this.sent.workerTypes.push(workerType);
   }
 
   public respond(fields: ResponseEventFields): void {
+    this.sent.answers.push({ state: fields.state });
     this.messages.push(buildResponseEvent({ exchange: this.names.responseExchange, appId: this.names.appId, timestamp: this.now }, fields));
   }
 
   /** The client response about a stored request, addressed from the request's own fields. */
   public respondAbout(request: Request, fields: RequestAnswer): void {
+    this.sent.answers.push({ state: fields.state, request });
     this.messages.push(answerAbout(this.names, this.now, request, fields));
   }
 
@@ -58,6 +65,7 @@ export class BatchEffects {
    * reason in a header, so nothing a client or worker sent disappears without a trace.
    */
   public deadLetter(message: InboundMessage, reason: string): void {
+    this.sent.deadLetters.push(message.queue);
     this.messages.push({
       exchange: this.names.deadLetterExchange,
       routingKey: dedicatedDeadLetterQueue(message.queue),
@@ -97,10 +105,21 @@ export class BatchEffects {
    * changed meanwhile) or is refused stays as it is: a redelivery applies its answer again, or its
    * deadline brings it back to the sweeper.
    */
-  public async flush({ bus, counters, requests }: { bus: MessageBus; counters: CounterStore; requests: RequestStore }): Promise<void> {
+  public async flush({
+    bus,
+    counters,
+    requests,
+    metrics,
+  }: {
+    bus: MessageBus;
+    counters: CounterStore;
+    requests: RequestStore;
+    metrics?: Metrics;
+  }): Promise<void> {
     await Promise.all([...this.workerTypes].map((type) => bus.ensureTopology(workerTopology(this.names, type))));
     if (this.deltas.length > 0) await counters.apply(this.deltas);
     if (this.messages.length > 0) await bus.publish(this.messages);
+    recordSent(metrics ?? NO_METRICS, this.sent, this.now);
     const [deleted] = await Promise.all([
       this.deletes.length > 0 ? requests.deleteAll(this.deletes.map((entry) => entry.stored)) : Promise.resolve([]),
       this.settles.length > 0 ? requests.updateAll(this.settles) : undefined,
@@ -108,6 +127,29 @@ export class BatchEffects {
     const late = this.deletes.flatMap(({ stored, counted }, index) => (deleted[index]?.written ? counted.flatMap((change) => deltasOf(stored, change)) : []));
     if (late.length > 0) await counters.apply(late);
   }
+}
+
+/** The answers, work items and dead letters of a confirmed publish burst, as the metrics count them. */
+interface Sent {
+  answers: { state: ResponseState; request?: Request }[];
+  workerTypes: string[];
+  /** The queue each dead-lettered message came from. */
+  deadLetters: string[];
+}
+
+/** The answers that end a request for its client: the end-to-end latency is measured at them. */
+const FINAL_STATES: ReadonlySet<ResponseState> = new Set(['SUCCESS', 'ERROR', 'INVALID_CONTENT']);
+
+function recordSent(metrics: Metrics, sent: Sent, now: Date): void {
+  for (const { state, request } of sent.answers) {
+    metrics.count('answers', { State: state });
+    if (request === undefined) continue;
+    const sinceCreation = Math.max(0, now.getTime() - Date.parse(request.creationDate));
+    if (state === 'GRANTED') metrics.observe('dispatchLatency', {}, sinceCreation);
+    else if (FINAL_STATES.has(state)) metrics.observe('endToEndLatency', {}, sinceCreation);
+  }
+  for (const workerType of sent.workerTypes) metrics.count('dispatched', { WorkerType: workerType });
+  for (const queue of sent.deadLetters) metrics.count('deadLetters', { Queue: queue });
 }
 
 function deltasOf(request: Pick<Request, 'tenant' | 'source' | 'session'>, change: CountedChange): CounterDelta[] {
@@ -166,10 +208,18 @@ function answerAbout(names: WireNames, now: Date, request: Request, fields: Requ
  * fast worker would otherwise answer before a GRANTED sent after the write); the price is a
  * second GRANTED when the write loses its race.
  */
-export async function sendWorkItemsFirst(names: WireNames, bus: MessageBus, requests: readonly Request[], now: Date): Promise<void> {
+export async function sendWorkItemsFirst(
+  names: WireNames,
+  bus: MessageBus,
+  requests: readonly Request[],
+  now: Date,
+  metrics: Metrics = NO_METRICS,
+): Promise<void> {
   if (requests.length === 0) return;
   const items = requests.map((request) => workItemOf(names, request));
   await Promise.all([...new Set(items.map((item) => item.workerType))].map((type) => bus.ensureTopology(workerTopology(names, type))));
   const granted = requests.map((request) => answerAbout(names, now, request, { state: 'GRANTED', messages: [grantedMessage()] }));
   await bus.publish([...granted, ...items.map((item) => item.message)]);
+  const answers = requests.map((request) => ({ state: 'GRANTED' as const, request }));
+  recordSent(metrics, { answers, workerTypes: items.map((item) => item.workerType), deadLetters: [] }, now);
 }

@@ -3,6 +3,7 @@ import type { WireNames } from '../../contract/wire-names.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CounterStore } from '../../ports/counter-store.js';
 import type { MessageBus } from '../../ports/message-bus.js';
+import type { Metrics } from '../../ports/metrics.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { RequestStore, RequestUpdate, StoreValidationError, WriteOutcome } from '../../ports/request-store.js';
 import type { Outcome, OutcomeContext } from '../../domain/request/outcomes.js';
@@ -45,6 +46,8 @@ export interface ApplyEventsDeps {
 export interface RequestFlowDeps extends ApplyEventsDeps {
   bus: MessageBus;
   counters: CounterStore;
+  /** Answers, dispatches and dead letters are counted once their publish is confirmed (BatchEffects). */
+  metrics?: Metrics;
 }
 
 export interface ApplyEventsReport {
@@ -101,8 +104,8 @@ interface Ordering {
 
 const WRITE_THEN_PUBLISH: Ordering = { beforeWrites: async () => {}, workItemsSent: false };
 
-function publishThenWrite(names: WireNames, bus: MessageBus, now: Date): Ordering {
-  return { beforeWrites: (dispatching) => sendWorkItemsFirst(names, bus, dispatching, now), workItemsSent: true };
+function publishThenWrite(names: WireNames, bus: MessageBus, now: Date, metrics?: Metrics): Ordering {
+  return { beforeWrites: (dispatching) => sendWorkItemsFirst(names, bus, dispatching, now, metrics), workItemsSent: true };
 }
 
 /**
@@ -128,11 +131,11 @@ export function applyEvents<E>(
 export function applyEventsSendingWorkItemsFirst<E>(
   events: readonly TargetedEvent<E>[],
   apply: ApplyEvent<E>,
-  deps: ApplyEventsDeps & { bus: MessageBus },
+  deps: ApplyEventsDeps & { bus: MessageBus; metrics?: Metrics },
   effects: BatchEffects,
   options: ApplyEventsOptions = {},
 ): Promise<ApplyEventsReport> {
-  return applyInRounds(events, apply, deps, effects, options, publishThenWrite(deps.settings.names, deps.bus, deps.clock.now()));
+  return applyInRounds(events, apply, deps, effects, options, publishThenWrite(deps.settings.names, deps.bus, deps.clock.now(), deps.metrics));
 }
 
 interface EventGroup<E> {

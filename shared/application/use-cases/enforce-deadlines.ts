@@ -95,6 +95,7 @@ export const recheckWaiting: DueHandler = async (requests, context) => {
     requests: context.deps.requests,
     effects: context.effects,
     bus: context.deps.bus,
+    metrics: context.deps.metrics,
     historyEvent: WAITING_RECHECK_EVENT,
   });
   return { handled: tally.dispatched + tally.rerouted + tally.rescheduled, dispatched: tally.dispatched, conflicts: tally.conflicts };

@@ -18,6 +18,7 @@ export type HandleWorkerDeadLettersReport = RequestMessagesReport;
  * request failed, and keepErrors applies as it does to any other error.
  */
 export function handleWorkerDeadLetters(batch: NormalizedBatch, deps: HandleWorkerDeadLettersDeps): Promise<HandleWorkerDeadLettersReport> {
+  deps.metrics?.count('deadLetters', { Queue: deps.settings.names.workerDeadLetter }, batch.messages.length);
   return handleRequestMessages(batch, deps, {
     name: 'worker dead letters',
     read: (message) => parseWorkerDeadLetter(message.headers),

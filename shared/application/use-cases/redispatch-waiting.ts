@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { MessageBus } from '../../ports/message-bus.js';
+import type { Metrics } from '../../ports/metrics.js';
 import type { RequestStore } from '../../ports/request-store.js';
 import { planDispatch } from '../../domain/request/dispatch.js';
 import type { Request } from '../../domain/request/request.js';
@@ -93,6 +94,8 @@ export interface RedispatchContext {
   effects: BatchEffects;
   /** Work items go out before the writes (see sendWorkItemsFirst). */
   bus: MessageBus;
+  /** The GRANTED answers and work items sent first are counted here. */
+  metrics?: Metrics | undefined;
   historyEvent?: string;
   /** Source of dispatch tokens (default: 128 random bits); tests pin it. */
   newToken?: () => string;
@@ -142,6 +145,7 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
     ctx.bus,
     updates.filter((update) => update.kind === 'dispatched').map((update) => update.next),
     ctx.now,
+    ctx.metrics,
   );
   const outcomes = await ctx.requests.updateAll(updates.map(({ previous, next }) => ({ previous, next })));
   updates.forEach(({ previous, next, kind }, index) => {
@@ -229,6 +233,7 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
             requests: deps.requests,
             effects,
             bus: deps.bus,
+            metrics: deps.metrics,
             ...(deps.newToken === undefined ? {} : { newToken: deps.newToken }),
           });
           addTally(report, tally);

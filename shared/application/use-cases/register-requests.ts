@@ -71,6 +71,7 @@ const key = (tenant: string, requestId: string) => `${tenant}\u0000${requestId}`
  */
 export async function registerRequests(batch: NormalizedBatch, deps: RegisterRequestsDeps): Promise<RegisterRequestsReport> {
   const now = deps.clock.now();
+  deps.metrics?.count('requestsReceived', {}, batch.messages.length);
   const effects = new BatchEffects(deps.settings.names, now);
   const readings = batch.messages.map((message) => ({ message, reading: readClientRequestHeaders(message.headers) }));
   const views = await deps.tenants.getAll(readings.flatMap(({ reading }) => answerableTenant(reading)));

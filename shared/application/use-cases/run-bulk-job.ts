@@ -127,6 +127,8 @@ export async function runBulkJob(ref: JobRef, deps: RunBulkJobDeps, budget: RunB
         return { outcome: 'lost', job, pages };
       }
       job = saved;
+      deps.metrics?.count('bulkJobItems', { Action: job.kind, Outcome: 'done' }, written);
+      deps.metrics?.count('bulkJobItems', { Action: job.kind, Outcome: 'skipped' }, page.items.length - written);
       if (done) {
         log.info('bulk job done', { processed: job.processed, succeeded: job.succeeded, skipped: job.skipped });
         return { outcome: 'finished', job, pages };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterQueues, emfLine, publishSweepMetrics, SWEEP_METRICS, WaitingObserver } from '../../../functions/sweep/metrics.js';
+import { deadLetterQueues, recordSweepGauges, WaitingObserver } from '../../../functions/sweep/metrics.js';
+import { MemoryMetrics } from '../../../shared/adapters/memory/memory-metrics.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
 import { dedicatedDeadLetterQueue } from '../../../shared/contract/wire-names.js';
 import type { Request } from '../../../shared/domain/request/request.js';
@@ -20,26 +21,13 @@ function storeReturning(requests: Request[]): RequestStore {
   return fake as unknown as RequestStore;
 }
 
-describe('sweep metrics (EMF)', () => {
+describe('sweep gauges', () => {
   it('lists the dead-letter queues nothing consumes: regards.DLQ and each input queue’s .DLQ, not the worker dead-letter queue', () => {
     const queues = deadLetterQueues(DEFAULT_MANAGER_SETTINGS);
     expect(queues).toContain(names.deadLetterQueue);
     expect(queues).toContain(dedicatedDeadLetterQueue(names.requestQueue));
     expect(queues).toContain(dedicatedDeadLetterQueue(names.workerResponse));
     expect(queues).not.toContain(names.workerDeadLetter);
-  });
-
-  it('writes one embedded-metric-format document CloudWatch can extract: namespace, dimensions, unit and value', () => {
-    const line = JSON.parse(emfLine('DeadLetterMessages', 'Count', 3, { FunctionName: 'sweep-fn', Queue: 'q.DLQ' }, NOW)) as Record<string, unknown>;
-    expect(line).toEqual({
-      _aws: {
-        Timestamp: NOW.getTime(),
-        CloudWatchMetrics: [{ Namespace: 'WorkerManager', Dimensions: [['FunctionName', 'Queue']], Metrics: [{ Name: 'DeadLetterMessages', Unit: 'Count' }] }],
-      },
-      FunctionName: 'sweep-fn',
-      Queue: 'q.DLQ',
-      DeadLetterMessages: 3,
-    });
   });
 
   it('remembers the oldest NO_WORKER_AVAILABLE request a sweep loaded, ignores the others, and starts afresh after each report', async () => {
@@ -58,29 +46,31 @@ describe('sweep metrics (EMF)', () => {
     expect(observer.takeOldestAgeSeconds(NOW)).toBe(0);
   });
 
-  it('publishes the oldest waiting age and one depth per dead-letter queue, and skips (logs) a queue it cannot read', async () => {
-    const lines: string[] = [];
+  it('records the oldest waiting age and one depth per dead-letter queue, and skips (logs) a queue it cannot read', async () => {
+    const metrics = new MemoryMetrics();
     const logger = new CapturingLogger();
     const observer = new WaitingObserver();
     await observer.observe(storeReturning([request('a', 'NO_WORKER_AVAILABLE', '2026-12-05T11:59:00.000Z')])).getAll('t', ['a']);
     const unreadable = dedicatedDeadLetterQueue(names.workerResponse);
-    await publishSweepMetrics(
+    await recordSweepGauges(
       {
         settings: DEFAULT_MANAGER_SETTINGS,
         logger,
-        observer,
-        functionName: 'wm-sweep',
-        write: (line) => lines.push(line),
-        queueDepth: async (queue) => {
-          if (queue === unreadable) throw new Error('NOT_FOUND');
-          return queue === names.deadLetterQueue ? 7 : 0;
+        metrics,
+        gauges: {
+          observer,
+          queueDepth: async (queue) => {
+            if (queue === unreadable) throw new Error('NOT_FOUND');
+            return queue === names.deadLetterQueue ? 7 : 0;
+          },
         },
       },
       NOW,
     );
-    const documents = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(documents[0]).toMatchObject({ FunctionName: 'wm-sweep', [SWEEP_METRICS.oldestWaitingSeconds]: 60 });
-    const depths = Object.fromEntries(documents.slice(1).map((document) => [document['Queue'], document[SWEEP_METRICS.deadLetterMessages]]));
+    expect(metrics.values('oldestWaitingAge')).toEqual([60]);
+    const depths = Object.fromEntries(
+      metrics.recorded.filter((entry) => entry.metric === 'deadLetterMessages').map((entry) => [entry.dimensions['Queue'], entry.value]),
+    );
     const readable = deadLetterQueues(DEFAULT_MANAGER_SETTINGS).filter((queue) => queue !== unreadable);
     expect(Object.keys(depths).sort()).toEqual(readable.sort());
     expect(depths[names.deadLetterQueue]).toBe(7);

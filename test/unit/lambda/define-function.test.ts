@@ -7,6 +7,7 @@ import type { NormalizedBatch } from '../../../shared/contract/amazon-mq-event.j
 import { amazonMqSource } from '../../../shared/lambda/amazon-mq-source.js';
 import { PublishError } from '../../../shared/ports/message-bus.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
+import { MemoryMetrics } from '../../../shared/adapters/memory/memory-metrics.js';
 import { apiGatewaySource } from '../../../shared/lambda/api-gateway-source.js';
 import { JwtVerifier } from '../../../shared/lambda/auth.js';
 import { defineFunction, localContext } from '../../../shared/lambda/define-function.js';
@@ -246,5 +247,53 @@ describe('the Lambda handler', () => {
       function_request_id: 'request-7',
     });
     expect(typeof lines[0]?.['cold_start']).toBe('boolean');
+  });
+});
+
+describe('defineFunction and metrics', () => {
+  const record = (data: string) => ({ data: Buffer.from(data).toString('base64'), basicProperties: { headers: {} }, redelivered: false });
+
+  it('records each batch’s size and handling time under the function’s name, and flushes once per invocation', async () => {
+    const world = memoryWorld();
+    const metrics = new MemoryMetrics();
+    const deps = { ...world, metrics };
+    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => deps, ...amazonMqSource(async () => 'done') });
+    const handler = fn.withDeps(deps);
+    await handler(mqEvent([record('{}'), record('{}')]));
+    await handler(mqEvent([record('{}')]));
+    expect(metrics.values('batchMessages', { Function: 'probe' })).toEqual([2, 1]);
+    expect(metrics.values('batchDuration', { Function: 'probe' })).toHaveLength(2);
+    expect(metrics.values('batchDuration').every((ms) => ms >= 0)).toBe(true);
+    expect(metrics.flushes).toBe(2);
+  });
+
+  it('still times the batch and flushes when the invocation fails, and a failing flush fails nothing', async () => {
+    const world = memoryWorld();
+    const metrics = new MemoryMetrics();
+    const deps = { ...world, metrics };
+    const failing = defineFunction({
+      name: 'probe',
+      envSchema: z.object({}),
+      compose: () => deps,
+      ...amazonMqSource(() => Promise.reject(new Error('a bug')), {
+        maxAttempts: 1,
+        policy: { initialDelayMs: 1, maxDelayMs: 1, factor: 1, jitter: 0 },
+        reserveMs: 0,
+      }),
+    });
+    await expect(failing.withDeps(deps)(mqEvent([record('{}')]))).rejects.toThrow('a bug');
+    expect(metrics.values('batchDuration')).toHaveLength(1);
+    expect(metrics.flushes).toBe(1);
+
+    const logger = new CapturingLogger();
+    const broken = Object.assign(new MemoryMetrics(), {
+      flush: () => {
+        throw new Error('stdout closed');
+      },
+    });
+    const brokenDeps = { ...world, logger, metrics: broken };
+    const fn = defineFunction({ name: 'probe', envSchema: z.object({}), compose: () => brokenDeps, ...scheduleSource, run: async () => 'done' });
+    expect(await fn.withDeps(brokenDeps)()).toBe('done');
+    expect(logger.entries).toMatchObject([{ level: 'warn', message: 'metrics could not be flushed' }]);
   });
 });
