@@ -57,6 +57,7 @@ export const BUNDLE_BUDGET_BYTES: Readonly<Record<string, number>> = {
   // + jose (JWT), the routes and the OpenAPI document
   'admin-api': 450_000,
   'broker-topology': 300_000,
+  'handle-session-deletions': 380_000,
   'handle-worker-dead-letters': 380_000,
   'handle-worker-responses': 380_000,
   'record-heartbeats': 380_000,
