@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { Header } from './headers.js';
 import { jsonBody } from './json-body.js';
 import type { OutboundMessage } from './outbound-message.js';
@@ -32,17 +31,16 @@ export const NoticeTitle = {
   workerDeadLetter: 'Worker request dead-lettered.',
 } as const;
 
-export const NotificationEventBodySchema = z.object({
-  notification: z.object({
-    message: z.string(),
-    roleRecipients: z.array(z.string()),
-    sender: z.string(),
-    title: z.string(),
-    level: z.enum(['INFO', 'WARNING', 'ERROR', 'FATAL']),
-    mimeType: z.string(),
-  }),
-});
-export type NotificationEventBody = z.infer<typeof NotificationEventBodySchema>;
+export interface NotificationEventBody {
+  notification: {
+    message: string;
+    roleRecipients: string[];
+    sender: string;
+    title: string;
+    level: 'INFO' | 'WARNING' | 'ERROR' | 'FATAL';
+    mimeType: string;
+  };
+}
 
 /** The message of the batch summary, as BatchMessageErrorHandler#buildOneNotificationEventFromErrors words it. */
 export function batchFailureMessage(microservice: string, countsByTitle: ReadonlyMap<string, number>): string {

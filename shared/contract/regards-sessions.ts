@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { ContractError } from './contract-error.js';
 import { Header } from './headers.js';
-import { jsonBody, parseJsonBody } from './json-body.js';
-import { describeZodError, parsed, rejected, type ParseResult } from './parse-result.js';
+import { jsonBody } from './json-body.js';
 import { formatOffsetDateTime } from './offset-date-time.js';
 import type { OutboundMessage } from './outbound-message.js';
 import { GSON_CONVERTER, RESPONSE_EVENT_PRIORITY } from './response-event.js';
@@ -127,21 +126,18 @@ function sessionEventMessage(eventClass: string, tenant: string, body: unknown, 
   };
 }
 
-export const StepStateSchema = z.object({ errors: z.number().int(), waiting: z.number().int(), running: z.number().int() });
-
 /** SessionStep as Gson writes it (registrationDate is null until rs-admin stores it, so left out). */
-export const SessionStepSchema = z.object({
-  stepId: z.string(),
-  source: z.string(),
-  session: z.string(),
-  type: z.string(),
-  inputRelated: z.number().int(),
-  outputRelated: z.number().int(),
-  state: StepStateSchema,
-  properties: z.record(z.string(), z.string()),
-  lastUpdateDate: z.string(),
-});
-export type SessionStep = z.infer<typeof SessionStepSchema>;
+export interface SessionStep {
+  stepId: string;
+  source: string;
+  session: string;
+  type: string;
+  inputRelated: number;
+  outputRelated: number;
+  state: { errors: number; waiting: number; running: number };
+  properties: Record<string, string>;
+  lastUpdateDate: string;
+}
 
 /**
  * The workers step of a session from its absolute counts, summed as the agent sums them
@@ -177,24 +173,16 @@ export function buildSessionStepEvent(report: SessionCountsReport, target: Sessi
   return sessionEventMessage(SESSION_STEP_EVENT_CLASS, report.tenant, { sessionStep: sessionStepOf(report, target.date) }, target);
 }
 
-export const StepPropertyUpdateRequestEventSchema = z.object({
-  date: z.string(),
-  type: z.enum(['INC', 'DEC', 'VALUE']),
-  stepProperty: z.object({
-    stepId: z.string(),
-    source: z.string(),
-    session: z.string(),
-    stepPropertyInfo: z.object({
-      stepType: z.string(),
-      state: z.enum(['SUCCESS', 'ERROR', 'WAITING', 'RUNNING', 'INFO']),
-      property: z.string(),
-      value: z.string(),
-      inputRelated: z.boolean(),
-      outputRelated: z.boolean(),
-    }),
-  }),
-});
-export type StepPropertyUpdateRequestEvent = z.infer<typeof StepPropertyUpdateRequestEventSchema>;
+export interface StepPropertyUpdateRequestEvent {
+  date: string;
+  type: 'INC' | 'DEC' | 'VALUE';
+  stepProperty: {
+    stepId: string;
+    source: string;
+    session: string;
+    stepPropertyInfo: { stepType: string; state: StepPropertyState; property: string; value: string; inputRelated: boolean; outputRelated: boolean };
+  };
+}
 
 /**
  * One StepPropertyUpdateRequestEvent per non-zero delta, INC or DEC with the magnitude as value,
@@ -224,38 +212,5 @@ function pickRelated({ inputRelated, outputRelated }: PropertyMeaning): { inputR
   return { inputRelated, outputRelated };
 }
 
-/* Deletions sent by rs-admin. */
-
-const MAX_NAME = 1024;
-
-export const SessionDeleteEventSchema = z.object({ source: z.string().min(1).max(MAX_NAME), session: z.string().min(1).max(MAX_NAME) });
-export const SourceDeleteEventSchema = z.object({ source: z.string().min(1).max(MAX_NAME) });
-
-/** What a deletion asks: a whole source, or one session of it. */
+/** What a deletion from rs-admin asks: a whole source, or one session of it. */
 export type SessionDeletion = { source: string; session?: string };
-
-/**
- * Reads a deletion from rs-admin: the `regards.type` header names the event when present (the
- * queue is bound to both exchanges); without it, a body with a session is a session deletion.
- * Only an exact source (and session) is accepted: an empty one would match everything.
- */
-export function parseSessionDeletion(headers: Readonly<Record<string, unknown>>, body: Uint8Array): ParseResult<{ tenant: string; deletion: SessionDeletion }> {
-  const tenant = headers[Header.tenant];
-  if (typeof tenant !== 'string' || tenant.trim() === '') return rejected(`${Header.tenant} header is missing`);
-  const json = parseJsonBody(body);
-  if (!json.ok) return json;
-  const type = headers[Header.type];
-  const wantsSession = type === SESSION_DELETE_EVENT_CLASS || (type !== SOURCE_DELETE_EVENT_CLASS && isObjectWith(json.value, 'session'));
-  if (wantsSession) {
-    const session = SessionDeleteEventSchema.safeParse(json.value);
-    if (!session.success) return rejected(`not a SessionDeleteEvent: ${describeZodError(session.error, json.value)}`);
-    return parsed({ tenant, deletion: session.data });
-  }
-  const source = SourceDeleteEventSchema.safeParse(json.value);
-  if (!source.success) return rejected(`not a SourceDeleteEvent: ${describeZodError(source.error, json.value)}`);
-  return parsed({ tenant, deletion: { source: source.data.source } });
-}
-
-function isObjectWith(value: unknown, key: string): boolean {
-  return typeof value === 'object' && value !== null && key in value && (value as Record<string, unknown>)[key] !== null;
-}

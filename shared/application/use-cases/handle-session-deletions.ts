@@ -1,6 +1,7 @@
 import type { NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import type { ManagerSettings } from '../../contract/manager-settings.js';
-import { parseSessionDeletion, type SessionDeletion } from '../../contract/regards-sessions.js';
+import { parseSessionDeletion } from '../../contract/regards-session-schemas.js';
+import type { SessionDeletion } from '../../contract/regards-sessions.js';
 import type { CounterStore } from '../../ports/counter-store.js';
 import type { MessageBus } from '../../ports/message-bus.js';
 import type { RequestStore } from '../../ports/request-store.js';

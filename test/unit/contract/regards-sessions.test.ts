@@ -1,23 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MANAGER_SETTINGS, ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
+import { batchFailureMessage, buildBatchFailureNotification, NOTIFICATION_EVENT_CLASS } from '../../../shared/contract/regards-notifications.js';
 import {
-  batchFailureMessage,
-  buildBatchFailureNotification,
-  NOTIFICATION_EVENT_CLASS,
   NotificationEventBodySchema,
-} from '../../../shared/contract/regards-notifications.js';
+  parseSessionDeletion,
+  SessionStepSchema,
+  StepPropertyUpdateRequestEventSchema,
+} from '../../../shared/contract/regards-session-schemas.js';
 import {
   broadcastExchange,
   buildSessionStepEvent,
   buildStepPropertyEvents,
   effectiveSessionEvents,
-  parseSessionDeletion,
   SESSION_DELETE_EVENT_CLASS,
   SESSION_STEP_EVENT_CLASS,
-  SessionStepSchema,
   SOURCE_DELETE_EVENT_CLASS,
   STEP_PROPERTY_UPDATE_REQUEST_EVENT_CLASS,
-  StepPropertyUpdateRequestEventSchema,
 } from '../../../shared/contract/regards-sessions.js';
 import { DEFAULT_WIRE_NAMES } from '../../../shared/contract/wire-names.js';
 import { NoticeTally, notificationEvents, sessionEvents, summedDeltas } from '../../../shared/application/services/regards-reports.js';
