@@ -123,7 +123,7 @@ export class BatchEffects {
     if (late.length > 0) changed.push(...(await counters.apply(late)));
     if (deps.settings === undefined) return;
     const reports = this.reportSessions ? sessionEvents(deps.settings, { counters: changed, deltas: [...this.deltas, ...late] }, this.now) : [];
-    await publishReports(deps, [...reports, ...notificationEvents(deps.settings, this.notices, this.now)], this.notices);
+    await publishReports(deps, [...reports, ...notificationEvents(deps.settings, this.notices, this.now)]);
   }
 }
 

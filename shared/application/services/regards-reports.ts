@@ -24,7 +24,10 @@ export interface ReportDeps {
 /** Messages per tenant this batch dropped or set aside, by REGARDS error title. */
 export class NoticeTally {
   private readonly byTenant = new Map<string, Map<string, number>>();
-  /** Notices with no tenant: REGARDS tells its instance administrators, whom this manager cannot reach. */
+  /**
+   * Notices with no tenant: REGARDS tells its instance administrators (another virtual host, which
+   * this manager's connection does not reach); here the dead letter and its log line are all.
+   */
   public withoutTenant = 0;
 
   public add(tenant: string | undefined, title: string): void {
@@ -102,12 +105,7 @@ export function notificationEvents(settings: Pick<ManagerSettings, 'names' | 're
 }
 
 /** Publishes the reports of one flush; a failure is logged with what was lost, never thrown. */
-export async function publishReports(deps: ReportDeps, messages: readonly OutboundMessage[], notices: NoticeTally): Promise<void> {
-  if (notices.withoutTenant > 0) {
-    deps.logger?.warn('messages without a tenant set aside: REGARDS would notify its instance administrators, this manager only logs it', {
-      count: notices.withoutTenant,
-    });
-  }
+export async function publishReports(deps: ReportDeps, messages: readonly OutboundMessage[]): Promise<void> {
   if (messages.length === 0) return;
   try {
     await deps.bus.publish(messages);
