@@ -5,6 +5,7 @@ import { jsonBody } from './json-body.js';
 import { formatOffsetDateTime } from './offset-date-time.js';
 import type { OutboundMessage } from './outbound-message.js';
 import { GSON_CONVERTER, RESPONSE_EVENT_PRIORITY } from './response-event.js';
+import { DEFAULT_WIRE_NAMES } from './wire-names.js';
 
 /*
  * The REGARDS session events (the dashboard of rs-admin, "sources and sessions"). Every name
@@ -25,8 +26,9 @@ import { GSON_CONVERTER, RESPONSE_EVENT_PRIORITY } from './response-event.js';
  *
  * All are `@Event(target = ONE_PER_MICROSERVICE_TYPE, converter = GSON)` ISubscribable events, so
  * the framework publishes them on the fanout exchange `regards.broadcast.<event class>` (routing key
- * empty, IAmqpAdmin#getBroadcastExchangeName), with headers `regards.tenant`, and each
- * microservice type reads them from its own queue `regards.broadcast.<type>.<handler class>`.
+ * empty, IAmqpAdmin#getBroadcastExchangeName), with headers `regards.tenant`, `regards.converter`
+ * (GSON) and `regards.type` (the class) as every Gson event, and each microservice type reads them
+ * from its own queue `regards.broadcast.<type>.<handler class>`.
  */
 
 const SESSION_PACKAGE = 'fr.cnes.regards.framework.modules.session';
@@ -69,7 +71,7 @@ export type RegardsIntegration = z.infer<typeof RegardsIntegrationSchema>;
 /** The mode in force: `auto` means on exactly when the client request exchange is REGARDS' own. */
 export function effectiveSessionEvents(mode: SessionEventsMode, requestExchange: string): Exclude<SessionEventsMode, 'auto'> {
   if (mode !== 'auto') return mode;
-  return requestExchange === 'regards.broadcast.fr.cnes.regards.modules.workermanager.amqp.events.in.RequestEvent' ? 'session-step' : 'off';
+  return requestExchange === DEFAULT_WIRE_NAMES.requestExchange ? 'session-step' : 'off';
 }
 
 /* What each counter means to the dashboard (reference 9; WorkerStepPropertyEnum of rs-worker-manager). */
