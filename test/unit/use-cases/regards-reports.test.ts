@@ -7,6 +7,7 @@ import type { OutboundMessage } from '../../../shared/contract/outbound-message.
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { MemoryMessageBus } from '../../../shared/adapters/memory/memory-message-bus.js';
 import { PublishError } from '../../../shared/ports/message-bus.js';
+import { deadLetterUnreadable } from '../../../shared/lambda/amazon-mq-source.js';
 import { asInbound, bringAlive, configure, declare, decodeJson, memoryWorld, requestMessage } from '../../support/use-case-fixtures.js';
 
 const SETTINGS: ManagerSettings = DEFAULT_MANAGER_SETTINGS;
@@ -88,6 +89,21 @@ describe('REGARDS reports of a batch (default settings: REGARDS names, so sessio
     expect(notices[0]?.headers[Header.tenant]).toBe('tenant-a');
     expect((decodeJson(notices[0]!.body) as { notification: { message: string } }).notification.message).toContain(
       "'Worker request dead-lettered.' : 2 errors",
+    );
+  });
+
+  it('notifies a message that could not be decoded as a failed conversion, and one with no tenant only in the logs', async () => {
+    const w = await world();
+    const unreadable = (tenant: string | undefined, index: number) => {
+      const salvaged = requestMessage({ tenant, requestId: `bad-${index}` });
+      return { queue: names.requestQueue, vhost: '/', index, reason: 'timestamp out of range', raw: {}, salvaged };
+    };
+    await deadLetterUnreadable([unreadable('tenant-a', 0), unreadable(undefined, 1)], w, w.logger);
+    expect(w.bus.to(names.deadLetterExchange)).toHaveLength(2);
+    const notices = w.bus.to(names.notificationExchange);
+    expect(notices.map((notice) => notice.headers[Header.tenant])).toEqual(['tenant-a']);
+    expect((decodeJson(notices[0]!.body) as { notification: { message: string } }).notification.message).toContain(
+      "'Failed AMQP message conversion.' : 1 errors",
     );
   });
 });
