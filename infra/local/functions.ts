@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { adminApiFunction, type AdminApiFunctionDeps } from '../../functions/admin-api/handler.js';
+import { handleSessionDeletionsFunction, type HandleSessionDeletionsFunctionDeps } from '../../functions/handle-session-deletions/handler.js';
 import { handleWorkerDeadLettersFunction } from '../../functions/handle-worker-dead-letters/handler.js';
 import { handleWorkerResponsesFunction } from '../../functions/handle-worker-responses/handler.js';
 import { recordHeartbeatsFunction } from '../../functions/record-heartbeats/handler.js';
@@ -41,4 +42,9 @@ export function adminApiHandler(deps: AdminApiFunctionDeps): FunctionHandler<API
 /** run-bulk-jobs over given dependencies, as its asynchronous invoke would run it. */
 export function bulkJobsHandler(deps: RunBulkJobsDeps): FunctionHandler<unknown, RunBulkJobResult> {
   return runBulkJobsFunction.withDeps(deps);
+}
+
+/** handle-session-deletions over given dependencies (it starts bulk jobs, so it runs where they run). */
+export function sessionDeletionsHandler(deps: HandleSessionDeletionsFunctionDeps): FunctionHandler<unknown, void> {
+  return handleSessionDeletionsFunction.withDeps(deps);
 }

@@ -1,7 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyTopology } from '../../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
-import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
+import {
+  eventSourceMappings,
+  sessionDeletionMapping,
+  topologyOptions,
+  type ManagerSettings,
+  type MappedFunction,
+} from '../../shared/contract/manager-settings.js';
 import { deadLetterRouteOf, managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/kernel/logger.js';
@@ -11,7 +17,7 @@ import { PrometheusRegistry } from '../../shared/adapters/metrics/prometheus-reg
 import { createServices, type ManagerServices, type ServiceStores } from '../../shared/lambda/services.js';
 import { startLocalAdminApi, type LocalAdminApi } from './admin-api-host.js';
 import { EventSourceEmulator, type EventSourceHandler } from './event-source-emulator.js';
-import { MAPPED_FUNCTIONS, sweepHandler } from './functions.js';
+import { MAPPED_FUNCTIONS, sessionDeletionsHandler, sweepHandler } from './functions.js';
 import { ScheduleEmulator } from './schedule-emulator.js';
 
 /*
@@ -53,6 +59,8 @@ export class ManagerHost {
     public readonly adminApi: LocalAdminApi | undefined,
     /** What every function of this host records, as Lambda would in CloudWatch; served at GET /metrics with the admin API. */
     public readonly metrics: PrometheusRegistry,
+    /** rs-admin's session and source deletions: read only where bulk jobs run (with the admin API). */
+    public readonly sessionDeletions: EventSourceEmulator | undefined,
   ) {}
 
   public static async start(options: ManagerHostOptions): Promise<ManagerHost> {
@@ -93,10 +101,11 @@ export class ManagerHost {
           }),
         );
       }
-      await Promise.all([...emulators.values()].map((emulator) => emulator.start()));
+      const deletions = adminApi === undefined ? undefined : sessionDeletionsEmulator(options, provider, adminApi);
+      await Promise.all([...emulators.values(), ...(deletions ? [deletions] : [])].map((emulator) => emulator.start()));
       const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, metrics, adminApi, options.sweeper?.intervalMs);
       sweeper?.start();
-      return new ManagerHost(provider, emulators, services, sweeper, adminApi, metrics);
+      return new ManagerHost(provider, emulators, services, sweeper, adminApi, metrics, deletions);
     } catch (error) {
       await adminApi?.close().catch(() => undefined);
       await provider.close().catch(() => undefined);
@@ -108,7 +117,7 @@ export class ManagerHost {
   public async stop(): Promise<void> {
     await this.adminApi?.close();
     await this.sweeper?.stop();
-    await Promise.all([...this.emulators.values()].map((emulator) => emulator.stop()));
+    await Promise.all([...this.emulators.values(), ...(this.sessionDeletions ? [this.sessionDeletions] : [])].map((emulator) => emulator.stop()));
     await this.provider.close();
   }
 }
@@ -125,6 +134,21 @@ function sweepSchedule(
   // Bulk jobs run only where the admin API does; there the sweep restarts those that stalled.
   const handler = sweepHandler(services, adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs }, provider);
   return new ScheduleEmulator({ name: 'sweep', intervalMs, run: () => handler(), logger });
+}
+
+function sessionDeletionsEmulator(options: ManagerHostOptions, provider: AmqpConnectionProvider, adminApi: LocalAdminApi): EventSourceEmulator {
+  const mapping = sessionDeletionMapping(options.settings);
+  const logger = options.logger.child({ fn: mapping.functionName });
+  const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, ...optionalServices(options) });
+  return new EventSourceEmulator({
+    connection: provider,
+    queue: mapping.queue,
+    batchSize: mapping.batchSize,
+    maximumBatchingWindowMs: mapping.maximumBatchingWindowSeconds * 1000,
+    handler: sessionDeletionsHandler({ ...services, jobs: adminApi.jobStore, launcher: adminApi.jobs }),
+    logger,
+    deadLetterTo: deadLetterRouteOf(options.settings.names, mapping.queue),
+  });
 }
 
 function optionalServices(options: ManagerHostOptions): { clock?: Clock; stores?: ServiceStores } {

@@ -62,8 +62,8 @@ export function functionEnvironment(config: BuildConfig, folder: string, jwtSecr
     WM_SETTINGS: JSON.stringify(config.WM_SETTINGS),
     NODE_OPTIONS: '--enable-source-maps',
   };
-  // As the stack binds them: admin-api and sweep start run-bulk-jobs; admin-api checks tokens.
-  if (folder === 'admin-api' || folder === 'sweep') bound['BULK_JOBS_FUNCTION_NAME'] = runBulkJobs;
+  // As the stack binds them: admin-api, sweep and handle-session-deletions start run-bulk-jobs; admin-api checks tokens.
+  if (folder === 'admin-api' || folder === 'sweep' || folder === 'handle-session-deletions') bound['BULK_JOBS_FUNCTION_NAME'] = runBulkJobs;
   if (folder === 'admin-api' && dev.api.auth.kind === 'hmac') bound['JWT_SECRET'] = jwtSecret;
   return { ...bound, ...configured };
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_TOPOLOGY_OPTIONS, type TopologyOptions } from './topology.js';
 import { WireNamesSchema } from './wire-names.js';
+import { RegardsIntegrationSchema } from './regards-sessions.js';
 
 /*
  * The settings both hosts share: broker names, event source mappings (queue, batch size,
@@ -28,12 +29,15 @@ export const DEFAULT_REQUEST_BATCH_SIZE = 100;
 
 export const ManagerSettingsSchema = z.object({
   names: WireNamesSchema.prefault({}),
+  /** Session counters and notifications sent to REGARDS' rs-admin (README, "Counters" and "Notifications"). */
+  regards: RegardsIntegrationSchema.prefault({}),
   mappings: z
     .object({
       registerRequests: EventSourceMappingSettingsSchema.prefault({ batchSize: DEFAULT_REQUEST_BATCH_SIZE, maximumBatchingWindowSeconds: 0 }),
       handleWorkerResponses: EventSourceMappingSettingsSchema.prefault({ batchSize: DEFAULT_REQUEST_BATCH_SIZE, maximumBatchingWindowSeconds: 0 }),
       recordHeartbeats: EventSourceMappingSettingsSchema.prefault({ batchSize: 1000, maximumBatchingWindowSeconds: 0 }),
       handleWorkerDeadLetters: EventSourceMappingSettingsSchema.prefault({ batchSize: 100, maximumBatchingWindowSeconds: 0 }),
+      handleSessionDeletions: EventSourceMappingSettingsSchema.prefault({ batchSize: 10, maximumBatchingWindowSeconds: 0 }),
     })
     .prefault({}),
   /** Redeliveries of an input message before the broker dead-letters it. */
@@ -110,6 +114,15 @@ export function eventSourceMappings(settings: ManagerSettings): EventSourceMappi
     { functionName: 'record-heartbeats', queue: names.heartbeatQueue, ...mappings.recordHeartbeats },
     { functionName: 'handle-worker-dead-letters', queue: names.workerDeadLetter, ...mappings.handleWorkerDeadLetters },
   ];
+}
+
+/**
+ * rs-admin's session and source deletions feed handle-session-deletions. Not one of the mapped
+ * functions above: it needs the bulk-job store and launcher, which only the hosts that run bulk
+ * jobs have (the local host with its admin API; every AWS deployment).
+ */
+export function sessionDeletionMapping(settings: ManagerSettings): EventSourceMappingSettings & { functionName: 'handle-session-deletions'; queue: string } {
+  return { functionName: 'handle-session-deletions', queue: settings.names.sessionDeletionQueue, ...settings.mappings.handleSessionDeletions };
 }
 
 /** The broker topology options these settings imply (both hosts declare the same queues). */

@@ -88,7 +88,7 @@ export function deadLetterRouteOf(names: WireNames, queue: string): { exchange: 
 /** Everything the manager declares at start-up (worker queues are declared at first dispatch). */
 export function managerTopology(names: WireNames, options: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS): Topology {
   // Heartbeats are disposable: an unreadable or expired one is dropped, never dead-lettered.
-  const inputs = [names.requestQueue, names.workerResponse, names.workerDeadLetter];
+  const inputs = [names.requestQueue, names.workerResponse, names.workerDeadLetter, names.sessionDeletionQueue];
   const deadLetterQueues = inputs.map(dedicatedDeadLetterQueue);
   const heartbeatType = options.inputQueueType ?? 'quorum';
   const heartbeats: QueueSpec = {
@@ -107,6 +107,8 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
       { name: names.heartbeatExchange, type: 'topic' },
       { name: names.workerDeadLetter, type: 'fanout' },
       { name: names.deadLetterExchange, type: 'topic' },
+      // REGARDS' session and notification events (regards-sessions.ts): declared as its framework does.
+      ...regardsEventExchanges(names).map((name): ExchangeSpec => ({ name, type: 'fanout' })),
     ],
     queues: [
       ...inputs.map((name) => inputQueue(names, name, options)),
@@ -118,12 +120,19 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
       { exchange: names.workerResponse, queue: names.workerResponse, routingKey: '#' },
       { exchange: names.heartbeatExchange, queue: names.heartbeatQueue, routingKey: '#' },
       { exchange: names.workerDeadLetter, queue: names.workerDeadLetter, routingKey: '' },
+      { exchange: names.sessionDeleteExchange, queue: names.sessionDeletionQueue, routingKey: '' },
+      { exchange: names.sourceDeleteExchange, queue: names.sessionDeletionQueue, routingKey: '' },
       // The reference leaves this binding to the workers; without it a rejected work item is lost.
       { exchange: names.deadLetterExchange, queue: names.workerDeadLetter, routingKey: names.workerDeadLetter },
       { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: names.deadLetterQueue },
       ...deadLetterQueues.map((queue) => ({ exchange: names.deadLetterExchange, queue, routingKey: queue })),
     ],
   };
+}
+
+/** The fanout exchanges of the REGARDS events the manager publishes or reads (sessions, notifications). */
+export function regardsEventExchanges(names: WireNames): string[] {
+  return [names.sessionStepExchange, names.stepPropertyExchange, names.notificationExchange, names.sessionDeleteExchange, names.sourceDeleteExchange];
 }
 
 /**

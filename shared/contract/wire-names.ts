@@ -26,6 +26,21 @@ export const WireNamesSchema = z.object({
   /** The REGARDS global dead-letter exchange and queue. */
   deadLetterExchange: z.string().min(1).default('regards.DLX'),
   deadLetterQueue: z.string().min(1).default('regards.DLQ'),
+  /*
+   * The REGARDS session dashboard and notifications (see regards-sessions.ts and
+   * regards-notifications.ts): the fanout exchanges `regards.broadcast.<event class>` REGARDS'
+   * framework publishes these events to, and the queue rs-admin's deletions are read from.
+   */
+  sessionStepExchange: z.string().min(1).default('regards.broadcast.fr.cnes.regards.framework.modules.session.commons.domain.events.SessionStepEvent'),
+  stepPropertyExchange: z
+    .string()
+    .min(1)
+    .default('regards.broadcast.fr.cnes.regards.framework.modules.session.agent.domain.events.StepPropertyUpdateRequestEvent'),
+  notificationExchange: z.string().min(1).default('regards.broadcast.fr.cnes.regards.framework.amqp.event.notification.NotificationEvent'),
+  sessionDeleteExchange: z.string().min(1).default('regards.broadcast.fr.cnes.regards.framework.modules.session.commons.domain.events.SessionDeleteEvent'),
+  sourceDeleteExchange: z.string().min(1).default('regards.broadcast.fr.cnes.regards.framework.modules.session.commons.domain.events.SourceDeleteEvent'),
+  /** Bound to both deletion exchanges; named as REGARDS names a microservice's subscription queue. */
+  sessionDeletionQueue: z.string().min(1).default('regards.broadcast.rs-worker-manager.wm.session-deletions'),
   /** AMQP `app_id` of everything the manager publishes (REGARDS `regards.instance.name`). */
   appId: z.string().min(1).default('REGARDS'),
 });

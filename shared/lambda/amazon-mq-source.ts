@@ -1,6 +1,7 @@
 import { BatchEffects } from '../application/services/batch-effects.js';
 import { ConcurrentModificationError, type RequestFlowDeps } from '../application/services/request-events.js';
 import { normalizeAmazonMqEvent, type NormalizedBatch, type UnreadableMessage } from '../contract/amazon-mq-event.js';
+import { NoticeTitle } from '../contract/regards-notifications.js';
 import { deadLetterRouteOf } from '../contract/topology.js';
 import { retry, type BackoffPolicy } from '../kernel/backoff.js';
 import type { Logger } from '../kernel/logger.js';
@@ -128,7 +129,7 @@ export async function deadLetterUnreadable(unreadable: readonly UnreadableMessag
       continue;
     }
     const reason = bad.bodyProblem === undefined ? `unreadable message: ${bad.reason}` : `unreadable message: ${bad.reason}; ${bad.bodyProblem}`;
-    effects.deadLetter(bad.salvaged, reason);
+    effects.deadLetter(bad.salvaged, reason, NoticeTitle.notConverted);
     logger.error('unreadable message dead-lettered', fields);
     report.deadLettered += 1;
   }

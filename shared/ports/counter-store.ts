@@ -17,8 +17,12 @@ export interface SessionCounters {
 }
 
 export abstract class CounterStore {
-  /** Adds the deltas; the adapter sums them per session first, so a batch costs one write per session. */
-  public abstract apply(deltas: readonly CounterDelta[]): Promise<void>;
+  /**
+   * Adds the deltas; the adapter sums them per session first, so a batch costs one write per
+   * session. Returns each changed session's counters as that write left them (what REGARDS'
+   * dashboard is sent), read from the write itself at no extra cost.
+   */
+  public abstract apply(deltas: readonly CounterDelta[]): Promise<SessionCounters[]>;
 
   public abstract get(tenant: string, source: string, session: string): Promise<SessionCounters | undefined>;
 }

@@ -25,6 +25,12 @@ export const BulkJobSchema = z.object({
    */
   total: z.number().int().nonnegative().optional(),
   totalExact: z.boolean().optional(),
+  /**
+   * A deletion rs-admin asked for (SessionDeleteEvent, SourceDeleteEvent): source and session
+   * match exactly, not as the REST filter's contains-match, and the sessions it empties are not
+   * reported back to rs-admin, which has just deleted them.
+   */
+  fromRegards: z.boolean().optional(),
   /** Who asked for it: the token's subject, for the audit trail. */
   requestedBy: z.string().optional(),
   /** Requests looked at, and what became of them. */

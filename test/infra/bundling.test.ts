@@ -166,8 +166,8 @@ describe('Bundling: the functions of dev, built by esbuild', () => {
         resource.Properties.Description !== undefined &&
         !resource.Properties.Description.startsWith('AWS CDK resource provider'),
     );
-    // the six of the MQ side and the schedule, admin-api and run-bulk-jobs
-    expect(functions).toHaveLength(8);
+    // the six of the MQ side and the schedule, admin-api, run-bulk-jobs and handle-session-deletions
+    expect(functions).toHaveLength(9);
     const sizes: Record<string, string> = {};
     const cdkBytes: number[] = [];
     for (const [id, fn] of functions) {

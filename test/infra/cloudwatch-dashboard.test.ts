@@ -94,7 +94,7 @@ describe('metric dimensions and alarms on them', () => {
     const functions = Object.values(resourcesOf(dev.stateless, 'AWS::Lambda::Function'));
     const services = functions.map((fn) => (fn.Properties!['Environment'] as { Variables: Record<string, unknown> } | undefined)?.Variables['METRICS_SERVICE']);
     // Every manager function; broker-topology reads only the log level and the broker.
-    expect(services.filter((service) => service === SERVICE)).toHaveLength(7);
+    expect(services.filter((service) => service === SERVICE)).toHaveLength(8);
     expect(services.filter((service) => service !== undefined && service !== SERVICE)).toEqual([]);
   });
 

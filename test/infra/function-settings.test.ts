@@ -9,6 +9,7 @@ const CONSTRUCTS: Record<DeployedFunction, string> = {
   'handle-worker-responses': 'HandleWorkerResponses',
   'record-heartbeats': 'RecordHeartbeats',
   'handle-worker-dead-letters': 'HandleWorkerDeadLetters',
+  'handle-session-deletions': 'HandleSessionDeletions',
   sweep: 'Sweep',
   'admin-api': 'AdminApi',
   'run-bulk-jobs': 'AdminApiRunBulkJobs',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MQ_EVENT_SOURCE_EC2_ACTIONS } from '../../infra/aws/constructs/manager-function.js';
-import { TABLE_ACCESS, type ManagerFunctionName } from '../../infra/aws/stacks/stateless-stack.js';
+import { SESSION_DELETIONS_TABLE_ACCESS, TABLE_ACCESS, type ManagerFunctionName } from '../../infra/aws/stacks/stateless-stack.js';
 import { TABLE_DEFINITION } from '../../shared/adapters/dynamodb/table-definition.js';
 import { logicalId, resourcesOf, synthEnvironment } from './synth.js';
 
@@ -13,7 +13,7 @@ interface Statement {
   Condition?: unknown;
 }
 
-const CONSTRUCTS: Record<ManagerFunctionName | 'broker-topology', string> = {
+const CONSTRUCTS: Record<ManagerFunctionName | 'broker-topology' | 'handle-session-deletions', string> = {
   'register-requests': 'RegisterRequests',
   'handle-worker-responses': 'HandleWorkerResponses',
   'record-heartbeats': 'RecordHeartbeats',
@@ -22,8 +22,15 @@ const CONSTRUCTS: Record<ManagerFunctionName | 'broker-topology', string> = {
   'admin-api': 'AdminApi',
   'run-bulk-jobs': 'AdminApiRunBulkJobs',
   'broker-topology': 'BrokerTopologyHandler',
+  'handle-session-deletions': 'HandleSessionDeletions',
 };
-const QUEUE_FED: ManagerFunctionName[] = ['register-requests', 'handle-worker-responses', 'record-heartbeats', 'handle-worker-dead-letters'];
+const QUEUE_FED: (keyof typeof CONSTRUCTS)[] = [
+  'register-requests',
+  'handle-worker-responses',
+  'record-heartbeats',
+  'handle-worker-dead-letters',
+  'handle-session-deletions',
+];
 
 const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const resourcesOfStatement = (statement: Statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
@@ -178,6 +185,14 @@ for (const environment of ['dev', 'prod'] as const) {
       expect(JSON.stringify(framework)).not.toMatch(/secretsmanager|dynamodb|mq:/);
     });
 
+    it('gives handle-session-deletions only the job write, the broker and the invoke of run-bulk-jobs', () => {
+      const granted = statementsOf(policyOf('handle-session-deletions')).flatMap(actionsOf);
+      expect(granted.filter((action) => action.startsWith('dynamodb:'))).toEqual(SESSION_DELETIONS_TABLE_ACCESS.map((action) => `dynamodb:${action}`));
+      expect(granted).toContain('lambda:InvokeFunction');
+      expect(granted).toContain('secretsmanager:GetSecretValue');
+      expect(granted).toContain('mq:DescribeBroker');
+    });
+
     it('gives admin-api and run-bulk-jobs exactly the actions their use cases need', () => {
       const granted = (name: keyof typeof CONSTRUCTS) => statementsOf(policyOf(name)).flatMap(actionsOf).sort();
       const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
@@ -203,12 +218,14 @@ for (const environment of ['dev', 'prod'] as const) {
           .filter((statement) => actionsOf(statement).some((action) => action.startsWith('lambda:')))
           .map((statement) => ({ name, statement })),
       );
-      expect(invokers.map(({ name }) => name).sort()).toEqual(['admin-api', 'run-bulk-jobs', 'sweep']);
+      expect(invokers.map(({ name }) => name).sort()).toEqual(['admin-api', 'handle-session-deletions', 'run-bulk-jobs', 'sweep']);
       for (const { statement } of invokers) expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
       const byName = Object.fromEntries(invokers.map(({ name, statement }) => [name, statement.Resource]));
       // admin-api, and sweep to restart stalled jobs: the function's ARN attribute (run-bulk-jobs exists first).
       expect(byName['admin-api']).toEqual({ 'Fn::GetAtt': [runBulkJobs, 'Arn'] });
       expect(byName['sweep']).toEqual({ 'Fn::GetAtt': [runBulkJobs, 'Arn'] });
+      // rs-admin's session and source deletions start delete jobs.
+      expect(byName['handle-session-deletions']).toEqual({ 'Fn::GetAtt': [runBulkJobs, 'Arn'] });
       // run-bulk-jobs: its own ARN built from its physical name, one unqualified function, no wildcard.
       const self = JSON.stringify(byName['run-bulk-jobs']);
       expect(self).toContain(`:function:worker-manager-${environment}-run-bulk-jobs"`);

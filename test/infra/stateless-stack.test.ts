@@ -2,7 +2,13 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { deadLetterQueues } from '../../infra/aws/stacks/stateless-stack.js';
 import { METRICS, METRICS_NAMESPACE } from '../../shared/ports/metrics.js';
-import { DEFAULT_REQUEST_BATCH_SIZE, eventSourceMappings, ManagerSettingsSchema, topologyOptions } from '../../shared/contract/manager-settings.js';
+import {
+  DEFAULT_REQUEST_BATCH_SIZE,
+  eventSourceMappings,
+  ManagerSettingsSchema,
+  sessionDeletionMapping,
+  topologyOptions,
+} from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../shared/contract/wire-names.js';
 import { logicalId, resourcesOf, synthEnvironment } from './synth.js';
@@ -16,6 +22,7 @@ const FUNCTIONS = {
   'handle-worker-responses': 'HandleWorkerResponses',
   'record-heartbeats': 'RecordHeartbeats',
   'handle-worker-dead-letters': 'HandleWorkerDeadLetters',
+  'handle-session-deletions': 'HandleSessionDeletions',
   sweep: 'Sweep',
   'admin-api': 'AdminApi',
   'run-bulk-jobs': 'AdminApiRunBulkJobs',
@@ -50,9 +57,9 @@ describe('Stack: stateless', () => {
 
     it('keeps the logs 7 days in dev and 90 in prod, deleting them with the stack in dev only', () => {
       const groups = (template: typeof dev.stateless) => Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
-      // eight functions, the custom resource provider's framework function, the API's access logs
+      // nine functions, the custom resource provider's framework function, the API's access logs
       // and the dashboard's deployment function
-      expect(groups(dev.stateless)).toHaveLength(11);
+      expect(groups(dev.stateless)).toHaveLength(12);
       for (const group of groups(dev.stateless)) expect(group.Properties?.['RetentionInDays']).toBe(7);
       for (const group of groups(prod.stateless)) expect(group.Properties?.['RetentionInDays']).toBe(90);
       dev.stateless.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
@@ -120,7 +127,7 @@ describe('Stack: stateless', () => {
   describe('Resource: event source mappings', () => {
     it('has one mapping per eventSourceMappings(settings) entry, with its queue, batch size and window', () => {
       // Prepare
-      const expected = eventSourceMappings(dev.config.settings);
+      const expected = [...eventSourceMappings(dev.config.settings), sessionDeletionMapping(dev.config.settings)];
       const mappings = Object.values(resourcesOf(dev.stateless, 'AWS::Lambda::EventSourceMapping'));
       // Assess
       expect(mappings).toHaveLength(expected.length);

@@ -5,7 +5,7 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { AmqpConnectionProvider, type AmqpConnectionProviderOptions } from '../../shared/amqp-kit/connection.js';
 import { dedicatedDeadLetterQueue, WireNamesSchema, workerRequestName, type WireNames } from '../../shared/contract/wire-names.js';
-import type { ExchangeType } from '../../shared/contract/topology.js';
+import { regardsEventExchanges, type ExchangeType } from '../../shared/contract/topology.js';
 
 /*
  * A RabbitMQ fixture for integration tests. Every name a test file uses carries a prefix unique to
@@ -278,16 +278,30 @@ export function prefixedWireNames(prefix: string): WireNames {
     workerDeadLetter: `${prefix}.worker.request.dlq`,
     deadLetterExchange: `${prefix}.DLX`,
     deadLetterQueue: `${prefix}.DLQ`,
+    sessionStepExchange: `${prefix}.session-step`,
+    stepPropertyExchange: `${prefix}.step-property`,
+    notificationExchange: `${prefix}.notification`,
+    sessionDeleteExchange: `${prefix}.session-delete`,
+    sourceDeleteExchange: `${prefix}.source-delete`,
+    sessionDeletionQueue: `${prefix}.session-deletions`,
   });
 }
 
 function wireQueues(names: WireNames): string[] {
-  const inputs = [names.requestQueue, names.workerResponse, names.heartbeatQueue, names.workerDeadLetter];
+  const inputs = [names.requestQueue, names.workerResponse, names.heartbeatQueue, names.workerDeadLetter, names.sessionDeletionQueue];
   return [...inputs, ...inputs.map(dedicatedDeadLetterQueue), names.deadLetterQueue];
 }
 
 function wireExchanges(names: WireNames): string[] {
-  return [names.requestExchange, names.responseExchange, names.workerResponse, names.heartbeatExchange, names.workerDeadLetter, names.deadLetterExchange];
+  return [
+    names.requestExchange,
+    names.responseExchange,
+    names.workerResponse,
+    names.heartbeatExchange,
+    names.workerDeadLetter,
+    names.deadLetterExchange,
+    ...regardsEventExchanges(names),
+  ];
 }
 
 const execFileAsync = promisify(execFile);

@@ -19,8 +19,17 @@ import type { ConfigStore } from '../../shared/ports/config-store.js';
 import type { OutboundMessage } from '../../shared/contract/outbound-message.js';
 import type { WorkerRegistry } from '../../shared/ports/worker-registry.js';
 
+/**
+ * The settings of a memory world: the REGARDS names, without the session events and notifications
+ * they switch on (their own burst after each batch); the tests of those reports ask for them.
+ */
+export const MEMORY_WORLD_SETTINGS: ManagerSettings = {
+  ...DEFAULT_MANAGER_SETTINGS,
+  regards: { ...DEFAULT_MANAGER_SETTINGS.regards, sessionEvents: 'off', notifications: false },
+};
+
 /** Everything a use case needs, in memory, with a clock the test moves. */
-export function memoryWorld(settings: ManagerSettings = DEFAULT_MANAGER_SETTINGS) {
+export function memoryWorld(settings: ManagerSettings = MEMORY_WORLD_SETTINGS) {
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   const configStore = new MemoryConfigStore();
   const registry = new MemoryWorkerRegistry({

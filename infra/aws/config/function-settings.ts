@@ -11,6 +11,7 @@ import type { EnvironmentConfig } from './environments.js';
 export const DEPLOYED_FUNCTIONS = [
   'admin-api',
   'broker-topology',
+  'handle-session-deletions',
   'handle-worker-dead-letters',
   'handle-worker-responses',
   'record-heartbeats',
@@ -63,6 +64,7 @@ export function functionSettings(config: EnvironmentConfig): Record<DeployedFunc
     'handle-worker-responses': mq,
     'record-heartbeats': mq,
     'handle-worker-dead-letters': mq,
+    'handle-session-deletions': mq,
     sweep: { timeoutSeconds: functions.sweepTimeoutSeconds, memorySizeMb, environment: { LOG_LEVEL: logLevel } },
     'broker-topology': { ...TOPOLOGY_HANDLER, environment: { LOG_LEVEL: logLevel } },
     'admin-api': { timeoutSeconds: config.api.timeoutSeconds, memorySizeMb, environment: adminApiEnvironment(config.api, logLevel) },

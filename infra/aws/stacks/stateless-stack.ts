@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Construct } from 'constructs';
+import { HandleSessionDeletionsEnvSchema } from '../../../functions/handle-session-deletions/env.js';
 import { HandleWorkerDeadLettersEnvSchema } from '../../../functions/handle-worker-dead-letters/env.js';
 import { HandleWorkerResponsesEnvSchema } from '../../../functions/handle-worker-responses/env.js';
 import { RecordHeartbeatsEnvSchema } from '../../../functions/record-heartbeats/env.js';
@@ -12,7 +13,7 @@ import { RegisterRequestsEnvSchema } from '../../../functions/register-requests/
 import { SweepEnvSchema } from '../../../functions/sweep/env.js';
 import { deadLetterQueues } from '../../../functions/sweep/metrics.js';
 import { TABLE_DEFINITION } from '../../../shared/adapters/dynamodb/table-definition.js';
-import { eventSourceMappings, type MappedFunction } from '../../../shared/contract/manager-settings.js';
+import { eventSourceMappings, sessionDeletionMapping, type MappedFunction } from '../../../shared/contract/manager-settings.js';
 import type { MqFunctionEnvSchema } from '../../../shared/lambda/env.js';
 import type { EnvironmentConfig } from '../config/environments.js';
 import { AdminApi } from '../constructs/admin-api.js';
@@ -63,6 +64,9 @@ export const TABLE_ACCESS: Record<ManagerFunctionName, readonly TableAction[]> =
   'run-bulk-jobs': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
 };
 
+/** handle-session-deletions only records delete jobs (PutItem, conditional); run-bulk-jobs does the deleting. */
+export const SESSION_DELETIONS_TABLE_ACCESS: readonly TableAction[] = ['PutItem'];
+
 /** Defined next to the sweep, which publishes their depth; re-exported for the stack's callers and tests. */
 export { deadLetterQueues };
 
@@ -70,6 +74,8 @@ export { deadLetterQueues };
 export class StatelessStack extends Stack {
   public readonly mqFunctions: Record<MappedFunction, ManagerFunction<typeof MqFunctionEnvSchema>>;
   public readonly sweep: ManagerFunction<typeof SweepEnvSchema>;
+  /** rs-admin's session and source deletions, turned into bulk delete jobs. */
+  public readonly sessionDeletions: ManagerFunction<typeof HandleSessionDeletionsEnvSchema>;
   public readonly topology: BrokerTopology;
   public readonly adminApi: AdminApi;
   public readonly dashboard: Dashboard;
@@ -164,6 +170,20 @@ export class StatelessStack extends Stack {
     this.adminApi.adminApi.function.addEnvironment('CORS_ALLOW_ORIGINS', [...config.api.corsAllowOrigins, this.dashboard.url].join(','));
     // The sweep restarts bulk jobs whose runs all died, so a job never stays RUNNING forever.
     this.sweep.bindInvoke('BULK_JOBS_FUNCTION_NAME', this.adminApi.runBulkJobs.function);
+
+    // REGARDS SessionDeleteEvent / SourceDeleteEvent (README, "Counters") start delete jobs run by run-bulk-jobs.
+    this.sessionDeletions = new ManagerFunction(this, 'HandleSessionDeletions', {
+      entry: 'handle-session-deletions',
+      envSchema: HandleSessionDeletionsEnvSchema,
+      environment,
+      description: 'Deletes the requests of the sessions and sources rs-admin deletes, through bulk jobs',
+      timeout: mqTimeout,
+      ...defaults,
+    })
+      .bindTable(table, SESSION_DELETIONS_TABLE_ACCESS)
+      .bindBroker(broker)
+      .bindInvoke('BULK_JOBS_FUNCTION_NAME', this.adminApi.runBulkJobs.function);
+    this.sessionDeletions.addBrokerEventSource('EventSource', sessionDeletionMapping(config.settings)).node.addDependency(this.topology.resource);
 
     this.alarms = new ManagerAlarms(this, 'Alarms', { broker, thresholds: config.alarms });
     // Amazon MQ publishes per-queue metrics for RabbitMQ 3 brokers only.
@@ -260,6 +280,7 @@ export class StatelessStack extends Stack {
       ...Object.entries(this.mqFunctions).map(([name, fn]): [string, lambda.IFunction] => [name, fn.function]),
       ['sweep', this.sweep.function],
       ['broker-topology', this.topology.handler.function],
+      ['handle-session-deletions', this.sessionDeletions.function],
     ];
   }
 
@@ -269,6 +290,7 @@ export class StatelessStack extends Stack {
       ...Object.entries(this.mqFunctions).map(([name, fn]): [string, lambda.Function] => [name, fn.function]),
       ['sweep', this.sweep.function],
       ['broker-topology', this.topology.handler.function],
+      ['handle-session-deletions', this.sessionDeletions.function],
       ['admin-api', this.adminApi.adminApi.function],
       ['run-bulk-jobs', this.adminApi.runBulkJobs.function],
     ];

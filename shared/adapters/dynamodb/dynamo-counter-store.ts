@@ -35,8 +35,8 @@ export class DynamoCounterStore extends CounterStore {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   }
 
-  public async apply(deltas: readonly CounterDelta[]): Promise<void> {
-    await mapBounded(
+  public async apply(deltas: readonly CounterDelta[]): Promise<SessionCounters[]> {
+    return mapBounded(
       sumDeltas(deltas),
       async ({ tenant, source, session, values }) => {
         const names: Record<string, string> = { '#tenant': 'tenant', '#source': 'source', '#session': 'session' };
@@ -46,7 +46,7 @@ export class DynamoCounterStore extends CounterStore {
           expressionValues[`:c${i}`] = value;
           return `#c${i} :c${i}`;
         });
-        await storeCall('UpdateItem', () =>
+        const output = await storeCall('UpdateItem', () =>
           this.client.send(
             new UpdateCommand({
               TableName: this.tableName,
@@ -54,9 +54,12 @@ export class DynamoCounterStore extends CounterStore {
               UpdateExpression: `SET #tenant = :tenant, #source = :source, #session = :session ADD ${adds.join(', ')}`,
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: expressionValues,
+              // The item as this write left it: the same write units, and no read to race with.
+              ReturnValues: 'ALL_NEW',
             }),
           ),
         );
+        return this.countersOf(output.Attributes ?? {}, tenant, source, session);
       },
       this.concurrency,
     );
@@ -67,8 +70,12 @@ export class DynamoCounterStore extends CounterStore {
       this.client.send(new GetCommand({ TableName: this.tableName, Key: CounterKeys.session(tenant, source, session), ConsistentRead: true })),
     );
     if (output.Item === undefined) return undefined;
-    const key = itemKey(output.Item);
-    const item = parseStoredItem(CounterItemSchema, output.Item, key, `counter item of ${tenant}/${source}/${session}`);
+    return this.countersOf(output.Item, tenant, source, session);
+  }
+
+  private countersOf(stored: Record<string, unknown>, tenant: string, source: string, session: string): SessionCounters {
+    const key = itemKey(stored);
+    const item = parseStoredItem(CounterItemSchema, stored, key, `counter item of ${tenant}/${source}/${session}`);
     const values = new Map<string, number>();
     for (const [name, value] of Object.entries(item)) {
       if (!name.startsWith(COUNTER_ATTRIBUTE_PREFIX)) continue;

@@ -9,15 +9,18 @@ export class MemoryCounterStore extends CounterStore {
   public writes = 0;
   private readonly sessions = new Map<string, SessionSum>();
 
-  public async apply(deltas: readonly CounterDelta[]): Promise<void> {
+  public async apply(deltas: readonly CounterDelta[]): Promise<SessionCounters[]> {
     throwIfUnavailable(this.unavailable, 'apply');
+    const changed: SessionCounters[] = [];
     for (const sum of sumDeltas(deltas)) {
       const id = JSON.stringify([sum.tenant, sum.source, sum.session]);
       const stored = this.sessions.get(id) ?? { tenant: sum.tenant, source: sum.source, session: sum.session, values: new Map() };
       for (const [property, delta] of sum.values) stored.values.set(property, (stored.values.get(property) ?? 0) + delta);
       this.sessions.set(id, stored);
       this.writes++;
+      changed.push({ tenant: sum.tenant, source: sum.source, session: sum.session, values: Object.fromEntries(stored.values) });
     }
+    return changed;
   }
 
   public async get(tenant: string, source: string, session: string): Promise<SessionCounters | undefined> {

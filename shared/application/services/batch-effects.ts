@@ -14,6 +14,9 @@ import type { RequestAnswer } from '../../domain/request/answers.js';
 import type { Request } from '../../domain/request/request.js';
 import { counterDeltas, type CountedChange } from '../../domain/request/session-counters.js';
 import type { ResponseState } from '../../contract/status.js';
+import { Header } from '../../contract/headers.js';
+import { NoticeTitle } from '../../contract/regards-notifications.js';
+import { NoticeTally, notificationEvents, publishReports, sessionEvents, type ReportDeps } from './regards-reports.js';
 
 /** The reason header carried by a message the manager dead-letters itself. */
 export const REJECTION_REASON_HEADER = 'x-wm-rejection-reason';
@@ -31,10 +34,13 @@ export class BatchEffects {
   private readonly settles: RequestUpdate[] = [];
   /** What the metrics count once the burst is confirmed. */
   private readonly sent: Sent = { answers: [], workerTypes: [], deadLetters: [] };
+  private readonly notices = new NoticeTally();
 
   public constructor(
     private readonly names: WireNames,
     private readonly now: Date,
+    /** false: the sessions this batch changes are not reported to REGARDS (a deletion rs-admin asked for). */
+    private readonly reportSessions = true,
   ) {}
 
   /** The work item of a DISPATCHED request, to its worker type's exchange. */
@@ -64,7 +70,9 @@ export class BatchEffects {
    * Sends a message the manager cannot act on to its input queue's dead-letter queue, with the
    * reason in a header, so nothing a client or worker sent disappears without a trace.
    */
-  public deadLetter(message: InboundMessage, reason: string): void {
+  public deadLetter(message: InboundMessage, reason: string, notice: string = NoticeTitle.invalidMessage): void {
+    const tenant = message.headers[Header.tenant];
+    this.notify(typeof tenant === 'string' ? tenant : undefined, notice);
     this.sent.deadLetters.push(message.queue);
     this.messages.push({
       exchange: this.names.deadLetterExchange,
@@ -74,6 +82,11 @@ export class BatchEffects {
       // The timestamp dates the dead letter for `wm dlq` (our dead letters carry no x-death).
       properties: { ...(message.properties.contentType ? { contentType: message.properties.contentType } : {}), appId: this.names.appId, timestamp: this.now },
     });
+  }
+
+  /** Tells the tenant's administrators (REGARDS NotificationEvent, one per tenant per batch) that a message was dropped or set aside. */
+  public notify(tenant: string | undefined, title: string): void {
+    this.notices.add(tenant, title);
   }
 
   public count(request: Pick<Request, 'tenant' | 'source' | 'session'>, change: CountedChange): void {
@@ -103,21 +116,12 @@ export class BatchEffects {
    * everything in one burst, then deletes or settles the finished rows whose final answers were in
    * it, and adds the counters of the deletes that won. A row whose delete or settle loses a race (it
    * changed meanwhile) or is refused stays as it is: a redelivery applies its answer again, or its
-   * deadline brings it back to the sweeper.
+   * deadline brings it back to the sweeper. Last, the reports to REGARDS (see regards-reports.ts).
    */
-  public async flush({
-    bus,
-    counters,
-    requests,
-    metrics,
-  }: {
-    bus: MessageBus;
-    counters: CounterStore;
-    requests: RequestStore;
-    metrics?: Metrics;
-  }): Promise<void> {
+  public async flush(deps: { bus: MessageBus; counters: CounterStore; requests: RequestStore; metrics?: Metrics } & ReportDeps): Promise<void> {
+    const { bus, counters, requests, metrics } = deps;
     await Promise.all([...this.workerTypes].map((type) => bus.ensureTopology(workerTopology(this.names, type))));
-    if (this.deltas.length > 0) await counters.apply(this.deltas);
+    const changed = this.deltas.length > 0 ? await counters.apply(this.deltas) : [];
     if (this.messages.length > 0) await bus.publish(this.messages);
     recordSent(metrics ?? NO_METRICS, this.sent, this.now);
     const [deleted] = await Promise.all([
@@ -125,7 +129,10 @@ export class BatchEffects {
       this.settles.length > 0 ? requests.updateAll(this.settles) : undefined,
     ]);
     const late = this.deletes.flatMap(({ stored, counted }, index) => (deleted[index]?.written ? counted.flatMap((change) => deltasOf(stored, change)) : []));
-    if (late.length > 0) await counters.apply(late);
+    if (late.length > 0) changed.push(...(await counters.apply(late)));
+    if (deps.settings === undefined) return;
+    const reports = this.reportSessions ? sessionEvents(deps.settings, { counters: changed, deltas: [...this.deltas, ...late] }, this.now) : [];
+    await publishReports(deps, [...reports, ...notificationEvents(deps.settings, this.notices, this.now)]);
   }
 }
 

@@ -20,6 +20,8 @@ export interface SubmitBulkJob {
   kind: BulkJob['kind'];
   filter: SearchRequestParameters;
   requestedBy?: string | undefined;
+  /** See BulkJob.fromRegards. */
+  fromRegards?: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function submitBulkJob(input: SubmitBulkJob, deps: BulkJobDeps): Pr
     skipped: 0,
     version: 0,
     ...(input.requestedBy === undefined ? {} : { requestedBy: input.requestedBy }),
+    ...(input.fromRegards === true ? { fromRegards: true } : {}),
   };
   await deps.jobs.create(job);
   deps.logger.info('bulk job submitted', { tenant: job.tenant, jobId: job.id, kind: job.kind, requestedBy: job.requestedBy });

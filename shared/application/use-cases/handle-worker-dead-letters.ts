@@ -1,4 +1,5 @@
 import type { NormalizedBatch } from '../../contract/amazon-mq-event.js';
+import { NoticeTitle } from '../../contract/regards-notifications.js';
 import { parseWorkerDeadLetter } from '../../contract/worker-dead-letter.js';
 import { applyDeadLetter } from '../../domain/request/failure-outcomes.js';
 import { refuseUntrusted } from '../../domain/request/worker-answer-outcomes.js';
@@ -22,6 +23,8 @@ export function handleWorkerDeadLetters(batch: NormalizedBatch, deps: HandleWork
   return handleRequestMessages(batch, deps, {
     name: 'worker dead letters',
     read: (message) => parseWorkerDeadLetter(message.headers),
+    // The tenant's operators hear of it as REGARDS operators hear of a dropped message.
+    notice: NoticeTitle.workerDeadLetter,
     // A dead-lettered work item keeps its headers, token included: one from another dispatch is ignored.
     apply: (request, letter, ctx) =>
       refuseUntrusted(request, letter, 'dead-letter', ctx) ?? applyDeadLetter(request, letter.dispatchAttempt, letter.reason, ctx),

@@ -1,5 +1,6 @@
 import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import { readClientRequestHeaders, type ClientRequest, type ClientRequestReading } from '../../contract/client-request.js';
+import { NoticeTitle } from '../../contract/regards-notifications.js';
 import { duplicateRequestMessage, skippedContentTypeMessage } from '../../contract/response-event.js';
 import { dispatchAnswer } from '../../domain/request/answers.js';
 import { planDispatch, type DispatchPlan } from '../../domain/request/dispatch.js';
@@ -140,6 +141,7 @@ function triageBatch(
     const reasons = reading.kind === 'invalid' ? reading.problems.map((problem) => problem.message) : [];
     if (settings.tenants === 'declared' && views.get(tenant)?.declared !== true) {
       reasons.push(unknownTenantMessage(tenant));
+      effects.notify(tenant, NoticeTitle.unknownTenant);
       triage.unknownTenant += 1;
       triage.unknownTenants.add(tenant);
     }

@@ -19,6 +19,8 @@ export interface RequestMessageKind<E extends RequestReference> {
   name: string;
   read: (message: InboundMessage) => ParseResult<E>;
   apply: ApplyEvent<E>;
+  /** Set: each message read is also reported to its tenant's administrators under this title (REGARDS notification). */
+  notice?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function handleRequestMessages<E extends RequestReference>(
       continue;
     }
     const { tenant, requestId } = read.value;
+    if (kind.notice !== undefined) effects.notify(tenant, kind.notice);
     events.push({ tenant, requestId, event: read.value });
     const id = requestKey(tenant, requestId);
     messagesAbout.set(id, [...(messagesAbout.get(id) ?? []), message]);

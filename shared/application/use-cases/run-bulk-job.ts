@@ -60,7 +60,8 @@ function operatorAction(kind: BulkJob['kind']): (request: Request, _event: BulkJ
 
 export function jobSearch(job: BulkJob): RequestSearch {
   // Oldest first: requests retried and failing again keep their creation date, so they stay behind the cursor.
-  return restrictToBlocked(toRequestSearch(job.filter, 'asc'), new Date(job.createdBefore));
+  const search = restrictToBlocked(toRequestSearch(job.filter, 'asc'), new Date(job.createdBefore));
+  return job.fromRegards === true ? { ...search, exact: true } : search;
 }
 
 /**
@@ -99,7 +100,7 @@ export async function runBulkJob(ref: JobRef, deps: RunBulkJobDeps, budget: RunB
       if (page.items.length > 0) {
         const ids = page.items.map((item) => item.requestId);
         const loaded = await deps.requests.getAll(job.tenant, ids);
-        const effects = new BatchEffects(deps.settings.names, deps.clock.now());
+        const effects = new BatchEffects(deps.settings.names, deps.clock.now(), job.fromRegards !== true);
         const kind = job.kind;
         const report = await applyEventsSendingWorkItemsFirst(
           ids.map((requestId) => ({ tenant: ref.tenant, requestId, event: kind })),

@@ -32,9 +32,11 @@ export interface RequestSearch {
   /** Inclusive ISO bounds on the creation date. */
   createdAfter?: string | undefined;
   createdBefore?: string | undefined;
-  /** Contains-match, case-sensitive (REGARDS' LIKE %value%). */
+  /** Contains-match, case-sensitive (REGARDS' LIKE %value%), unless `exact`. */
   source?: string | undefined;
   session?: string | undefined;
+  /** Source and session match only themselves (a deletion rs-admin asked for). */
+  exact?: boolean | undefined;
   dispatchedWorkerType?: string | undefined;
   contentTypes?: ValuesRestriction<string> | undefined;
   ids?: ValuesRestriction<number> | undefined;
@@ -107,8 +109,9 @@ function textMatches(value: string, restriction: ValuesRestriction<string>): boo
 export function matchesSearch(summary: RequestSummary, search: RequestSearch): boolean {
   // A store may keep several statuses in one index partition: the status is checked here too.
   if (!search.statuses.includes(summary.status)) return false;
-  if (search.source !== undefined && !summary.source.includes(search.source)) return false;
-  if (search.session !== undefined && !summary.session.includes(search.session)) return false;
+  const matches = (value: string, wanted: string) => (search.exact === true ? value === wanted : value.includes(wanted));
+  if (search.source !== undefined && !matches(summary.source, search.source)) return false;
+  if (search.session !== undefined && !matches(summary.session, search.session)) return false;
   if (search.dispatchedWorkerType !== undefined && !(summary.dispatchedWorkerType ?? '').includes(search.dispatchedWorkerType)) return false;
   if (search.contentTypes !== undefined && !textMatches(summary.contentType, search.contentTypes)) return false;
   if (search.ids !== undefined) {

@@ -51,11 +51,12 @@ function setup() {
 const instanceAdmin = signToken(SECRET, { tenant: 'tenant-a', role: 'INSTANCE_ADMIN' });
 
 describe('admin API dead-letter routes', () => {
-  it("names the manager's three dead-letter queues, each with the queue it extends as source", () => {
+  it("names the manager's four dead-letter queues, each with the queue it extends as source", () => {
     expect(managerDeadLetterQueues(NAMES)).toEqual([
       { queue: `${NAMES.requestQueue}.DLQ`, source: NAMES.requestQueue },
       { queue: `${NAMES.workerResponse}.DLQ`, source: NAMES.workerResponse },
       { queue: `${NAMES.workerDeadLetter}.DLQ`, source: NAMES.workerDeadLetter },
+      { queue: `${NAMES.sessionDeletionQueue}.DLQ`, source: NAMES.sessionDeletionQueue },
     ]);
   });
 
@@ -83,6 +84,7 @@ describe('admin API dead-letter routes', () => {
       [REQUEST_DLQ, true, 3],
       [`${NAMES.workerResponse}.DLQ`, false, 0],
       [`${NAMES.workerDeadLetter}.DLQ`, false, 0],
+      [`${NAMES.sessionDeletionQueue}.DLQ`, false, 0],
     ]);
     expect(body[0]?.oldestAgeSeconds).toBe(60);
     expect(body[0]?.reasons).toEqual([

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { AdminApiEnvSchema } from '../../../functions/admin-api/env.js';
 import { BrokerTopologyEnvSchema } from '../../../functions/broker-topology/env.js';
+import { HandleSessionDeletionsEnvSchema } from '../../../functions/handle-session-deletions/env.js';
 import { HandleWorkerDeadLettersEnvSchema } from '../../../functions/handle-worker-dead-letters/env.js';
 import { HandleWorkerResponsesEnvSchema } from '../../../functions/handle-worker-responses/env.js';
 import { RecordHeartbeatsEnvSchema } from '../../../functions/record-heartbeats/env.js';
@@ -35,6 +36,7 @@ describe('LocalStack build', () => {
   const SCHEMAS: Record<DeployedFunction, z.ZodType> = {
     'admin-api': AdminApiEnvSchema,
     'broker-topology': BrokerTopologyEnvSchema,
+    'handle-session-deletions': HandleSessionDeletionsEnvSchema,
     'handle-worker-dead-letters': HandleWorkerDeadLettersEnvSchema,
     'handle-worker-responses': HandleWorkerResponsesEnvSchema,
     'record-heartbeats': RecordHeartbeatsEnvSchema,
