@@ -1,5 +1,6 @@
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
+import { AmqpQueueDepths } from '../../shared/adapters/rabbitmq/amqp-queue-depths.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
 import { sweep, type SweepDeps } from '../../shared/application/use-cases/sweep.js';
 import { resolveAmqpUrl } from '../../shared/lambda/broker-url.js';
@@ -13,7 +14,7 @@ import { publishSweepMetrics, queueDepthReader, WaitingObserver, type SweepMetri
 
 export type SweepServices = ManagerServices &
   Required<Pick<SweepDeps, 'progress'>> &
-  Pick<SweepDeps, 'dueHandlers' | 'bulkJobs'> & {
+  Pick<SweepDeps, 'dueHandlers' | 'bulkJobs' | 'queueDepths'> & {
     /** In Lambda only: the dead-letter depths and the oldest waiting request, published after each run (metrics.ts). */
     metrics?: SweepMetricsDeps;
   };
@@ -23,8 +24,8 @@ export type SweepServices = ManagerServices &
  * warm process, so a run resumes where the previous one stopped. With the bulk jobs' store and
  * launcher, it also restarts bulk jobs whose runs all died.
  */
-export function sweepServices(services: ManagerServices, bulkJobs?: SweepDeps['bulkJobs']): SweepServices {
-  return { ...services, progress: {}, ...(bulkJobs === undefined ? {} : { bulkJobs }) };
+export function sweepServices(services: ManagerServices, bulkJobs?: SweepDeps['bulkJobs'], queueDepths?: SweepDeps['queueDepths']): SweepServices {
+  return { ...services, progress: {}, ...(bulkJobs === undefined ? {} : { bulkJobs }), ...(queueDepths === undefined ? {} : { queueDepths }) };
 }
 
 export const sweepFunction = defineFunction({
@@ -39,12 +40,12 @@ export const sweepFunction = defineFunction({
             jobs: new DynamoJobStore(documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION }), env.TABLE_NAME),
             launcher: new LambdaJobLauncher(env.BULK_JOBS_FUNCTION_NAME),
           };
-    const swept = sweepServices(services, bulkJobs);
+    const provider = sharedConnection(await resolveAmqpUrl(env), services.logger);
+    const swept = sweepServices(services, bulkJobs, new AmqpQueueDepths(provider));
     const functionName = process.env['AWS_LAMBDA_FUNCTION_NAME'];
     // The local host composes through sweepServices: no metric lines in its console.
     if (functionName === undefined) return swept;
     const observer = new WaitingObserver();
-    const provider = sharedConnection(await resolveAmqpUrl(env), services.logger);
     const metrics: SweepMetricsDeps = {
       settings: services.settings,
       logger: services.logger,

@@ -24,8 +24,12 @@ export const MAPPED_FUNCTIONS: Partial<Record<MappedFunction, MqFunction>> = {
 };
 
 /** The sweep handler over one set of services, as its schedule invokes it. */
-export function sweepHandler(services: ManagerServices, bulkJobs?: SweepDeps['bulkJobs']): FunctionHandler<object | void, unknown> {
-  return sweepFunction.withDeps(sweepServices(services, bulkJobs));
+export function sweepHandler(
+  services: ManagerServices,
+  bulkJobs?: SweepDeps['bulkJobs'],
+  queueDepths?: SweepDeps['queueDepths'],
+): FunctionHandler<object | void, unknown> {
+  return sweepFunction.withDeps(sweepServices(services, bulkJobs, queueDepths));
 }
 
 /** The admin API over given dependencies, as API Gateway would invoke it. */

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyTopology } from '../../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
+import { AmqpQueueDepths } from '../../shared/adapters/rabbitmq/amqp-queue-depths.js';
 import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
 import { deadLetterRouteOf, managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';
@@ -114,7 +115,11 @@ function sweepSchedule(
   const logger = options.logger.child({ fn: 'sweep' });
   const services = createServices({ ...options.dynamo, settings: options.settings, provider, logger, ...optionalServices(options) });
   // Bulk jobs run only where the admin API does; there the sweep restarts those that stalled.
-  const handler = sweepHandler(services, adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs });
+  const handler = sweepHandler(
+    services,
+    adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs },
+    new AmqpQueueDepths(provider),
+  );
   return new ScheduleEmulator({ name: 'sweep', intervalMs, run: () => handler(), logger });
 }
 

@@ -6,3 +6,4 @@ export { MemoryMessageBus } from './memory-message-bus.js';
 export { MemoryJobStore } from './memory-job-store.js';
 export { MemoryJobLauncher } from './memory-job-launcher.js';
 export { MemoryDeadLetters } from './memory-dead-letters.js';
+export { MemoryQueueDepths } from './memory-queue-depths.js';

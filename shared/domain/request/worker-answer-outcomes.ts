@@ -168,6 +168,31 @@ export function refuseUntrusted(request: Request, reference: RequestReference, e
   return { ...unchanged(request, `${event} not applied: ${problem}`), untrusted: true };
 }
 
+/**
+ * Moves a RUNNING request's deadline forward by less than this share of its time-to-complete is
+ * not worth a write: a worker that reports RUNNING every few seconds costs at most ten writes per
+ * time-to-complete, each priced on the whole item (its content included).
+ */
+const HEARTBEAT_GRANULARITY = 0.1;
+
+/**
+ * A RUNNING of a request already RUNNING, the worker's progress heartbeat (as Temporal's activity
+ * heartbeat): time-to-complete starts again from now. Undefined when the worker type's deadlines
+ * say otherwise or the push is too small to be worth its write. Only the deadline and version
+ * change: no history entry (a heartbeat every minute would push the useful ones out), and the
+ * store may leave the due index entry where it is (a RUNNING that moves its deadline later does
+ * not need it moved, see RequestStore.refreshDue).
+ */
+function extendTimeToComplete(request: Request, ctx: OutcomeContext): Outcome | undefined {
+  const deadlines = ctx.routing.workerConfig(request.dispatchedWorkerType ?? 'unknown')?.deadlines ?? DEFAULT_DEADLINES;
+  if (!deadlines.runningExtends || request.deadline === null) return undefined;
+  const timeToCompleteMs = deadlines.timeToCompleteSeconds * 1000;
+  const deadline = ctx.now.getTime() + timeToCompleteMs;
+  if (deadline - Date.parse(request.deadline) < Math.max(1000, timeToCompleteMs * HEARTBEAT_GRANULARITY)) return undefined;
+  const extended: Request = { ...request, deadline: new Date(deadline).toISOString(), version: request.version + 1 };
+  return { ...unchanged(extended), changed: true };
+}
+
 /** A worker's answer (reference 3.6), with the state guard the reference lacks. */
 export function applyWorkerResponse(request: Request, response: WorkerResponse, ctx: OutcomeContext): Outcome {
   const event = `worker:${response.status}`;
@@ -179,7 +204,8 @@ export function applyWorkerResponse(request: Request, response: WorkerResponse, 
     return recordIgnored(request, event, `answer for attempt ${attempt}, but the request is at attempt ${request.attempt}`, ctx.now);
   }
   const duplicateRunning = response.status === 'RUNNING' && request.status === 'RUNNING';
-  if (duplicateRunning || (!ACTIVE.has(request.status) && alreadyRecorded(request, event, attempt))) {
+  if (duplicateRunning) return extendTimeToComplete(request, ctx) ?? replay(request, event, attempt, ctx);
+  if (!ACTIVE.has(request.status) && alreadyRecorded(request, event, attempt)) {
     return replay(request, event, attempt, ctx);
   }
   if (!ACTIVE.has(request.status)) {

@@ -25,7 +25,13 @@ describe('planImport: bean validation', () => {
       jitter: 0.2,
       retryOn: ['ERROR', 'TIMEOUT', 'DEAD_LETTER'],
     });
-    expect(DEFAULT_DEADLINES).toEqual({ timeToStartSeconds: 3600, timeToCompleteSeconds: 86_400 });
+    expect(DEFAULT_DEADLINES).toEqual({
+      timeToStartSeconds: 3600,
+      timeToCompleteSeconds: 86_400,
+      extendWhileQueued: true,
+      maxQueuedSeconds: 2_592_000,
+      runningExtends: true,
+    });
   });
 
   it('refuses a blank workerType', () => {
@@ -95,7 +101,7 @@ describe('planImport: bean validation', () => {
     });
     const config = expectOk(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [valid] })));
     expect(config.workers[0]?.retry).toEqual({ ...DEFAULT_RETRY_POLICY, maxAttempts: 5, retryOn: ['TIMEOUT'] });
-    expect(config.workers[0]?.deadlines).toEqual({ timeToStartSeconds: 60, timeToCompleteSeconds: 86_400 });
+    expect(config.workers[0]?.deadlines).toEqual({ ...DEFAULT_DEADLINES, timeToStartSeconds: 60 });
 
     const invalid = {
       workerType: 'w',
