@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { RegardsConfigFileSchema, NATIVE_FORMAT } from '../../shared/contract/config-file.js';
 import { WorkerConfigSchema, WorkflowConfigSchema } from '../../shared/domain/config/tenant-config.js';
 import { HistoryEntrySchema } from '../../shared/domain/request/request.js';
+import { parseRestartFrom } from '../../shared/domain/request/restart.js';
 import { RequestStatusSchema } from '../../shared/contract/status.js';
 import { CLIENT_REQUEST_LIMITS } from '../../shared/contract/client-request.js';
 import { HEARTBEAT_LIMITS } from '../../shared/contract/heartbeat.js';
@@ -113,6 +114,20 @@ export const SearchQuerySchema = z.strictObject({
   cursor: singleParameter.optional().describe('nextCursor of the previous page: the efficient way to page'),
 });
 
+/** Where a retry starts a workflow request again (ours; REGARDS always resumes at the failed step). */
+export const RetryQuerySchema = z.strictObject({
+  restartFrom: z
+    .string()
+    .transform((text, ctx) => {
+      const from = parseRestartFrom(text.trim());
+      if (from === undefined) ctx.addIssue({ code: 'custom', message: 'must be current, first or a step number' });
+      return from ?? 'current';
+    })
+    .optional()
+    .transform((from) => from ?? 'current')
+    .describe('current (default), first, or a step number'),
+});
+
 export const PageMetadataSchema = z.object({
   size: z.number().int(),
   totalElements: z.number().int(),
@@ -161,6 +176,8 @@ export const JobSchema = z.object({
   totalExact: z.boolean().optional(),
   progress: z.number().int().min(0).max(100),
   requestedBy: z.string().optional(),
+  /** A retry's starting point, when not the step each request stopped at. */
+  restartFrom: z.union([z.literal('first'), z.int()]).optional(),
   error: z.string().optional(),
   links: z.array(LinkSchema),
 });

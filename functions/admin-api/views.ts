@@ -132,6 +132,7 @@ export function jobView(job: BulkJob, baseUrl: string): JobView {
     ...(job.totalExact === undefined ? {} : { totalExact: job.totalExact }),
     progress: jobProgress(job),
     ...(job.requestedBy === undefined ? {} : { requestedBy: job.requestedBy }),
+    ...(job.restartFrom === undefined || job.restartFrom === 'current' ? {} : { restartFrom: job.restartFrom }),
     ...(job.error === undefined ? {} : { error: job.error }),
     links: [{ rel: 'self', href: `${baseUrl}/jobs/${job.id}` }, ...(finished ? [] : [{ rel: 'resume', href: `${baseUrl}/jobs/${job.id}/resume` }])],
   };

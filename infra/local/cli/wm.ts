@@ -182,7 +182,16 @@ type JobBody = JobProgressView & { createdAt: string };
 
 async function startJob(parsed: ParsedCommand, api: Client, io: CliIo, kind: 'retry' | 'delete'): Promise<number> {
   const filter = filterFrom(parsed.options);
-  const job = (await api.call(kind === 'retry' ? 'POST' : 'DELETE', `/requests/${kind}`, filter)) as JobBody;
+  const from = parsed.options.from === undefined ? '' : `?restartFrom=${encodeURIComponent(parsed.options.from)}`;
+  const [requestId, ...extra] = parsed.args;
+  if (extra.length > 0 || (requestId !== undefined && kind !== 'retry'))
+    throw new UsageError(`requests ${kind} takes ${kind === 'retry' ? 'at most one request id' : 'no argument'}`);
+  if (from !== '' && kind !== 'retry') throw new UsageError('--from is for requests retry');
+  const job = (
+    requestId === undefined
+      ? await api.call(kind === 'retry' ? 'POST' : 'DELETE', `/requests/${kind}${from}`, filter)
+      : await api.call('POST', `/requests/${encodeURIComponent(requestId)}/retry${from}`)
+  ) as JobBody;
   io.out(`${kind} job ${job.id} started`);
   if (parsed.options.watch === true) return watchJob(job.id, parsed, api, io);
   io.out(`follow it with: wm jobs watch ${job.id}`);

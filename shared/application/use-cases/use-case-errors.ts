@@ -31,6 +31,13 @@ export class SettingNotFoundError extends UseCaseError {
   }
 }
 
+/** A retry the request cannot take now (not blocked, or a restart whose step or input is missing): nothing was changed. */
+export class RetryRefusedError extends UseCaseError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, 409, options);
+  }
+}
+
 /** A job that already ended cannot be resumed. */
 export class JobFinishedError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {

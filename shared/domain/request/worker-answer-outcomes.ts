@@ -21,7 +21,7 @@ import {
   type Outcome,
   type OutcomeContext,
 } from './outcomes.js';
-import type { Request } from './request.js';
+import { clientBody, type Request } from './request.js';
 import type { CountedChange } from './session-counters.js';
 
 /* A worker's answer: RUNNING, SUCCESS of the last step or of one with a next step, ERROR, INVALID_CONTENT. */
@@ -48,8 +48,8 @@ function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContex
   }
   allowed(request, 'workerSuccess');
   const keep = ctx.successRetentionMs > 0;
-  const original = request.originalContent ?? request.content;
-  const keepOriginal = content.length + original.length <= room;
+  const original = clientBody(request);
+  const keepOriginal = original !== undefined && content.length + original.length <= room;
   const done = next(
     request,
     {
@@ -101,15 +101,16 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
     );
   }
   allowed(request, 'workerStepDone');
-  const original = request.originalContent ?? request.content;
-  // The client's body is kept for debugging while it fits next to the step output and its headers.
-  const keepOriginal = original.length + output.length + headerBytes(response.additionalHeaders) <= ITEM_CONTENT_BUDGET_BYTES;
+  const original = clientBody(request);
+  // The client's body is kept (for debugging, and to restart from the first step) while it fits next to the step output and its headers.
+  const keepOriginal = original !== undefined && original.length + output.length + headerBytes(response.additionalHeaders) <= ITEM_CONTENT_BUDGET_BYTES;
   const stepped = next(
     request,
     {
       status: 'TO_DISPATCH',
       content: new Uint8Array(output),
       originalContent: keepOriginal ? original : null,
+      ...(keepOriginal ? {} : { originalContentDropped: true as const }),
       additionalHeaders: response.additionalHeaders,
       stepNumber,
       stepWorkerType: workerType,
@@ -120,7 +121,7 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
     },
     'worker:SUCCESS',
     ctx.now,
-    keepOriginal ? [] : ['original content dropped: too large to keep next to the step output'],
+    keepOriginal || original === undefined ? [] : ['original content dropped: too large to keep next to the step output'],
   );
   const plan = planDispatch(stepped, 'TO_DISPATCH', ctx, 'next-step');
   return dispatched(plan, [

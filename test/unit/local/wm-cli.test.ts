@@ -179,6 +179,24 @@ describe('wm commands over HTTP', () => {
     expect(failed.out[0]).toContain('CorruptItemError');
   });
 
+  it('retries from the first or a chosen step, in bulk or for one request', async () => {
+    const started = { body: { id: 'j-2', kind: 'retry', status: 'PENDING', progress: 0, processed: 0, succeeded: 0, skipped: 0, createdAt: 'x' } };
+    const bulk = harness([started]);
+    expect(await run(['requests', 'retry', '--status', 'ERROR', '--from', 'first'], bulk.io)).toBe(0);
+    expect(bulk.sent[0]).toMatchObject({
+      method: 'POST',
+      url: 'http://127.0.0.1:8080/requests/retry?restartFrom=first',
+      body: { statuses: { mode: 'INCLUDE', values: ['ERROR'] } },
+    });
+    const one = harness([started]);
+    expect(await run(['requests', 'retry', 'req 1', '--from', '20'], one.io)).toBe(0);
+    expect(one.sent[0]).toMatchObject({ method: 'POST', url: 'http://127.0.0.1:8080/requests/req%201/retry?restartFrom=20' });
+    expect(one.out[0]).toBe('retry job j-2 started');
+    const misuse = harness([]);
+    expect(await run(['requests', 'delete', '--from', 'first'], misuse.io)).toBe(2);
+    expect(misuse.sent).toEqual([]);
+  });
+
   it('imports a native file with PUT and a REGARDS one with POST; tells an unreadable file apart', async () => {
     const native = harness([{ body: { version: 3, redispatch: { dispatched: 2, examined: 5 } } }]);
     expect(await run(['config', 'import', 'conf.json', '--native'], native.io)).toBe(0);
