@@ -110,7 +110,7 @@ export const SearchQuerySchema = z.strictObject({
   sort: z
     .union([z.string(), z.array(z.string())])
     .optional()
-    .describe('creationDate,ASC (default) or creationDate,DESC; requestId,ASC|DESC is read as creation order'),
+    .describe('property[,ASC|DESC], repeatable (Spring); creationDate,ASC by default'),
   cursor: singleParameter.optional().describe('nextCursor of the previous page: the efficient way to page'),
 });
 

@@ -103,3 +103,39 @@ export function toSearchParametersInput(parameters: SearchRequestParameters): Se
     },
   };
 }
+
+/**
+ * The LightRequest properties a search sorts by (REGARDS accepts any of its entity's). creationDate
+ * and status come from the index; the others are sorted in memory over every match (bounded, see
+ * searchRequests).
+ */
+export const SORT_PROPERTIES = ['creationDate', 'status', 'requestId', 'id', 'contentType', 'source', 'session', 'dispatchedWorkerType', 'error'] as const;
+export type SortProperty = (typeof SORT_PROPERTIES)[number];
+export interface SearchSort {
+  property: SortProperty;
+  direction: 'asc' | 'desc';
+}
+
+/**
+ * Spring's `sort` parameters, each `property[,property...][,ASC|DESC]` and repeatable, in order;
+ * the direction applies to every property of its parameter. A string when a property is unknown or
+ * a part unreadable: the caller's error message.
+ */
+export function parseSort(values: readonly string[]): SearchSort[] | string {
+  const sorts: SearchSort[] = [];
+  for (const value of values) {
+    const parts = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
+    const last = parts.at(-1)?.toLowerCase();
+    const direction = last === 'desc' ? 'desc' : 'asc';
+    if (last === 'asc' || last === 'desc') parts.pop();
+    for (const property of parts) {
+      if (!(SORT_PROPERTIES as readonly string[]).includes(property))
+        return `cannot sort by "${property}": sortable properties are ${SORT_PROPERTIES.join(', ')}`;
+      sorts.push({ property: property as SortProperty, direction });
+    }
+  }
+  return sorts;
+}

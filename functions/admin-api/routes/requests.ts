@@ -13,7 +13,7 @@ import {
   SearchBodySchema,
   SearchQuerySchema,
 } from '../schema.js';
-import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, sortOrder } from '../views.js';
+import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, searchSort } from '../views.js';
 
 /** 202 with the job and where to follow it. */
 function jobAccepted(job: BulkJob, baseUrl: string) {
@@ -36,10 +36,13 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants
       body: SearchBodySchema,
       responses: { 200: { description: 'a page of LightRequests', schema: RequestPageSchema } },
       handle: async ({ query, body, principal, request }) => {
-        const order = sortOrder(query.sort);
+        const sort = searchSort(query.sort);
         const resume = query.cursor === undefined ? undefined : decodeSearchCursor(query.cursor);
-        const result = await searchRequests({ tenant: principal.tenant, parameters: body, order, size: query.size, page: query.page, resume }, deps);
-        return { status: 200, body: requestPage(result, request, `creationDate,${order.toUpperCase()}`) };
+        const result = await searchRequests(
+          { tenant: principal.tenant, parameters: body, order: 'asc', sort, size: query.size, page: query.page, resume },
+          deps,
+        );
+        return { status: 200, body: requestPage(result, request, sort) };
       },
     }),
     defineRoute({

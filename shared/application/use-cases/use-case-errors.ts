@@ -62,6 +62,13 @@ export class ConfigurationConflictError extends UseCaseError {
   }
 }
 
+/** A sort the index cannot give, on more matches than are sorted in memory: 400, narrow the filter. */
+export class SortTooCostlyError extends UseCaseError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, 400, options);
+  }
+}
+
 /** A page number whose offset is beyond what a search walks through; the cursor reaches it. */
 export class PageOutOfRangeError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {

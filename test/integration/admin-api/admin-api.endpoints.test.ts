@@ -287,12 +287,33 @@ describe('requests', () => {
     expect(regardsDefault.body.content[0].content.requestId).toBe('a-error-1');
   });
 
+  it('POST /requests: sorts by status from the index (a cursor walks every status), and by any LightRequest property in memory', async () => {
+    const ids = (answer: { body: { content: { content: { requestId: string } }[] } }) => answer.body.content.map((entry) => entry.content.requestId);
+    const byStatus = await call('POST', '/requests?sort=status,ASC&sort=creationDate,DESC', { token: exploit(), body: {} });
+    expect(ids(byStatus)).toEqual(['a-error-1', 'a-waiting-1', 'a-running-1']);
+    expect(ids(await call('POST', '/requests?sort=status,DESC', { token: exploit(), body: {} }))).toEqual(['a-running-1', 'a-waiting-1', 'a-error-1']);
+    const walked: string[] = [];
+    let page = await call('POST', '/requests?size=1&sort=status', { token: exploit(), body: {} });
+    expect(page.body.metadata.totalElements).toBe(3);
+    for (;;) {
+      walked.push(...ids(page));
+      if (page.body.nextCursor === undefined) break;
+      page = await call('POST', `/requests?size=1&sort=status&cursor=${page.body.nextCursor}`, { token: exploit(), body: {} });
+    }
+    expect(walked).toEqual(['a-error-1', 'a-waiting-1', 'a-running-1']);
+    expect(ids(await call('POST', '/requests?sort=requestId,DESC', { token: exploit(), body: {} }))).toEqual(['a-waiting-1', 'a-running-1', 'a-error-1']);
+    const second = await call('POST', '/requests?sort=requestId,DESC&size=2&page=1', { token: exploit(), body: {} });
+    expect(ids(second)).toEqual(['a-error-1']);
+    expect(second.body.metadata).toMatchObject({ number: 1, totalElements: 3, totalPages: 2 });
+    expect(second.body.links[0].href).toContain('sort=requestId%2CDESC');
+  });
+
   it.each([
     ['an unknown filter field', '/requests', { sourcee: 'x' }, 'body'],
     ['INCLUDE with no value', '/requests', { statuses: { mode: 'INCLUDE', values: [] } }, 'body.statuses.values'],
     ['an unknown status', '/requests', { statuses: { mode: 'INCLUDE', values: ['LOST'] } }, 'body.statuses.values[0]'],
     ['a size over 1000', '/requests?size=1001', {}, 'query.size'],
-    ['an unsupported sort', '/requests?sort=status,ASC', {}, 'query.sort'],
+    ['an unsupported sort', '/requests?sort=priority,ASC', {}, 'query.sort'],
     ['an unknown query parameter', '/requests?pages=2', {}, 'query'],
   ])('POST /requests: 400 for %s, with the path', async (_case, path, body, where) => {
     const answer = await call('POST', path, { token: exploit(), body });
