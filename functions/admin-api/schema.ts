@@ -220,6 +220,14 @@ export const ModuleImportReportSchema = z.object({
 });
 export const ImportReportSchema = z.array(ModuleImportReportSchema);
 
+export const ImportQuerySchema = z.strictObject({
+  atomic: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((value) => value === 'true')
+    .describe('true: all or nothing (ours); default: the valid items, as REGARDS'),
+});
+
 export const RegardsConfigFileOutputSchema = RegardsConfigFileSchema;
 
 export const NativeConfigFileOutputSchema = z.object({

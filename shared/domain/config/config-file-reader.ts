@@ -10,7 +10,7 @@ import {
   type ConfigFileFormat,
 } from '../../contract/config-file.js';
 import { ConfigErrorCode, type ConfigError, zodIssuesToConfigErrors } from './config-error.js';
-import { planImport, type ConfigImport, type ImportPlan } from './import-config.js';
+import { planImport, planPartialImport, type ConfigImport, type ImportPlan, type PartialImportPlan } from './import-config.js';
 import type { TenantConfig } from './tenant-config.js';
 
 /* Reads a configuration file (either format) into an import, with every error's path pointing into the file. */
@@ -64,6 +64,18 @@ export function importConfigFile(current: TenantConfig, json: unknown): ImportPl
   const plan = planImport(current, reading.import);
   const errors = [...reading.errors, ...(plan.ok ? [] : locateImportErrors(plan.errors, reading.origins))];
   return errors.length > 0 ? { ok: false, errors } : plan;
+}
+
+/**
+ * The partial import REGARDS makes (see planPartialImport): the file's items with errors are left
+ * out, the valid ones kept; an envelope too broken to find the items keeps nothing. Every error's
+ * path points into the submitted file.
+ */
+export function importConfigFilePartially(current: TenantConfig, json: unknown): PartialImportPlan {
+  const reading = readConfigFile(json);
+  if (reading.import === undefined) return { config: undefined, errors: reading.errors };
+  const plan = planPartialImport(current, reading.import);
+  return { config: plan.config, errors: [...reading.errors, ...locateImportErrors(plan.errors, reading.origins)] };
 }
 
 /** Rewrites planImport paths (`workers[1].workerType`) into paths of the file they came from. */

@@ -421,19 +421,44 @@ describe('configuration', () => {
     expect((await call('GET', '/microservice/configuration', { token: project() })).body).toEqual(exported.body);
   });
 
-  it('an invalid import is refused with 409 and every error, and changes nothing', async () => {
+  it('an import with no valid item is refused with 409, its REGARDS report and every error, and changes nothing', async () => {
     const before = (await call('GET', '/configuration/native', { token: project() })).body;
     const bad = regardsFile([workerItem('', ['x']), workerItem('other', ['to-extract']), { key: 'unknown.Key', value: 1 }], false);
-    const refused = await call('POST', '/microservice/configuration', { token: project(), body: bad });
-    expect(refused.status).toBe(409);
-    expect(refused.body.error).toBe('ConfigurationRefusedError');
-    expect(refused.body.errors.map((error: { path: string }) => error.path)).toEqual(
-      expect.arrayContaining(['modules[0].configuration[0].value.workerType', 'modules[0].configuration[2].key']),
-    );
-    expect(refused.body.errors.length).toBeGreaterThanOrEqual(3);
+    for (const path of ['/microservice/configuration', '/microservice/configuration?atomic=true']) {
+      const refused = await call('POST', path, { token: project(), body: bad });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toEqual([expect.objectContaining({ moduleInformation: expect.objectContaining({ id: 'workermanager' }), onlyErrors: true })]);
+      expect(refused.body[0].errors.map((error: { path: string }) => error.path)).toEqual(
+        expect.arrayContaining(['modules[0].configuration[0].value.workerType', 'modules[0].configuration[2].key']),
+      );
+      expect(refused.body[0].importErrors.length).toBeGreaterThanOrEqual(3);
+      expect(refused.body[0].importErrors).toContain(
+        'modules[0].configuration[2].key: ' + refused.body[0].errors.find((e: { path: string }) => e.path.endsWith('[2].key')).message,
+      );
+    }
     expect((await call('GET', '/configuration/native', { token: project() })).body).toEqual(before);
     expect((await call('POST', '/microservice/configuration', { token: project(), body: { nothing: true } })).status).toBe(409);
     expect((await call('POST', '/microservice/configuration', { token: project(), raw: 'a,b', contentType: 'text/csv' })).status).toBe(415);
+  });
+
+  it('imports the valid items of a file with some errors (206, as REGARDS), and nothing of it with atomic=true', async () => {
+    const before = (await call('GET', '/configuration/native', { token: project() })).body;
+    const mixed = regardsFile([workerItem('', ['x']), workerItem('partial-worker', ['partial-in'])], false);
+    const atomic = await call('POST', '/microservice/configuration?atomic=true', { token: project(), body: mixed });
+    expect(atomic.status).toBe(409);
+    expect((await call('GET', '/configuration/native', { token: project() })).body.workers.map((w: { workerType: string }) => w.workerType)).not.toContain(
+      'partial-worker',
+    );
+    const partial = await call('POST', '/microservice/configuration', { token: project(), body: mixed });
+    expect(partial.status).toBe(206);
+    expect(partial.body).toEqual([
+      expect.objectContaining({ onlyErrors: false, importErrors: [expect.stringContaining('modules[0].configuration[0].value.workerType')] }),
+    ]);
+    expect((await call('GET', '/configuration/native', { token: project() })).body.workers.map((w: { workerType: string }) => w.workerType)).toContain(
+      'partial-worker',
+    );
+    // The next tests expect the configuration as it was.
+    expect((await call('PUT', '/configuration/native', { token: project(), body: { ...before, resetBeforeImport: true } })).status).toBe(200);
   });
 
   it('GET/PUT /configuration/native round-trip, refuse the REGARDS format, and report the re-dispatch', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planImport } from '../../../../shared/domain/config/import-config.js';
+import { planImport, planPartialImport } from '../../../../shared/domain/config/import-config.js';
 import { DEFAULT_DEADLINES, DEFAULT_RETRY_POLICY, EMPTY_TENANT_CONFIG, type TenantConfig } from '../../../../shared/domain/config/tenant-config.js';
 import { anImport, codesAndPaths, configured, expectErrors, expectOk, worker, workflow } from './fixtures.js';
 
@@ -609,5 +609,47 @@ describe('planImport: resetBeforeImport', () => {
     expect(config.workflows.map((w) => w.workflowType)).toEqual(['p']);
     expect(config.settings.skipContentTypes).toEqual(['s']);
     expect(config.version).toBe(current.version + 1);
+  });
+});
+
+describe('planPartialImport (REGARDS imports the valid items and answers 206)', () => {
+  it('leaves out the bad items, then the workflows they break, keeps the rest, and reports each at its submitted position', () => {
+    const plan = planPartialImport(
+      EMPTY_TENANT_CONFIG,
+      anImport({
+        workers: [worker('', ['x']), worker('a', ['in-a'], 'mid'), worker('b', ['mid']), worker('c', ['in-c'])],
+        workflows: [
+          workflow('flow-ok', [
+            [1, 'a'],
+            [2, 'b'],
+          ]),
+          workflow('flow-bad', [
+            [1, 'c'],
+            [2, 'nobody'],
+          ]),
+          workflow('in-a', [[1, 'a']]),
+        ],
+        settings: { skipContentTypes: ['in-c'] },
+      }),
+    );
+    // The settings come first: skipping in-c is kept, and worker c, which takes in-c, is left out.
+    expect(codesAndPaths(plan.errors)).toEqual([
+      ['InvalidValueError', 'workers[0].workerType'],
+      ['SkippedContentTypeError', 'workers[3].contentTypeInputs[0]'],
+      ['NotExistingWorkerError', 'workflows[1].steps[0].workerType'],
+      ['NotExistingWorkerError', 'workflows[1].steps[1].workerType'],
+      ['DuplicatedWorkflowTypesError', 'workflows[2].workflowType'],
+    ]);
+    expect(plan.config?.workers.map((w) => w.workerType)).toEqual(['a', 'b']);
+    expect(plan.config?.workflows.map((w) => w.workflowType)).toEqual(['flow-ok']);
+    expect(plan.config?.settings.skipContentTypes).toEqual(['in-c']);
+  });
+
+  it('keeps nothing when every item is bad, not even the reset the file asked for', () => {
+    const current = expectOk(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('kept', ['k'])] })));
+    const plan = planPartialImport(current, anImport({ resetBeforeImport: true, workers: [worker('', ['x'])] }));
+    expect(plan.config).toBeUndefined();
+    expect(codesAndPaths(plan.errors)).toEqual([['InvalidValueError', 'workers[0].workerType']]);
+    expect(planPartialImport(current, anImport({ resetBeforeImport: true })).config?.workers).toEqual([]);
   });
 });
