@@ -217,6 +217,8 @@ export const ModuleImportReportSchema = z.object({
   importErrors: z.array(z.string()),
   onlyErrors: z.boolean(),
   errors: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() })).optional(),
+  /** Ours: fields of the items that were ignored (REGARDS ignores unknown fields too). */
+  warnings: z.array(z.string()).optional(),
 });
 export const ImportReportSchema = z.array(ModuleImportReportSchema);
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '../../shared/adapters/dynamodb/cursor.js';
-import { parseSort, toSearchParametersInput, type SearchSort } from '../../shared/contract/search-request-parameters.js';
+import { parseSort, SearchRequestParametersSchema, toSearchParametersInput, type SearchSort } from '../../shared/contract/search-request-parameters.js';
 import type { TenantSettings } from '../../shared/domain/config/tenant-config.js';
 import type { Request } from '../../shared/domain/request/request.js';
 import type { RequestSummary } from '../../shared/domain/request/request-search.js';
@@ -54,6 +54,25 @@ export function requestDetail(request: Request) {
     deadline: request.deadline,
     history: request.history,
   };
+}
+
+const FILTER_FIELDS = new Set(Object.keys(SearchRequestParametersSchema.shape));
+
+/**
+ * A `Warning` header naming the filter fields the body had and the filter ignored (REGARDS ignores
+ * them too), so a misspelt filter is visible; no header when there were none. The body was
+ * already parsed by the router: this reads its top-level keys again.
+ */
+export function ignoredFilterFields(request: HttpRequest): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body?.toString('utf8') ?? '{}');
+  } catch {
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null) return {};
+  const unknown = Object.keys(parsed).filter((key) => !FILTER_FIELDS.has(key));
+  return unknown.length === 0 ? {} : { Warning: `299 - "unknown fields ignored: ${unknown.join(', ').replace(/["\\]/g, '')}"` };
 }
 
 /** `sort` as Spring reads it (`property[,ASC|DESC]`, repeatable); an unknown property is a 400 naming the sortable ones. */

@@ -63,17 +63,20 @@ const IdsRestrictionSchema = valuesRestrictionSchema(z.int()).refine((ids) => id
 const DateBound = absentAsUndefined(OffsetDateTimeSchema);
 
 export const CreationDateRangeSchema = z
-  .strictObject({ after: DateBound, before: DateBound })
+  .object({ after: DateBound, before: DateBound })
   .refine((range) => range.after === undefined || range.before === undefined || range.after <= range.before, {
     error: 'after must not be later than before',
     path: ['after'],
   });
 
 /**
- * Every field is optional and they combine with AND. Unknown fields are refused: this body also
- * selects what a bulk delete removes, and a misspelt filter silently ignored would widen it.
+ * Every field is optional and they combine with AND. Unknown fields are ignored, as REGARDS'
+ * Jackson (FAIL_ON_UNKNOWN_PROPERTIES false) ignores them, so a REGARDS client sending a field
+ * this manager does not know is not refused. The cost: a misspelt filter is ignored too, which
+ * widens a search, a retry or a bulk delete (still only blocked requests created before it); the
+ * admin API names the ignored fields in a `Warning` header.
  */
-export const SearchRequestParametersSchema = z.strictObject({
+export const SearchRequestParametersSchema = z.object({
   /** Contains-match, case-sensitive, as REGARDS' LIKE %value%. */
   source: filterText,
   session: filterText,

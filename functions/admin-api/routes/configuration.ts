@@ -14,11 +14,13 @@ import {
 
 const REGARDS_MODULE = { id: REGARDS_MODULE_ID, name: 'Worker Manager module' };
 
+const text = (error: ConfigError) => `${error.path === '' ? '' : `${error.path}: `}${error.message}`;
+
 /** REGARDS' ModuleImportReport: `importErrors` as its texts, `onlyErrors` when nothing was imported; ours: `errors` with codes and paths. */
 function importReport(errors: readonly ConfigError[], onlyErrors: boolean) {
   return {
     moduleInformation: REGARDS_MODULE,
-    importErrors: errors.map((error) => `${error.path === '' ? '' : `${error.path}: `}${error.message}`),
+    importErrors: errors.map(text),
     onlyErrors,
     ...(errors.length === 0 ? {} : { errors: errors.map(({ code, path, message }) => ({ code, path, message })) }),
   };
@@ -59,8 +61,9 @@ export function configurationRoutes(deps: ConfigureTenantDeps): Route[] {
       },
       handle: async ({ body, query, principal }) => {
         try {
-          const { errors } = await importConfiguration({ tenant: principal.tenant, file: body, partial: !query.atomic }, deps);
-          return { status: errors.length === 0 ? 201 : 206, body: [importReport(errors, false)] };
+          const { errors, warnings } = await importConfiguration({ tenant: principal.tenant, file: body, partial: !query.atomic }, deps);
+          const report = importReport(errors, false);
+          return { status: errors.length === 0 ? 201 : 206, body: [warnings.length === 0 ? report : { ...report, warnings: warnings.map(text) }] };
         } catch (error) {
           // REGARDS' 409 carries the report too; our error codes and paths ride along in `errors`.
           if (error instanceof ConfigurationRefusedError) return { status: 409, body: [importReport(error.errors, true)] };

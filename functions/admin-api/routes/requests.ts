@@ -3,7 +3,7 @@ import { submitBulkJob, submitRequestRetry, type BulkJobDeps } from '../../../sh
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import { getRequest } from '../../../shared/application/use-cases/read-requests.js';
 import { searchRequests, type SearchRequestsDeps } from '../../../shared/application/use-cases/search-requests.js';
-import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
+import { defineRoute, type HttpRequest, type Route } from '../../../shared/lambda/http/router.js';
 import {
   JobSchema,
   RequestDetailModelSchema,
@@ -13,11 +13,15 @@ import {
   SearchBodySchema,
   SearchQuerySchema,
 } from '../schema.js';
-import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, searchSort } from '../views.js';
+import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, searchSort, ignoredFilterFields } from '../views.js';
 
 /** 202 with the job and where to follow it. */
-function jobAccepted(job: BulkJob, baseUrl: string) {
-  return { status: 202 as const, body: jobView(job, baseUrl), headers: { Location: `${baseUrl}/jobs/${job.id}` } };
+function jobAccepted(job: BulkJob, request: HttpRequest) {
+  return {
+    status: 202 as const,
+    body: jobView(job, request.baseUrl),
+    headers: { Location: `${request.baseUrl}/jobs/${job.id}`, ...ignoredFilterFields(request) },
+  };
 }
 
 /** Requests (REGARDS): search, one request, and the bulk retry and delete, which run as jobs. */
@@ -42,7 +46,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants
           { tenant: principal.tenant, parameters: body, order: 'asc', sort, size: query.size, page: query.page, resume },
           deps,
         );
-        return { status: 200, body: requestPage(result, request, sort) };
+        return { status: 200, body: requestPage(result, request, sort), headers: ignoredFilterFields(request) };
       },
     }),
     defineRoute({
@@ -62,7 +66,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants
           { tenant: principal.tenant, kind: 'retry', filter: body, restartFrom: query.restartFrom, requestedBy: principal.subject },
           deps,
         );
-        return jobAccepted(job, request.baseUrl);
+        return jobAccepted(job, request);
       },
     }),
     defineRoute({
@@ -84,7 +88,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants
           { tenant: principal.tenant, requestId: params.requestId, restartFrom: query.restartFrom, requestedBy: principal.subject },
           deps,
         );
-        return jobAccepted(job, request.baseUrl);
+        return jobAccepted(job, request);
       },
     }),
     defineRoute({
@@ -100,7 +104,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
       handle: async ({ body, principal, request }) => {
         const job = await submitBulkJob({ tenant: principal.tenant, kind: 'delete', filter: body, requestedBy: principal.subject }, deps);
-        return jobAccepted(job, request.baseUrl);
+        return jobAccepted(job, request);
       },
     }),
     defineRoute({

@@ -1,5 +1,5 @@
 import { NATIVE_FORMAT, SKIP_CONTENT_TYPES_SETTING, type RegardsConfigFile } from '../../contract/config-file.js';
-import { detectConfigFileFormat, importConfigFile, importConfigFilePartially } from '../../domain/config/config-file-reader.js';
+import { detectConfigFileFormat, ignoredFields, importConfigFile, importConfigFilePartially } from '../../domain/config/config-file-reader.js';
 import { toNativeConfigFile, toRegardsConfigFile, type NativeConfigFile } from '../../domain/config/config-file-writer.js';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { Logger } from '../../kernel/logger.js';
@@ -38,6 +38,8 @@ export interface ImportResult {
   config: TenantConfig;
   /** A partial import's items left out, each with its errors (empty when everything was imported). */
   errors: ConfigError[];
+  /** Fields of REGARDS items this manager does not know: ignored (as REGARDS does), not refused. */
+  warnings: ConfigError[];
   /** What the waiting requests became under the new configuration (bounded; see IMPORT_REDISPATCH_LIMIT). */
   redispatch: RedispatchReport;
 }
@@ -81,7 +83,9 @@ export async function importConfiguration(
     { tenants: [input.tenant], workerTypes: config.workers.map((worker) => worker.workerType), includeUnrouted: true, limit: IMPORT_REDISPATCH_LIMIT },
     deps,
   );
-  return { config, errors, redispatch };
+  const warnings = ignoredFields(input.file);
+  if (warnings.length > 0) deps.logger.warn('unknown fields of configuration items ignored', { tenant: input.tenant, fields: warnings.map((w) => w.path) });
+  return { config, errors, warnings, redispatch };
 }
 
 export interface TenantDeclaration {

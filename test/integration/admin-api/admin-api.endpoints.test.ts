@@ -287,6 +287,14 @@ describe('requests', () => {
     expect(regardsDefault.body.content[0].content.requestId).toBe('a-error-1');
   });
 
+  it('POST /requests: ignores unknown filter fields as REGARDS does, and names them in a Warning header', async () => {
+    const answer = await call('POST', '/requests', { token: exploit(), body: { sourcee: 'x', statuses: { mode: 'INCLUDE', values: ['ERROR'], extra: 1 } } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.content.map((entry: { content: { requestId: string } }) => entry.content.requestId)).toEqual(['a-error-1']);
+    expect(answer.headers.get('warning')).toBe('299 - "unknown fields ignored: sourcee"');
+    expect((await call('POST', '/requests', { token: exploit(), body: {} })).headers.get('warning')).toBeNull();
+  });
+
   it('POST /requests: sorts by status from the index (a cursor walks every status), and by any LightRequest property in memory', async () => {
     const ids = (answer: { body: { content: { content: { requestId: string } }[] } }) => answer.body.content.map((entry) => entry.content.requestId);
     const byStatus = await call('POST', '/requests?sort=status,ASC&sort=creationDate,DESC', { token: exploit(), body: {} });
@@ -309,7 +317,6 @@ describe('requests', () => {
   });
 
   it.each([
-    ['an unknown filter field', '/requests', { sourcee: 'x' }, 'body'],
     ['INCLUDE with no value', '/requests', { statuses: { mode: 'INCLUDE', values: [] } }, 'body.statuses.values'],
     ['an unknown status', '/requests', { statuses: { mode: 'INCLUDE', values: ['LOST'] } }, 'body.statuses.values[0]'],
     ['a size over 1000', '/requests?size=1001', {}, 'query.size'],
@@ -439,6 +446,25 @@ describe('configuration', () => {
     expect((await call('GET', '/configuration/native', { token: project() })).body).toEqual(before);
     expect((await call('POST', '/microservice/configuration', { token: project(), body: { nothing: true } })).status).toBe(409);
     expect((await call('POST', '/microservice/configuration', { token: project(), raw: 'a,b', contentType: 'text/csv' })).status).toBe(415);
+  });
+
+  it('ignores unknown fields of REGARDS items (warnings in the report), and refuses them in our own extension fields', async () => {
+    const before = (await call('GET', '/configuration/native', { token: project() })).body;
+    const item = { key: REGARDS_CONFIG_KEYS.worker, value: { workerType: 'lenient', contentTypeInputs: ['lenient-in'], id: 12, futureFlag: true } };
+    const imported = await call('POST', '/microservice/configuration', { token: project(), body: regardsFile([item], false) });
+    expect(imported.status).toBe(201);
+    expect(imported.body[0].warnings).toEqual([
+      'modules[0].configuration[0].value.id: unknown field "id" ignored',
+      'modules[0].configuration[0].value.futureFlag: unknown field "futureFlag" ignored',
+    ]);
+    const typo = { key: REGARDS_CONFIG_KEYS.worker, value: { workerType: 'typo', contentTypeInputs: ['typo-in'], deadlines: { timeToStartSecond: 5 } } };
+    expect((await call('POST', '/microservice/configuration', { token: project(), body: regardsFile([typo], false) })).status).toBe(409);
+    const native = await call('PUT', '/configuration/native', {
+      token: project(),
+      body: { ...before, workers: [{ workerType: 'n', contentTypeInputs: ['n-in'], id: 1 }] },
+    });
+    expect(native.status).toBe(409);
+    expect((await call('PUT', '/configuration/native', { token: project(), body: { ...before, resetBeforeImport: true } })).status).toBe(200);
   });
 
   it('imports the valid items of a file with some errors (206, as REGARDS), and nothing of it with atomic=true', async () => {
