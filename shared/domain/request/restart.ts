@@ -37,8 +37,8 @@ export function restartPlan(request: Request, from: RestartFrom, routing: Tenant
   const workflow = routing.workflowConfig(request.contentType);
   const first = workflow?.steps[0];
   if (workflow === undefined || first === undefined || request.stepNumber === null) {
-    if (from === 'first') return { changes: {}, message: 'restarted: a single-step request, its first step is its only one' };
-    return { refused: `request ${request.requestId} is not a workflow request: there is no step ${from} to restart from` };
+    if (from === 'first') return { changes: {}, message: 'restarted (a single-step request)' };
+    return { refused: `${request.requestId} is not a workflow request: no step ${from}` };
   }
   const target = from === 'first' ? first : workflow.steps.find((step) => step.stepNumber === from);
   if (target === undefined) {
@@ -49,17 +49,17 @@ export function restartPlan(request: Request, from: RestartFrom, routing: Tenant
     const body = clientBody(request);
     if (body === undefined)
       return {
-        refused: `the client's original body of request ${request.requestId} was not kept (too large next to a step output): it cannot restart from the first step`,
+        refused: `the client's body of ${request.requestId} was not kept (too large): no restart from the first step`,
       };
     return {
       changes: { ...at, content: body, originalContent: null, additionalHeaders: {} },
-      message: `restarted from the first step (${target.stepNumber}, ${target.workerType}) with the client's original body`,
+      message: `restarted at the first step (${target.stepNumber}, ${target.workerType}) with the client's body`,
     };
   }
   if (target.stepNumber === request.stepNumber)
-    return { changes: at, message: `restarted from step ${target.stepNumber} (${target.workerType}), the step it stopped at, with its input` };
+    return { changes: at, message: `restarted at step ${target.stepNumber} (${target.workerType}), where it stopped` };
   return {
-    refused: `the input of step ${target.stepNumber} of request ${request.requestId} was not kept (only the client's body and the input of step ${request.stepNumber}, where it stopped, are): restart from the first step or from step ${request.stepNumber}`,
+    refused: `the input of step ${target.stepNumber} of ${request.requestId} is not kept: only the first step's and step ${request.stepNumber}'s (where it stopped) are`,
   };
 }
 

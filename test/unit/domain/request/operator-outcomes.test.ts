@@ -107,7 +107,7 @@ describe('restarting a workflow from its first or a chosen step', () => {
     expect(outcome.request.history[0]).toMatchObject({
       event: 'operator-restart',
       stepNumber: 1,
-      messages: [expect.stringContaining("first step (1, a) with the client's original body")],
+      messages: [expect.stringContaining("first step (1, a) with the client's body")],
     });
     // The step number written as the first one restarts the same way.
     expect(applyOperatorRetry(failedAtStep2(), ctx(['a', 'b']), 1).request).toMatchObject({
@@ -127,11 +127,11 @@ describe('restarting a workflow from its first or a chosen step', () => {
     const routing = ctx([]).routing;
     expect(retryRefusal(failedAtStep2(), 5, routing)).toBe('workflow flow has no step 5 (its steps: 1, 2)');
     const atStep1 = { ...failedAtStep2(), stepNumber: 1, stepWorkerType: 'a', originalContent: null };
-    expect(retryRefusal(atStep1, 2, routing)).toContain('the input of step 2 of request r was not kept');
+    expect(retryRefusal(atStep1, 2, routing)).toBe("the input of step 2 of r is not kept: only the first step's and step 1's (where it stopped) are");
     const dropped = { ...failedAtStep2(), originalContent: null, originalContentDropped: true as const };
-    expect(retryRefusal(dropped, 'first', routing)).toContain("the client's original body of request r was not kept");
+    expect(retryRefusal(dropped, 'first', routing)).toBe("the client's body of r was not kept (too large): no restart from the first step");
     const outcome = applyOperatorRetry(dropped, ctx(['a', 'b']), 'first');
-    expect(outcome).toMatchObject({ changed: false, ignored: expect.stringContaining('cannot restart from the first step') });
+    expect(outcome).toMatchObject({ changed: false, ignored: expect.stringContaining('no restart from the first step') });
     expect(outcome.request).toBe(dropped);
   });
 
@@ -146,7 +146,7 @@ describe('restarting a workflow from its first or a chosen step', () => {
       additionalHeaders: {},
     };
     expect(applyOperatorRetry(plain, ctx(['a']), 'first').request).toMatchObject({ status: 'DISPATCHED', dispatchedWorkerType: 'a' });
-    expect(retryRefusal(plain, 1, ctx([]).routing)).toBe('request r is not a workflow request: there is no step 1 to restart from');
+    expect(retryRefusal(plain, 1, ctx([]).routing)).toBe('r is not a workflow request: no step 1');
   });
 
   it('reads current, first and step numbers as an operator writes them', () => {
