@@ -72,7 +72,12 @@ export function ignoredFilterFields(request: HttpRequest): Record<string, string
   }
   if (typeof parsed !== 'object' || parsed === null) return {};
   const unknown = Object.keys(parsed).filter((key) => !FILTER_FIELDS.has(key));
-  return unknown.length === 0 ? {} : { Warning: `299 - "unknown fields ignored: ${unknown.join(', ').replace(/["\\]/g, '')}"` };
+  // A header value is printable ASCII without quotes, and short: field names are the caller's text.
+  const names = unknown
+    .join(', ')
+    .replace(/[^\x20-\x7e]|["\\]/g, '?')
+    .slice(0, 500);
+  return unknown.length === 0 ? {} : { Warning: `299 - "unknown fields ignored: ${names}"` };
 }
 
 /** `sort` as Spring reads it (`property[,ASC|DESC]`, repeatable); an unknown property is a 400 naming the sortable ones. */

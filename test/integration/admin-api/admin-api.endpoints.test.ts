@@ -293,6 +293,11 @@ describe('requests', () => {
     expect(answer.body.content.map((entry: { content: { requestId: string } }) => entry.content.requestId)).toEqual(['a-error-1']);
     expect(answer.headers.get('warning')).toBe('299 - "unknown fields ignored: sourcee"');
     expect((await call('POST', '/requests', { token: exploit(), body: {} })).headers.get('warning')).toBeNull();
+    // A field name is the caller's text: never a broken header.
+    const forged = await call('POST', '/requests', { token: exploit(), body: { 'a\r\nX-Injected: 1': 1, 'é"': 2 } });
+    expect(forged.status).toBe(200);
+    expect(forged.headers.get('warning')).toBe('299 - "unknown fields ignored: a??X-Injected: 1, ??"');
+    expect(forged.headers.get('x-injected')).toBeNull();
   });
 
   it('POST /requests: sorts by status from the index (a cursor walks every status), and by any LightRequest property in memory', async () => {
