@@ -80,10 +80,17 @@ export const RequestSchema = z.object({
 });
 export type Request = z.infer<typeof RequestSchema>;
 
-/** The client's body as it arrived, or undefined when it was dropped to make room for a step output. */
-export function clientBody(request: Pick<Request, 'content' | 'originalContent' | 'originalContentDropped'>): Request['content'] | undefined {
+/** The history message of a step advance that could not keep the client's body. */
+export const ORIGINAL_DROPPED_MESSAGE = 'original content dropped: too large to keep next to the step output';
+
+/**
+ * The client's body as it arrived, or undefined when it was dropped to make room for a step
+ * output (rows written before `originalContentDropped` existed say so only in their history).
+ */
+export function clientBody(request: Pick<Request, 'content' | 'originalContent' | 'originalContentDropped' | 'history'>): Request['content'] | undefined {
   if (request.originalContent !== null) return request.originalContent;
-  return request.originalContentDropped === true ? undefined : request.content;
+  const dropped = request.originalContentDropped === true || request.history.some((entry) => entry.messages.includes(ORIGINAL_DROPPED_MESSAGE));
+  return dropped ? undefined : request.content;
 }
 
 const encoder = new TextEncoder();

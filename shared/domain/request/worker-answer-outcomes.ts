@@ -21,7 +21,7 @@ import {
   type Outcome,
   type OutcomeContext,
 } from './outcomes.js';
-import { clientBody, type Request } from './request.js';
+import { clientBody, ORIGINAL_DROPPED_MESSAGE, type Request } from './request.js';
 import type { CountedChange } from './session-counters.js';
 
 /* A worker's answer: RUNNING, SUCCESS of the last step or of one with a next step, ERROR, INVALID_CONTENT. */
@@ -121,7 +121,7 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
     },
     'worker:SUCCESS',
     ctx.now,
-    keepOriginal || original === undefined ? [] : ['original content dropped: too large to keep next to the step output'],
+    keepOriginal || original === undefined ? [] : [ORIGINAL_DROPPED_MESSAGE],
   );
   const plan = planDispatch(stepped, 'TO_DISPATCH', ctx, 'next-step');
   return dispatched(plan, [

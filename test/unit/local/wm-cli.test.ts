@@ -204,6 +204,18 @@ describe('wm commands over HTTP', () => {
     expect(native.out).toEqual(['configuration imported (version 3); 2 of 5 waiting requests dispatched']);
     const missing = harness([]);
     expect(await run(['config', 'import', 'missing.json'], missing.io)).toBe(2);
+    const partial = harness([
+      {
+        status: 206,
+        body: [{ importErrors: ['modules[0].configuration[0].value.workerType: must not be blank'], warnings: ['x: unknown field "x" ignored'] }],
+      },
+    ]);
+    expect(await run(['config', 'import', 'conf.json'], partial.io)).toBe(1);
+    expect(partial.out).toEqual(['configuration partly imported; left out:\n  modules[0].configuration[0].value.workerType: must not be blank']);
+    expect(partial.err).toEqual(['warning: x: unknown field "x" ignored']);
+    const none = harness([{ status: 409, body: [{ importErrors: ['a: bad', 'b: worse'], onlyErrors: true }] }]);
+    expect(await run(['config', 'import', 'conf.json'], none.io)).toBe(1);
+    expect(none.err).toEqual(['wm: 409 nothing imported', '  - a: bad', '  - b: worse']);
   });
 
   it('prints the API refusal and its details on stderr with exit code 1', async () => {

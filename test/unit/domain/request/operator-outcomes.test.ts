@@ -5,7 +5,7 @@ import { EMPTY_TENANT_CONFIG } from '../../../../shared/domain/config/tenant-con
 import { applyOperatorDelete, applyOperatorRetry } from '../../../../shared/domain/request/operator-outcomes.js';
 import { parseRestartFrom, retryRefusal } from '../../../../shared/domain/request/restart.js';
 import type { OutcomeContext } from '../../../../shared/domain/request/outcomes.js';
-import type { Request } from '../../../../shared/domain/request/request.js';
+import { ORIGINAL_DROPPED_MESSAGE, type Request } from '../../../../shared/domain/request/request.js';
 
 const plan = planImport(EMPTY_TENANT_CONFIG, {
   resetBeforeImport: true,
@@ -130,6 +130,17 @@ describe('restarting a workflow from its first or a chosen step', () => {
     expect(retryRefusal(atStep1, 2, routing)).toBe("the input of step 2 of r is not kept: only the first step's and step 1's (where it stopped) are");
     const dropped = { ...failedAtStep2(), originalContent: null, originalContentDropped: true as const };
     expect(retryRefusal(dropped, 'first', routing)).toBe("the client's body of r was not kept (too large): no restart from the first step");
+    // A row written before the flag existed says so only in its history.
+    const entry = {
+      at: now.toISOString(),
+      event: 'worker:SUCCESS',
+      status: 'TO_DISPATCH' as const,
+      stepNumber: 2,
+      workerType: 'b',
+      attempt: 1,
+      messages: [ORIGINAL_DROPPED_MESSAGE],
+    };
+    expect(retryRefusal({ ...failedAtStep2(), originalContent: null, history: [entry] }, 'first', routing)).toContain('was not kept');
     const outcome = applyOperatorRetry(dropped, ctx(['a', 'b']), 'first');
     expect(outcome).toMatchObject({ changed: false, ignored: expect.stringContaining('no restart from the first step') });
     expect(outcome.request).toBe(dropped);
