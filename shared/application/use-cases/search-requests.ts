@@ -114,7 +114,8 @@ export async function searchRequests(query: SearchRequestsQuery, deps: SearchReq
   if ('inMemory' in how) return sortedInMemory(query, how.inMemory, deps);
   const { segments } = how;
   const pageNumber = query.resume?.pageNumber ?? query.page;
-  let at: Position = { segment: query.resume?.segment ?? 0, cursor: query.resume?.storeCursor };
+  // An empty store cursor resumes at the start of its segment.
+  let at: Position = { segment: query.resume?.segment ?? 0, cursor: query.resume?.storeCursor || undefined };
   let before = 0;
   let exhausted = at.segment >= segments.length;
 
@@ -146,7 +147,7 @@ export async function searchRequests(query: SearchRequestsQuery, deps: SearchReq
     totalExact = rest.exact;
   }
 
-  const next = exhausted || at.cursor === undefined ? undefined : { storeCursor: at.cursor, pageNumber: pageNumber + 1, total: totalElements, totalExact };
+  const next = exhausted ? undefined : { storeCursor: at.cursor ?? '', pageNumber: pageNumber + 1, total: totalElements, totalExact };
   return {
     items,
     pageNumber,

@@ -108,6 +108,23 @@ describe('searchRequests', () => {
       expect(third.items.map((item) => item.requestId)).toEqual(['r-00006']);
     });
 
+    it('follows the cursor into the next status when a page ends exactly where a status does', async () => {
+      const deps = await seeded(4, (i) => ({ status: i < 2 ? 'ERROR' : 'RUNNING' }));
+      // A store that knows when a listing ends: no cursor on its last page, even a full one.
+      const search = deps.requests.search.bind(deps.requests);
+      deps.requests.search = async (tenant, query, page) => {
+        const found = await search(tenant, query, page);
+        if (found.cursor === undefined) return found;
+        const more = await search(tenant, query, { ...page, limit: 1, cursor: found.cursor });
+        return more.items.length === 0 && more.cursor === undefined ? { items: found.items } : found;
+      };
+      const sort = [{ property: 'status', direction: 'asc' }] as const;
+      const first = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort, size: 2, page: 0 }, deps);
+      expect(first.items.map((item) => item.status)).toEqual(['ERROR', 'ERROR']);
+      const second = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort, size: 2, page: 0, resume: first.next }, deps);
+      expect(second.items.map((item) => item.requestId)).toEqual(['r-00002', 'r-00003']);
+    });
+
     it('sorts other properties in memory, nulls last ascending, ties by creation date', async () => {
       const deps = await seeded(5, (i) => ({ dispatchedWorkerType: i === 1 ? null : `w-${i % 2}` }));
       const sort = [{ property: 'dispatchedWorkerType', direction: 'asc' }] as const;
