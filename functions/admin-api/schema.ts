@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { RegardsConfigFileSchema, NATIVE_FORMAT } from '../../shared/contract/config-file.js';
 import { WorkerConfigSchema, WorkflowConfigSchema } from '../../shared/domain/config/tenant-config.js';
 import { HistoryEntrySchema } from '../../shared/domain/request/request.js';
+import { parseRestartFrom } from '../../shared/domain/request/restart.js';
 import { RequestStatusSchema } from '../../shared/contract/status.js';
 import { CLIENT_REQUEST_LIMITS } from '../../shared/contract/client-request.js';
 import { HEARTBEAT_LIMITS } from '../../shared/contract/heartbeat.js';
@@ -109,8 +110,22 @@ export const SearchQuerySchema = z.strictObject({
   sort: z
     .union([z.string(), z.array(z.string())])
     .optional()
-    .describe('creationDate,ASC (default) or creationDate,DESC; requestId,ASC|DESC is read as creation order'),
+    .describe('property[,ASC|DESC], repeatable (Spring); creationDate,ASC by default'),
   cursor: singleParameter.optional().describe('nextCursor of the previous page: the efficient way to page'),
+});
+
+/** Where a retry starts a workflow request again (ours; REGARDS always resumes at the failed step). */
+export const RetryQuerySchema = z.strictObject({
+  restartFrom: z
+    .string()
+    .transform((text, ctx) => {
+      const from = parseRestartFrom(text.trim());
+      if (from === undefined) ctx.addIssue({ code: 'custom', message: 'must be current, first or a step number' });
+      return from ?? 'current';
+    })
+    .optional()
+    .transform((from) => from ?? 'current')
+    .describe('current (default), first, or a step number'),
 });
 
 export const PageMetadataSchema = z.object({
@@ -161,6 +176,8 @@ export const JobSchema = z.object({
   totalExact: z.boolean().optional(),
   progress: z.number().int().min(0).max(100),
   requestedBy: z.string().optional(),
+  /** A retry's starting point, when not the step each request stopped at. */
+  restartFrom: z.union([z.literal('first'), z.int()]).optional(),
   error: z.string().optional(),
   links: z.array(LinkSchema),
 });
@@ -200,8 +217,18 @@ export const ModuleImportReportSchema = z.object({
   importErrors: z.array(z.string()),
   onlyErrors: z.boolean(),
   errors: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() })).optional(),
+  /** Ours: fields of the items that were ignored (REGARDS ignores unknown fields too). */
+  warnings: z.array(z.string()).optional(),
 });
 export const ImportReportSchema = z.array(ModuleImportReportSchema);
+
+export const ImportQuerySchema = z.strictObject({
+  atomic: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((value) => value === 'true')
+    .describe('true: all or nothing (ours); default: the valid items, as REGARDS'),
+});
 
 export const RegardsConfigFileOutputSchema = RegardsConfigFileSchema;
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { decodeCursor, encodeCursor } from '../../shared/adapters/dynamodb/cursor.js';
-import { toSearchParametersInput } from '../../shared/contract/search-request-parameters.js';
+import { parseSort, SearchRequestParametersSchema, toSearchParametersInput, type SearchSort } from '../../shared/contract/search-request-parameters.js';
 import type { TenantSettings } from '../../shared/domain/config/tenant-config.js';
 import type { Request } from '../../shared/domain/request/request.js';
 import type { RequestSummary } from '../../shared/domain/request/request-search.js';
@@ -56,25 +56,41 @@ export function requestDetail(request: Request) {
   };
 }
 
+const FILTER_FIELDS = new Set(Object.keys(SearchRequestParametersSchema.shape));
+
 /**
- * `sort` as REGARDS sends it. The index orders by creation date only; REGARDS' default
- * `requestId,ASC` is read as creation order rather than refused, so its clients work unchanged.
+ * A `Warning` header naming the filter fields the body had and the filter ignored (REGARDS ignores
+ * them too), so a misspelt filter is visible; no header when there were none. The body was
+ * already parsed by the router: this reads its top-level keys again.
  */
-export function sortOrder(sort: string | string[] | undefined): 'asc' | 'desc' {
-  const first = (Array.isArray(sort) ? sort[0] : sort)?.trim();
-  if (first === undefined || first === '') return 'asc';
-  const [property = '', direction = 'ASC', ...rest] = first.split(',').map((part) => part.trim());
-  if (rest.length > 0 || !['creationDate', 'requestId'].includes(property) || !/^(asc|desc)$/i.test(direction)) {
-    throw new BadRequestError('sort must be creationDate,ASC or creationDate,DESC (the order of the index)', [
-      { path: 'query.sort', message: `unsupported sort "${first}"` },
-    ]);
+export function ignoredFilterFields(request: HttpRequest): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body?.toString('utf8') ?? '{}');
+  } catch {
+    return {};
   }
-  return direction.toLowerCase() === 'desc' ? 'desc' : 'asc';
+  if (typeof parsed !== 'object' || parsed === null) return {};
+  const unknown = Object.keys(parsed).filter((key) => !FILTER_FIELDS.has(key));
+  // A header value is printable ASCII without quotes, and short: field names are the caller's text.
+  const names = unknown
+    .join(', ')
+    .replace(/[^\x20-\x7e]|["\\]/g, '?')
+    .slice(0, 500);
+  return unknown.length === 0 ? {} : { Warning: `299 - "unknown fields ignored: ${names}"` };
+}
+
+/** `sort` as Spring reads it (`property[,ASC|DESC]`, repeatable); an unknown property is a 400 naming the sortable ones. */
+export function searchSort(sort: string | string[] | undefined): SearchSort[] {
+  const parsed = parseSort(sort === undefined ? [] : [sort].flat());
+  if (typeof parsed === 'string') throw new BadRequestError(parsed, [{ path: 'query.sort', message: parsed }]);
+  return parsed;
 }
 
 const ApiCursorSchema = z.object({
   v: z.literal(1),
   s: z.string(),
+  g: z.number().int().nonnegative().optional(),
   n: z.number().int().nonnegative(),
   t: z.number().int().nonnegative(),
   x: z.boolean(),
@@ -82,25 +98,26 @@ const ApiCursorSchema = z.object({
 
 /** The search cursor given to clients: the store's cursor plus the page number and the total counted once. */
 export function encodeSearchCursor(next: SearchResume): string {
-  return encodeCursor({ v: 1, s: next.storeCursor, n: next.pageNumber, t: next.total, x: next.totalExact });
+  return encodeCursor({ v: 1, s: next.storeCursor, g: next.segment, n: next.pageNumber, t: next.total, x: next.totalExact });
 }
 
 export function decodeSearchCursor(cursor: string): SearchResume {
   const decoded = decodeCursor(cursor, ApiCursorSchema);
-  return { storeCursor: decoded.s, pageNumber: decoded.n, total: decoded.t, totalExact: decoded.x };
+  return { storeCursor: decoded.s, segment: decoded.g, pageNumber: decoded.n, total: decoded.t, totalExact: decoded.x };
 }
 
-function pageHref(request: HttpRequest, params: Record<string, string | undefined>): string {
-  const query = new URLSearchParams(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined));
+function pageHref(request: HttpRequest, params: Record<string, string | string[] | undefined>): string {
+  const query = new URLSearchParams(Object.entries(params).flatMap(([name, value]) => [value ?? []].flat().map((one): [string, string] => [name, one])));
   return `${request.baseUrl}/requests?${query.toString()}`;
 }
 
-export function requestPage(result: SearchRequestsResult, request: HttpRequest, sort: string): RequestPage {
+export function requestPage(result: SearchRequestsResult, request: HttpRequest, sort: readonly SearchSort[]): RequestPage {
+  const sortParameter = sort.length === 0 ? 'creationDate,ASC' : sort.map((key) => `${key.property},${key.direction.toUpperCase()}`);
   const size = String(result.size);
   const nextCursor = result.next === undefined ? undefined : encodeSearchCursor(result.next);
-  const links: Link[] = [{ rel: 'self', href: pageHref(request, { page: String(result.pageNumber), size, sort }) }];
-  if (nextCursor !== undefined) links.push({ rel: 'next', href: pageHref(request, { size, sort, cursor: nextCursor }) });
-  if (result.pageNumber > 0) links.push({ rel: 'prev', href: pageHref(request, { page: String(result.pageNumber - 1), size, sort }) });
+  const links: Link[] = [{ rel: 'self', href: pageHref(request, { page: String(result.pageNumber), size, sort: sortParameter }) }];
+  if (nextCursor !== undefined) links.push({ rel: 'next', href: pageHref(request, { size, sort: sortParameter, cursor: nextCursor }) });
+  if (result.pageNumber > 0) links.push({ rel: 'prev', href: pageHref(request, { page: String(result.pageNumber - 1), size, sort: sortParameter }) });
   return {
     content: result.items.map((summary) => ({ content: lightRequest(summary), links: requestLinks(request.baseUrl, summary) })),
     metadata: {
@@ -132,6 +149,7 @@ export function jobView(job: BulkJob, baseUrl: string): JobView {
     ...(job.totalExact === undefined ? {} : { totalExact: job.totalExact }),
     progress: jobProgress(job),
     ...(job.requestedBy === undefined ? {} : { requestedBy: job.requestedBy }),
+    ...(job.restartFrom === undefined || job.restartFrom === 'current' ? {} : { restartFrom: job.restartFrom }),
     ...(job.error === undefined ? {} : { error: job.error }),
     links: [{ rel: 'self', href: `${baseUrl}/jobs/${job.id}` }, ...(finished ? [] : [{ rel: 'resume', href: `${baseUrl}/jobs/${job.id}/resume` }])],
   };

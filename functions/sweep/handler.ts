@@ -1,5 +1,6 @@
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
+import { AmqpQueueDepths } from '../../shared/adapters/rabbitmq/amqp-queue-depths.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
 import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
 import type { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
@@ -15,7 +16,7 @@ import { queueDepthReader, recordSweepGauges, WaitingObserver, type SweepGauges 
 
 export type SweepServices = ManagerServices &
   Required<Pick<SweepDeps, 'progress'>> &
-  Pick<SweepDeps, 'dueHandlers' | 'bulkJobs'> & {
+  Pick<SweepDeps, 'dueHandlers' | 'bulkJobs' | 'queueDepths'> & {
     /** The dead-letter depths and the oldest waiting request, recorded after each run when metrics are (metrics.ts). */
     gauges?: SweepGauges;
   };
@@ -30,7 +31,12 @@ export function sweepServices(services: ManagerServices, bulkJobs?: SweepDeps['b
   const swept: SweepServices = { ...services, progress: {}, ...(bulkJobs === undefined ? {} : { bulkJobs }) };
   if (broker === undefined) return swept;
   const observer = new WaitingObserver();
-  return { ...swept, requests: observer.observe(services.requests), gauges: { observer, queueDepth: queueDepthReader(() => broker.get()) } };
+  return {
+    ...swept,
+    queueDepths: new AmqpQueueDepths(broker),
+    requests: observer.observe(services.requests),
+    gauges: { observer, queueDepth: queueDepthReader(() => broker.get()) },
+  };
 }
 
 export const sweepFunction = defineFunction({

@@ -63,17 +63,20 @@ const IdsRestrictionSchema = valuesRestrictionSchema(z.int()).refine((ids) => id
 const DateBound = absentAsUndefined(OffsetDateTimeSchema);
 
 export const CreationDateRangeSchema = z
-  .strictObject({ after: DateBound, before: DateBound })
+  .object({ after: DateBound, before: DateBound })
   .refine((range) => range.after === undefined || range.before === undefined || range.after <= range.before, {
     error: 'after must not be later than before',
     path: ['after'],
   });
 
 /**
- * Every field is optional and they combine with AND. Unknown fields are refused: this body also
- * selects what a bulk delete removes, and a misspelt filter silently ignored would widen it.
+ * Every field is optional and they combine with AND. Unknown fields are ignored, as REGARDS'
+ * Jackson (FAIL_ON_UNKNOWN_PROPERTIES false) ignores them, so a REGARDS client sending a field
+ * this manager does not know is not refused. The cost: a misspelt filter is ignored too, which
+ * widens a search, a retry or a bulk delete (still only blocked requests created before it); the
+ * admin API names the ignored fields in a `Warning` header.
  */
-export const SearchRequestParametersSchema = z.strictObject({
+export const SearchRequestParametersSchema = z.object({
   /** Contains-match, case-sensitive, as REGARDS' LIKE %value%. */
   source: filterText,
   session: filterText,
@@ -102,4 +105,40 @@ export function toSearchParametersInput(parameters: SearchRequestParameters): Se
       ...(creationDate.before === undefined ? {} : { before: creationDate.before.toISOString() }),
     },
   };
+}
+
+/**
+ * The LightRequest properties a search sorts by (REGARDS accepts any of its entity's). creationDate
+ * and status come from the index; the others are sorted in memory over every match (bounded, see
+ * searchRequests).
+ */
+export const SORT_PROPERTIES = ['creationDate', 'status', 'requestId', 'id', 'contentType', 'source', 'session', 'dispatchedWorkerType', 'error'] as const;
+export type SortProperty = (typeof SORT_PROPERTIES)[number];
+export interface SearchSort {
+  property: SortProperty;
+  direction: 'asc' | 'desc';
+}
+
+/**
+ * Spring's `sort` parameters, each `property[,property...][,ASC|DESC]` and repeatable, in order;
+ * the direction applies to every property of its parameter. A string when a property is unknown or
+ * a part unreadable: the caller's error message.
+ */
+export function parseSort(values: readonly string[]): SearchSort[] | string {
+  const sorts: SearchSort[] = [];
+  for (const value of values) {
+    const parts = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
+    const last = parts.at(-1)?.toLowerCase();
+    const direction = last === 'desc' ? 'desc' : 'asc';
+    if (last === 'asc' || last === 'desc') parts.pop();
+    for (const property of parts) {
+      if (!(SORT_PROPERTIES as readonly string[]).includes(property))
+        return `cannot sort by "${property}": sortable properties are ${SORT_PROPERTIES.join(', ')}`;
+      sorts.push({ property: property as SortProperty, direction });
+    }
+  }
+  return sorts;
 }

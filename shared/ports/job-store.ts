@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { SearchRequestParametersSchema } from '../contract/search-request-parameters.js';
+import { RestartFromSchema } from '../domain/request/restart.js';
 import type { Page, PageQuery } from './request-store.js';
 
 // use case --> (port) --> adapters/dynamodb | adapters/memory
@@ -13,6 +14,8 @@ export const BulkJobSchema = z.object({
   tenant: z.string().min(1),
   id: z.string().min(1),
   kind: z.enum(['retry', 'delete']),
+  /** A retry's starting point: the step each request stopped at when absent (REGARDS). */
+  restartFrom: RestartFromSchema.optional(),
   filter: SearchRequestParametersSchema,
   /** The filter's creation-date upper bound fixed at submission. */
   createdBefore: z.iso.datetime(),

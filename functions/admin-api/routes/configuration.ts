@@ -1,9 +1,30 @@
 import { exportConfiguration, importConfiguration, type ConfigureTenantDeps } from '../../../shared/application/use-cases/configure-tenant.js';
 import { REGARDS_MODULE_ID } from '../../../shared/contract/config-file.js';
 import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
-import { ConfigFileInputSchema, ImportReportSchema, NativeConfigFileOutputSchema, NativeImportResultSchema, RegardsConfigFileOutputSchema } from '../schema.js';
+import { ConfigurationRefusedError } from '../../../shared/application/use-cases/use-case-errors.js';
+import type { ConfigError } from '../../../shared/domain/config/config-error.js';
+import {
+  ConfigFileInputSchema,
+  ImportQuerySchema,
+  ImportReportSchema,
+  NativeConfigFileOutputSchema,
+  NativeImportResultSchema,
+  RegardsConfigFileOutputSchema,
+} from '../schema.js';
 
 const REGARDS_MODULE = { id: REGARDS_MODULE_ID, name: 'Worker Manager module' };
+
+const text = (error: ConfigError) => `${error.path === '' ? '' : `${error.path}: `}${error.message}`;
+
+/** REGARDS' ModuleImportReport: `importErrors` as its texts, `onlyErrors` when nothing was imported; ours: `errors` with codes and paths. */
+function importReport(errors: readonly ConfigError[], onlyErrors: boolean) {
+  return {
+    moduleInformation: REGARDS_MODULE,
+    importErrors: errors.map(text),
+    onlyErrors,
+    ...(errors.length === 0 ? {} : { errors: errors.map(({ code, path, message }) => ({ code, path, message })) }),
+  };
+}
 
 /** The tenant configuration, exported and imported in the REGARDS and the native formats. */
 export function configurationRoutes(deps: ConfigureTenantDeps): Route[] {
@@ -28,18 +49,26 @@ export function configurationRoutes(deps: ConfigureTenantDeps): Route[] {
       access: 'PROJECT_ADMIN',
       operationId: 'importConfiguration',
       tag: 'configuration',
-      summary: 'Import a configuration file, all or nothing (REGARDS multipart field "file", or a JSON body; either format)',
-      description:
-        'On success the tenant cache is dropped and its waiting requests are routed again. Refused (409) with every error and its path; nothing is imported then.',
+      summary: 'Import a configuration file as REGARDS does: the valid items, the others reported (multipart field "file", or JSON; either format)',
+      description: 'atomic=true: all or nothing. The waiting requests are routed again after an import.',
+      query: ImportQuerySchema,
       bodyKind: 'config-file',
       documentedBody: ConfigFileInputSchema,
       responses: {
-        201: { description: 'imported (REGARDS ModuleImportReport list, no error)', schema: ImportReportSchema },
-        409: { description: 'refused: every error with its path in the file; nothing was imported' },
+        201: { description: 'all imported', schema: ImportReportSchema },
+        206: { description: 'the valid items imported, the others reported', schema: ImportReportSchema },
+        409: { description: 'nothing imported, every error reported', schema: ImportReportSchema },
       },
-      handle: async ({ body, principal }) => {
-        await importConfiguration({ tenant: principal.tenant, file: body }, deps);
-        return { status: 201, body: [{ moduleInformation: REGARDS_MODULE, importErrors: [], onlyErrors: false }] };
+      handle: async ({ body, query, principal }) => {
+        try {
+          const { errors, warnings } = await importConfiguration({ tenant: principal.tenant, file: body, partial: !query.atomic }, deps);
+          const report = importReport(errors, false);
+          return { status: errors.length === 0 ? 201 : 206, body: [warnings.length === 0 ? report : { ...report, warnings: warnings.map(text) }] };
+        } catch (error) {
+          // REGARDS' 409 carries the report too; our error codes and paths ride along in `errors`.
+          if (error instanceof ConfigurationRefusedError) return { status: 409, body: [importReport(error.errors, true)] };
+          throw error;
+        }
       },
     }),
     defineRoute({

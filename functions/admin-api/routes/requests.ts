@@ -1,12 +1,31 @@
-import { submitBulkJob, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
+import type { TenantConfigs } from '../../../shared/application/services/tenant-configs.js';
+import { submitBulkJob, submitRequestRetry, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
+import type { BulkJob } from '../../../shared/ports/job-store.js';
 import { getRequest } from '../../../shared/application/use-cases/read-requests.js';
 import { searchRequests, type SearchRequestsDeps } from '../../../shared/application/use-cases/search-requests.js';
-import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
-import { JobSchema, RequestDetailModelSchema, RequestIdParamsSchema, RequestPageSchema, SearchBodySchema, SearchQuerySchema } from '../schema.js';
-import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, sortOrder } from '../views.js';
+import { defineRoute, type HttpRequest, type Route } from '../../../shared/lambda/http/router.js';
+import {
+  JobSchema,
+  RequestDetailModelSchema,
+  RequestIdParamsSchema,
+  RequestPageSchema,
+  RetryQuerySchema,
+  SearchBodySchema,
+  SearchQuerySchema,
+} from '../schema.js';
+import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, searchSort, ignoredFilterFields } from '../views.js';
+
+/** 202 with the job and where to follow it. */
+function jobAccepted(job: BulkJob, request: HttpRequest) {
+  return {
+    status: 202 as const,
+    body: jobView(job, request.baseUrl),
+    headers: { Location: `${request.baseUrl}/jobs/${job.id}`, ...ignoredFilterFields(request) },
+  };
+}
 
 /** Requests (REGARDS): search, one request, and the bulk retry and delete, which run as jobs. */
-export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
+export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants: TenantConfigs }): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -21,10 +40,13 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       body: SearchBodySchema,
       responses: { 200: { description: 'a page of LightRequests', schema: RequestPageSchema } },
       handle: async ({ query, body, principal, request }) => {
-        const order = sortOrder(query.sort);
+        const sort = searchSort(query.sort);
         const resume = query.cursor === undefined ? undefined : decodeSearchCursor(query.cursor);
-        const result = await searchRequests({ tenant: principal.tenant, parameters: body, order, size: query.size, page: query.page, resume }, deps);
-        return { status: 200, body: requestPage(result, request, `creationDate,${order.toUpperCase()}`) };
+        const result = await searchRequests(
+          { tenant: principal.tenant, parameters: body, order: 'asc', sort, size: query.size, page: query.page, resume },
+          deps,
+        );
+        return { status: 200, body: requestPage(result, request, sort), headers: ignoredFilterFields(request) };
       },
     }),
     defineRoute({
@@ -35,13 +57,38 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       tag: 'requests',
       summary: 'Retry the blocked requests matching the filter (bulk job)',
       description:
-        'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests created before now are retried.',
+        'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests created before now are retried. restartFrom: see README, "Restart a workflow".',
+      query: RetryQuerySchema,
       body: SearchBodySchema,
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
-      handle: async ({ body, principal, request }) => {
-        const job = await submitBulkJob({ tenant: principal.tenant, kind: 'retry', filter: body, requestedBy: principal.subject }, deps);
-        const view = jobView(job, request.baseUrl);
-        return { status: 202, body: view, headers: { Location: `${request.baseUrl}/jobs/${job.id}` } };
+      handle: async ({ query, body, principal, request }) => {
+        const job = await submitBulkJob(
+          { tenant: principal.tenant, kind: 'retry', filter: body, restartFrom: query.restartFrom, requestedBy: principal.subject },
+          deps,
+        );
+        return jobAccepted(job, request);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/requests/{requestId}/retry',
+      access: 'EXPLOIT',
+      params: RequestIdParamsSchema,
+      operationId: 'retryRequest',
+      tag: 'requests',
+      summary: 'Retry one blocked request (a job of one), checked at once',
+      query: RetryQuerySchema,
+      responses: {
+        202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema },
+        404: { description: 'no such request in this tenant' },
+        409: { description: 'cannot be retried that way' },
+      },
+      handle: async ({ params, query, principal, request }) => {
+        const job = await submitRequestRetry(
+          { tenant: principal.tenant, requestId: params.requestId, restartFrom: query.restartFrom, requestedBy: principal.subject },
+          deps,
+        );
+        return jobAccepted(job, request);
       },
     }),
     defineRoute({
@@ -57,7 +104,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
       handle: async ({ body, principal, request }) => {
         const job = await submitBulkJob({ tenant: principal.tenant, kind: 'delete', filter: body, requestedBy: principal.subject }, deps);
-        return { status: 202, body: jobView(job, request.baseUrl), headers: { Location: `${request.baseUrl}/jobs/${job.id}` } };
+        return jobAccepted(job, request);
       },
     }),
     defineRoute({

@@ -17,7 +17,11 @@ usage: wm <command> [options]
 
   requests search [filters] [--size N] [--page N | --cursor C] [--desc] [--all] [--json]
   requests get <requestId> [--json]
-  requests retry [filters] [--watch]        retry the blocked requests matching the filters (a bulk job)
+  requests retry [filters] [--from F] [--watch]
+                                            retry the blocked requests matching the filters (a bulk job);
+                                            --from first|<step>: restart workflows from their first or that step
+  requests retry <requestId> [--from F] [--watch]
+                                            retry one request (refused at once, with the reason, if it cannot)
   requests delete [filters] [--watch]       delete them (ADMIN)
   workers [--content-type T]... [--json]
   config export [--native] [--out FILE]
@@ -65,6 +69,7 @@ const OPTIONS = {
   before: { type: 'string' },
   id: { type: 'string', multiple: true },
   // jobs, config
+  from: { type: 'string' },
   watch: { type: 'boolean' },
   interval: { type: 'string' },
   native: { type: 'boolean' },

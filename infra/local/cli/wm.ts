@@ -61,7 +61,12 @@ function client(parsed: ParsedCommand, io: CliIo): Client {
         json = undefined;
       }
       if (!response.ok && !(response.status === 503 && path === '/health')) {
-        const errorBody = (json ?? {}) as { message?: string; messages?: string[] };
+        // A refused configuration import answers REGARDS' report list: its errors are the details.
+        const report = Array.isArray(json) ? (json[0] as { importErrors?: string[] } | undefined) : undefined;
+        const errorBody = (report === undefined ? (json ?? {}) : { message: 'nothing imported', messages: report.importErrors }) as {
+          message?: string;
+          messages?: string[];
+        };
         const details = (errorBody.messages ?? []).filter((message) => message !== errorBody.message);
         throw new ApiError(response.status, errorBody.message ?? (text.slice(0, 200) || response.statusText), details);
       }
@@ -182,7 +187,16 @@ type JobBody = JobProgressView & { createdAt: string };
 
 async function startJob(parsed: ParsedCommand, api: Client, io: CliIo, kind: 'retry' | 'delete'): Promise<number> {
   const filter = filterFrom(parsed.options);
-  const job = (await api.call(kind === 'retry' ? 'POST' : 'DELETE', `/requests/${kind}`, filter)) as JobBody;
+  const from = parsed.options.from === undefined ? '' : `?restartFrom=${encodeURIComponent(parsed.options.from)}`;
+  const [requestId, ...extra] = parsed.args;
+  if (extra.length > 0 || (requestId !== undefined && kind !== 'retry'))
+    throw new UsageError(`requests ${kind} takes ${kind === 'retry' ? 'at most one request id' : 'no argument'}`);
+  if (from !== '' && kind !== 'retry') throw new UsageError('--from is for requests retry');
+  const job = (
+    requestId === undefined
+      ? await api.call(kind === 'retry' ? 'POST' : 'DELETE', `/requests/${kind}${from}`, filter)
+      : await api.call('POST', `/requests/${encodeURIComponent(requestId)}/retry${from}`)
+  ) as JobBody;
   io.out(`${kind} job ${job.id} started`);
   if (parsed.options.watch === true) return watchJob(job.id, parsed, api, io);
   io.out(`follow it with: wm jobs watch ${job.id}`);
@@ -266,7 +280,14 @@ async function importConfig(parsed: ParsedCommand, api: Client, io: CliIo): Prom
     const body = (await api.call('PUT', '/configuration/native', file)) as { version: number; redispatch: { dispatched: number; examined: number } };
     io.out(`configuration imported (version ${body.version}); ${body.redispatch.dispatched} of ${body.redispatch.examined} waiting requests dispatched`);
   } else {
-    await api.call('POST', '/microservice/configuration', file);
+    const [report] = (await api.call('POST', '/microservice/configuration', file)) as { importErrors?: string[]; warnings?: string[] }[];
+    for (const warning of report?.warnings ?? []) io.err(`warning: ${warning}`);
+    const errors = report?.importErrors ?? [];
+    if (errors.length > 0) {
+      // 206, as REGARDS: the valid items were imported.
+      io.out(`configuration partly imported; left out:\n${errors.map((error) => `  ${error}`).join('\n')}`);
+      return 1;
+    }
     io.out('configuration imported');
   }
   return 0;

@@ -4,7 +4,10 @@ import type { JobLauncher } from '../../ports/job-launcher.js';
 import type { BulkJob, JobStore } from '../../ports/job-store.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Page } from '../../ports/request-store.js';
-import { JobFinishedError, JobNotFoundError } from './use-case-errors.js';
+import { retryRefusal, type RestartFrom } from '../../domain/request/restart.js';
+import type { RequestStore } from '../../ports/request-store.js';
+import type { TenantConfigs } from '../services/tenant-configs.js';
+import { JobFinishedError, JobNotFoundError, RequestNotFoundError, RetryRefusedError } from './use-case-errors.js';
 
 // admin-api POST /requests/retry, DELETE /requests/delete, /jobs --> (use case) --> JobStore, JobLauncher
 
@@ -19,6 +22,8 @@ export interface SubmitBulkJob {
   tenant: string;
   kind: BulkJob['kind'];
   filter: SearchRequestParameters;
+  /** A retry's starting point (see applyOperatorRetry); absent: where each request stopped. */
+  restartFrom?: RestartFrom | undefined;
   requestedBy?: string | undefined;
   /** See BulkJob.fromRegards. */
   fromRegards?: boolean;
@@ -60,11 +65,39 @@ export async function submitBulkJob(input: SubmitBulkJob, deps: BulkJobDeps): Pr
     version: 0,
     ...(input.requestedBy === undefined ? {} : { requestedBy: input.requestedBy }),
     ...(input.fromRegards === true ? { fromRegards: true } : {}),
+    ...(input.kind === 'retry' && input.restartFrom !== undefined && input.restartFrom !== 'current' ? { restartFrom: input.restartFrom } : {}),
   };
   await deps.jobs.create(job);
-  deps.logger.info('bulk job submitted', { tenant: job.tenant, jobId: job.id, kind: job.kind, requestedBy: job.requestedBy });
+  deps.logger.info('bulk job submitted', { tenant: job.tenant, jobId: job.id, kind: job.kind, restartFrom: job.restartFrom, requestedBy: job.requestedBy });
   await deps.launcher.launch({ tenant: job.tenant, jobId: job.id });
   return job;
+}
+
+/**
+ * An operator's retry of ONE request, checked now (it exists, it is blocked, the restart it asks
+ * for can be made under the current configuration) so a refusal is answered at once with its
+ * reason, then run as a bulk job whose filter selects that request alone: its numeric id, and its
+ * creation date as both bounds, so the job reads one index entry, not the tenant's blocked requests.
+ */
+export async function submitRequestRetry(
+  input: { tenant: string; requestId: string; restartFrom: RestartFrom; requestedBy?: string | undefined },
+  deps: BulkJobDeps & { requests: RequestStore; tenants: TenantConfigs },
+): Promise<BulkJob> {
+  const request = (await deps.requests.getAll(input.tenant, [input.requestId])).get(input.requestId);
+  if (request === undefined) throw new RequestNotFoundError(`no request ${input.requestId}`);
+  const refusal = retryRefusal(request, input.restartFrom, (await deps.tenants.get(input.tenant)).routing);
+  if (refusal !== undefined) throw new RetryRefusedError(refusal);
+  const created = new Date(request.creationDate);
+  return submitBulkJob(
+    {
+      tenant: input.tenant,
+      kind: 'retry',
+      restartFrom: input.restartFrom,
+      filter: { ids: { mode: 'INCLUDE', values: [request.id], matchMode: 'STRICT', ignoreCase: false }, creationDate: { after: created, before: created } },
+      requestedBy: input.requestedBy,
+    },
+    deps,
+  );
 }
 
 export async function getBulkJob(tenant: string, id: string, deps: Pick<BulkJobDeps, 'jobs'>): Promise<BulkJob> {

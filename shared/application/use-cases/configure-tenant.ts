@@ -1,9 +1,9 @@
 import { NATIVE_FORMAT, SKIP_CONTENT_TYPES_SETTING, type RegardsConfigFile } from '../../contract/config-file.js';
-import { detectConfigFileFormat, importConfigFile } from '../../domain/config/config-file-reader.js';
+import { detectConfigFileFormat, ignoredFields, importConfigFile, importConfigFilePartially } from '../../domain/config/config-file-reader.js';
 import { toNativeConfigFile, toRegardsConfigFile, type NativeConfigFile } from '../../domain/config/config-file-writer.js';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { Logger } from '../../kernel/logger.js';
-import { ConfigErrorCode } from '../../domain/config/config-error.js';
+import { ConfigErrorCode, type ConfigError } from '../../domain/config/config-error.js';
 import { planImport, type ImportPlan } from '../../domain/config/import-config.js';
 import { DEFAULT_TENANT_SETTINGS, EMPTY_TENANT_CONFIG, type TenantConfig, type TenantSettings } from '../../domain/config/tenant-config.js';
 import type { TenantConfigs } from '../services/tenant-configs.js';
@@ -36,17 +36,23 @@ export async function exportConfiguration(
 
 export interface ImportResult {
   config: TenantConfig;
+  /** A partial import's items left out, each with its errors (empty when everything was imported). */
+  errors: ConfigError[];
+  /** Fields of REGARDS items this manager does not know: ignored (as REGARDS does), not refused. */
+  warnings: ConfigError[];
   /** What the waiting requests became under the new configuration (bounded; see IMPORT_REDISPATCH_LIMIT). */
   redispatch: RedispatchReport;
 }
 
 /**
  * Imports a configuration file all or nothing: every error is listed and nothing is written, or
- * the whole new configuration is written in one conditional put. Then the tenant's cached view is
+ * the whole new configuration is written in one conditional put. `partial` imports as REGARDS
+ * does: the valid items are written, those with errors left out and returned in `errors`, and the
+ * import is refused (every error) only when no item is valid. Then the tenant's cached view is
  * dropped and its waiting requests (unrouted ones included) are routed and dispatched again.
  */
 export async function importConfiguration(
-  input: { tenant: string; file: unknown; format?: 'native' | undefined },
+  input: { tenant: string; file: unknown; format?: 'native' | undefined; partial?: boolean | undefined },
   deps: ConfigureTenantDeps,
 ): Promise<ImportResult> {
   if (input.format === 'native' && detectConfigFileFormat(input.file) !== 'native') {
@@ -54,18 +60,32 @@ export async function importConfiguration(
       { code: ConfigErrorCode.InvalidConfigFile, path: 'format', message: `this endpoint takes the native format: { "format": "${NATIVE_FORMAT}", ... }` },
     ]);
   }
-  const config = await writePlanned(input.tenant, (current) => importConfigFile(current, input.file), deps);
+  // Partial (REGARDS): the items with errors are left out and reported; refused only when none is left.
+  let errors: ConfigError[] = [];
+  const config = await writePlanned(
+    input.tenant,
+    (current) => {
+      if (input.partial !== true) return importConfigFile(current, input.file);
+      const plan = importConfigFilePartially(current, input.file);
+      errors = plan.errors;
+      return plan.config === undefined ? { ok: false, errors: plan.errors } : { ok: true, config: plan.config };
+    },
+    deps,
+  );
   deps.logger.info('tenant configuration imported', {
     tenant: input.tenant,
     version: config.version,
     workers: config.workers.length,
     workflows: config.workflows.length,
+    leftOut: errors.length,
   });
   const redispatch = await redispatchWaiting(
     { tenants: [input.tenant], workerTypes: config.workers.map((worker) => worker.workerType), includeUnrouted: true, limit: IMPORT_REDISPATCH_LIMIT },
     deps,
   );
-  return { config, redispatch };
+  const warnings = ignoredFields(input.file);
+  if (warnings.length > 0) deps.logger.warn('unknown fields of configuration items ignored', { tenant: input.tenant, fields: warnings.map((w) => w.path) });
+  return { config, errors, warnings, redispatch };
 }
 
 export interface TenantDeclaration {

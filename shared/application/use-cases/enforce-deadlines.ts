@@ -1,6 +1,10 @@
 import * as z from 'zod';
 import type { RequestStatus } from '../../contract/status.js';
-import { applyDeadline } from '../../domain/request/deadline-outcomes.js';
+import { workerRequestName, type WireNames } from '../../contract/wire-names.js';
+import { DEFAULT_DEADLINES } from '../../domain/config/tenant-config.js';
+import { applyDeadline, type StartCheck } from '../../domain/request/deadline-outcomes.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { QueueDepths } from '../../ports/queue-depths.js';
 import type { Request } from '../../domain/request/request.js';
 import { BatchEffects } from '../services/batch-effects.js';
 import { applyEventsSendingWorkItemsFirst } from '../services/request-events.js';
@@ -14,7 +18,62 @@ import { redispatchRequests, type RedispatchWaitingDeps } from './redispatch-wai
 export const DueContinuationSchema = z.object({ tenant: z.string().min(1), cursor: z.string().min(1).optional() });
 export type DueContinuation = z.infer<typeof DueContinuationSchema>;
 
-export type DueDeps = RedispatchWaitingDeps;
+export type DueDeps = RedispatchWaitingDeps & {
+  /** Where a due time-to-start asks whether its worker queue still holds messages; without it, time-to-start expires as it falls due. */
+  queueDepths?: QueueDepths | undefined;
+};
+
+/** Distinct worker queues one sweep run looks at, at most: a run costs a bounded number of broker round trips. */
+export const DEFAULT_QUEUE_CHECKS_PER_RUN = 50;
+
+/**
+ * What a sweep run learnt about worker types whose requests' time-to-start fell due: each queue
+ * is checked once per run, the queues of a page in one call, at most `limit` queues a run. A
+ * worker type past the limit, or whose check failed, is "unknown": its requests' time-to-start is
+ * pushed, not expired (the broker's silence is no proof that the work item is gone).
+ */
+export class StartChecks {
+  private readonly known = new Map<string, StartCheck>();
+  private asked = 0;
+
+  public constructor(
+    private readonly depths: QueueDepths | undefined,
+    private readonly names: WireNames,
+    private readonly limit = DEFAULT_QUEUE_CHECKS_PER_RUN,
+  ) {}
+
+  /** Queues of the given worker types looked at on the broker (once each per run); undefined when no broker can be asked. */
+  public async prepare(workerTypes: Iterable<string>, isAlive: (workerType: string) => boolean, logger: Logger): Promise<void> {
+    if (this.depths === undefined) return;
+    const toAsk: string[] = [];
+    for (const workerType of new Set(workerTypes)) {
+      if (this.known.has(workerType)) continue;
+      if (!isAlive(workerType)) this.known.set(workerType, { kind: 'no-live-worker' });
+      else if (this.asked + toAsk.length >= this.limit)
+        this.known.set(workerType, { kind: 'unknown', reason: `more than ${this.limit} worker queues to check in one sweep run` });
+      else toAsk.push(workerType);
+    }
+    if (toAsk.length === 0) return;
+    this.asked += toAsk.length;
+    const queueOf = (workerType: string) => workerRequestName(this.names, workerType);
+    try {
+      const counts = await this.depths.messageCounts(toAsk.map(queueOf));
+      for (const workerType of toAsk) {
+        const queue = queueOf(workerType);
+        const messages = counts.get(queue) ?? 0;
+        this.known.set(workerType, messages > 0 ? { kind: 'queued', queue, messages } : { kind: 'queue-empty', queue });
+      }
+    } catch (error) {
+      logger.warn('could not read worker queue depths: due time-to-starts are pushed, not expired', { queues: toAsk.map(queueOf), error });
+      for (const workerType of toAsk) this.known.set(workerType, { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  public of(workerType: string | null): StartCheck | undefined {
+    if (this.depths === undefined) return undefined;
+    return workerType === null ? { kind: 'no-live-worker' } : this.known.get(workerType);
+  }
+}
 
 export interface DueContext {
   view: TenantView;
@@ -23,6 +82,8 @@ export interface DueContext {
   /** Work items, responses and counters of the writes that won; flushed once per page after every handler ran. */
   effects: BatchEffects;
   deps: DueDeps;
+  /** What the run learnt about the worker types of the page's DISPATCHED requests. */
+  startChecks: StartChecks;
 }
 
 export interface DueOutcome {
@@ -64,6 +125,8 @@ export interface DueLimits {
   budget?: QueryBudget | undefined;
   /** The alive worker types as the caller read them; read here when absent. */
   alive?: ReadonlyMap<string, unknown> | undefined;
+  /** Worker queue checks shared by every call of one sweep run; a call makes its own when absent. */
+  startChecks?: StartChecks | undefined;
 }
 
 export const WAITING_RECHECK_EVENT = 'waiting-recheck';
@@ -76,7 +139,7 @@ export const WAITING_RECHECK_EVENT = 'waiting-recheck';
 export const enforceDeadline: DueHandler = async (requests, context) => {
   const report = await applyEventsSendingWorkItemsFirst(
     requests.map((request) => ({ tenant: request.tenant, requestId: request.requestId, event: 'due' as const })),
-    (request, _due, ctx) => applyDeadline(request, ctx),
+    (request, _due, ctx) => applyDeadline(request, ctx, request.status === 'DISPATCHED' ? context.startChecks.of(request.dispatchedWorkerType) : undefined),
     context.deps,
     context.effects,
     // A retry the sweeper dispatches has no message to replay it: its work item goes first.
@@ -132,6 +195,7 @@ export async function enforceDeadlines(
   let alive: ReadonlyMap<string, unknown> | undefined = limits.alive;
   const budget = limits.budget ?? new QueryBudget(Number.MAX_SAFE_INTEGER);
   const pageCost = deps.requests.queriesPerListing + 1;
+  const startChecks = limits.startChecks ?? new StartChecks(deps.queueDepths, deps.settings.names);
 
   for (const tenant of ordered.slice(startAt)) {
     let cursor = continuation !== undefined && tenant === continuation.tenant ? continuation.cursor : undefined;
@@ -144,7 +208,7 @@ export async function enforceDeadlines(
       const view = await deps.tenants.get(tenant);
       alive ??= await deps.liveness.aliveTypes();
       const known = alive;
-      const context = { view, isAlive: (type: string) => known.has(type), now, deps };
+      const context = { view, isAlive: (type: string) => known.has(type), now, deps, startChecks };
       do {
         if (report.examined >= limits.due || !budget.take(pageCost)) return stopHere();
         const page = await deps.requests.listDue(tenant, now, { limit: Math.min(limits.pageSize, limits.due - report.examined), cursor });
@@ -188,6 +252,13 @@ async function handleDuePage(
   // Listed before its deadline (the store kept an earlier entry when the deadline moved later): moved, so it is not listed again until due.
   if (early.length > 0) await deps.requests.refreshDue(early);
   report.stale += requestIds.length - [...byStatus.values()].reduce((sum, list) => sum + list.length, 0);
+  // Only the worker types whose time-to-start may be pushed are looked at on the broker.
+  const dispatchedTypes = (byStatus.get('DISPATCHED') ?? []).flatMap((request) => {
+    const workerType = request.dispatchedWorkerType;
+    const pushable = workerType !== null && (context.view.routing.workerConfig(workerType)?.deadlines ?? DEFAULT_DEADLINES).extendWhileQueued;
+    return pushable ? [workerType] : [];
+  });
+  if (dispatchedTypes.length > 0) await context.startChecks.prepare(dispatchedTypes, context.isAlive, deps.logger);
   const effects = new BatchEffects(deps.settings.names, now);
   for (const [status, requests] of byStatus) {
     const handler = handlerOf(status, replaced);

@@ -54,8 +54,9 @@ const RETRYABLE_ERRORS = new Set([
 ]);
 
 /** What a job of this kind does to one request: THE operator semantics, as the outcomes define them. */
-function operatorAction(kind: BulkJob['kind']): (request: Request, _event: BulkJob['kind'], ctx: OutcomeContext) => Outcome {
-  return kind === 'retry' ? (request, _event, ctx) => applyOperatorRetry(request, ctx) : (request) => applyOperatorDelete(request);
+function operatorAction(job: BulkJob): (request: Request, _event: BulkJob['kind'], ctx: OutcomeContext) => Outcome {
+  const from = job.restartFrom;
+  return job.kind === 'retry' ? (request, _event, ctx) => applyOperatorRetry(request, ctx, from) : (request) => applyOperatorDelete(request);
 }
 
 export function jobSearch(job: BulkJob): RequestSearch {
@@ -89,7 +90,7 @@ export async function runBulkJob(ref: JobRef, deps: RunBulkJobDeps, budget: RunB
       job = written;
       log.info('bulk job started', { total: counted.count, totalExact: counted.exact });
     }
-    const apply = operatorAction(job.kind);
+    const apply = operatorAction(job);
     const reserve = budget.reserveMs ?? DEFAULT_RESERVE_MS;
     for (;;) {
       if (pages >= budget.maxPages || (budget.timeLeftMs !== undefined && budget.timeLeftMs() < reserve)) {

@@ -4,7 +4,7 @@ import type { JobLauncher } from '../../ports/job-launcher.js';
 import type { JobStore } from '../../ports/job-store.js';
 import type { WorkerRegistry } from '../../ports/worker-registry.js';
 import { QueryBudget, TENANT_PAGE_SIZE } from '../services/query-budget.js';
-import { DueContinuationSchema, emptyDueReport, enforceDeadlines, type DueHandlers, type DueReport } from './enforce-deadlines.js';
+import { DueContinuationSchema, emptyDueReport, enforceDeadlines, StartChecks, type DueDeps, type DueHandlers, type DueReport } from './enforce-deadlines.js';
 import {
   addTally,
   emptyTally,
@@ -63,7 +63,7 @@ export const DEFAULT_SWEEP_LIMITS: SweepLimits = { waiting: 1000, due: 1000, pag
 const WAITING_SHARE = 0.3;
 const JOBS_SHARE = 0.1;
 
-export interface SweepDeps extends RedispatchWaitingDeps {
+export interface SweepDeps extends RedispatchWaitingDeps, Pick<DueDeps, 'queueDepths'> {
   registry: WorkerRegistry;
   configStore: ConfigStore;
   /** Read at the start of a run and updated at its end. */
@@ -187,11 +187,13 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
 
   const jobsReserve = deps.bulkJobs === undefined ? 0 : Math.floor(budget.limit * JOBS_SHARE);
   const duePart = budget.slice(budget.remaining - jobsReserve);
+  // One look at each worker queue per run, whichever tenants' requests fell due on it.
+  const startChecks = new StartChecks(deps.queueDepths, deps.settings.names);
   const dueWalk = await walk(progress.due, duePart, async (tenant, resume) => {
     const one = await enforceDeadlines(
       [tenant],
       now,
-      { due: limits.due - report.due.examined, pageSize: limits.pageSize, budget: duePart, alive },
+      { due: limits.due - report.due.examined, pageSize: limits.pageSize, budget: duePart, alive, startChecks },
       resume,
       deps,
       fail,

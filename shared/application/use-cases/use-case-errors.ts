@@ -31,6 +31,13 @@ export class SettingNotFoundError extends UseCaseError {
   }
 }
 
+/** A retry the request cannot take now (not blocked, or a restart whose step or input is missing): nothing was changed. */
+export class RetryRefusedError extends UseCaseError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, 409, options);
+  }
+}
+
 /** A job that already ended cannot be resumed. */
 export class JobFinishedError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
@@ -52,6 +59,13 @@ export class ConfigurationRefusedError extends UseCaseError {
 export class ConfigurationConflictError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 409, options);
+  }
+}
+
+/** A sort the index cannot give, on more matches than are sorted in memory: 400, narrow the filter. */
+export class SortTooCostlyError extends UseCaseError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, 400, options);
   }
 }
 

@@ -28,6 +28,8 @@ export const ConfigErrorCode = {
   UnknownSetting: 'UnknownSettingError',
   SettingDeclaredTwice: 'SettingDeclaredTwiceError',
   InvalidSettingValue: 'InvalidSettingValueError',
+  /** A warning, not an error: a field of a REGARDS item this manager does not know, ignored as REGARDS does. */
+  UnknownField: 'UnknownFieldWarning',
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
 

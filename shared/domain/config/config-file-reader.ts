@@ -10,8 +10,8 @@ import {
   type ConfigFileFormat,
 } from '../../contract/config-file.js';
 import { ConfigErrorCode, type ConfigError, zodIssuesToConfigErrors } from './config-error.js';
-import { planImport, type ConfigImport, type ImportPlan } from './import-config.js';
-import type { TenantConfig } from './tenant-config.js';
+import { planImport, planPartialImport, type ConfigImport, type ImportPlan, type PartialImportPlan } from './import-config.js';
+import { WorkerConfigSchema, WorkflowConfigSchema, WorkflowStepSchema, type TenantConfig } from './tenant-config.js';
 
 /* Reads a configuration file (either format) into an import, with every error's path pointing into the file. */
 
@@ -64,6 +64,61 @@ export function importConfigFile(current: TenantConfig, json: unknown): ImportPl
   const plan = planImport(current, reading.import);
   const errors = [...reading.errors, ...(plan.ok ? [] : locateImportErrors(plan.errors, reading.origins))];
   return errors.length > 0 ? { ok: false, errors } : plan;
+}
+
+/**
+ * The partial import REGARDS makes (see planPartialImport): the file's items with errors are left
+ * out, the valid ones kept; an envelope too broken to find the items keeps nothing. Every error's
+ * path points into the submitted file.
+ */
+export function importConfigFilePartially(current: TenantConfig, json: unknown): PartialImportPlan {
+  const reading = readConfigFile(json);
+  if (reading.import === undefined) return { config: undefined, errors: reading.errors };
+  const plan = planPartialImport(current, reading.import);
+  return { config: plan.config, errors: [...reading.errors, ...locateImportErrors(plan.errors, reading.origins)] };
+}
+
+const WORKER_FIELDS = new Set(Object.keys(WorkerConfigSchema.shape));
+const WORKFLOW_FIELDS = new Set(Object.keys(WorkflowConfigSchema.shape));
+const STEP_FIELDS = new Set(Object.keys(WorkflowStepSchema.shape));
+
+/**
+ * A REGARDS item without the fields this manager does not know (REGARDS' Jackson reads with
+ * FAIL_ON_UNKNOWN_PROPERTIES false, so a newer REGARDS export, or an id it adds, must not refuse
+ * the item), and each field left out as a warning at its path. Our own extension fields (retry,
+ * deadlines) and the native format stay strict: a typo there is refused, not ignored.
+ */
+function knownFields(value: unknown, known: ReadonlySet<string>, at: string): { value: unknown; ignored: ConfigError[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { value, ignored: [] };
+  const entries = Object.entries(value);
+  const ignored = entries
+    .filter(([key]) => !known.has(key))
+    .map(([key]) => ({ code: ConfigErrorCode.UnknownField, path: `${at}.${key}`, message: `unknown field "${key}" ignored` }));
+  return { value: ignored.length === 0 ? value : Object.fromEntries(entries.filter(([key]) => known.has(key))), ignored };
+}
+
+function knownWorkflowFields(value: unknown, at: string): { value: unknown; ignored: ConfigError[] } {
+  const top = knownFields(value, WORKFLOW_FIELDS, at);
+  const steps = (top.value as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return top;
+  const read = steps.map((step, index) => knownFields(step, STEP_FIELDS, `${at}.steps[${index}]`));
+  return { value: { ...(top.value as object), steps: read.map((step) => step.value) }, ignored: [...top.ignored, ...read.flatMap((step) => step.ignored)] };
+}
+
+/** The fields of a REGARDS file's items that an import ignores, each at its path in the file: the import's warnings. */
+export function ignoredFields(json: unknown): ConfigError[] {
+  if (detectConfigFileFormat(json) !== 'regards') return [];
+  const parsed = RegardsConfigFileSchema.safeParse(json);
+  if (!parsed.success) return [];
+  return parsed.data.modules.flatMap((mod, m) =>
+    mod.module.id !== REGARDS_MODULE_ID
+      ? []
+      : mod.configuration.flatMap((item, c) => {
+          const at = `modules[${m}].configuration[${c}].value`;
+          if (item.key === REGARDS_CONFIG_KEYS.worker) return knownFields(item.value, WORKER_FIELDS, at).ignored;
+          return item.key === REGARDS_CONFIG_KEYS.workflow ? knownWorkflowFields(item.value, at).ignored : [];
+        }),
+  );
 }
 
 /** Rewrites planImport paths (`workers[1].workerType`) into paths of the file they came from. */
@@ -143,11 +198,11 @@ function readRegards(json: unknown): FileReading {
     switch (item.key) {
       case REGARDS_CONFIG_KEYS.worker:
         prefixes.push([`workers[${workers.length}]`, `${at}.value`]);
-        workers.push(item.value);
+        workers.push(knownFields(item.value, WORKER_FIELDS, `${at}.value`).value);
         return;
       case REGARDS_CONFIG_KEYS.workflow:
         prefixes.push([`workflows[${workflows.length}]`, `${at}.value`]);
-        workflows.push(item.value);
+        workflows.push(knownWorkflowFields(item.value, `${at}.value`).value);
         return;
       case REGARDS_CONFIG_KEYS.setting: {
         const setting = readSkipContentTypes(item.value, at, settingIndex === undefined ? undefined : `${base}[${settingIndex}]`, errors);

@@ -80,3 +80,67 @@ function buildConfig({ workers, workflows, settings }: MergedConfig, version: nu
     version,
   };
 }
+
+/** What a partial import keeps: the configuration to store (undefined when no item could be kept), and the errors of the items left out. */
+export interface PartialImportPlan {
+  config: TenantConfig | undefined;
+  errors: ConfigError[];
+}
+
+type Section = 'settings' | 'workers' | 'workflows';
+const SECTIONS: readonly Section[] = ['settings', 'workers', 'workflows'];
+
+/** The item an error is about (`workers[2]...` → workers, 2), or undefined when it is about no one item. */
+function itemOf(path: string): { section: Section; index: number } | undefined {
+  if (path === 'settings' || path.startsWith('settings.') || path.startsWith('settings[')) return { section: 'settings', index: 0 };
+  const match = /^(workers|workflows)\[(\d+)\]/.exec(path);
+  return match === null ? undefined : { section: match[1] as Section, index: Number(match[2]) };
+}
+
+/**
+ * REGARDS' partial import (ModuleManagerController answers 206): the items with errors are left
+ * out and the valid ones imported, checked by our stricter rules on the result. As REGARDS imports
+ * settings, then workers, then workflows, the items of the earliest section with errors are left
+ * out first and the rest planned again, so a workflow whose worker was left out is reported (and
+ * left out) in turn, and a valid workflow is not blamed for a bad worker of another. Error paths
+ * keep the positions of the submitted items. An error about no one item refuses the whole import.
+ */
+export function planPartialImport(current: TenantConfig, incoming: ConfigImport): PartialImportPlan {
+  const kept: Record<'workers' | 'workflows', number[]> = {
+    workers: incoming.workers.map((_, index) => index),
+    workflows: incoming.workflows.map((_, index) => index),
+  };
+  let settings = incoming.settings;
+  const errors: ConfigError[] = [];
+  // Each round leaves out at least one item (or the settings): bounded by the item count.
+  for (let round = 0; round <= incoming.workers.length + incoming.workflows.length + 1; round += 1) {
+    const attempt: ConfigImport = {
+      resetBeforeImport: incoming.resetBeforeImport,
+      workers: kept.workers.map((index) => incoming.workers[index]),
+      workflows: kept.workflows.map((index) => incoming.workflows[index]),
+      ...(settings === undefined ? {} : { settings }),
+    };
+    const plan = planImport(current, attempt);
+    if (plan.ok) {
+      const keptSettings = typeof settings === 'object' && settings !== null && Object.keys(settings).length > 0;
+      // Everything left out: nothing is written, not even the reset the file asked for.
+      const keptAnything = kept.workers.length + kept.workflows.length > 0 || keptSettings;
+      return { config: errors.length === 0 || keptAnything ? plan.config : undefined, errors };
+    }
+    const located = plan.errors.map((error) => ({ error, item: itemOf(error.path) }));
+    if (located.some(({ item }) => item === undefined)) return { config: undefined, errors: [...errors, ...plan.errors] };
+    const section = SECTIONS.find((name) => located.some(({ item }) => item?.section === name)) as Section;
+    for (const { error, item } of located) {
+      if (item?.section !== section) continue;
+      // Back to the submitted position: `workers[1]` of this round is the one kept.workers[1] names.
+      const original = section === 'settings' ? error.path : error.path.replace(/^\w+\[\d+\]/, `${section}[${String(kept[section as 'workers'][item.index])}]`);
+      errors.push({ ...error, path: original });
+    }
+    if (section === 'settings') settings = undefined;
+    else {
+      const bad = new Set(located.filter(({ item }) => item?.section === section).map(({ item }) => item?.index));
+      kept[section] = kept[section].filter((_, position) => !bad.has(position));
+    }
+  }
+  return { config: undefined, errors };
+}

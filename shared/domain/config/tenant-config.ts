@@ -61,6 +61,16 @@ export const DeadlinesSchema = z.strictObject({
   timeToStartSeconds: z.int().min(1).default(3600),
   /** RUNNING without the final answer. */
   timeToCompleteSeconds: z.int().min(1).default(86_400),
+  /**
+   * True: time-to-start expires only when the request could not have started (no live instance
+   * of its worker type, or its worker queue empty on the broker); while its work item may still
+   * wait in a non-empty queue, the deadline is pushed forward instead. False: it expires as is.
+   */
+  extendWhileQueued: z.boolean().default(true),
+  /** However busy the queue, a request dispatched this long ago without an answer times out (default 30 days). */
+  maxQueuedSeconds: z.int().min(1).default(2_592_000),
+  /** True: every RUNNING from the worker pushes time-to-complete forward (a progress heartbeat). */
+  runningExtends: z.boolean().default(true),
 });
 export type Deadlines = z.infer<typeof DeadlinesSchema>;
 

@@ -1,23 +1,32 @@
 import { planDispatch } from './dispatch.js';
 import { allowed, dispatched, next, state, unchanged, type Outcome, type OutcomeContext } from './outcomes.js';
 import type { Request } from './request.js';
-
-const BLOCKED = new Set(['ERROR', 'INVALID_CONTENT', 'NO_WORKER_AVAILABLE']);
+import { BLOCKED, restartPlan, type RestartFrom } from './restart.js';
 
 /**
- * An operator retries a blocked request (REST, reference 4.6): dispatched again at once at its
- * CURRENT step with that step's input, so a failed workflow resumes where it failed. The retry
- * policy's budget starts afresh: the operator decided to try again.
+ * An operator retries a blocked request (REST, reference 4.6): dispatched again at once, by
+ * default at its CURRENT step with that step's input, so a failed workflow resumes where it
+ * failed; `from` may instead restart it from its first step (the client's original body, no
+ * forwarded headers) or from a chosen step whose input is kept. The retry policy's budget starts
+ * afresh: the operator decided to try again. A restart the request cannot make is refused with
+ * the reason and the request left as it is.
  */
-export function applyOperatorRetry(request: Request, ctx: OutcomeContext): Outcome {
-  if (!BLOCKED.has(request.status))
-    return unchanged(request, `only ERROR, INVALID_CONTENT and NO_WORKER_AVAILABLE requests are retried, not ${request.status}`);
+export function applyOperatorRetry(request: Request, ctx: OutcomeContext, from: RestartFrom = 'current'): Outcome {
+  const plan = restartPlan(request, from, ctx.routing);
+  if ('refused' in plan) return unchanged(request, plan.refused);
   allowed(request, 'retry');
-  const retried = next(request, { status: 'TO_DISPATCH', stepAttempts: 0, deadline: null }, 'operator-retry', ctx.now, []);
-  const plan = planDispatch(retried, 'TO_DISPATCH', ctx, 'operator-retry');
-  return dispatched(plan, [
+  const retried = next(
+    request,
+    { ...plan.changes, status: 'TO_DISPATCH', stepAttempts: 0, deadline: null },
+    from === 'current' ? 'operator-retry' : 'operator-restart',
+    ctx.now,
+    plan.message === undefined ? [] : [plan.message],
+  );
+  if (plan.changes.originalContent === null) delete retried.originalContentDropped;
+  const dispatchPlan = planDispatch(retried, 'TO_DISPATCH', ctx, 'operator-retry');
+  return dispatched(dispatchPlan, [
     { kind: 'changed', before: state(request), after: state(retried) },
-    { kind: 'changed', before: state(retried), after: state(plan.request) },
+    { kind: 'changed', before: state(retried), after: state(dispatchPlan.request) },
   ]);
 }
 

@@ -35,6 +35,12 @@ export const RequestSchema = z.object({
   content: z.instanceof(Uint8Array),
   /** The client body, kept only once a workflow step has replaced `content`. */
   originalContent: z.instanceof(Uint8Array).nullable(),
+  /**
+   * Set when a step output replaced `content` and the client body did not fit next to it: null
+   * `originalContent` then no longer means "`content` is the client body", and a restart from the
+   * first step is refused.
+   */
+  originalContentDropped: z.literal(true).optional(),
   /** Headers returned by the previous workflow step, forwarded to the next worker. */
   additionalHeaders: z.record(z.string(), z.string()),
   /** Current workflow step (null for a plain worker request). */
@@ -73,6 +79,19 @@ export const RequestSchema = z.object({
   priority: z.number().int().min(0).max(255).optional(),
 });
 export type Request = z.infer<typeof RequestSchema>;
+
+/** The history message of a step advance that could not keep the client's body. */
+export const ORIGINAL_DROPPED_MESSAGE = 'original content dropped: too large to keep next to the step output';
+
+/**
+ * The client's body as it arrived, or undefined when it was dropped to make room for a step
+ * output (rows written before `originalContentDropped` existed say so only in their history).
+ */
+export function clientBody(request: Pick<Request, 'content' | 'originalContent' | 'originalContentDropped' | 'history'>): Request['content'] | undefined {
+  if (request.originalContent !== null) return request.originalContent;
+  const dropped = request.originalContentDropped === true || request.history.some((entry) => entry.messages.includes(ORIGINAL_DROPPED_MESSAGE));
+  return dropped ? undefined : request.content;
+}
 
 const encoder = new TextEncoder();
 

@@ -21,7 +21,7 @@ import {
   type Outcome,
   type OutcomeContext,
 } from './outcomes.js';
-import type { Request } from './request.js';
+import { clientBody, ORIGINAL_DROPPED_MESSAGE, type Request } from './request.js';
 import type { CountedChange } from './session-counters.js';
 
 /* A worker's answer: RUNNING, SUCCESS of the last step or of one with a next step, ERROR, INVALID_CONTENT. */
@@ -48,8 +48,8 @@ function succeed(request: Request, output: Uint8Array | null, ctx: OutcomeContex
   }
   allowed(request, 'workerSuccess');
   const keep = ctx.successRetentionMs > 0;
-  const original = request.originalContent ?? request.content;
-  const keepOriginal = content.length + original.length <= room;
+  const original = clientBody(request);
+  const keepOriginal = original !== undefined && content.length + original.length <= room;
   const done = next(
     request,
     {
@@ -101,15 +101,16 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
     );
   }
   allowed(request, 'workerStepDone');
-  const original = request.originalContent ?? request.content;
-  // The client's body is kept for debugging while it fits next to the step output and its headers.
-  const keepOriginal = original.length + output.length + headerBytes(response.additionalHeaders) <= ITEM_CONTENT_BUDGET_BYTES;
+  const original = clientBody(request);
+  // The client's body is kept (for debugging, and to restart from the first step) while it fits next to the step output and its headers.
+  const keepOriginal = original !== undefined && original.length + output.length + headerBytes(response.additionalHeaders) <= ITEM_CONTENT_BUDGET_BYTES;
   const stepped = next(
     request,
     {
       status: 'TO_DISPATCH',
       content: new Uint8Array(output),
       originalContent: keepOriginal ? original : null,
+      ...(keepOriginal ? {} : { originalContentDropped: true as const }),
       additionalHeaders: response.additionalHeaders,
       stepNumber,
       stepWorkerType: workerType,
@@ -120,7 +121,7 @@ function advance(request: Request, response: WorkerResponse, stepNumber: number,
     },
     'worker:SUCCESS',
     ctx.now,
-    keepOriginal ? [] : ['original content dropped: too large to keep next to the step output'],
+    keepOriginal || original === undefined ? [] : [ORIGINAL_DROPPED_MESSAGE],
   );
   const plan = planDispatch(stepped, 'TO_DISPATCH', ctx, 'next-step');
   return dispatched(plan, [
@@ -168,6 +169,31 @@ export function refuseUntrusted(request: Request, reference: RequestReference, e
   return { ...unchanged(request, `${event} not applied: ${problem}`), untrusted: true };
 }
 
+/**
+ * Moves a RUNNING request's deadline forward by less than this share of its time-to-complete is
+ * not worth a write: a worker that reports RUNNING every few seconds costs at most ten writes per
+ * time-to-complete, each priced on the whole item (its content included).
+ */
+const HEARTBEAT_GRANULARITY = 0.1;
+
+/**
+ * A RUNNING of a request already RUNNING, the worker's progress heartbeat (as Temporal's activity
+ * heartbeat): time-to-complete starts again from now. Undefined when the worker type's deadlines
+ * say otherwise or the push is too small to be worth its write. Only the deadline and version
+ * change: no history entry (a heartbeat every minute would push the useful ones out), and the
+ * store may leave the due index entry where it is (a RUNNING that moves its deadline later does
+ * not need it moved, see RequestStore.refreshDue).
+ */
+function extendTimeToComplete(request: Request, ctx: OutcomeContext): Outcome | undefined {
+  const deadlines = ctx.routing.workerConfig(request.dispatchedWorkerType ?? 'unknown')?.deadlines ?? DEFAULT_DEADLINES;
+  if (!deadlines.runningExtends || request.deadline === null) return undefined;
+  const timeToCompleteMs = deadlines.timeToCompleteSeconds * 1000;
+  const deadline = ctx.now.getTime() + timeToCompleteMs;
+  if (deadline - Date.parse(request.deadline) < Math.max(1000, timeToCompleteMs * HEARTBEAT_GRANULARITY)) return undefined;
+  const extended: Request = { ...request, deadline: new Date(deadline).toISOString(), version: request.version + 1 };
+  return { ...unchanged(extended), changed: true };
+}
+
 /** A worker's answer (reference 3.6), with the state guard the reference lacks. */
 export function applyWorkerResponse(request: Request, response: WorkerResponse, ctx: OutcomeContext): Outcome {
   const event = `worker:${response.status}`;
@@ -179,7 +205,8 @@ export function applyWorkerResponse(request: Request, response: WorkerResponse, 
     return recordIgnored(request, event, `answer for attempt ${attempt}, but the request is at attempt ${request.attempt}`, ctx.now);
   }
   const duplicateRunning = response.status === 'RUNNING' && request.status === 'RUNNING';
-  if (duplicateRunning || (!ACTIVE.has(request.status) && alreadyRecorded(request, event, attempt))) {
+  if (duplicateRunning) return extendTimeToComplete(request, ctx) ?? replay(request, event, attempt, ctx);
+  if (!ACTIVE.has(request.status) && alreadyRecorded(request, event, attempt)) {
     return replay(request, event, attempt, ctx);
   }
   if (!ACTIVE.has(request.status)) {

@@ -287,12 +287,45 @@ describe('requests', () => {
     expect(regardsDefault.body.content[0].content.requestId).toBe('a-error-1');
   });
 
+  it('POST /requests: ignores unknown filter fields as REGARDS does, and names them in a Warning header', async () => {
+    const answer = await call('POST', '/requests', { token: exploit(), body: { sourcee: 'x', statuses: { mode: 'INCLUDE', values: ['ERROR'], extra: 1 } } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.content.map((entry: { content: { requestId: string } }) => entry.content.requestId)).toEqual(['a-error-1']);
+    expect(answer.headers.get('warning')).toBe('299 - "unknown fields ignored: sourcee"');
+    expect((await call('POST', '/requests', { token: exploit(), body: {} })).headers.get('warning')).toBeNull();
+    // A field name is the caller's text: never a broken header.
+    const forged = await call('POST', '/requests', { token: exploit(), body: { 'a\r\nX-Injected: 1': 1, 'é"': 2 } });
+    expect(forged.status).toBe(200);
+    expect(forged.headers.get('warning')).toBe('299 - "unknown fields ignored: a??X-Injected: 1, ??"');
+    expect(forged.headers.get('x-injected')).toBeNull();
+  });
+
+  it('POST /requests: sorts by status from the index (a cursor walks every status), and by any LightRequest property in memory', async () => {
+    const ids = (answer: { body: { content: { content: { requestId: string } }[] } }) => answer.body.content.map((entry) => entry.content.requestId);
+    const byStatus = await call('POST', '/requests?sort=status,ASC&sort=creationDate,DESC', { token: exploit(), body: {} });
+    expect(ids(byStatus)).toEqual(['a-error-1', 'a-waiting-1', 'a-running-1']);
+    expect(ids(await call('POST', '/requests?sort=status,DESC', { token: exploit(), body: {} }))).toEqual(['a-running-1', 'a-waiting-1', 'a-error-1']);
+    const walked: string[] = [];
+    let page = await call('POST', '/requests?size=1&sort=status', { token: exploit(), body: {} });
+    expect(page.body.metadata.totalElements).toBe(3);
+    for (;;) {
+      walked.push(...ids(page));
+      if (page.body.nextCursor === undefined) break;
+      page = await call('POST', `/requests?size=1&sort=status&cursor=${page.body.nextCursor}`, { token: exploit(), body: {} });
+    }
+    expect(walked).toEqual(['a-error-1', 'a-waiting-1', 'a-running-1']);
+    expect(ids(await call('POST', '/requests?sort=requestId,DESC', { token: exploit(), body: {} }))).toEqual(['a-waiting-1', 'a-running-1', 'a-error-1']);
+    const second = await call('POST', '/requests?sort=requestId,DESC&size=2&page=1', { token: exploit(), body: {} });
+    expect(ids(second)).toEqual(['a-error-1']);
+    expect(second.body.metadata).toMatchObject({ number: 1, totalElements: 3, totalPages: 2 });
+    expect(second.body.links[0].href).toContain('sort=requestId%2CDESC');
+  });
+
   it.each([
-    ['an unknown filter field', '/requests', { sourcee: 'x' }, 'body'],
     ['INCLUDE with no value', '/requests', { statuses: { mode: 'INCLUDE', values: [] } }, 'body.statuses.values'],
     ['an unknown status', '/requests', { statuses: { mode: 'INCLUDE', values: ['LOST'] } }, 'body.statuses.values[0]'],
     ['a size over 1000', '/requests?size=1001', {}, 'query.size'],
-    ['an unsupported sort', '/requests?sort=status,ASC', {}, 'query.sort'],
+    ['an unsupported sort', '/requests?sort=priority,ASC', {}, 'query.sort'],
     ['an unknown query parameter', '/requests?pages=2', {}, 'query'],
   ])('POST /requests: 400 for %s, with the path', async (_case, path, body, where) => {
     const answer = await call('POST', path, { token: exploit(), body });
@@ -400,19 +433,63 @@ describe('configuration', () => {
     expect((await call('GET', '/microservice/configuration', { token: project() })).body).toEqual(exported.body);
   });
 
-  it('an invalid import is refused with 409 and every error, and changes nothing', async () => {
+  it('an import with no valid item is refused with 409, its REGARDS report and every error, and changes nothing', async () => {
     const before = (await call('GET', '/configuration/native', { token: project() })).body;
     const bad = regardsFile([workerItem('', ['x']), workerItem('other', ['to-extract']), { key: 'unknown.Key', value: 1 }], false);
-    const refused = await call('POST', '/microservice/configuration', { token: project(), body: bad });
-    expect(refused.status).toBe(409);
-    expect(refused.body.error).toBe('ConfigurationRefusedError');
-    expect(refused.body.errors.map((error: { path: string }) => error.path)).toEqual(
-      expect.arrayContaining(['modules[0].configuration[0].value.workerType', 'modules[0].configuration[2].key']),
-    );
-    expect(refused.body.errors.length).toBeGreaterThanOrEqual(3);
+    for (const path of ['/microservice/configuration', '/microservice/configuration?atomic=true']) {
+      const refused = await call('POST', path, { token: project(), body: bad });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toEqual([expect.objectContaining({ moduleInformation: expect.objectContaining({ id: 'workermanager' }), onlyErrors: true })]);
+      expect(refused.body[0].errors.map((error: { path: string }) => error.path)).toEqual(
+        expect.arrayContaining(['modules[0].configuration[0].value.workerType', 'modules[0].configuration[2].key']),
+      );
+      expect(refused.body[0].importErrors.length).toBeGreaterThanOrEqual(3);
+      expect(refused.body[0].importErrors).toContain(
+        'modules[0].configuration[2].key: ' + refused.body[0].errors.find((e: { path: string }) => e.path.endsWith('[2].key')).message,
+      );
+    }
     expect((await call('GET', '/configuration/native', { token: project() })).body).toEqual(before);
     expect((await call('POST', '/microservice/configuration', { token: project(), body: { nothing: true } })).status).toBe(409);
     expect((await call('POST', '/microservice/configuration', { token: project(), raw: 'a,b', contentType: 'text/csv' })).status).toBe(415);
+  });
+
+  it('ignores unknown fields of REGARDS items (warnings in the report), and refuses them in our own extension fields', async () => {
+    const before = (await call('GET', '/configuration/native', { token: project() })).body;
+    const item = { key: REGARDS_CONFIG_KEYS.worker, value: { workerType: 'lenient', contentTypeInputs: ['lenient-in'], id: 12, futureFlag: true } };
+    const imported = await call('POST', '/microservice/configuration', { token: project(), body: regardsFile([item], false) });
+    expect(imported.status).toBe(201);
+    expect(imported.body[0].warnings).toEqual([
+      'modules[0].configuration[0].value.id: unknown field "id" ignored',
+      'modules[0].configuration[0].value.futureFlag: unknown field "futureFlag" ignored',
+    ]);
+    const typo = { key: REGARDS_CONFIG_KEYS.worker, value: { workerType: 'typo', contentTypeInputs: ['typo-in'], deadlines: { timeToStartSecond: 5 } } };
+    expect((await call('POST', '/microservice/configuration', { token: project(), body: regardsFile([typo], false) })).status).toBe(409);
+    const native = await call('PUT', '/configuration/native', {
+      token: project(),
+      body: { ...before, workers: [{ workerType: 'n', contentTypeInputs: ['n-in'], id: 1 }] },
+    });
+    expect(native.status).toBe(409);
+    expect((await call('PUT', '/configuration/native', { token: project(), body: { ...before, resetBeforeImport: true } })).status).toBe(200);
+  });
+
+  it('imports the valid items of a file with some errors (206, as REGARDS), and nothing of it with atomic=true', async () => {
+    const before = (await call('GET', '/configuration/native', { token: project() })).body;
+    const mixed = regardsFile([workerItem('', ['x']), workerItem('partial-worker', ['partial-in'])], false);
+    const atomic = await call('POST', '/microservice/configuration?atomic=true', { token: project(), body: mixed });
+    expect(atomic.status).toBe(409);
+    expect((await call('GET', '/configuration/native', { token: project() })).body.workers.map((w: { workerType: string }) => w.workerType)).not.toContain(
+      'partial-worker',
+    );
+    const partial = await call('POST', '/microservice/configuration', { token: project(), body: mixed });
+    expect(partial.status).toBe(206);
+    expect(partial.body).toEqual([
+      expect.objectContaining({ onlyErrors: false, importErrors: [expect.stringContaining('modules[0].configuration[0].value.workerType')] }),
+    ]);
+    expect((await call('GET', '/configuration/native', { token: project() })).body.workers.map((w: { workerType: string }) => w.workerType)).toContain(
+      'partial-worker',
+    );
+    // The next tests expect the configuration as it was.
+    expect((await call('PUT', '/configuration/native', { token: project(), body: { ...before, resetBeforeImport: true } })).status).toBe(200);
   });
 
   it('GET/PUT /configuration/native round-trip, refuse the REGARDS format, and report the re-dispatch', async () => {

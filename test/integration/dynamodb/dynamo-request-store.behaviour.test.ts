@@ -104,6 +104,21 @@ describe('DynamoRequestStore on dynalite', () => {
     expect((await rawItem(tenant, 'run'))?.gsi3sk).toBe(`${at(700)}#run`);
   });
 
+  it('writes only the deadline and version of a RUNNING heartbeat, leaving both index entries where they are', async () => {
+    const client = fixture.newClient();
+    const store = new DynamoRequestStore(client, fixture.tableName);
+    const tenant = uniqueTenant();
+    const v0 = makeRequest(tenant, 'beat', { status: 'RUNNING', deadline: at(100) });
+    await store.insertAll([v0]);
+    const recorder = recordCommands(client);
+    // What a RUNNING of a RUNNING request writes (worker-answer-outcomes: extendTimeToComplete).
+    const v1 = { ...v0, deadline: at(900), version: v0.version + 1 };
+    await store.updateAll([{ previous: v0, next: v1 }]);
+    const input = (recorder.commands().find((command) => command instanceof UpdateCommand) as UpdateCommand).input;
+    expect(Object.values(input.ExpressionAttributeNames ?? {}).sort()).toEqual(['deadline', 'version']);
+    expect((await rawItem(tenant, 'beat'))?.gsi3sk).toBe(`${at(100)}#beat`);
+  });
+
   it('reads conflicting inserts back with ONE batch read', async () => {
     const client = fixture.newClient();
     const store = new DynamoRequestStore(client, fixture.tableName);

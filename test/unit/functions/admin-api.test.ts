@@ -114,6 +114,31 @@ describe('admin-api function over memory adapters', () => {
     expect(result.statusCode).toBe(202);
     expect((d.launcher as MemoryJobLauncher).launched).toHaveLength(1);
   });
+
+  it('takes restartFrom on the bulk retry and on the retry of one request, refusing at once what cannot be done', async () => {
+    const d = deps();
+    await d.requests.insertAll([makeRequest('tenant-a', 'r-1', { status: 'ERROR' }), makeRequest('tenant-a', 'r-2', { status: 'RUNNING' })]);
+    const handler = adminApiFunction.withDeps(d);
+    const token = signToken(SECRET, { tenant: 'tenant-a', role: 'EXPLOIT', sub: 'me' });
+    const withQuery = (base: APIGatewayProxyEvent, restartFrom: string): APIGatewayProxyEvent => ({
+      ...base,
+      queryStringParameters: { restartFrom },
+      multiValueQueryStringParameters: { restartFrom: [restartFrom] },
+    });
+    const bulk = await handler(withQuery(event('POST', '/requests/retry', {}, token), 'first'));
+    expect(bulk.statusCode).toBe(202);
+    expect(JSON.parse(bulk.body)).toMatchObject({ kind: 'retry', restartFrom: 'first' });
+    expect((await handler(withQuery(event('POST', '/requests/retry', {}, token), 'last'))).statusCode).toBe(400);
+
+    const one = await handler(withQuery(event('POST', '/requests/r-1/retry', undefined, token), 'first'));
+    expect(one.statusCode).toBe(202);
+    expect(JSON.parse(one.body)).toMatchObject({ kind: 'retry', restartFrom: 'first', filter: { ids: { mode: 'INCLUDE', values: [expect.any(Number)] } } });
+    const notBlocked = await handler(event('POST', '/requests/r-2/retry', undefined, token));
+    expect(notBlocked.statusCode).toBe(409);
+    expect(notBlocked.body).toContain('not RUNNING');
+    expect((await handler(event('POST', '/requests/none/retry', undefined, token))).statusCode).toBe(404);
+    expect((d.launcher as MemoryJobLauncher).launched).toHaveLength(2);
+  });
 });
 
 /** A token with the given header, HS256-signed with the right secret: only the header is forged. */

@@ -179,6 +179,24 @@ describe('wm commands over HTTP', () => {
     expect(failed.out[0]).toContain('CorruptItemError');
   });
 
+  it('retries from the first or a chosen step, in bulk or for one request', async () => {
+    const started = { body: { id: 'j-2', kind: 'retry', status: 'PENDING', progress: 0, processed: 0, succeeded: 0, skipped: 0, createdAt: 'x' } };
+    const bulk = harness([started]);
+    expect(await run(['requests', 'retry', '--status', 'ERROR', '--from', 'first'], bulk.io)).toBe(0);
+    expect(bulk.sent[0]).toMatchObject({
+      method: 'POST',
+      url: 'http://127.0.0.1:8080/requests/retry?restartFrom=first',
+      body: { statuses: { mode: 'INCLUDE', values: ['ERROR'] } },
+    });
+    const one = harness([started]);
+    expect(await run(['requests', 'retry', 'req 1', '--from', '20'], one.io)).toBe(0);
+    expect(one.sent[0]).toMatchObject({ method: 'POST', url: 'http://127.0.0.1:8080/requests/req%201/retry?restartFrom=20' });
+    expect(one.out[0]).toBe('retry job j-2 started');
+    const misuse = harness([]);
+    expect(await run(['requests', 'delete', '--from', 'first'], misuse.io)).toBe(2);
+    expect(misuse.sent).toEqual([]);
+  });
+
   it('imports a native file with PUT and a REGARDS one with POST; tells an unreadable file apart', async () => {
     const native = harness([{ body: { version: 3, redispatch: { dispatched: 2, examined: 5 } } }]);
     expect(await run(['config', 'import', 'conf.json', '--native'], native.io)).toBe(0);
@@ -186,6 +204,18 @@ describe('wm commands over HTTP', () => {
     expect(native.out).toEqual(['configuration imported (version 3); 2 of 5 waiting requests dispatched']);
     const missing = harness([]);
     expect(await run(['config', 'import', 'missing.json'], missing.io)).toBe(2);
+    const partial = harness([
+      {
+        status: 206,
+        body: [{ importErrors: ['modules[0].configuration[0].value.workerType: must not be blank'], warnings: ['x: unknown field "x" ignored'] }],
+      },
+    ]);
+    expect(await run(['config', 'import', 'conf.json'], partial.io)).toBe(1);
+    expect(partial.out).toEqual(['configuration partly imported; left out:\n  modules[0].configuration[0].value.workerType: must not be blank']);
+    expect(partial.err).toEqual(['warning: x: unknown field "x" ignored']);
+    const none = harness([{ status: 409, body: [{ importErrors: ['a: bad', 'b: worse'], onlyErrors: true }] }]);
+    expect(await run(['config', 'import', 'conf.json'], none.io)).toBe(1);
+    expect(none.err).toEqual(['wm: 409 nothing imported', '  - a: bad', '  - b: worse']);
   });
 
   it('prints the API refusal and its details on stderr with exit code 1', async () => {

@@ -4,9 +4,9 @@ import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store
 import { Header } from '../../../shared/contract/headers.js';
 import { SearchRequestParametersSchema, type SearchRequestParametersInput } from '../../../shared/contract/search-request-parameters.js';
 import type { Request } from '../../../shared/domain/request/request.js';
-import { getBulkJob, jobProgress, newJobId, resumeBulkJob, submitBulkJob } from '../../../shared/application/use-cases/bulk-jobs.js';
+import { getBulkJob, jobProgress, newJobId, resumeBulkJob, submitBulkJob, submitRequestRetry } from '../../../shared/application/use-cases/bulk-jobs.js';
 import { runBulkJob, BULK_PAGE_SIZE } from '../../../shared/application/use-cases/run-bulk-job.js';
-import { JobFinishedError, JobNotFoundError } from '../../../shared/application/use-cases/use-case-errors.js';
+import { JobFinishedError, JobNotFoundError, RequestNotFoundError, RetryRefusedError } from '../../../shared/application/use-cases/use-case-errors.js';
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { makeRequest } from '../../support/store-contract/requests.js';
@@ -186,5 +186,90 @@ describe('bulk jobs', () => {
     const late = newJobId(new Date('2026-03-01T10:00:00.001Z'), new Uint8Array(10));
     expect(early).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(early < late).toBe(true);
+  });
+});
+
+describe('restarting workflows from their first or a chosen step', () => {
+  let world: MemoryWorld & { jobs: MemoryJobStore; launcher: MemoryJobLauncher };
+
+  beforeEach(async () => {
+    world = { ...memoryWorld(), jobs: new MemoryJobStore(), launcher: new MemoryJobLauncher() };
+    await configure(world, TENANT, {
+      workers: [
+        { workerType: 'extract', contentTypeInputs: ['raw'], contentTypeOutput: 'mid' },
+        { workerType: 'pack', contentTypeInputs: ['mid'] },
+      ],
+      workflows: [
+        {
+          workflowType: 'chain',
+          steps: [
+            { stepNumber: 10, workerType: 'extract' },
+            { stepNumber: 20, workerType: 'pack' },
+          ],
+        },
+      ],
+    });
+    for (const type of ['extract', 'pack']) await bringAlive(world, type);
+  });
+
+  const failedAtPack = (requestId: string, overrides: Partial<Request> = {}) =>
+    makeRequest(TENANT, requestId, {
+      contentType: 'chain',
+      status: 'ERROR',
+      error: 'pack failed',
+      stepNumber: 20,
+      stepWorkerType: 'pack',
+      dispatchedWorkerType: 'pack',
+      content: new TextEncoder().encode('{"extracted":true}'),
+      originalContent: new TextEncoder().encode('{"file":"a"}'),
+      additionalHeaders: { 'x-extracted': 'yes' },
+      creationDate: '2026-03-01T09:00:00.000Z',
+      ...overrides,
+    });
+
+  const runToEnd = async (job: BulkJob) => {
+    for (let calls = 0; calls < 10; calls += 1) {
+      const result = await runBulkJob({ tenant: TENANT, jobId: job.id }, world, { maxPages: 10 });
+      if (result.outcome !== 'more') return result;
+    }
+    throw new Error('job did not end');
+  };
+
+  it('restarts every matching workflow from its first step with the original body; one that cannot is skipped and left as it was', async () => {
+    await world.requests.insertAll([
+      failedAtPack('w-1'),
+      failedAtPack('w-2'),
+      failedAtPack('lost-original', { originalContent: null, originalContentDropped: true }),
+    ]);
+    const job = await submitBulkJob({ tenant: TENANT, kind: 'retry', restartFrom: 'first', filter: SearchRequestParametersSchema.parse({}) }, world);
+    expect(job.restartFrom).toEqual('first');
+    const result = await runToEnd(job);
+    expect(result.job).toMatchObject({ status: 'DONE', processed: 3, succeeded: 2, skipped: 1 });
+    const work = world.bus.to('regards.worker.extract.request');
+    expect(work.map((message) => String(message.headers[Header.requestId])).sort()).toEqual(['w-1', 'w-2']);
+    expect(work.map((message) => Buffer.from(message.body).toString())).toEqual(['{"file":"a"}', '{"file":"a"}']);
+    expect(work[0]?.headers['x-extracted']).toBeUndefined();
+    const after = await world.requests.getAll(TENANT, ['w-1', 'lost-original']);
+    expect(after.get('w-1')).toMatchObject({ status: 'DISPATCHED', stepNumber: 10, dispatchedWorkerType: 'extract' });
+    expect(after.get('w-1')?.history.map((entry) => entry.event)).toContain('operator-restart');
+    expect(after.get('lost-original')).toMatchObject({ status: 'ERROR', stepNumber: 20, version: 0 });
+  });
+
+  it('retries one request from a chosen step, refusing at once (with the reason) what it cannot do', async () => {
+    await world.requests.insertAll([failedAtPack('one'), failedAtPack('other'), failedAtPack('busy', { status: 'RUNNING' })]);
+    await expect(submitRequestRetry({ tenant: TENANT, requestId: 'nope', restartFrom: 'first' }, world)).rejects.toBeInstanceOf(RequestNotFoundError);
+    await expect(submitRequestRetry({ tenant: TENANT, requestId: 'busy', restartFrom: 'first' }, world)).rejects.toThrow(
+      'only ERROR, INVALID_CONTENT and NO_WORKER_AVAILABLE requests are retried, not RUNNING',
+    );
+    await expect(submitRequestRetry({ tenant: TENANT, requestId: 'one', restartFrom: 15 }, world)).rejects.toBeInstanceOf(RetryRefusedError);
+    expect(world.launcher.launched).toEqual([]);
+
+    const job = await submitRequestRetry({ tenant: TENANT, requestId: 'one', restartFrom: 20, requestedBy: 'ops' }, world);
+    const result = await runToEnd(job);
+    expect(result.job).toMatchObject({ status: 'DONE', processed: 1, succeeded: 1, skipped: 0 });
+    const work = world.bus.to('regards.worker.pack.request');
+    expect(work.map((message) => String(message.headers[Header.requestId]))).toEqual(['one']);
+    expect(work[0]?.headers['x-extracted']).toBe('yes');
+    expect((await world.requests.getAll(TENANT, ['other'])).get('other')?.status).toBe('ERROR');
   });
 });

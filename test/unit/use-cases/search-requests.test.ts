@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryRequestStore } from '../../../shared/adapters/memory/memory-request-store.js';
 import { SearchRequestParametersSchema } from '../../../shared/contract/search-request-parameters.js';
-import { MAX_PAGE_OFFSET, searchRequests, SEARCH_MAX_EXAMINED, COUNT_MAX_CALLS } from '../../../shared/application/use-cases/search-requests.js';
-import { PageOutOfRangeError } from '../../../shared/application/use-cases/use-case-errors.js';
+import {
+  MAX_PAGE_OFFSET,
+  searchRequests,
+  SEARCH_MAX_EXAMINED,
+  COUNT_MAX_CALLS,
+  SORT_MAX_MATCHES,
+} from '../../../shared/application/use-cases/search-requests.js';
+import { PageOutOfRangeError, SortTooCostlyError } from '../../../shared/application/use-cases/use-case-errors.js';
 import { at, makeRequest } from '../../support/store-contract/requests.js';
 
 const TENANT = 'tenant-s';
@@ -81,6 +87,61 @@ describe('searchRequests', () => {
       items: [],
       totalElements: 0,
       totalExact: true,
+    });
+  });
+
+  describe('sort', () => {
+    const statuses = ['RUNNING', 'ERROR', 'DISPATCHED'] as const;
+
+    it('sorts by status from the index, each status by creation date, and pages across statuses by number', async () => {
+      const deps = await seeded(9, (i) => ({ status: statuses[i % 3] }));
+      const sort = [{ property: 'status', direction: 'asc' }] as const;
+      const first = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort, size: 4, page: 0 }, deps);
+      expect(first.items.map((item) => `${item.status}:${item.requestId}`)).toEqual([
+        'DISPATCHED:r-00002',
+        'DISPATCHED:r-00005',
+        'DISPATCHED:r-00008',
+        'ERROR:r-00001',
+      ]);
+      expect(first).toMatchObject({ totalElements: 9, totalExact: true });
+      const third = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort, size: 4, page: 2 }, deps);
+      expect(third.items.map((item) => item.requestId)).toEqual(['r-00006']);
+    });
+
+    it('follows the cursor into the next status when a page ends exactly where a status does', async () => {
+      const deps = await seeded(4, (i) => ({ status: i < 2 ? 'ERROR' : 'RUNNING' }));
+      // A store that knows when a listing ends: no cursor on its last page, even a full one.
+      const search = deps.requests.search.bind(deps.requests);
+      deps.requests.search = async (tenant, query, page) => {
+        const found = await search(tenant, query, page);
+        if (found.cursor === undefined) return found;
+        const more = await search(tenant, query, { ...page, limit: 1, cursor: found.cursor });
+        return more.items.length === 0 && more.cursor === undefined ? { items: found.items } : found;
+      };
+      const sort = [{ property: 'status', direction: 'asc' }] as const;
+      const first = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort, size: 2, page: 0 }, deps);
+      expect(first.items.map((item) => item.status)).toEqual(['ERROR', 'ERROR']);
+      const second = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort, size: 2, page: 0, resume: first.next }, deps);
+      expect(second.items.map((item) => item.requestId)).toEqual(['r-00002', 'r-00003']);
+    });
+
+    it('sorts other properties in memory, nulls last ascending, ties by creation date', async () => {
+      const deps = await seeded(5, (i) => ({ dispatchedWorkerType: i === 1 ? null : `w-${i % 2}` }));
+      const sort = [{ property: 'dispatchedWorkerType', direction: 'asc' }] as const;
+      const page = await searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort, size: 10, page: 0 }, deps);
+      expect(page.items.map((item) => item.requestId)).toEqual(['r-00000', 'r-00002', 'r-00004', 'r-00003', 'r-00001']);
+      const desc = await searchRequests(
+        { tenant: TENANT, parameters: all, order: 'asc', sort: [{ property: 'dispatchedWorkerType', direction: 'desc' }], size: 2, page: 0 },
+        deps,
+      );
+      expect(desc.items.map((item) => item.requestId)).toEqual(['r-00001', 'r-00003']);
+    });
+
+    it('refuses an in-memory sort over more matches than it sorts, rather than sorting part of them', async () => {
+      const deps = await seeded(SORT_MAX_MATCHES + 1);
+      await expect(
+        searchRequests({ tenant: TENANT, parameters: all, order: 'asc', sort: [{ property: 'source', direction: 'asc' }], size: 10, page: 0 }, deps),
+      ).rejects.toThrow(SortTooCostlyError);
     });
   });
 });

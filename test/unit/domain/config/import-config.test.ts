@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planImport } from '../../../../shared/domain/config/import-config.js';
+import { planImport, planPartialImport } from '../../../../shared/domain/config/import-config.js';
 import { DEFAULT_DEADLINES, DEFAULT_RETRY_POLICY, EMPTY_TENANT_CONFIG, type TenantConfig } from '../../../../shared/domain/config/tenant-config.js';
 import { anImport, codesAndPaths, configured, expectErrors, expectOk, worker, workflow } from './fixtures.js';
 
@@ -25,7 +25,13 @@ describe('planImport: bean validation', () => {
       jitter: 0.2,
       retryOn: ['ERROR', 'TIMEOUT', 'DEAD_LETTER'],
     });
-    expect(DEFAULT_DEADLINES).toEqual({ timeToStartSeconds: 3600, timeToCompleteSeconds: 86_400 });
+    expect(DEFAULT_DEADLINES).toEqual({
+      timeToStartSeconds: 3600,
+      timeToCompleteSeconds: 86_400,
+      extendWhileQueued: true,
+      maxQueuedSeconds: 2_592_000,
+      runningExtends: true,
+    });
   });
 
   it('refuses a blank workerType', () => {
@@ -95,7 +101,7 @@ describe('planImport: bean validation', () => {
     });
     const config = expectOk(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [valid] })));
     expect(config.workers[0]?.retry).toEqual({ ...DEFAULT_RETRY_POLICY, maxAttempts: 5, retryOn: ['TIMEOUT'] });
-    expect(config.workers[0]?.deadlines).toEqual({ timeToStartSeconds: 60, timeToCompleteSeconds: 86_400 });
+    expect(config.workers[0]?.deadlines).toEqual({ ...DEFAULT_DEADLINES, timeToStartSeconds: 60 });
 
     const invalid = {
       workerType: 'w',
@@ -603,5 +609,47 @@ describe('planImport: resetBeforeImport', () => {
     expect(config.workflows.map((w) => w.workflowType)).toEqual(['p']);
     expect(config.settings.skipContentTypes).toEqual(['s']);
     expect(config.version).toBe(current.version + 1);
+  });
+});
+
+describe('planPartialImport (REGARDS imports the valid items and answers 206)', () => {
+  it('leaves out the bad items, then the workflows they break, keeps the rest, and reports each at its submitted position', () => {
+    const plan = planPartialImport(
+      EMPTY_TENANT_CONFIG,
+      anImport({
+        workers: [worker('', ['x']), worker('a', ['in-a'], 'mid'), worker('b', ['mid']), worker('c', ['in-c'])],
+        workflows: [
+          workflow('flow-ok', [
+            [1, 'a'],
+            [2, 'b'],
+          ]),
+          workflow('flow-bad', [
+            [1, 'c'],
+            [2, 'nobody'],
+          ]),
+          workflow('in-a', [[1, 'a']]),
+        ],
+        settings: { skipContentTypes: ['in-c'] },
+      }),
+    );
+    // The settings come first: skipping in-c is kept, and worker c, which takes in-c, is left out.
+    expect(codesAndPaths(plan.errors)).toEqual([
+      ['InvalidValueError', 'workers[0].workerType'],
+      ['SkippedContentTypeError', 'workers[3].contentTypeInputs[0]'],
+      ['NotExistingWorkerError', 'workflows[1].steps[0].workerType'],
+      ['NotExistingWorkerError', 'workflows[1].steps[1].workerType'],
+      ['DuplicatedWorkflowTypesError', 'workflows[2].workflowType'],
+    ]);
+    expect(plan.config?.workers.map((w) => w.workerType)).toEqual(['a', 'b']);
+    expect(plan.config?.workflows.map((w) => w.workflowType)).toEqual(['flow-ok']);
+    expect(plan.config?.settings.skipContentTypes).toEqual(['in-c']);
+  });
+
+  it('keeps nothing when every item is bad, not even the reset the file asked for', () => {
+    const current = expectOk(planImport(EMPTY_TENANT_CONFIG, anImport({ workers: [worker('kept', ['k'])] })));
+    const plan = planPartialImport(current, anImport({ resetBeforeImport: true, workers: [worker('', ['x'])] }));
+    expect(plan.config).toBeUndefined();
+    expect(codesAndPaths(plan.errors)).toEqual([['InvalidValueError', 'workers[0].workerType']]);
+    expect(planPartialImport(current, anImport({ resetBeforeImport: true })).config?.workers).toEqual([]);
   });
 });

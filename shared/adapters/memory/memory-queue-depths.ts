@@ -1,0 +1,15 @@
+import { QueueDepths } from '../../ports/queue-depths.js';
+
+/** Queue depths a test sets; an unset queue counts 0, as an undeclared one does on the broker. */
+export class MemoryQueueDepths extends QueueDepths {
+  public readonly depths = new Map<string, number>();
+  /** Every call's queues, in order: what a test checks to see the checks batched. */
+  public readonly calls: string[][] = [];
+  public unavailable = false;
+
+  public async messageCounts(queues: readonly string[]): Promise<Map<string, number>> {
+    this.calls.push([...queues]);
+    if (this.unavailable) throw new Error('broker unreachable');
+    return new Map(queues.map((queue) => [queue, this.depths.get(queue) ?? 0]));
+  }
+}
