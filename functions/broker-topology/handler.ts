@@ -5,7 +5,7 @@ import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import type { Topology } from '../../shared/contract/topology.js';
 import { brokerUrl, readBrokerCredentials, resolveAmqpUrl, type ResolveAmqpUrlOptions } from '../../shared/lambda/broker-url.js';
 import { jsonEnv, parseEnv } from '../../shared/lambda/env.js';
-import { PowertoolsLogger } from '../../shared/lambda/powertools-logger.js';
+import { LambdaLogger } from '../../shared/lambda/lambda-logger.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import { BrokerTopologyEnvSchema, type BrokerTopologyEnv } from './env.js';
 import { ensureVirtualHost, managementUrlOf, type Fetch } from './virtual-host.js';
@@ -106,7 +106,7 @@ export async function topologyUrl(env: BrokerTopologyEnv, options: ConnectOption
 
 export const handler = async (event: unknown, context?: Context): Promise<TopologyResult> => {
   const env = parseEnv(BrokerTopologyEnvSchema, process.env);
-  const logger = PowertoolsLogger.create(env.LOG_LEVEL, { fn: 'broker-topology' });
+  const logger = LambdaLogger.create(env.LOG_LEVEL, { fn: 'broker-topology' });
   if (context !== undefined) logger.addContext(context);
   return handleTopologyEvent(event, {
     logger,

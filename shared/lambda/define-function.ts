@@ -1,11 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Logger } from '../kernel/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import { parseEnv } from './env.js';
-import { PowertoolsLogger } from './powertools-logger.js';
+import { LambdaLogger } from './lambda-logger.js';
 
 // Lambda runtime | local host | tests --> (defineFunction) --> decode --> one use case --> shape
 
@@ -24,7 +23,7 @@ export interface InvocationContext<Deps extends Composed = Composed> extends Con
   name: string;
   /**
    * `deps.logger` for this invocation, naming the function and its request id. In Lambda the
-   * Powertools logger puts the request id on every line of the process already, so only `fn` is added.
+   * Lambda logger puts the request id on every line of the process already, so only `fn` is added.
    */
   logger: Logger;
 }
@@ -84,7 +83,8 @@ export function defineFunction<Env, Deps extends Composed, Event, Input, Output,
     };
     // No early timeout: the use cases watch the remaining time themselves (run-bulk-jobs) or are bounded.
     const wrapped = middy<Event, Result, Error, InvocationContext<Deps>>(base, { timeoutEarlyInMillis: 0 });
-    if (deps.logger instanceof PowertoolsLogger) wrapped.use(injectLambdaContext(deps.logger.powertools));
+    const logger = deps.logger;
+    if (logger instanceof LambdaLogger) wrapped.use({ name: 'lambda-context', before: ({ context }) => logger.addContext(context) });
     // Registered before the error path: middy runs `after` and `onError` in reverse, so metrics are flushed last.
     wrapped.use(flushMetrics(deps)).use(invocationContext(name, deps)).use(errorPath<Event, Deps, Result>(deps, onError));
     // The context is completed by the `before` middleware.
@@ -110,8 +110,7 @@ function invocationContext<Deps extends Composed>(name: string, deps: Deps): Mid
     before: ({ context }) => {
       context.deps = deps;
       context.name = name;
-      context.logger =
-        deps.logger instanceof PowertoolsLogger ? deps.logger.child({ fn: name }) : deps.logger.child({ fn: name, requestId: context.awsRequestId });
+      context.logger = deps.logger instanceof LambdaLogger ? deps.logger.child({ fn: name }) : deps.logger.child({ fn: name, requestId: context.awsRequestId });
     },
   };
 }

@@ -20,7 +20,7 @@ import type { RequestStore } from '../ports/request-store.js';
 import type { RegistryCaps, WorkerRegistry } from '../ports/worker-registry.js';
 import { resolveAmqpUrl, type ResolveAmqpUrlOptions } from './broker-url.js';
 import type { AmqpEnv, BaseEnv } from './env.js';
-import { PowertoolsLogger } from './powertools-logger.js';
+import { LambdaLogger } from './lambda-logger.js';
 
 /*
  * The one place that pairs ports with their DynamoDB and RabbitMQ adapters. Every function's
@@ -114,7 +114,7 @@ export interface ServicesFromEnvOptions extends ResolveAmqpUrlOptions {
  * credentials are read from Secrets Manager (once per warm process).
  */
 export async function servicesFromEnv(env: BaseEnv & AmqpEnv, functionName: string, options: ServicesFromEnvOptions = {}): Promise<ManagerServices> {
-  const logger = PowertoolsLogger.create(env.LOG_LEVEL, { fn: functionName });
+  const logger = LambdaLogger.create(env.LOG_LEVEL, { fn: functionName });
   const url = await resolveAmqpUrl(env, options);
   const client = documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION });
   if (options.metrics !== undefined) countStoreCalls(client, options.metrics, functionName);

@@ -12,7 +12,7 @@ import { apiGatewaySource } from '../../../shared/lambda/api-gateway-source.js';
 import { JwtVerifier } from '../../../shared/lambda/auth.js';
 import { defineFunction, localContext } from '../../../shared/lambda/define-function.js';
 import { EnvironmentError } from '../../../shared/lambda/env.js';
-import { PowertoolsLogger } from '../../../shared/lambda/powertools-logger.js';
+import { LambdaLogger } from '../../../shared/lambda/lambda-logger.js';
 import { scheduleSource } from '../../../shared/lambda/schedule-source.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
 import { jsonLinesWrittenBy } from '../../support/json-lines.js';
@@ -225,9 +225,9 @@ describe('the Lambda handler', () => {
     expect(composed).toEqual(['set']);
   });
 
-  it('with the Powertools logger, puts the invocation context on every line, those of loggers made at composition included', async () => {
+  it('with the Lambda logger, puts the invocation context on every line, those of loggers made at composition included', async () => {
     const lines = await jsonLinesWrittenBy(async () => {
-      const logger = PowertoolsLogger.create('info', { fn: 'probe' });
+      const logger = LambdaLogger.create('info', { fn: 'probe' });
       const adapterLogger = logger.child({ component: 'store' });
       const fn = defineFunction({
         name: 'probe',

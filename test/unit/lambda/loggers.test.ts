@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PrettyLogger } from '../../../infra/local/pretty-logger.js';
 import { localContext } from '../../../shared/lambda/define-function.js';
 import { JsonLogger } from '../../../shared/lambda/json-logger.js';
-import { PowertoolsLogger } from '../../../shared/lambda/powertools-logger.js';
+import { LambdaLogger } from '../../../shared/lambda/lambda-logger.js';
 import { jsonLinesWrittenBy } from '../../support/json-lines.js';
 
 describe('loggers', () => {
@@ -35,9 +35,9 @@ describe('loggers', () => {
     expect(lines).toEqual([]);
   });
 
-  it('in Lambda (Powertools), writes every line with the function name, the request id and the cold start, errors without their stack', async () => {
+  it('in Lambda, writes every line with the function name, the request id and the cold start, errors without their stack', async () => {
     const lines = await jsonLinesWrittenBy(() => {
-      const logger = PowertoolsLogger.create('info', { fn: 'register-requests' });
+      const logger = LambdaLogger.create('info', { fn: 'register-requests' });
       const child = logger.child({ tenant: 't' });
       logger.addContext({ ...localContext('wm-dev-register-requests'), awsRequestId: 'request-1' });
       logger.debug('hidden');
