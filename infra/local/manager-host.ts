@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyTopology } from '../../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
+import { availableQueuePolicies } from '../../shared/amqp-kit/management.js';
 import { eventSourceMappings, topologyOptions, type ManagerSettings, type MappedFunction } from '../../shared/contract/manager-settings.js';
 import { deadLetterRouteOf, managerTopology } from '../../shared/contract/topology.js';
 import type { Clock } from '../../shared/ports/clock.js';
@@ -22,6 +23,8 @@ import { ScheduleEmulator } from './schedule-emulator.js';
 export interface ManagerHostOptions {
   settings: ManagerSettings;
   amqpUrl: string;
+  /** The broker's management API, for the queues' policies; default: AMQP URL's host, port 15672. */
+  managementUrl?: string;
   dynamo: { client: DynamoDBDocumentClient; tableName: string };
   logger: Logger;
   clock?: Clock;
@@ -67,6 +70,7 @@ export class ManagerHost {
         });
       }
       await applyTopology(await provider.get(), managerTopology(settings.names, topologyOptions(settings)), {
+        policies: await availableQueuePolicies(options.amqpUrl, logger, options.managementUrl),
         onWarning: (warning) => logger.warn('broker topology differs from ours; kept as is', { ...warning }),
       });
       const emulators = new Map<MappedFunction, EventSourceEmulator>();

@@ -220,7 +220,9 @@ describe('Stack: stateless', () => {
     it('declares quorum input queues by default and classic ones when settings.inputQueueType says so, in the topology and WM_SETTINGS alike', () => {
       const typesOf = (template: typeof dev.stateless) => {
         const resource = Object.values(resourcesOf(template, 'Custom::BrokerTopology'))[0]!.Properties!;
-        const topology = JSON.parse(String(resource['Topology'])) as { queues: { name: string; type: string; arguments: Record<string, unknown> }[] };
+        const topology = JSON.parse(String(resource['Topology'])) as {
+          queues: { name: string; type: string; arguments: Record<string, unknown>; policy?: Record<string, unknown> }[];
+        };
         return Object.fromEntries(topology.queues.map((queue) => [queue.name, queue]));
       };
       const { names } = dev.config.settings;
@@ -230,6 +232,7 @@ describe('Stack: stateless', () => {
       for (const queue of inputs) {
         expect(typesOf(classic.stateless)[queue]?.type, queue).toBe('classic');
         expect(typesOf(classic.stateless)[queue]?.arguments, queue).not.toHaveProperty('x-delivery-limit');
+        expect(typesOf(classic.stateless)[queue]?.policy, queue).not.toHaveProperty('delivery-limit');
       }
       expect(ManagerSettingsSchema.parse(JSON.parse(String(variables(classic.stateless, 'register-requests')['WM_SETTINGS']))).inputQueueType).toBe('classic');
     });
@@ -254,7 +257,7 @@ describe('Stack: stateless', () => {
       expect(expected).not.toContain(names.workerDeadLetter);
       // every queue an input queue dead-letters to is watched
       for (const queue of topology.queues) {
-        const target = queue.arguments['x-dead-letter-routing-key'];
+        const target = queue.policy?.['dead-letter-routing-key'] ?? queue.arguments['x-dead-letter-routing-key'];
         if (typeof target === 'string' && !eventSourceMappings(dev.config.settings).some((mapping) => mapping.queue === target)) {
           expect(expected).toContain(target);
         }
