@@ -4,12 +4,13 @@ import { applyTopology, type QueuePolicyTarget } from '../../shared/amqp-kit/top
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
 import { ManagementClient, managementAccessOf, queuePolicies, virtualHostOf, type Fetch } from '../../shared/amqp-kit/management.js';
 import type { Topology } from '../../shared/contract/topology.js';
-import { brokerUrl, readBrokerCredentials, resolveAmqpUrl, type ResolveAmqpUrlOptions } from '../../shared/lambda/broker-url.js';
+import { brokerUrl, readBrokerCredentials, resolveAmqpUrl, type BrokerCredentials, type ResolveAmqpUrlOptions } from '../../shared/lambda/broker-url.js';
 import { jsonEnv, parseEnv } from '../../shared/lambda/env.js';
 import { PowertoolsLogger } from '../../shared/lambda/powertools-logger.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import { BrokerTopologyEnvSchema, type BrokerTopologyEnv } from './env.js';
 import { ensureVirtualHost, managementUrlOf } from './virtual-host.js';
+import { ensureBrokerUsers, type BrokerUser } from './broker-users.js';
 
 // CloudFormation custom resource (cdk Provider framework) --> (broker-topology) --> applyTopology
 
@@ -43,9 +44,22 @@ export const TopologySchema = z.object({
  * the resource and CloudFormation applies it again; plus what identifies the broker, so a new
  * broker gets it too.
  */
+const permission = z.string().min(1);
+
+/** One RabbitMQ user the step keeps: its credentials' secret and its permissions on the vhost. */
+export const BrokerUserPropertySchema = z.object({
+  Role: z.enum(['manager', 'clients', 'workers']),
+  SecretArn: z.string().startsWith('arn:'),
+  Configure: permission,
+  Write: permission,
+  Read: permission,
+});
+
 export const TopologyPropertiesSchema = z.object({
   /** JSON, because CloudFormation hands every nested number to the handler as a string. */
   Topology: jsonEnv(TopologySchema),
+  /** The users besides the administrator; none when left out (the local tests' topology). */
+  Users: z.array(BrokerUserPropertySchema).default([]),
   BrokerId: z.string().min(1),
   VirtualHost: z.string().min(1),
 });
@@ -76,6 +90,10 @@ export interface BrokerAccess {
   amqp: AmqpConnectionProvider;
   /** Where the queues' changeable settings go: never missing here, a deploy cannot fall back to arguments. */
   policies: QueuePolicyTarget;
+  /** Creates or updates the users and their permissions (management API). */
+  users: (users: readonly BrokerUser[]) => Promise<void>;
+  /** The credentials a user's secret holds. */
+  credentialsOf: (secretArn: string) => Promise<BrokerCredentials>;
 }
 
 /**
@@ -95,11 +113,19 @@ export async function handleTopologyEvent(event: unknown, deps: TopologyDeps): P
   const access = await deps.connect();
   try {
     const report = await applyTopology(access.amqp, properties.Topology, { logger: deps.logger, policies: access.policies, onConflict: 'fail' });
+    const users = await Promise.all(
+      properties.Users.map(async (user): Promise<BrokerUser> => ({
+        ...(await access.credentialsOf(user.SecretArn)),
+        permissions: { configure: user.Configure, write: user.Write, read: user.Read },
+      })),
+    );
+    await access.users(users);
     deps.logger.info('topology applied', {
       requestType: request.RequestType,
       exchanges: report.exchanges,
       queues: report.queues,
       bindings: report.bindings,
+      users: users.map((user) => user.username),
     });
     return {
       PhysicalResourceId: `broker-topology:${properties.BrokerId}:${properties.VirtualHost}`,
@@ -119,6 +145,8 @@ export interface BrokerEndpoints {
   amqpUrl: string;
   management: ManagementClient;
   vhost: string;
+  /** Who the step logs in as (the broker's administrator in AWS). */
+  username: string;
 }
 
 /**
@@ -133,13 +161,18 @@ export async function brokerEndpoints(env: BrokerTopologyEnv, options: ConnectOp
     const amqpUrl = await resolveAmqpUrl(env, options);
     const access = managementAccessOf(amqpUrl);
     const url = env.RABBITMQ_MANAGEMENT_URL ?? access.url;
-    return { amqpUrl, management: new ManagementClient({ ...access, url }, options.fetch), vhost: virtualHostOf(amqpUrl) };
+    return {
+      amqpUrl,
+      management: new ManagementClient({ ...access, url }, options.fetch),
+      vhost: virtualHostOf(amqpUrl),
+      username: access.credentials.username,
+    };
   }
   const vhost = env.AMQP_VHOST;
   const credentials = await readBrokerCredentials(secretArn, options);
   const management = new ManagementClient({ url: managementUrlOf(endpoint), credentials }, options.fetch);
   if (vhost !== '/') await ensureVirtualHost(management, vhost, credentials.username);
-  return { amqpUrl: brokerUrl(endpoint, credentials, vhost), management, vhost };
+  return { amqpUrl: brokerUrl(endpoint, credentials, vhost), management, vhost, username: credentials.username };
 }
 
 export const handler = async (event: unknown, context?: Context): Promise<TopologyResult> => {
@@ -153,6 +186,8 @@ export const handler = async (event: unknown, context?: Context): Promise<Topolo
       return {
         amqp: new AmqpConnectionProvider({ url: endpoints.amqpUrl, connectionName: 'worker-manager:broker-topology', logger }),
         policies: queuePolicies(endpoints.management, endpoints.vhost),
+        users: (users) => ensureBrokerUsers(endpoints.management, endpoints.vhost, users, endpoints.username),
+        credentialsOf: (secretArn) => readBrokerCredentials(secretArn),
       };
     },
   });

@@ -196,3 +196,73 @@ export function workerTopology(names: WireNames, workerType: string): Topology {
     bindings: [{ exchange: name, queue: name, routingKey: names.workerRoutingKey }],
   };
 }
+
+/** What a RabbitMQ user may do on the vhost: regexes over exchange and queue names (configure, write, read). */
+export interface BrokerPermissions {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/** The users the topology step keeps besides the broker's administrator (operators only). */
+export type BrokerRole = 'manager' | 'clients' | 'workers';
+
+/** A name as a regex that matches exactly it. */
+function literal(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Any name one of `names` matches, anchored: `^(?:a|b)$`. */
+function anyOf(names: readonly string[]): string {
+  return `^(?:${names.join('|')})$`;
+}
+
+/** Every worker request exchange and queue: the template with its `%s` as "one or more characters". */
+function workerQueuesPattern(names: WireNames): string {
+  return names.workerRequestTemplate.split('%s').map(literal).join('.+');
+}
+
+/**
+ * Least privilege per role, as RabbitMQ checks it: declaring or deleting needs `configure` on the
+ * entity, publishing `write` on the exchange, consuming `read` on the queue, binding `write` on the
+ * queue and `read` on the exchange; dead-lettering is the broker's and needs none.
+ *
+ * - manager (functions and event source mappings): its own exchanges and queues, the worker
+ *   request exchanges and queues it declares at first dispatch, and the default exchange its
+ *   redrive publishes through. Nothing else.
+ * - clients (REGARDS clients): declare and publish to the request exchange, declare and bind to the
+ *   response exchange, their own queues (REGARDS names them `regards.broadcast.<service>.<handler>`;
+ *   `amq.gen-…` for server-named ones), and regards.DLX/DLQ, which REGARDS' framework declares at
+ *   start. Never a manager queue (a lookahead keeps them out of the `regards.broadcast.` prefix), no
+ *   write on the response exchange (no forged answers), no read on the request exchange (no copy of
+ *   other clients' requests).
+ * - workers (REGARDS workers): declare, bind and consume the worker request queues; publish answers
+ *   and heartbeats; regards.DLX/DLQ as clients. No manager queue.
+ */
+export function brokerPermissions(names: WireNames): Record<BrokerRole, BrokerPermissions> {
+  const topology = managerTopology(names);
+  const managerQueues = topology.queues.map((queue) => literal(queue.name));
+  const workers = workerQueuesPattern(names);
+  const manager = anyOf([...topology.exchanges.map((exchange) => literal(exchange.name)), ...managerQueues, workers]);
+  const framework = [literal(names.deadLetterExchange), literal(names.deadLetterQueue)];
+  const serverNamed = 'amq\\.gen-.*';
+  const ownQueues = (excluded: readonly string[]) => `(?!(?:${excluded.join('|')})$)regards\\.broadcast\\..*`;
+  const [requests, responses] = [literal(names.requestExchange), literal(names.responseExchange)];
+  return {
+    manager: {
+      configure: manager,
+      write: anyOf([...topology.exchanges.map((exchange) => literal(exchange.name)), ...managerQueues, workers, 'amq\\.default']),
+      read: manager,
+    },
+    clients: {
+      configure: anyOf([requests, responses, ...framework, serverNamed, ownQueues(managerQueues)]),
+      write: anyOf([requests, ...framework, serverNamed, ownQueues([...managerQueues, responses])]),
+      read: anyOf([responses, literal(names.deadLetterExchange), serverNamed, ownQueues([...managerQueues, requests])]),
+    },
+    workers: {
+      configure: anyOf([workers, literal(names.workerResponse), literal(names.heartbeatExchange), ...framework]),
+      write: anyOf([workers, literal(names.workerResponse), literal(names.heartbeatExchange), ...framework]),
+      read: anyOf([workers, literal(names.deadLetterExchange)]),
+    },
+  };
+}

@@ -81,8 +81,9 @@ describe('Stack: stateless', () => {
         const env = variables(dev.stateless, name);
         expect(env['AMQP_URL'], name).toBeUndefined();
         expect(env['AMQP_VHOST'], name).toBe('/');
-        expect(JSON.stringify(env['AMQP_ENDPOINT']), name).toContain('AmqpEndpoints');
-        expect(JSON.stringify(env['AMQP_SECRET_ARN']), name).toContain('BrokerCredentials');
+        // The endpoint from the stateful stack's SSM parameter; the topology step logs in as the administrator.
+        expect(JSON.stringify(env['AMQP_ENDPOINT']), name).toMatch(/SsmParameterValue.*brokeramqpendpoint/i);
+        expect(JSON.stringify(env['AMQP_SECRET_ARN']), name).toContain(name === 'broker-topology' ? 'BrokerCredentials' : 'BrokerManagerCredentials');
         expect(env['AWS_REGION'], name).toBeUndefined();
         if (name !== 'broker-topology') expect(JSON.stringify(env['TABLE_NAME']), name).toContain('Table');
       }
@@ -130,15 +131,15 @@ describe('Stack: stateless', () => {
           BatchSize: mapping.batchSize,
           MaximumBatchingWindowInSeconds: mapping.maximumBatchingWindowSeconds,
           Enabled: true,
-          EventSourceArn: { 'Fn::ImportValue': Match.stringLikeRegexp('BrokerArn') },
+          EventSourceArn: { Ref: Match.stringLikeRegexp('SsmParameterValue.*brokerarn') },
         });
       }
     });
 
-    it('logs in with the broker secret (BASIC_AUTH) on the configured vhost', () => {
+    it("logs in with the manager user's secret (BASIC_AUTH) on the configured vhost, never the administrator's", () => {
       for (const mapping of Object.values(resourcesOf(dev.stateless, 'AWS::Lambda::EventSourceMapping'))) {
         expect(mapping.Properties?.['SourceAccessConfigurations']).toEqual([
-          { Type: 'BASIC_AUTH', URI: { 'Fn::ImportValue': expect.stringMatching(/BrokerCredentials/) } },
+          { Type: 'BASIC_AUTH', URI: { 'Fn::ImportValue': expect.stringMatching(/BrokerManagerCredentials/) } },
           { Type: 'VIRTUAL_HOST', URI: '/' },
         ]);
       }
@@ -210,7 +211,7 @@ describe('Stack: stateless', () => {
       dev.stateless.resourceCountIs('Custom::BrokerTopology', 1);
       const resource = Object.values(resourcesOf(dev.stateless, 'Custom::BrokerTopology'))[0]!.Properties!;
       expect(JSON.parse(String(resource['Topology']))).toEqual(managerTopology(dev.config.settings.names, topologyOptions(dev.config.settings)));
-      expect(resource['BrokerId']).toEqual({ 'Fn::ImportValue': expect.stringMatching(/BrokerId/) });
+      expect(resource['BrokerId']).toEqual({ Ref: expect.stringMatching(/SsmParameterValue.*brokerid/i) });
       expect(resource['VirtualHost']).toBe('/');
       expect(JSON.stringify(resource['ServiceToken'])).toContain('BrokerTopologyProviderframeworkonEvent');
     });

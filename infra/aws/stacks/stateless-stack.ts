@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, CrossStackReferences, Duration, ReferenceStreng
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Construct } from 'constructs';
@@ -19,14 +20,15 @@ import { AdminApi } from '../constructs/admin-api.js';
 import { BrokerTopology } from '../constructs/broker-topology.js';
 import { ManagerAlarms } from '../constructs/manager-alarms.js';
 import { ManagerFunction, type TableAction } from '../constructs/manager-function.js';
-import type { BrokerReference } from './stateful-stack.js';
+import { readBrokerReference, type BrokerReference, type BrokerUserSecrets } from './stateful-stack.js';
 
 // Code and wiring, redeployable at will: functions, event source mappings, schedule, topology, admin API, alarms.
 
 export interface StatelessStackProps extends StackProps {
   config: EnvironmentConfig;
   table: dynamodb.ITableV2;
-  broker: BrokerReference;
+  /** The broker itself is read from the stateful stack's SSM parameters (`readBrokerReference`). */
+  brokerSecrets: { admin: secretsmanager.ISecret; users: BrokerUserSecrets };
 }
 
 /** How often the sweep runs; also the most a run may wait to be delivered before it is dropped. */
@@ -72,14 +74,18 @@ export class StatelessStack extends Stack {
   public readonly adminApi: AdminApi;
   public readonly alarms: ManagerAlarms;
   public readonly sweepSchedule: scheduler.Schedule;
+  public readonly broker: BrokerReference;
   private readonly config: EnvironmentConfig;
 
   public constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    // Strong (CloudFormation exports): the stateful stack cannot drop the table or the broker while
-    // these functions use them. Removing one takes the two-step weakening the CDK README describes.
+    // Strong (CloudFormation exports) for the table and the secrets, which are never replaced: the
+    // stateful stack cannot drop them while these functions use them. The broker, which a change of
+    // access or mode replaces, comes through SSM parameters instead, so no export pins it.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
-    const { config, table, broker } = props;
+    const { config, table } = props;
+    const broker = readBrokerReference(this, config, props.brokerSecrets);
+    this.broker = broker;
     this.config = config;
     const mqTimeout = Duration.seconds(config.functions.mqTimeoutSeconds);
 

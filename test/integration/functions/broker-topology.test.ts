@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { handleTopologyEvent, handler, type BrokerAccess } from '../../../functions/broker-topology/handler.js';
-import { ManagementClient, managementAccessOf, queuePolicies } from '../../../shared/amqp-kit/management.js';
+import { handleTopologyEvent, handler } from '../../../functions/broker-topology/handler.js';
+import { localBrokerAccess } from '../rabbitmq/broker-access.js';
 import { DEFAULT_MANAGER_SETTINGS, topologyOptions } from '../../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { dedicatedDeadLetterQueue } from '../../../shared/contract/wire-names.js';
@@ -16,10 +16,7 @@ const names = rabbit.names;
 const topologyWith = (deliveryLimit: number) => managerTopology(names, topologyOptions({ ...DEFAULT_MANAGER_SETTINGS, names, deliveryLimit }));
 
 /** What the Lambda handler connects with, on the fixture's broker and its management API. */
-const access = async (): Promise<BrokerAccess> => ({
-  amqp: rabbit.provider(),
-  policies: queuePolicies(new ManagementClient(managementAccessOf(rabbit.url)), '/'),
-});
+const access = localBrokerAccess(rabbit);
 
 const createEvent = (deliveryLimit: number) => ({
   RequestType: 'Create',

@@ -1,6 +1,6 @@
 import type { Channel } from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { handleTopologyEvent, type BrokerAccess } from '../../../functions/broker-topology/handler.js';
+import { handleTopologyEvent } from '../../../functions/broker-topology/handler.js';
 import { apiPath, availableQueuePolicies, ManagementClient, managementAccessOf, queuePolicies, queuePolicyName } from '../../../shared/amqp-kit/management.js';
 import { applyTopology, type TopologyWarning } from '../../../shared/amqp-kit/topology.js';
 import { DEFAULT_MANAGER_SETTINGS, topologyOptions } from '../../../shared/contract/manager-settings.js';
@@ -8,6 +8,7 @@ import { managerTopology, workerTopology, WORKER_QUEUE_MAX_PRIORITY } from '../.
 import { dedicatedDeadLetterQueue, workerRequestName } from '../../../shared/contract/wire-names.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
 import { createRabbitFixture } from '../../support/rabbitmq.js';
+import { localBrokerAccess } from './broker-access.js';
 
 // Issue 14 point 3: what may change is a policy, what may not is refused loudly at deploy; and
 // issue 15 point 1: every queue a REGARDS client or worker declares too accepts their declaration.
@@ -15,7 +16,7 @@ import { createRabbitFixture } from '../../support/rabbitmq.js';
 const rabbit = createRabbitFixture('queue-policies');
 const management = new ManagementClient(managementAccessOf(rabbit.url));
 const policies = queuePolicies(management, '/');
-const access = async (): Promise<BrokerAccess> => ({ amqp: rabbit.provider(), policies });
+const access = localBrokerAccess(rabbit);
 
 afterAll(async () => {
   await rabbit.cleanup();
