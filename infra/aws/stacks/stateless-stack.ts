@@ -168,6 +168,7 @@ export class StatelessStack extends Stack {
     // Amazon MQ publishes per-queue metrics for RabbitMQ 3 brokers only.
     const queueMetrics = config.broker.engineVersion.startsWith('3.');
     const perFunction = new Map<MappedFunction, number>();
+    const mappingOutputs: { function: string; queue: string; uuid: string }[] = [];
     for (const mapping of eventSourceMappings(config.settings)) {
       const count = (perFunction.get(mapping.functionName) ?? 0) + 1;
       perFunction.set(mapping.functionName, count);
@@ -176,6 +177,7 @@ export class StatelessStack extends Stack {
       const eventSource = this.mqFunctions[mapping.functionName].addBrokerEventSource(`EventSource${suffix}`, mapping);
       // A mapping on a queue that does not exist yet would fail; the topology declares it first.
       eventSource.node.addDependency(this.topology.resource);
+      mappingOutputs.push({ function: mapping.functionName, queue: mapping.queue, uuid: eventSource.ref });
       if (queueMetrics) this.alarms.watchInputQueue(`Backlog ${mapping.functionName}${suffix}`, mapping.queue);
     }
     // On the depth the sweep publishes (functions/sweep/metrics.ts), for every engine version: Amazon
@@ -227,6 +229,11 @@ export class StatelessStack extends Stack {
     this.alarms.watchOldestWaiting('OldestWaitingRequest', this.sweep.function);
     this.alarms.watchApi('AdminApiServerErrors', this.adminApi.stage);
 
+    // The smoke test (infra/aws/smoke) reads each mapping's state and last processing result by its UUID.
+    new CfnOutput(this, 'EventSourceMappings', {
+      value: this.toJsonString(mappingOutputs),
+      description: 'Event source mappings: function, queue, UUID (JSON)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
     new CfnOutput(this, 'ApiUrl', {
       value: this.adminApi.url,
