@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokerEndpoints, handleTopologyEvent, TopologyEventSchema } from '../../../functions/broker-topology/handler.js';
 import { ensureVirtualHost, managementUrlOf } from '../../../functions/broker-topology/virtual-host.js';
+import { BrokerUserError, ensureBrokerUsers } from '../../../functions/broker-topology/broker-users.js';
 import { ManagementApiError, ManagementClient, type Fetch } from '../../../shared/amqp-kit/management.js';
 import { DEFAULT_MANAGER_SETTINGS, topologyOptions } from '../../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
@@ -137,5 +138,48 @@ describe('Function: ensureVirtualHost', () => {
 
   it('derives the management URL from the AMQP endpoint host', () => {
     expect(managementUrlOf(ENDPOINT)).toBe('https://b-1234.mq.eu-west-3.amazonaws.com');
+  });
+});
+
+describe('Function: ensureBrokerUsers', () => {
+  const permissions = { configure: '^a$', write: '^a$', read: '^a$' };
+  const client = (fetchFn: Fetch) => new ManagementClient({ url: 'https://host', credentials: { username: 'admin', password: 'p' } }, fetchFn);
+
+  it('puts each user without a tag, then its permissions on the vhost', async () => {
+    const fetchFn = recordingFetch([201, 201, 204, 204]);
+    await ensureBrokerUsers(
+      client(fetchFn),
+      '/',
+      [
+        { username: 'wm-manager', password: 'm', permissions },
+        { username: 'wm-clients', password: 'c', permissions },
+      ],
+      'admin',
+    );
+    expect(fetchFn.calls.map((call) => `${call.method} ${call.url}`)).toEqual([
+      'PUT https://host/api/users/wm-manager',
+      'PUT https://host/api/permissions/%2F/wm-manager',
+      'PUT https://host/api/users/wm-clients',
+      'PUT https://host/api/permissions/%2F/wm-clients',
+    ]);
+    expect(fetchFn.calls[0]?.body).toEqual({ password: 'm', tags: '' });
+    expect(fetchFn.calls[1]?.body).toEqual(permissions);
+  });
+
+  it('never touches the administrator, nor gives one user two roles, before any call', async () => {
+    const fetchFn = recordingFetch([]);
+    await expect(ensureBrokerUsers(client(fetchFn), '/', [{ username: 'admin', password: 'x', permissions }], 'admin')).rejects.toThrow(BrokerUserError);
+    await expect(
+      ensureBrokerUsers(
+        client(fetchFn),
+        '/',
+        [
+          { username: 'same', password: 'x', permissions },
+          { username: 'same', password: 'y', permissions },
+        ],
+        'admin',
+      ),
+    ).rejects.toThrow(/two roles/);
+    expect(fetchFn.calls).toEqual([]);
   });
 });
