@@ -235,7 +235,7 @@ describe('Construct: AdminApi', () => {
       expect(url).toContain('.execute-api.');
       expect(url).toContain(logicalId(dev.stateless, 'AWS::ApiGateway::Stage', 'AdminApiRestApiDeploymentStagev1'));
       expect(outputs['JwtSecretArn']?.Value).toEqual({ Ref: ids.jwtSecret(dev.stateless) });
-      expect(Object.keys(outputs).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'JwtSecretArn']);
+      expect(Object.keys(outputs).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'EventSourceMappings', 'JwtSecretArn']);
     });
   });
 });
