@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyTopology } from '../../shared/amqp-kit/topology.js';
 import { AmqpConnectionProvider } from '../../shared/amqp-kit/connection.js';
+import { availableQueuePolicies } from '../../shared/amqp-kit/management.js';
 import {
   eventSourceMappings,
   sessionDeletionMapping,
@@ -30,6 +31,8 @@ import { ScheduleEmulator } from './schedule-emulator.js';
 export interface ManagerHostOptions {
   settings: ManagerSettings;
   amqpUrl: string;
+  /** The broker's management API, for the queues' policies; default: AMQP URL's host, port 15672. */
+  managementUrl?: string;
   dynamo: { client: DynamoDBDocumentClient; tableName: string };
   logger: Logger;
   clock?: Clock;
@@ -83,6 +86,7 @@ export class ManagerHost {
         });
       }
       await applyTopology(await provider.get(), managerTopology(settings.names, topologyOptions(settings)), {
+        policies: await availableQueuePolicies(options.amqpUrl, logger, options.managementUrl),
         onWarning: (warning) => logger.warn('broker topology differs from ours; kept as is', { ...warning }),
       });
       const emulators = new Map<MappedFunction, EventSourceEmulator>();

@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import type { Topology } from '../contract/topology.js';
+import { policyAsArguments, type QueuePolicy, type QueueSpec, type Topology } from '../contract/topology.js';
 import { AppError, describeError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { AmqpConnectionProvider } from './connection.js';
@@ -20,10 +20,28 @@ export interface TopologyWarning {
   cause: unknown;
 }
 
+/** Where a queue's changeable settings go: the management API's policies (`queuePolicies`). */
+export interface QueuePolicyTarget {
+  /** Sets the policy that applies `definition` to exactly the queue `queue` (idempotent). */
+  putQueuePolicy(queue: string, definition: QueuePolicy): Promise<void>;
+}
+
 export interface ApplyTopologyOptions {
   onWarning?: (warning: TopologyWarning) => void;
   /** Also told about each warning, at warn level. */
   logger?: Logger;
+  /**
+   * Where the queues' policies go. Without it (a broker with no management API) a queue's policy
+   * is declared as queue arguments instead: right for a fresh queue, but a later change of them
+   * is refused by the broker (406).
+   */
+  policies?: QueuePolicyTarget;
+  /**
+   * What a declaration the broker refuses because the entity exists with other settings (406)
+   * does: `warn` (default) keeps the existing entity and reports it; `fail` throws a
+   * TopologyError naming the entity and the broker's reason (the deploy-time custom resource).
+   */
+  onConflict?: 'warn' | 'fail';
 }
 
 export interface ApplyTopologyReport {
@@ -41,8 +59,12 @@ const PRECONDITION_FAILED = 406;
  * bindings of a topology. Declaring is idempotent on the broker, so this can run at every start.
  *
  * An existing REGARDS deployment may have declared a queue or exchange with other arguments; the
- * broker then answers 406 and closes the channel. That is reported as a warning and the existing
- * entity is used as it is: refusing to start would be worse than running on the operator's setup.
+ * broker then answers 406 and closes the channel. By default that is reported as a warning and the
+ * existing entity is used as it is: refusing to start would be worse than running on the
+ * operator's setup. With `onConflict: 'fail'` (the deploy-time custom resource) it is an error.
+ *
+ * What may change (delivery limit, dead-letter route, TTL) is no queue argument but a policy set
+ * through `options.policies` before the queue is declared, so changing it is never a conflict.
  */
 export async function applyTopology(
   target: ChannelModel | AmqpConnectionProvider,
@@ -57,11 +79,12 @@ export async function applyTopology(
     options.onWarning?.(warning);
     options.logger?.warn(warning.message, { kind: warning.kind, name: warning.name, cause: describeError(warning.cause) });
   };
+  const onConflict = options.onConflict === 'fail' ? refuse : warn;
   try {
     for (const exchange of topology.exchanges) {
       await declare(
         channels,
-        warn,
+        onConflict,
         'exchange',
         exchange.name,
         `${exchange.type} exchange`,
@@ -74,10 +97,10 @@ export async function applyTopology(
       );
     }
     for (const queue of topology.queues) {
-      const args = { ...queue.arguments, 'x-queue-type': queue.type };
+      const args = { ...(await settle(queue, options.policies)), 'x-queue-type': queue.type };
       await declare(
         channels,
-        warn,
+        onConflict,
         'queue',
         queue.name,
         `${queue.type} queue ${JSON.stringify(queue.arguments)}`,
@@ -110,9 +133,29 @@ export async function applyTopology(
   };
 }
 
+/**
+ * The arguments a queue is declared with. With a policy target its policy is set first, so a
+ * fresh queue is born with it; without one the policy is written as arguments.
+ */
+async function settle(queue: QueueSpec, policies: QueuePolicyTarget | undefined): Promise<Record<string, string | number>> {
+  if (queue.policy === undefined || Object.keys(queue.policy).length === 0) return queue.arguments;
+  if (policies === undefined) return { ...queue.arguments, ...policyAsArguments(queue.policy) };
+  try {
+    await policies.putQueuePolicy(queue.name, queue.policy);
+  } catch (error) {
+    throw new TopologyError(`cannot set the policy of queue "${queue.name}": ${describeError(error)}`, { cause: error });
+  }
+  return queue.arguments;
+}
+
+/** The `fail` answer to a conflict: the deploy stops, saying what differs in the broker's words. */
+function refuse(conflict: TopologyWarning): never {
+  throw new TopologyError(`the broker refused to declare ${conflict.kind} "${conflict.name}": ${describeError(conflict.cause)}`, { cause: conflict.cause });
+}
+
 async function declare(
   channels: ChannelSlot,
-  warn: (warning: TopologyWarning) => void,
+  onConflict: (warning: TopologyWarning) => void,
   kind: TopologyWarning['kind'],
   name: string,
   wanted: string,
@@ -135,7 +178,7 @@ async function declare(
         cause: checkError,
       });
     }
-    warn({
+    onConflict({
       kind,
       name,
       message: `${kind} "${name}" already exists with other settings than the wanted ${wanted}; using it as it is`,

@@ -13,11 +13,47 @@ export interface ExchangeSpec {
   type: ExchangeType;
 }
 
+/**
+ * The settings of a queue that may change after it exists: set through a RabbitMQ policy (the
+ * definition keys of `PUT /api/policies/{vhost}/{name}`), since a queue argument can never change
+ * (a redeclaration with another value is refused with 406).
+ */
+export interface QueuePolicy {
+  'delivery-limit'?: number;
+  'dead-letter-exchange'?: string;
+  'dead-letter-routing-key'?: string;
+  'message-ttl'?: number;
+}
+
 export interface QueueSpec {
   name: string;
   type: QueueType;
-  /** x-* arguments other than the queue type, e.g. the dead-letter route and delivery limit. */
+  /**
+   * x-* arguments other than the queue type, fixed for the queue's life. Only what must be an
+   * argument: REGARDS' own arguments on a queue REGARDS clients or workers declare too (any
+   * difference is a 406 for whichever side declares second).
+   */
   arguments: Record<string, string | number>;
+  /** What may change later (delivery limit, dead-letter route, TTL), applied as a policy. */
+  policy?: QueuePolicy;
+}
+
+/** The queue argument each policy key stands for, used where no policy can be set. */
+const POLICY_ARGUMENTS = {
+  'delivery-limit': 'x-delivery-limit',
+  'dead-letter-exchange': 'x-dead-letter-exchange',
+  'dead-letter-routing-key': 'x-dead-letter-routing-key',
+  'message-ttl': 'x-message-ttl',
+} as const satisfies Record<keyof QueuePolicy, string>;
+
+/** A queue's policy written as queue arguments: for a broker without the management API. */
+export function policyAsArguments(policy: QueuePolicy | undefined): Record<string, string | number> {
+  const args: Record<string, string | number> = {};
+  for (const [key, argument] of Object.entries(POLICY_ARGUMENTS)) {
+    const value = policy?.[key as keyof QueuePolicy];
+    if (value !== undefined) args[argument] = value;
+  }
+  return args;
 }
 
 export interface BindingSpec {
@@ -56,11 +92,14 @@ export interface TopologyOptions {
   inputQueueType?: QueueType;
 }
 
+/** REGARDS' `RegardsAmqpAdmin.MAX_PRIORITY`, with which its AMQP framework declares every queue. */
+export const WORKER_QUEUE_MAX_PRIORITY = 255;
+
 export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { deliveryLimit: 5, heartbeatTtlMs: 60_000, inputQueueType: 'quorum' };
 
 /** The delivery bound of an input queue: only a quorum queue counts deliveries. */
-function deliveryLimit(type: QueueType, options: TopologyOptions): Record<string, number> {
-  return type === 'quorum' ? { 'x-delivery-limit': options.deliveryLimit } : {};
+function deliveryLimit(type: QueueType, options: TopologyOptions): QueuePolicy {
+  return type === 'quorum' ? { 'delivery-limit': options.deliveryLimit } : {};
 }
 
 /** An input queue of the manager: quorum by default, bounded redelivery, dead-lettered to `<queue>.DLQ`. */
@@ -69,10 +108,11 @@ function inputQueue(names: WireNames, name: string, options: TopologyOptions): Q
   return {
     name,
     type,
-    arguments: {
+    arguments: {},
+    policy: {
       ...deliveryLimit(type, options),
-      'x-dead-letter-exchange': names.deadLetterExchange,
-      'x-dead-letter-routing-key': dedicatedDeadLetterQueue(name),
+      'dead-letter-exchange': names.deadLetterExchange,
+      'dead-letter-routing-key': dedicatedDeadLetterQueue(name),
     },
   };
 }
@@ -80,8 +120,9 @@ function inputQueue(names: WireNames, name: string, options: TopologyOptions): Q
 /** Where one of the manager's queues dead-letters; undefined for a queue that does not (heartbeats). */
 export function deadLetterRouteOf(names: WireNames, queue: string): { exchange: string; routingKey: string } | undefined {
   const spec = managerTopology(names).queues.find((candidate) => candidate.name === queue);
-  const exchange = spec?.arguments['x-dead-letter-exchange'];
-  const routingKey = spec?.arguments['x-dead-letter-routing-key'];
+  const settings = { ...spec?.arguments, ...policyAsArguments(spec?.policy) };
+  const exchange = settings['x-dead-letter-exchange'];
+  const routingKey = settings['x-dead-letter-routing-key'];
   return typeof exchange === 'string' && typeof routingKey === 'string' ? { exchange, routingKey } : undefined;
 }
 
@@ -94,9 +135,10 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
   const heartbeats: QueueSpec = {
     name: names.heartbeatQueue,
     type: heartbeatType,
-    arguments: {
+    arguments: {},
+    policy: {
       ...deliveryLimit(heartbeatType, options),
-      'x-message-ttl': options.heartbeatTtlMs ?? DEFAULT_TOPOLOGY_OPTIONS.heartbeatTtlMs ?? 60_000,
+      'message-ttl': options.heartbeatTtlMs ?? DEFAULT_TOPOLOGY_OPTIONS.heartbeatTtlMs ?? 60_000,
     },
   };
   return {
@@ -113,7 +155,10 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
     queues: [
       ...inputs.map((name) => inputQueue(names, name, options)),
       heartbeats,
-      ...[names.deadLetterQueue, ...deadLetterQueues].map((name): QueueSpec => ({ name, type: 'classic', arguments: {} })),
+      // Every REGARDS service declares regards.DLQ at start (its AMQP framework's default dead
+      // letter, x-max-priority 255 like all its queues): the same arguments, or it gets a 406.
+      { name: names.deadLetterQueue, type: 'classic', arguments: { 'x-max-priority': WORKER_QUEUE_MAX_PRIORITY } },
+      ...deadLetterQueues.map((name): QueueSpec => ({ name, type: 'classic', arguments: {} })),
     ],
     bindings: [
       { exchange: names.requestExchange, queue: names.requestQueue, routingKey: '' },
@@ -139,9 +184,6 @@ export function regardsEventExchanges(names: WireNames): string[] {
  * The exchange and queue of one worker type, declared as the reference declares them (classic,
  * dead-lettered to the worker DLQ) so that REGARDS workers, which declare the same queue, agree.
  */
-/** REGARDS' `RegardsAmqpAdmin.MAX_PRIORITY`, with which its AMQP framework declares every queue. */
-export const WORKER_QUEUE_MAX_PRIORITY = 255;
-
 export function workerTopology(names: WireNames, workerType: string): Topology {
   const name = workerRequestName(names, workerType);
   return {
@@ -161,5 +203,75 @@ export function workerTopology(names: WireNames, workerType: string): Topology {
       },
     ],
     bindings: [{ exchange: name, queue: name, routingKey: names.workerRoutingKey }],
+  };
+}
+
+/** What a RabbitMQ user may do on the vhost: regexes over exchange and queue names (configure, write, read). */
+export interface BrokerPermissions {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+/** The users the topology step keeps besides the broker's administrator (operators only). */
+export type BrokerRole = 'manager' | 'clients' | 'workers';
+
+/** A name as a regex that matches exactly it. */
+function literal(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Any name one of `names` matches, anchored: `^(?:a|b)$`. */
+function anyOf(names: readonly string[]): string {
+  return `^(?:${names.join('|')})$`;
+}
+
+/** Every worker request exchange and queue: the template with its `%s` as "one or more characters". */
+function workerQueuesPattern(names: WireNames): string {
+  return names.workerRequestTemplate.split('%s').map(literal).join('.+');
+}
+
+/**
+ * Least privilege per role, as RabbitMQ checks it: declaring or deleting needs `configure` on the
+ * entity, publishing `write` on the exchange, consuming `read` on the queue, binding `write` on the
+ * queue and `read` on the exchange; dead-lettering is the broker's and needs none.
+ *
+ * - manager (functions and event source mappings): its own exchanges and queues, the worker
+ *   request exchanges and queues it declares at first dispatch, and the default exchange its
+ *   redrive publishes through. Nothing else.
+ * - clients (REGARDS clients): declare and publish to the request exchange, declare and bind to the
+ *   response exchange, their own queues (REGARDS names them `regards.broadcast.<service>.<handler>`;
+ *   `amq.gen-…` for server-named ones), and regards.DLX/DLQ, which REGARDS' framework declares at
+ *   start. Never a manager queue (a lookahead keeps them out of the `regards.broadcast.` prefix), no
+ *   write on the response exchange (no forged answers), no read on the request exchange (no copy of
+ *   other clients' requests).
+ * - workers (REGARDS workers): declare, bind and consume the worker request queues; publish answers
+ *   and heartbeats; regards.DLX/DLQ as clients. No manager queue.
+ */
+export function brokerPermissions(names: WireNames): Record<BrokerRole, BrokerPermissions> {
+  const topology = managerTopology(names);
+  const managerQueues = topology.queues.map((queue) => literal(queue.name));
+  const workers = workerQueuesPattern(names);
+  const manager = anyOf([...topology.exchanges.map((exchange) => literal(exchange.name)), ...managerQueues, workers]);
+  const framework = [literal(names.deadLetterExchange), literal(names.deadLetterQueue)];
+  const serverNamed = 'amq\\.gen-.*';
+  const ownQueues = (excluded: readonly string[]) => `(?!(?:${excluded.join('|')})$)regards\\.broadcast\\..*`;
+  const [requests, responses] = [literal(names.requestExchange), literal(names.responseExchange)];
+  return {
+    manager: {
+      configure: manager,
+      write: anyOf([...topology.exchanges.map((exchange) => literal(exchange.name)), ...managerQueues, workers, 'amq\\.default']),
+      read: manager,
+    },
+    clients: {
+      configure: anyOf([requests, responses, ...framework, serverNamed, ownQueues(managerQueues)]),
+      write: anyOf([requests, ...framework, serverNamed, ownQueues([...managerQueues, responses])]),
+      read: anyOf([responses, literal(names.deadLetterExchange), serverNamed, ownQueues([...managerQueues, requests])]),
+    },
+    workers: {
+      configure: anyOf([workers, literal(names.workerResponse), literal(names.heartbeatExchange), ...framework]),
+      write: anyOf([workers, literal(names.workerResponse), literal(names.heartbeatExchange), ...framework]),
+      read: anyOf([workers, literal(names.deadLetterExchange)]),
+    },
   };
 }

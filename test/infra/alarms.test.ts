@@ -47,7 +47,7 @@ describe('Point 6: alarms that say what is wrong', () => {
     expect(metricNames(alarm).sort()).toEqual(['RabbitMQMemLimit', 'RabbitMQMemUsed']);
     for (const query of queries(alarm).filter((q) => q.MetricStat)) {
       expect(query.MetricStat!.Metric.Namespace).toBe('AWS/AmazonMQ');
-      expect(query.MetricStat!.Metric.Dimensions).toEqual([{ Name: 'Broker', Value: 'worker-manager-dev' }]);
+      expect(query.MetricStat!.Metric.Dimensions).toEqual([{ Name: 'Broker', Value: 'worker-manager-dev-public-single' }]);
     }
     expect(alarm['Threshold']).toBe(80);
     expect(alarm['ComparisonOperator']).toBe('GreaterThanOrEqualToThreshold');
@@ -65,7 +65,7 @@ describe('Point 6: alarms that say what is wrong', () => {
     dev.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/AmazonMQ',
       MetricName: 'ConnectionCount',
-      Dimensions: [{ Name: 'Broker', Value: 'worker-manager-dev' }],
+      Dimensions: [{ Name: 'Broker', Value: 'worker-manager-dev-public-single' }],
       Threshold: 80,
     });
     prod.stateless.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ConnectionCount', Threshold: 1_000 });

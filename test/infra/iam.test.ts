@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MQ_EVENT_SOURCE_EC2_ACTIONS } from '../../infra/aws/constructs/manager-function.js';
+import { LAMBDA_VPC_EC2_ACTIONS, MQ_EVENT_SOURCE_EC2_ACTIONS } from '../../infra/aws/constructs/manager-function.js';
 import { SESSION_DELETIONS_TABLE_ACCESS, TABLE_ACCESS, type ManagerFunctionName } from '../../infra/aws/stacks/stateless-stack.js';
 import { TABLE_DEFINITION } from '../../shared/adapters/dynamodb/table-definition.js';
 import { logicalId, resourcesOf, synthEnvironment } from './synth.js';
@@ -35,8 +35,12 @@ const QUEUE_FED: (keyof typeof CONSTRUCTS)[] = [
 const actionsOf = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
 const resourcesOfStatement = (statement: Statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]);
 
+const sameSet = (actions: readonly string[], expected: readonly string[]) => JSON.stringify([...actions].sort()) === JSON.stringify([...expected].sort());
+
 for (const environment of ['dev', 'prod'] as const) {
-  const { stateless } = synthEnvironment(environment);
+  const { stateless, config } = synthEnvironment(environment);
+  /** prod's broker is private: every function runs in its VPC, with the network-interface actions that needs. */
+  const vpcActions: string[] = config.broker.access === 'private' ? [...LAMBDA_VPC_EC2_ACTIONS] : [];
   const policies = resourcesOf(stateless, 'AWS::IAM::Policy');
   const statementsOf = (policyId: string): Statement[] =>
     (policies[policyId]?.Properties?.['PolicyDocument'] as { Statement: Statement[] } | undefined)?.Statement ?? [];
@@ -94,7 +98,7 @@ for (const environment of ['dev', 'prod'] as const) {
       for (const { policy, statement } of allStatements) {
         if (resourcesOfStatement(statement).includes('*')) {
           const actions = actionsOf(statement).sort();
-          if (actions[0]?.startsWith('ec2:')) expect(actions, policy).toEqual([...MQ_EVENT_SOURCE_EC2_ACTIONS].sort());
+          if (actions[0]?.startsWith('ec2:')) expect(sameSet(actions, MQ_EVENT_SOURCE_EC2_ACTIONS) || sameSet(actions, vpcActions), policy).toBe(true);
           else expect(actions, policy).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
         }
       }
@@ -109,7 +113,9 @@ for (const environment of ['dev', 'prod'] as const) {
         'ec2:DescribeSubnets',
         'ec2:DescribeVpcs',
       ]);
-      const ec2 = allStatements.filter(({ statement }) => actionsOf(statement).some((action) => action.startsWith('ec2:')));
+      const ec2 = allStatements.filter(
+        ({ statement }) => actionsOf(statement).some((action) => action.startsWith('ec2:')) && !sameSet(actionsOf(statement), vpcActions),
+      );
       expect(ec2.map(({ policy }) => policy).sort()).toEqual(QUEUE_FED.map(policyOf).sort());
       for (const { statement } of ec2) {
         expect(statement.Effect).toBe('Allow');
@@ -124,20 +130,28 @@ for (const environment of ['dev', 'prod'] as const) {
       }
     });
 
-    it('lets only the functions that talk to the broker read its secret, only admin-api the JWT secret, and only GetSecretValue on one secret', () => {
+    it("lets the functions read the manager user's secret, the topology handler the administrator's and the users', only admin-api the JWT secret, and only GetSecretValue", () => {
       const readers = allStatements.filter(({ statement }) => actionsOf(statement).some((action) => action.startsWith('secretsmanager:')));
-      for (const { statement } of readers) {
-        expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
-        expect(resourcesOfStatement(statement)).toHaveLength(1);
-      }
-      const brokerReaders = readers.filter(({ statement }) => mentions(statement, 'BrokerCredentials')).map(({ policy }) => policy);
-      expect(brokerReaders.sort()).toEqual((Object.keys(CONSTRUCTS) as (keyof typeof CONSTRUCTS)[]).map(policyOf).sort());
+      for (const { statement } of readers) expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
+      const single = readers.filter(({ statement }) => resourcesOfStatement(statement).length === 1);
+      const managerReaders = single.filter(({ statement }) => mentions(statement, 'BrokerManagerCredentials')).map(({ policy }) => policy);
+      const others = (Object.keys(CONSTRUCTS) as (keyof typeof CONSTRUCTS)[]).filter((name) => name !== 'broker-topology');
+      expect(managerReaders.sort()).toEqual(others.map(policyOf).sort());
+      // The administrator's secret: the topology step only (it creates users and policies).
+      const adminReaders = single.filter(({ statement }) => mentions(statement, 'BrokerCredentials')).map(({ policy }) => policy);
+      expect(adminReaders).toEqual([policyOf('broker-topology')]);
+      // The three users' secrets, whose passwords it sets: one statement, the topology step's.
+      const userReaders = readers.filter(({ statement }) => resourcesOfStatement(statement).length > 1);
+      expect(userReaders.map(({ policy }) => policy)).toEqual([policyOf('broker-topology')]);
+      const userSecrets = JSON.stringify(userReaders[0]?.statement.Resource);
+      for (const secret of ['BrokerManagerCredentials', 'BrokerClientsCredentials', 'BrokerWorkersCredentials']) expect(userSecrets).toContain(secret);
+      expect(resourcesOfStatement(userReaders[0]!.statement)).toHaveLength(3);
       const jwtSecret = logicalId(stateless, 'AWS::SecretsManager::Secret', 'AdminApiJwtSecret');
       const jwtReaders = readers.filter(({ statement }) => mentions(statement, jwtSecret));
       expect(jwtReaders.map(({ policy }) => policy)).toEqual([policyOf('admin-api')]);
       expect(jwtReaders[0]?.statement.Resource).toEqual({ Ref: jwtSecret });
-      // Every secret statement names one of these two secrets.
-      expect(readers).toHaveLength(brokerReaders.length + jwtReaders.length);
+      // Every secret statement names one of these.
+      expect(readers).toHaveLength(managerReaders.length + adminReaders.length + userReaders.length + jwtReaders.length);
       const scheduler = logicalId(stateless, 'AWS::IAM::Policy', 'SchedulerRoleForTarget098f73DefaultPolicy');
       expect(JSON.stringify(statementsOf(scheduler))).not.toContain('secretsmanager');
     });
@@ -147,19 +161,25 @@ for (const environment of ['dev', 'prod'] as const) {
       expect(describers.map(({ policy }) => policy).sort()).toEqual(QUEUE_FED.map(policyOf).sort());
       for (const { statement } of describers) {
         expect(actionsOf(statement)).toEqual(['mq:DescribeBroker']);
-        expect(mentions(statement, 'BrokerArn')).toBe(true);
+        // The ARN the stateful stack leaves in its SSM parameter (no export pins the broker).
+        expect(JSON.stringify(statement.Resource)).toMatch(/SsmParameterValue.*brokerarn/i);
       }
     });
 
-    it('gives the topology handler its logs, the secret and nothing of the table', () => {
+    it('gives the topology handler its logs, the secrets and nothing of the table', () => {
       const statements = statementsOf(policyOf('broker-topology'));
-      expect(statements.flatMap(actionsOf).sort()).toEqual([
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        'secretsmanager:GetSecretValue',
-        'xray:PutTelemetryRecords',
-        'xray:PutTraceSegments',
-      ]);
+      expect(statements.flatMap(actionsOf).sort()).toEqual(
+        [
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          // the administrator's secret; the three users' secrets
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:GetSecretValue',
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+          ...vpcActions,
+        ].sort(),
+      );
     });
 
     it('lets each function write to its own log group only, with no managed policy (no AWSLambdaBasicExecutionRole)', () => {
@@ -195,7 +215,7 @@ for (const environment of ['dev', 'prod'] as const) {
 
     it('gives admin-api and run-bulk-jobs exactly the actions their use cases need', () => {
       const granted = (name: keyof typeof CONSTRUCTS) => statementsOf(policyOf(name)).flatMap(actionsOf).sort();
-      const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+      const common = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...vpcActions];
       expect(granted('admin-api')).toEqual(
         [
           ...common,

@@ -26,6 +26,8 @@ function fixture() {
     amqpEndpoint: 'amqps://b-1.mq.eu-west-3.amazonaws.com:5671',
     virtualHost: '/',
     secret,
+    adminSecret: secret,
+    users: { manager: secret, clients: secret, workers: secret },
   };
   const common = {
     description: 'test',

@@ -68,7 +68,7 @@ describe('Stack: stateful', () => {
     it('runs RabbitMQ at the pinned version: a single instance in dev, a multi-AZ cluster in prod', () => {
       dev.stateful.resourceCountIs('AWS::AmazonMQ::Broker', 1);
       dev.stateful.hasResourceProperties('AWS::AmazonMQ::Broker', {
-        BrokerName: 'worker-manager-dev',
+        BrokerName: 'worker-manager-dev-public-single',
         EngineType: 'RABBITMQ',
         EngineVersion: dev.config.broker.engineVersion,
         AutoMinorVersionUpgrade: true,
@@ -78,7 +78,8 @@ describe('Stack: stateful', () => {
         Logs: { General: true },
       });
       prod.stateful.hasResourceProperties('AWS::AmazonMQ::Broker', {
-        BrokerName: 'worker-manager-prod',
+        BrokerName: 'worker-manager-prod-private-cluster',
+        PubliclyAccessible: false,
         EngineType: 'RABBITMQ',
         EngineVersion: '3.13',
         DeploymentMode: 'CLUSTER_MULTI_AZ',

@@ -89,8 +89,9 @@ describe('Stack: stateless', () => {
         const env = variables(dev.stateless, name);
         expect(env['AMQP_URL'], name).toBeUndefined();
         expect(env['AMQP_VHOST'], name).toBe('/');
-        expect(JSON.stringify(env['AMQP_ENDPOINT']), name).toContain('AmqpEndpoints');
-        expect(JSON.stringify(env['AMQP_SECRET_ARN']), name).toContain('BrokerCredentials');
+        // The endpoint from the stateful stack's SSM parameter; the topology step logs in as the administrator.
+        expect(JSON.stringify(env['AMQP_ENDPOINT']), name).toMatch(/SsmParameterValue.*brokeramqpendpoint/i);
+        expect(JSON.stringify(env['AMQP_SECRET_ARN']), name).toContain(name === 'broker-topology' ? 'BrokerCredentials' : 'BrokerManagerCredentials');
         expect(env['AWS_REGION'], name).toBeUndefined();
         if (name !== 'broker-topology') expect(JSON.stringify(env['TABLE_NAME']), name).toContain('Table');
       }
@@ -138,15 +139,15 @@ describe('Stack: stateless', () => {
           BatchSize: mapping.batchSize,
           MaximumBatchingWindowInSeconds: mapping.maximumBatchingWindowSeconds,
           Enabled: true,
-          EventSourceArn: { 'Fn::ImportValue': Match.stringLikeRegexp('BrokerArn') },
+          EventSourceArn: { Ref: Match.stringLikeRegexp('SsmParameterValue.*brokerarn') },
         });
       }
     });
 
-    it('logs in with the broker secret (BASIC_AUTH) on the configured vhost', () => {
+    it("logs in with the manager user's secret (BASIC_AUTH) on the configured vhost, never the administrator's", () => {
       for (const mapping of Object.values(resourcesOf(dev.stateless, 'AWS::Lambda::EventSourceMapping'))) {
         expect(mapping.Properties?.['SourceAccessConfigurations']).toEqual([
-          { Type: 'BASIC_AUTH', URI: { 'Fn::ImportValue': expect.stringMatching(/BrokerCredentials/) } },
+          { Type: 'BASIC_AUTH', URI: { 'Fn::ImportValue': expect.stringMatching(/BrokerManagerCredentials/) } },
           { Type: 'VIRTUAL_HOST', URI: '/' },
         ]);
       }
@@ -218,7 +219,7 @@ describe('Stack: stateless', () => {
       dev.stateless.resourceCountIs('Custom::BrokerTopology', 1);
       const resource = Object.values(resourcesOf(dev.stateless, 'Custom::BrokerTopology'))[0]!.Properties!;
       expect(JSON.parse(String(resource['Topology']))).toEqual(managerTopology(dev.config.settings.names, topologyOptions(dev.config.settings)));
-      expect(resource['BrokerId']).toEqual({ 'Fn::ImportValue': expect.stringMatching(/BrokerId/) });
+      expect(resource['BrokerId']).toEqual({ Ref: expect.stringMatching(/SsmParameterValue.*brokerid/i) });
       expect(resource['VirtualHost']).toBe('/');
       expect(JSON.stringify(resource['ServiceToken'])).toContain('BrokerTopologyProviderframeworkonEvent');
     });
@@ -228,7 +229,9 @@ describe('Stack: stateless', () => {
     it('declares quorum input queues by default and classic ones when settings.inputQueueType says so, in the topology and WM_SETTINGS alike', () => {
       const typesOf = (template: typeof dev.stateless) => {
         const resource = Object.values(resourcesOf(template, 'Custom::BrokerTopology'))[0]!.Properties!;
-        const topology = JSON.parse(String(resource['Topology'])) as { queues: { name: string; type: string; arguments: Record<string, unknown> }[] };
+        const topology = JSON.parse(String(resource['Topology'])) as {
+          queues: { name: string; type: string; arguments: Record<string, unknown>; policy?: Record<string, unknown> }[];
+        };
         return Object.fromEntries(topology.queues.map((queue) => [queue.name, queue]));
       };
       const { names } = dev.config.settings;
@@ -238,6 +241,7 @@ describe('Stack: stateless', () => {
       for (const queue of inputs) {
         expect(typesOf(classic.stateless)[queue]?.type, queue).toBe('classic');
         expect(typesOf(classic.stateless)[queue]?.arguments, queue).not.toHaveProperty('x-delivery-limit');
+        expect(typesOf(classic.stateless)[queue]?.policy, queue).not.toHaveProperty('delivery-limit');
       }
       expect(ManagerSettingsSchema.parse(JSON.parse(String(variables(classic.stateless, 'register-requests')['WM_SETTINGS']))).inputQueueType).toBe('classic');
     });
@@ -262,7 +266,7 @@ describe('Stack: stateless', () => {
       expect(expected).not.toContain(names.workerDeadLetter);
       // every queue an input queue dead-letters to is watched
       for (const queue of topology.queues) {
-        const target = queue.arguments['x-dead-letter-routing-key'];
+        const target = queue.policy?.['dead-letter-routing-key'] ?? queue.arguments['x-dead-letter-routing-key'];
         if (typeof target === 'string' && !eventSourceMappings(dev.config.settings).some((mapping) => mapping.queue === target)) {
           expect(expected).toContain(target);
         }

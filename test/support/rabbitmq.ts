@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { AmqpConnectionProvider, type AmqpConnectionProviderOptions } from '../../shared/amqp-kit/connection.js';
+import { apiPath, ManagementClient, managementAccessOf, queuePolicyName, virtualHostOf } from '../../shared/amqp-kit/management.js';
 import { dedicatedDeadLetterQueue, WireNamesSchema, workerRequestName, type WireNames } from '../../shared/contract/wire-names.js';
 import { regardsEventExchanges, type ExchangeType } from '../../shared/contract/topology.js';
 
@@ -253,6 +254,7 @@ export function createRabbitFixture(label: string, options: { url?: string } = {
         }
       }
       try {
+        await clearPrefixedPolicies(url, prefix);
         for (const queue of allQueues) await withChannel((ch) => ch.deleteQueue(queue)).catch(() => undefined);
         for (const exchange of allExchanges) await withChannel((ch) => ch.deleteExchange(exchange)).catch(() => undefined);
       } finally {
@@ -327,6 +329,19 @@ async function listPrefixed(prefix: string): Promise<{ queues: string[]; exchang
     return { queues, exchanges };
   } catch {
     return none;
+  }
+}
+
+/** The queue policies the topology step set on this file's queues (none when the management API is off). */
+async function clearPrefixedPolicies(url: string, prefix: string): Promise<void> {
+  const client = new ManagementClient(managementAccessOf(url));
+  const vhost = virtualHostOf(url);
+  const policies = await client.get(apiPath('policies', vhost)).catch(() => []);
+  if (!Array.isArray(policies)) return;
+  for (const policy of policies as { name?: unknown }[]) {
+    if (typeof policy.name === 'string' && policy.name.startsWith(queuePolicyName(`${prefix}.`))) {
+      await client.delete(apiPath('policies', vhost, policy.name)).catch(() => undefined);
+    }
   }
 }
 

@@ -29,9 +29,11 @@ export function addEnvironment(app: App, config: EnvironmentConfig): ManagerStac
     env,
     config,
     table: stateful.table,
-    broker: stateful.brokerReference,
+    brokerSecrets: { admin: stateful.brokerSecret, users: stateful.brokerUsers },
     description: `Worker manager (${config.name}): functions, event sources, schedule, broker topology, alarms`,
   });
+  // The broker's values reach the stateless stack through SSM parameters, not references: the order is explicit.
+  stateless.addStackDependency(stateful);
   for (const stack of [stateful, stateless]) {
     Tags.of(stack).add('app', 'worker-manager');
     Tags.of(stack).add('environment', config.name);

@@ -88,6 +88,21 @@ export const MQ_EVENT_SOURCE_EC2_ACTIONS = [
   'ec2:DescribeVpcs',
 ] as const;
 
+/**
+ * What Lambda does with the role of a function in a VPC (the actions of AWS's
+ * AWSLambdaVPCAccessExecutionRole, which this app does not attach: it grants logs on every group):
+ * it creates, describes and deletes the function's network interfaces and assigns their
+ * addresses. Like the poller's, these actions have no resource-level permissions.
+ */
+export const LAMBDA_VPC_EC2_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+
 /** Variables the Lambda runtime sets; Lambda refuses a function configured with one of them. */
 const RUNTIME_VARIABLES: ReadonlySet<string> = new Set([
   '_HANDLER',
@@ -248,7 +263,19 @@ export class ManagerFunction<S extends EnvSchema> extends Construct {
     this.setVariable('AMQP_ENDPOINT', broker.amqpEndpoint);
     this.setVariable('AMQP_SECRET_ARN', broker.secret.secretArn);
     this.setVariable('AMQP_VHOST', broker.virtualHost);
+    if (broker.network !== undefined) this.joinNetwork(broker.network);
     return this;
+  }
+
+  /**
+   * A private broker is reached from inside its VPC: the function runs in the given subnets with
+   * the functions' security group, and its role gets the network-interface actions Lambda needs
+   * (the function is created after its role's policy, which CDK orders).
+   */
+  private joinNetwork(network: NonNullable<BrokerReference['network']>): void {
+    const cfn = this.function.node.defaultChild as lambda.CfnFunction;
+    cfn.vpcConfig = { subnetIds: network.subnetIds, securityGroupIds: network.securityGroupIds };
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: [...LAMBDA_VPC_EC2_ACTIONS], resources: ['*'] }));
   }
 
   /**

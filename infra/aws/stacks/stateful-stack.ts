@@ -3,11 +3,20 @@ import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { TABLE_DEFINITION, type IndexDefinition, type TableDefinition } from '../../../shared/adapters/dynamodb/table-definition.js';
 import type { EnvironmentConfig } from '../config/environments.js';
+import { BrokerNetwork } from '../constructs/broker-network.js';
 
 // What holds data and must outlive a redeploy of the code: the table, the broker, its credentials.
+
+/** The broker users besides its administrator, one secret each (`{"username","password"}`). */
+export interface BrokerUserSecrets {
+  manager: secretsmanager.ISecret;
+  clients: secretsmanager.ISecret;
+  workers: secretsmanager.ISecret;
+}
 
 /** What the stateless stack needs to know about the broker. */
 export interface BrokerReference {
@@ -18,8 +27,62 @@ export interface BrokerReference {
   /** `amqps://b-….mq.<region>.amazonaws.com:5671`, without credentials. */
   amqpEndpoint: string;
   virtualHost: string;
-  /** `{"username", "password"}` of the broker user: the event source mappings log in with it. */
+  /** The manager user's secret: the functions and the event source mappings log in with it. */
   secret: secretsmanager.ISecret;
+  /** The administrator's: the topology step (users, policies, vhost) and operators only. */
+  adminSecret: secretsmanager.ISecret;
+  users: BrokerUserSecrets;
+  /** Set for a private broker: where the functions run to reach it. */
+  network?: { subnetIds: string[]; securityGroupIds: string[] };
+}
+
+/**
+ * Where the stateful stack leaves what may change when the broker is replaced, as SSM parameters
+ * (read by the stateless stack at deploy time) instead of CloudFormation exports: an export in use
+ * cannot change, so a replaced broker (public to private, another deployment mode) would deadlock
+ * the two stacks. The table and the secrets are never replaced with the broker: plain references.
+ */
+export function brokerParameterNames(environment: string) {
+  const base = `/worker-manager/${environment}`;
+  return {
+    arn: `${base}/broker/arn`,
+    id: `${base}/broker/id`,
+    amqpEndpoint: `${base}/broker/amqp-endpoint`,
+    subnetIds: `${base}/network/subnet-ids`,
+    functionsSecurityGroupId: `${base}/network/functions-security-group-id`,
+  };
+}
+
+/** The broker name: its access and mode in it, so a change that replaces the broker gives the new one another name. */
+export function brokerNameOf(config: EnvironmentConfig): string {
+  const mode = config.broker.deploymentMode === 'CLUSTER_MULTI_AZ' ? 'cluster' : 'single';
+  return `worker-manager-${config.name}-${config.broker.access}-${mode}`;
+}
+
+/**
+ * The broker as the stateless stack sees it: the values that follow a replaced broker read from
+ * the SSM parameters at deploy time, the secrets by reference.
+ */
+export function readBrokerReference(
+  scope: Construct,
+  config: EnvironmentConfig,
+  secrets: { admin: secretsmanager.ISecret; users: BrokerUserSecrets },
+): BrokerReference {
+  const names = brokerParameterNames(config.name);
+  const read = (name: string) => ssm.StringParameter.valueForStringParameter(scope, name);
+  return {
+    name: brokerNameOf(config),
+    arn: read(names.arn),
+    id: read(names.id),
+    amqpEndpoint: read(names.amqpEndpoint),
+    virtualHost: config.broker.virtualHost,
+    secret: secrets.users.manager,
+    adminSecret: secrets.admin,
+    users: secrets.users,
+    ...(config.broker.access === 'private'
+      ? { network: { subnetIds: Fn.split(',', read(names.subnetIds)), securityGroupIds: [read(names.functionsSecurityGroupId)] } }
+      : {}),
+  };
 }
 
 export interface StatefulStackProps extends StackProps {
@@ -29,8 +92,9 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   public readonly table: dynamodb.TableV2;
   public readonly brokerSecret: secretsmanager.Secret;
+  public readonly brokerUsers: BrokerUserSecrets;
   public readonly broker: amazonmq.CfnBroker;
-  public readonly brokerReference: BrokerReference;
+  public readonly network: BrokerNetwork | undefined;
 
   public constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -47,21 +111,30 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
 
-    this.brokerSecret = new secretsmanager.Secret(this, 'BrokerCredentials', {
-      description: `Amazon MQ user of the worker manager (${config.name}): {"username","password"}`,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: config.broker.username }),
-        generateStringKey: 'password',
-        // Amazon MQ refuses , : = in passwords, and clients that build URLs by hand trip over
-        // the rest of the punctuation; 32 letters and digits still carry ~190 bits.
-        excludePunctuation: true,
-        includeSpace: false,
-        passwordLength: 32,
-      },
-      removalPolicy,
-    });
+    const credentials = (id: string, username: string, description: string) =>
+      new secretsmanager.Secret(this, id, {
+        description: `${description} (${config.name}): {"username","password"}`,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ username }),
+          generateStringKey: 'password',
+          // Amazon MQ refuses , : = in passwords, and clients that build URLs by hand trip over
+          // the rest of the punctuation; 32 letters and digits still carry ~190 bits.
+          excludePunctuation: true,
+          includeSpace: false,
+          passwordLength: 32,
+        },
+        removalPolicy,
+      });
+    this.brokerSecret = credentials('BrokerCredentials', config.broker.username, 'Amazon MQ administrator of the worker manager, for operators');
+    this.brokerUsers = {
+      manager: credentials('BrokerManagerCredentials', config.broker.users.manager, 'RabbitMQ user of the worker manager functions'),
+      clients: credentials('BrokerClientsCredentials', config.broker.users.clients, 'RabbitMQ user of REGARDS clients'),
+      workers: credentials('BrokerWorkersCredentials', config.broker.users.workers, 'RabbitMQ user of REGARDS workers'),
+    };
 
-    const brokerName = `worker-manager-${config.name}`;
+    const isPrivate = config.broker.access === 'private';
+    this.network = isPrivate ? new BrokerNetwork(this, 'Network', { availabilityZones: config.broker.availabilityZones }) : undefined;
+    const brokerName = brokerNameOf(config);
     this.broker = new amazonmq.CfnBroker(this, 'Broker', {
       brokerName,
       engineType: 'RABBITMQ',
@@ -70,9 +143,10 @@ export class StatefulStack extends Stack {
       autoMinorVersionUpgrade: true,
       hostInstanceType: config.broker.instanceType,
       deploymentMode: config.broker.deploymentMode,
-      // The MQ event source reaches a public broker without a VPC; a private broker needs VPC
-      // access for the functions plus Secrets Manager and STS endpoints, which is not built here.
-      publiclyAccessible: true,
+      publiclyAccessible: !isPrivate,
+      ...(this.network === undefined
+        ? {}
+        : { subnetIds: this.network.brokerSubnetIds(config.broker.deploymentMode), securityGroups: [this.network.brokerSecurityGroup.securityGroupId] }),
       users: [
         {
           // Dynamic references: the password never appears in the template.
@@ -124,23 +198,34 @@ export class StatefulStack extends Stack {
       removalPolicy,
     });
 
-    this.brokerReference = {
-      name: brokerName,
-      arn: this.broker.attrArn,
-      id: this.broker.attrId,
-      // A RabbitMQ broker has one AMQP endpoint, also in cluster mode (behind a load balancer).
-      amqpEndpoint: Fn.select(0, this.broker.attrAmqpEndpoints),
-      virtualHost: config.broker.virtualHost,
-      secret: this.brokerSecret,
-    };
+    const parameters = brokerParameterNames(config.name);
+    const parameter = (id: string, parameterName: string, stringValue: string, description: string) =>
+      new ssm.StringParameter(this, id, { parameterName, stringValue, description });
+    parameter('BrokerArnParameter', parameters.arn, this.broker.attrArn, 'ARN of the worker manager broker');
+    parameter('BrokerIdParameter', parameters.id, this.broker.attrId, 'Id of the worker manager broker');
+    // A RabbitMQ broker has one AMQP endpoint, also in cluster mode (behind a load balancer).
+    const amqpEndpoint = Fn.select(0, this.broker.attrAmqpEndpoints);
+    parameter('BrokerEndpointParameter', parameters.amqpEndpoint, amqpEndpoint, 'AMQPS endpoint of the worker manager broker');
+    if (this.network !== undefined) {
+      const subnetIds = this.network.vpc.isolatedSubnets.map((subnet) => subnet.subnetId);
+      parameter('SubnetIdsParameter', parameters.subnetIds, Fn.join(',', subnetIds), 'Subnets of the worker manager functions');
+      parameter(
+        'FunctionsSecurityGroupParameter',
+        parameters.functionsSecurityGroupId,
+        this.network.functionsSecurityGroup.securityGroupId,
+        'Security group of the worker manager functions',
+      );
+    }
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
-    new CfnOutput(this, 'AmqpEndpoint', { value: this.brokerReference.amqpEndpoint, description: 'Clients and workers connect here (TLS)' });
+    new CfnOutput(this, 'AmqpEndpoint', { value: amqpEndpoint, description: 'Clients and workers connect here (TLS)' });
     new CfnOutput(this, 'VirtualHost', { value: config.broker.virtualHost });
     new CfnOutput(this, 'BrokerCredentialsSecretArn', {
       value: this.brokerSecret.secretArn,
-      description: 'Secrets Manager secret with the broker username and password',
+      description: 'The broker administrator (operators only): username and password',
     });
+    new CfnOutput(this, 'ClientCredentialsSecretArn', { value: this.brokerUsers.clients.secretArn, description: 'The RabbitMQ user of REGARDS clients' });
+    new CfnOutput(this, 'WorkerCredentialsSecretArn', { value: this.brokerUsers.workers.secretArn, description: 'The RabbitMQ user of REGARDS workers' });
   }
 }
 

@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, CrossStackReferences, Duration, ReferenceStreng
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Construct } from 'constructs';
@@ -22,14 +23,15 @@ import { Dashboard } from '../constructs/dashboard.js';
 import { ManagerAlarms } from '../constructs/manager-alarms.js';
 import { ManagerDashboard } from '../constructs/manager-dashboard.js';
 import { ManagerFunction, type TableAction } from '../constructs/manager-function.js';
-import type { BrokerReference } from './stateful-stack.js';
+import { readBrokerReference, type BrokerReference, type BrokerUserSecrets } from './stateful-stack.js';
 
 // Code and wiring, redeployable at will: functions, event source mappings, schedule, topology, admin API, alarms.
 
 export interface StatelessStackProps extends StackProps {
   config: EnvironmentConfig;
   table: dynamodb.ITableV2;
-  broker: BrokerReference;
+  /** The broker itself is read from the stateful stack's SSM parameters (`readBrokerReference`). */
+  brokerSecrets: { admin: secretsmanager.ISecret; users: BrokerUserSecrets };
 }
 
 /** How often the sweep runs; also the most a run may wait to be delivered before it is dropped. */
@@ -82,14 +84,18 @@ export class StatelessStack extends Stack {
   public readonly alarms: ManagerAlarms;
   public readonly cloudWatchDashboard: ManagerDashboard;
   public readonly sweepSchedule: scheduler.Schedule;
+  public readonly broker: BrokerReference;
   private readonly config: EnvironmentConfig;
 
   public constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    // Strong (CloudFormation exports): the stateful stack cannot drop the table or the broker while
-    // these functions use them. Removing one takes the two-step weakening the CDK README describes.
+    // Strong (CloudFormation exports) for the table and the secrets, which are never replaced: the
+    // stateful stack cannot drop them while these functions use them. The broker, which a change of
+    // access or mode replaces, comes through SSM parameters instead, so no export pins it.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
-    const { config, table, broker } = props;
+    const { config, table } = props;
+    const broker = readBrokerReference(this, config, props.brokerSecrets);
+    this.broker = broker;
     this.config = config;
     const mqTimeout = Duration.seconds(config.functions.mqTimeoutSeconds);
 
@@ -189,6 +195,7 @@ export class StatelessStack extends Stack {
     // Amazon MQ publishes per-queue metrics for RabbitMQ 3 brokers only.
     const queueMetrics = config.broker.engineVersion.startsWith('3.');
     const perFunction = new Map<MappedFunction, number>();
+    const mappingOutputs: { function: string; queue: string; uuid: string }[] = [];
     for (const mapping of eventSourceMappings(config.settings)) {
       const count = (perFunction.get(mapping.functionName) ?? 0) + 1;
       perFunction.set(mapping.functionName, count);
@@ -197,6 +204,7 @@ export class StatelessStack extends Stack {
       const eventSource = this.mqFunctions[mapping.functionName].addBrokerEventSource(`EventSource${suffix}`, mapping);
       // A mapping on a queue that does not exist yet would fail; the topology declares it first.
       eventSource.node.addDependency(this.topology.resource);
+      mappingOutputs.push({ function: mapping.functionName, queue: mapping.queue, uuid: eventSource.ref });
       if (queueMetrics) this.alarms.watchInputQueue(`Backlog ${mapping.functionName}${suffix}`, mapping.queue);
     }
     // On the depth the sweep records (functions/sweep/metrics.ts), for every engine version: Amazon
@@ -263,6 +271,11 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'DashboardName', {
       value: this.cloudWatchDashboard.dashboard.dashboardName,
       description: 'CloudWatch dashboard of the manager, its broker and its table',
+    });
+    // The smoke test (infra/aws/smoke) reads each mapping's state and last processing result by its UUID.
+    new CfnOutput(this, 'EventSourceMappings', {
+      value: this.toJsonString(mappingOutputs),
+      description: 'Event source mappings: function, queue, UUID (JSON)',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic of every alarm' });
     new CfnOutput(this, 'ApiUrl', {

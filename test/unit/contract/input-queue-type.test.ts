@@ -15,7 +15,7 @@ describe('input queue type setting', () => {
     for (const name of consumed) {
       const queue = queues.find((candidate) => candidate.name === name);
       expect(queue?.type, name).toBe('quorum');
-      expect(queue?.arguments['x-delivery-limit'], name).toBe(DEFAULT_MANAGER_SETTINGS.deliveryLimit);
+      expect(queue?.policy?.['delivery-limit'], name).toBe(DEFAULT_MANAGER_SETTINGS.deliveryLimit);
     }
     // without options too (what deadLetterRouteOf and older callers use)
     expect(managerTopology(names).queues.find((queue) => queue.name === names.requestQueue)?.type).toBe('quorum');
@@ -27,13 +27,13 @@ describe('input queue type setting', () => {
     for (const name of consumed) {
       const queue = queues.find((candidate) => candidate.name === name);
       expect(queue?.type, name).toBe('classic');
-      expect(queue?.arguments, name).not.toHaveProperty('x-delivery-limit');
+      expect(queue?.policy, name).not.toHaveProperty('delivery-limit');
     }
-    expect(queues.find((queue) => queue.name === names.requestQueue)?.arguments).toEqual({
-      'x-dead-letter-exchange': names.deadLetterExchange,
-      'x-dead-letter-routing-key': dedicatedDeadLetterQueue(names.requestQueue),
+    expect(queues.find((queue) => queue.name === names.requestQueue)?.policy).toEqual({
+      'dead-letter-exchange': names.deadLetterExchange,
+      'dead-letter-routing-key': dedicatedDeadLetterQueue(names.requestQueue),
     });
-    expect(queues.find((queue) => queue.name === names.heartbeatQueue)?.arguments['x-message-ttl']).toBe(settings.heartbeatExpirySeconds * 1000);
+    expect(queues.find((queue) => queue.name === names.heartbeatQueue)?.policy?.['message-ttl']).toBe(settings.heartbeatExpirySeconds * 1000);
     // the dead-letter queues themselves are classic either way
     expect(queues.find((queue) => queue.name === names.deadLetterQueue)?.type).toBe('classic');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManagerSettingsSchema, eventSourceMappings, topologyOptions } from '../../../shared/contract/manager-settings.js';
-import { managerTopology, workerTopology } from '../../../shared/contract/topology.js';
+import { managerTopology, policyAsArguments, workerTopology } from '../../../shared/contract/topology.js';
 import { DEFAULT_WIRE_NAMES as names } from '../../../shared/contract/wire-names.js';
 
 describe('broker topology', () => {
@@ -12,7 +12,9 @@ describe('broker topology', () => {
       expect(queue(name)).toEqual({
         name,
         type: 'quorum',
-        arguments: { 'x-delivery-limit': 7, 'x-dead-letter-exchange': 'regards.DLX', 'x-dead-letter-routing-key': `${name}.DLQ` },
+        // Only what cannot change is an argument; the rest is a policy (issue 14 point 3).
+        arguments: {},
+        policy: { 'delivery-limit': 7, 'dead-letter-exchange': 'regards.DLX', 'dead-letter-routing-key': `${name}.DLQ` },
       });
       expect(topology.bindings).toContainEqual({ exchange: 'regards.DLX', queue: `${name}.DLQ`, routingKey: `${name}.DLQ` });
     }
@@ -22,9 +24,19 @@ describe('broker topology', () => {
     expect(queue(names.heartbeatQueue)).toEqual({
       name: 'regards.worker.manager.heartbeat.shared',
       type: 'quorum',
-      arguments: { 'x-delivery-limit': 7, 'x-message-ttl': 30_000 },
+      arguments: {},
+      policy: { 'delivery-limit': 7, 'message-ttl': 30_000 },
     });
     expect(queue(`${names.heartbeatQueue}.DLQ`)).toBeUndefined();
+  });
+
+  it("declares regards.DLQ with REGARDS' own argument, as every REGARDS service declares it too", () => {
+    expect(queue(names.deadLetterQueue)).toEqual({ name: 'regards.DLQ', type: 'classic', arguments: { 'x-max-priority': 255 } });
+  });
+
+  it('writes a policy as the equivalent queue arguments for a broker without the management API', () => {
+    expect(policyAsArguments(queue(names.heartbeatQueue)?.policy)).toEqual({ 'x-delivery-limit': 7, 'x-message-ttl': 30_000 });
+    expect(policyAsArguments(undefined)).toEqual({});
   });
 
   it('routes rejected work items from regards.DLX to the worker DLQ, which the reference leaves to workers', () => {

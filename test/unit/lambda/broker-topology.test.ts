@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { handleTopologyEvent, topologyUrl, TopologyEventSchema } from '../../../functions/broker-topology/handler.js';
-import { ensureVirtualHost, managementUrlOf, VirtualHostError, type Fetch } from '../../../functions/broker-topology/virtual-host.js';
+import { brokerEndpoints, handleTopologyEvent, TopologyEventSchema } from '../../../functions/broker-topology/handler.js';
+import { ensureVirtualHost, managementUrlOf } from '../../../functions/broker-topology/virtual-host.js';
+import { BrokerUserError, ensureBrokerUsers } from '../../../functions/broker-topology/broker-users.js';
+import { ManagementApiError, ManagementClient, type Fetch } from '../../../shared/amqp-kit/management.js';
 import { DEFAULT_MANAGER_SETTINGS, topologyOptions } from '../../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../../shared/contract/topology.js';
 import { DEFAULT_WIRE_NAMES } from '../../../shared/contract/wire-names.js';
@@ -22,7 +24,7 @@ const properties = {
 function recordingFetch(statuses: number[]): Fetch & { calls: { url: string; method: string; body: unknown; authorization: string | undefined }[] } {
   const calls: { url: string; method: string; body: unknown; authorization: string | undefined }[] = [];
   const fetchFn: Fetch = async (url, init) => {
-    calls.push({ url, method: init.method, body: JSON.parse(init.body), authorization: init.headers['authorization'] });
+    calls.push({ url, method: init.method, body: init.body === undefined ? undefined : JSON.parse(init.body), authorization: init.headers['authorization'] });
     const status = statuses.shift() ?? 500;
     return { ok: status >= 200 && status < 300, status, text: async () => `status ${status}` };
   };
@@ -79,19 +81,21 @@ describe('Function: handleTopologyEvent', () => {
   });
 });
 
-describe('Function: topologyUrl', () => {
+describe('Function: brokerEndpoints', () => {
   afterEach(() => clearAmqpUrlCache());
 
   it('creates a vhost other than / through the management API before connecting to it', async () => {
     // Prepare
     const fetchFn = recordingFetch([201, 204]);
     // Act
-    const url = await topologyUrl(
+    const endpoints = await brokerEndpoints(
       { LOG_LEVEL: 'info', AMQP_ENDPOINT: ENDPOINT, AMQP_SECRET_ARN: SECRET_ARN, AMQP_VHOST: 'worker-manager' },
       { secrets, fetch: fetchFn },
     );
     // Assess
-    expect(url).toBe('amqps://worker-manager:pw@b-1234.mq.eu-west-3.amazonaws.com:5671/worker-manager');
+    expect(endpoints.management.url).toBe('https://b-1234.mq.eu-west-3.amazonaws.com');
+    expect(endpoints.vhost).toBe('worker-manager');
+    expect(endpoints.amqpUrl).toBe('amqps://worker-manager:pw@b-1234.mq.eu-west-3.amazonaws.com:5671/worker-manager');
     expect(fetchFn.calls.map((call) => `${call.method} ${call.url}`)).toEqual([
       'PUT https://b-1234.mq.eu-west-3.amazonaws.com/api/vhosts/worker-manager',
       'PUT https://b-1234.mq.eu-west-3.amazonaws.com/api/permissions/worker-manager/worker-manager',
@@ -100,12 +104,24 @@ describe('Function: topologyUrl', () => {
     expect(fetchFn.calls[0]?.authorization).toBe(`Basic ${Buffer.from('worker-manager:pw').toString('base64')}`);
   });
 
-  it('leaves the default vhost and the local URL alone', async () => {
+  it('leaves the default vhost and the local URL alone; locally the management API is on port 15672 or RABBITMQ_MANAGEMENT_URL', async () => {
     const fetchFn = recordingFetch([]);
-    const aws = await topologyUrl({ LOG_LEVEL: 'info', AMQP_ENDPOINT: ENDPOINT, AMQP_SECRET_ARN: SECRET_ARN, AMQP_VHOST: '/' }, { secrets, fetch: fetchFn });
-    const local = await topologyUrl({ LOG_LEVEL: 'info', AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672', AMQP_VHOST: 'ignored' }, { fetch: fetchFn });
-    expect(aws).toBe('amqps://worker-manager:pw@b-1234.mq.eu-west-3.amazonaws.com:5671');
-    expect(local).toBe('amqp://guest:guest@127.0.0.1:5672');
+    const aws = await brokerEndpoints(
+      { LOG_LEVEL: 'info', AMQP_ENDPOINT: ENDPOINT, AMQP_SECRET_ARN: SECRET_ARN, AMQP_VHOST: '/' },
+      { secrets, fetch: fetchFn },
+    );
+    const local = await brokerEndpoints({ LOG_LEVEL: 'info', AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672/wm', AMQP_VHOST: 'ignored' }, { fetch: fetchFn });
+    const elsewhere = await brokerEndpoints({
+      LOG_LEVEL: 'info',
+      AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      AMQP_VHOST: '/',
+      RABBITMQ_MANAGEMENT_URL: 'http://admin.local:8080',
+    });
+    expect(aws.amqpUrl).toBe('amqps://worker-manager:pw@b-1234.mq.eu-west-3.amazonaws.com:5671');
+    expect([aws.vhost, local.vhost]).toEqual(['/', 'wm']);
+    expect(local.amqpUrl).toBe('amqp://guest:guest@127.0.0.1:5672/wm');
+    expect(local.management.url).toBe('http://127.0.0.1:15672');
+    expect(elsewhere.management.url).toBe('http://admin.local:8080');
     expect(fetchFn.calls).toEqual([]);
   });
 });
@@ -113,13 +129,57 @@ describe('Function: topologyUrl', () => {
 describe('Function: ensureVirtualHost', () => {
   it('fails with the status when the management API refuses', async () => {
     const fetchFn = recordingFetch([401]);
-    const error = await ensureVirtualHost('https://host/', 'a/b', { username: 'u', password: 'p' }, fetchFn).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(VirtualHostError);
+    const client = new ManagementClient({ url: 'https://host/', credentials: { username: 'u', password: 'p' } }, fetchFn);
+    const error = await ensureVirtualHost(client, 'a/b', 'u').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ManagementApiError);
     expect((error as Error).message).toContain('401');
     expect(fetchFn.calls.map((call) => call.url)).toEqual(['https://host/api/vhosts/a%2Fb']);
   });
 
   it('derives the management URL from the AMQP endpoint host', () => {
     expect(managementUrlOf(ENDPOINT)).toBe('https://b-1234.mq.eu-west-3.amazonaws.com');
+  });
+});
+
+describe('Function: ensureBrokerUsers', () => {
+  const permissions = { configure: '^a$', write: '^a$', read: '^a$' };
+  const client = (fetchFn: Fetch) => new ManagementClient({ url: 'https://host', credentials: { username: 'admin', password: 'p' } }, fetchFn);
+
+  it('puts each user without a tag, then its permissions on the vhost', async () => {
+    const fetchFn = recordingFetch([201, 201, 204, 204]);
+    await ensureBrokerUsers(
+      client(fetchFn),
+      '/',
+      [
+        { username: 'wm-manager', password: 'm', permissions },
+        { username: 'wm-clients', password: 'c', permissions },
+      ],
+      'admin',
+    );
+    expect(fetchFn.calls.map((call) => `${call.method} ${call.url}`)).toEqual([
+      'PUT https://host/api/users/wm-manager',
+      'PUT https://host/api/permissions/%2F/wm-manager',
+      'PUT https://host/api/users/wm-clients',
+      'PUT https://host/api/permissions/%2F/wm-clients',
+    ]);
+    expect(fetchFn.calls[0]?.body).toEqual({ password: 'm', tags: '' });
+    expect(fetchFn.calls[1]?.body).toEqual(permissions);
+  });
+
+  it('never touches the administrator, nor gives one user two roles, before any call', async () => {
+    const fetchFn = recordingFetch([]);
+    await expect(ensureBrokerUsers(client(fetchFn), '/', [{ username: 'admin', password: 'x', permissions }], 'admin')).rejects.toThrow(BrokerUserError);
+    await expect(
+      ensureBrokerUsers(
+        client(fetchFn),
+        '/',
+        [
+          { username: 'same', password: 'x', permissions },
+          { username: 'same', password: 'y', permissions },
+        ],
+        'admin',
+      ),
+    ).rejects.toThrow(/two roles/);
+    expect(fetchFn.calls).toEqual([]);
   });
 });
