@@ -131,11 +131,15 @@ describe('npm start, driven over AMQP and HTTP', () => {
     expect(answers.get('tenant-one/late')?.[0]?.['state']).toBe('DELAYED');
     await startWorkers(['latecomer']);
     await collectUntil(['tenant-one/late'], succeeded, 30_000);
-    // Work items are at least once: should the sweeper and the revival both have sent one, the
-    // copy's answer re-sends SUCCESS; GRANTED comes only from the dispatch that was written.
+    // Work items are at least once, and a timer-driven dispatch sends its GRANTED with the work item
+    // before its write: should the sweeper and the revival both dispatch, the loser's GRANTED and its
+    // copy's SUCCESS come too. Never anything but GRANTED and SUCCESS after the DELAYED, and a
+    // GRANTED before the first SUCCESS.
     const states = answers.get('tenant-one/late')?.map((answer) => answer['state']) ?? [];
-    expect(states.slice(0, 3)).toEqual(['DELAYED', 'GRANTED', 'SUCCESS']);
-    expect(states.slice(3).every((state) => state === 'SUCCESS')).toBe(true);
+    expect(states[0]).toBe('DELAYED');
+    expect(states.slice(1).every((state) => state === 'GRANTED' || state === 'SUCCESS')).toBe(true);
+    expect(states.indexOf('GRANTED')).toBeGreaterThan(0);
+    expect(states.indexOf('GRANTED')).toBeLessThan(states.indexOf('SUCCESS'));
   });
 
   it('loses none of 2,000 requests when the host is killed with SIGKILL in the middle and started again', async () => {
