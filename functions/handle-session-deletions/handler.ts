@@ -1,5 +1,6 @@
 import { documentClient } from '../../shared/adapters/dynamodb/client.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/dynamo-job-store.js';
+import { EmfMetrics } from '../../shared/adapters/metrics/emf-metrics.js';
 import { LambdaJobLauncher } from '../../shared/adapters/lambda/lambda-job-launcher.js';
 import { handleSessionDeletions, type HandleSessionDeletionsDeps } from '../../shared/application/use-cases/handle-session-deletions.js';
 import { amazonMqSource } from '../../shared/lambda/amazon-mq-source.js';
@@ -15,7 +16,7 @@ export const handleSessionDeletionsFunction = defineFunction({
   name: 'handle-session-deletions',
   envSchema: HandleSessionDeletionsEnvSchema,
   compose: async (env): Promise<HandleSessionDeletionsFunctionDeps> => ({
-    ...(await servicesFromEnv(env, 'handle-session-deletions')),
+    ...(await servicesFromEnv(env, 'handle-session-deletions', { metrics: EmfMetrics.create(env.METRICS_SERVICE) })),
     jobs: new DynamoJobStore(documentClient({ endpoint: env.DYNAMODB_ENDPOINT, region: env.AWS_REGION }), env.TABLE_NAME),
     launcher: new LambdaJobLauncher(env.BULK_JOBS_FUNCTION_NAME),
   }),
