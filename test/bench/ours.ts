@@ -200,7 +200,7 @@ async function startWorld(kind: StoreKind, label: string): Promise<World> {
 }
 
 function idle(world: World): boolean {
-  return [...world.host.emulators.values()].every((emulator) => emulator.stats.inFlight === 0 && emulator.stats.buffered === 0);
+  return world.host.allEmulators.every((emulator) => emulator.stats.inFlight === 0 && emulator.stats.buffered === 0);
 }
 
 function recordsOf(event: AmazonMqEvent): number {
