@@ -185,13 +185,17 @@ export function deadLetterRouteOf(names: WireNames, queue: string): { exchange: 
   return typeof exchange === 'string' && typeof routingKey === 'string' ? { exchange, routingKey } : undefined;
 }
 
-/** Everything the manager declares at start-up (worker queues are declared at first dispatch). */
-export function managerTopology(names: WireNames, options: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS): Topology {
-  const sharded = [
+/** The queues that shard (the intake of client requests and of worker answers), with the REGARDS exchange that feeds each. */
+function shardedQueues(names: WireNames): { exchange: string; queue: string; routingKey: string }[] {
+  return [
     { exchange: names.requestExchange, queue: names.requestQueue, routingKey: '' },
     { exchange: names.workerResponse, queue: names.workerResponse, routingKey: '#' },
   ];
-  const shards = sharded.map((entry) => shardTopology(entry, options));
+}
+
+/** Everything the manager declares at start-up (worker queues are declared at first dispatch). */
+export function managerTopology(names: WireNames, options: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS): Topology {
+  const shards = shardedQueues(names).map((feed) => shardTopology(feed, options));
   // Heartbeats are disposable: an unreadable or expired one is dropped, never dead-lettered.
   const inputs = [...shards.flatMap((shard) => shard.queues), names.workerDeadLetter, names.sessionDeletionQueue];
   const deadLetterQueues = inputs.map(dedicatedDeadLetterQueue);
@@ -349,12 +353,12 @@ function workerQueuesPattern(names: WireNames): string {
  *   and heartbeats; regards.DLX/DLQ as clients. No manager queue.
  */
 export function brokerPermissions(names: WireNames): Record<BrokerRole, BrokerPermissions> {
-  // Every shard there can be, so a change of the shard count needs no change of the users.
-  const topology = managerTopology(names, { ...DEFAULT_TOPOLOGY_OPTIONS, shards: MAX_QUEUE_SHARDS });
-  // The hash exchanges of the shards are named after their queue: kept out of the clients' prefix as the queues are.
+  const topology = managerTopology(names);
+  // Every shard queue, its dead-letter queue and the hash exchange, whatever the count: a change
+  // of the shard count needs no change of the users, and clients stay out of them as of the queues.
   const managerQueues = [
     ...topology.queues.map((queue) => literal(queue.name)),
-    ...topology.exchanges.filter((exchange) => exchange.type === 'x-consistent-hash').map((exchange) => literal(exchange.name)),
+    ...shardedQueues(names).map(({ queue }) => `${literal(queue)}\\.(?:shard-\\d+(?:\\.DLQ)?|shards)`),
   ];
   const workers = workerQueuesPattern(names);
   const manager = anyOf([...topology.exchanges.map((exchange) => literal(exchange.name)), ...managerQueues, workers]);
