@@ -193,7 +193,8 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
-  readonly emulators: ReadonlyMap<MappedFunction, EventSourceEmulator>;
+  /** By queue: one per mapping, so one per shard of a sharded queue. */
+  readonly emulators: ReadonlyMap<string, EventSourceEmulator>;
   readonly sweeper: ScheduleEmulator | undefined;
   /** Stops the sweep, lets the invocations in flight finish and settle, requeues the rest. */
   stop(): Promise<void>;
@@ -202,7 +203,7 @@ export interface Bridge {
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const { settings, logger, lambda, functionNames } = options;
   const provider = new AmqpConnectionProvider({ url: options.amqpUrl, connectionName: `worker-manager-localstack-bridge:${process.pid}`, logger });
-  const emulators = new Map<MappedFunction, EventSourceEmulator>();
+  const emulators = new Map<string, EventSourceEmulator>();
   try {
     // In AWS the broker-topology custom resource declares the queues before the mappings exist.
     await applyTopology(provider, managerTopology(settings.names, topologyOptions(settings)), {
@@ -212,7 +213,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const functionName = functionNames[mapping.functionName];
       const fnLogger = logger.child({ fn: mapping.functionName });
       emulators.set(
-        mapping.functionName,
+        mapping.queue,
         EventSourceEmulator.forMapping(mapping, provider, lambdaEventSourceHandler(lambda, functionName, fnLogger), {
           logger: fnLogger,
           deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue),

@@ -15,10 +15,18 @@ import { ensureBrokerUsers, type BrokerUser } from './broker-users.js';
 // CloudFormation custom resource (cdk Provider framework) --> (broker-topology) --> applyTopology
 
 const name = z.string().min(1);
+const binding = z.object({ exchange: name, queue: name, routingKey: z.string() });
+const exchangeBinding = z.object({ source: name, destination: name, routingKey: z.string() });
 
 /** The shape of `managerTopology(...)`: what the stack computed from the settings. */
 export const TopologySchema = z.object({
-  exchanges: z.array(z.object({ name, type: z.enum(['fanout', 'topic', 'direct', 'headers']) })),
+  exchanges: z.array(
+    z.object({
+      name,
+      type: z.enum(['fanout', 'topic', 'direct', 'headers', 'x-consistent-hash']),
+      arguments: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
   queues: z.array(
     z.object({
       name,
@@ -35,7 +43,9 @@ export const TopologySchema = z.object({
         .optional(),
     }),
   ),
-  bindings: z.array(z.object({ exchange: name, queue: name, routingKey: z.string() })),
+  bindings: z.array(binding),
+  exchangeBindings: z.array(exchangeBinding).optional(),
+  obsolete: z.object({ bindings: z.array(binding), exchangeBindings: z.array(exchangeBinding) }).optional(),
 }) satisfies z.ZodType<Topology>;
 
 /**

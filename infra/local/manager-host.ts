@@ -53,7 +53,10 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
 export class ManagerHost {
   private constructor(
     public readonly provider: AmqpConnectionProvider,
+    /** The emulator of each function's first queue (shard 0). */
     public readonly emulators: ReadonlyMap<MappedFunction, EventSourceEmulator>,
+    /** Every emulator: one per mapping, so one per shard of a sharded queue. */
+    public readonly allEmulators: readonly EventSourceEmulator[],
     /** The services of each function, for tests that need to look inside. */
     public readonly services: ReadonlyMap<MappedFunction, ManagerServices>,
     /** The sweep's schedule, when it runs; `runNow()` lets a test sweep at once. */
@@ -90,26 +93,31 @@ export class ManagerHost {
         onWarning: (warning) => logger.warn('broker topology differs from ours; kept as is', { ...warning }),
       });
       const emulators = new Map<MappedFunction, EventSourceEmulator>();
+      const shardEmulators: EventSourceEmulator[] = [];
       const services = new Map<MappedFunction, ManagerServices>();
+      // One emulator per mapping, as Lambda runs one poller per mapping: a sharded queue gets one per shard.
       for (const mapping of eventSourceMappings(settings)) {
         const fn = MAPPED_FUNCTIONS[mapping.functionName];
         if (fn === undefined || (options.only && !options.only.includes(mapping.functionName))) continue;
         const fnLogger = logger.child({ fn: mapping.functionName });
-        const fnServices = createServices({ ...options.dynamo, settings, provider, logger: fnLogger, metrics, ...optionalServices(options) });
+        const fnServices =
+          services.get(mapping.functionName) ??
+          createServices({ ...options.dynamo, settings, provider, logger: fnLogger, metrics, ...optionalServices(options) });
         services.set(mapping.functionName, fnServices);
-        emulators.set(
-          mapping.functionName,
-          EventSourceEmulator.forMapping(mapping, provider, options.wrapHandler?.(mapping.functionName, fn.withDeps(fnServices)) ?? fn.withDeps(fnServices), {
-            logger: fnLogger,
-            deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue),
-          }),
+        const emulator = EventSourceEmulator.forMapping(
+          mapping,
+          provider,
+          options.wrapHandler?.(mapping.functionName, fn.withDeps(fnServices)) ?? fn.withDeps(fnServices),
+          { logger: fnLogger, deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue) },
         );
+        if (!emulators.has(mapping.functionName)) emulators.set(mapping.functionName, emulator);
+        shardEmulators.push(emulator);
       }
       const deletions = adminApi === undefined ? undefined : sessionDeletionsEmulator(options, provider, adminApi);
-      await Promise.all([...emulators.values(), ...(deletions ? [deletions] : [])].map((emulator) => emulator.start()));
+      await Promise.all([...shardEmulators, ...(deletions ? [deletions] : [])].map((emulator) => emulator.start()));
       const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, metrics, adminApi, options.sweeper?.intervalMs);
       sweeper?.start();
-      return new ManagerHost(provider, emulators, services, sweeper, adminApi, metrics, deletions);
+      return new ManagerHost(provider, emulators, shardEmulators, services, sweeper, adminApi, metrics, deletions);
     } catch (error) {
       await adminApi?.close().catch(() => undefined);
       await provider.close().catch(() => undefined);
@@ -121,7 +129,7 @@ export class ManagerHost {
   public async stop(): Promise<void> {
     await this.adminApi?.close();
     await this.sweeper?.stop();
-    await Promise.all([...this.emulators.values(), ...(this.sessionDeletions ? [this.sessionDeletions] : [])].map((emulator) => emulator.stop()));
+    await Promise.all([...this.allEmulators, ...(this.sessionDeletions ? [this.sessionDeletions] : [])].map((emulator) => emulator.stop()));
     await this.provider.close();
   }
 }

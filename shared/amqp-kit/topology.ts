@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import { policyAsArguments, type QueuePolicy, type QueueSpec, type Topology } from '../contract/topology.js';
+import { policyAsArguments, type BindingSpec, type ExchangeBindingSpec, type QueuePolicy, type QueueSpec, type Topology } from '../contract/topology.js';
 import { AppError, describeError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { AmqpConnectionProvider } from './connection.js';
@@ -53,6 +53,8 @@ export interface ApplyTopologyReport {
 
 /** AMQP reply code the broker answers a declaration with when the existing entity differs. */
 const PRECONDITION_FAILED = 406;
+/** AMQP reply code of an operation on an exchange or queue that does not exist. */
+const NOT_FOUND = 404;
 
 /**
  * Declares the exchanges (durable), queues (durable, with `x-queue-type` and their arguments) and
@@ -89,7 +91,12 @@ export async function applyTopology(
         exchange.name,
         `${exchange.type} exchange`,
         async (channel) => {
-          await channel.assertExchange(exchange.name, exchange.type, { durable: true, autoDelete: false, internal: false });
+          await channel.assertExchange(exchange.name, exchange.type, {
+            durable: true,
+            autoDelete: false,
+            internal: false,
+            ...(exchange.arguments === undefined ? {} : { arguments: exchange.arguments }),
+          });
         },
         async (channel) => {
           await channel.checkExchange(exchange.name);
@@ -122,6 +129,17 @@ export async function applyTopology(
         );
       }
     }
+    for (const binding of topology.exchangeBindings ?? []) {
+      try {
+        await (await channels.get()).bindExchange(binding.destination, binding.source, binding.routingKey);
+      } catch (error) {
+        throw new TopologyError(
+          `cannot bind exchange "${binding.destination}" behind exchange "${binding.source}" with "${binding.routingKey}": ${describeError(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    await removeObsolete(channels, topology.obsolete ?? { bindings: [], exchangeBindings: [] });
   } finally {
     await channels.close();
   }
@@ -146,6 +164,30 @@ async function settle(queue: QueueSpec, policies: QueuePolicyTarget | undefined)
     throw new TopologyError(`cannot set the policy of queue "${queue.name}": ${describeError(error)}`, { cause: error });
   }
   return queue.arguments;
+}
+
+/**
+ * Removes the bindings another shard count made. Last, once the new route exists: a message
+ * published meanwhile may take both routes (and be registered once by its request id), never none.
+ * A binding whose exchange or queue does not exist is already gone (404: the channel is reopened).
+ */
+async function removeObsolete(channels: ChannelSlot, obsolete: { bindings: BindingSpec[]; exchangeBindings: ExchangeBindingSpec[] }): Promise<void> {
+  const unbind = async (what: string, action: (channel: Channel) => Promise<unknown>) => {
+    try {
+      await action(await channels.get());
+    } catch (error) {
+      if (replyCodeOf(error) === NOT_FOUND) return channels.discard();
+      throw new TopologyError(`cannot remove the obsolete binding ${what}: ${describeError(error)}`, { cause: error });
+    }
+  };
+  for (const binding of obsolete.bindings) {
+    await unbind(`of queue "${binding.queue}" to "${binding.exchange}"`, (channel) => channel.unbindQueue(binding.queue, binding.exchange, binding.routingKey));
+  }
+  for (const binding of obsolete.exchangeBindings) {
+    await unbind(`of exchange "${binding.destination}" behind "${binding.source}"`, (channel) =>
+      channel.unbindExchange(binding.destination, binding.source, binding.routingKey),
+    );
+  }
 }
 
 /** The `fail` answer to a conflict: the deploy stops, saying what differs in the broker's words. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_TOPOLOGY_OPTIONS, type TopologyOptions } from './topology.js';
+import { DEFAULT_TOPOLOGY_OPTIONS, MAX_QUEUE_SHARDS, shardQueues, type TopologyOptions } from './topology.js';
 import { WireNamesSchema } from './wire-names.js';
 import { RegardsIntegrationSchema } from './regards-sessions.js';
 
@@ -26,6 +26,18 @@ export type EventSourceMappingSettings = z.infer<typeof EventSourceMappingSettin
  * measured on the bench (keep a batch under a third of the timeout).
  */
 export const DEFAULT_REQUEST_BATCH_SIZE = 100;
+
+/** A shard count: at least 1, at most MAX_QUEUE_SHARDS (past it the store is the bound, not the queues). */
+function shardCount(setting: string) {
+  return z
+    .number()
+    .int(`${setting} must be a whole number of shards`)
+    .min(1, `${setting} must be at least 1: one shard is the unsharded queue`)
+    .max(
+      MAX_QUEUE_SHARDS,
+      `${setting} must be at most ${MAX_QUEUE_SHARDS}: each shard is one more poller per queue and broker connection, and past that the store, not the queues, bounds the intake`,
+    );
+}
 
 export const ManagerSettingsSchema = z.object({
   names: WireNamesSchema.prefault({}),
@@ -93,6 +105,17 @@ export const ManagerSettingsSchema = z.object({
    * cannot consume quorum queues). See TopologyOptions.inputQueueType.
    */
   inputQueueType: z.enum(['quorum', 'classic']).default(DEFAULT_TOPOLOGY_OPTIONS.inputQueueType ?? 'quorum'),
+  /**
+   * Shards of the request queue and of the worker response queue: one event source mapping (one
+   * poller) each, so the intake scales past one queue (README, "Scale-out: sharded queues").
+   */
+  shards: shardCount('shards').default(1),
+  /**
+   * After lowering `shards`: the former count, so the retired shard queues, fed no more, are still
+   * consumed until empty. Leave it out again once they are (GET /dead-letters and the broker's
+   * queue depths show it).
+   */
+  drainedShards: shardCount('drainedShards').optional(),
 });
 export type ManagerSettings = z.infer<typeof ManagerSettingsSchema>;
 
@@ -105,12 +128,20 @@ export interface EventSourceMapping extends EventSourceMappingSettings {
   queue: string;
 }
 
-/** Which queue feeds which function, with what batching: read by the CDK stack and the local host alike. */
+/**
+ * Which queue feeds which function, with what batching: read by the CDK stack and the local host
+ * alike. One mapping per shard queue (shard 0 first: the unsharded queue).
+ */
 export function eventSourceMappings(settings: ManagerSettings): EventSourceMapping[] {
   const { names, mappings } = settings;
+  const shards = topologyOptions(settings);
   return [
-    { functionName: 'register-requests', queue: names.requestQueue, ...mappings.registerRequests },
-    { functionName: 'handle-worker-responses', queue: names.workerResponse, ...mappings.handleWorkerResponses },
+    ...shardQueues(names.requestQueue, shards).map((queue): EventSourceMapping => ({ functionName: 'register-requests', queue, ...mappings.registerRequests })),
+    ...shardQueues(names.workerResponse, shards).map((queue): EventSourceMapping => ({
+      functionName: 'handle-worker-responses',
+      queue,
+      ...mappings.handleWorkerResponses,
+    })),
     { functionName: 'record-heartbeats', queue: names.heartbeatQueue, ...mappings.recordHeartbeats },
     { functionName: 'handle-worker-dead-letters', queue: names.workerDeadLetter, ...mappings.handleWorkerDeadLetters },
   ];
@@ -127,5 +158,11 @@ export function sessionDeletionMapping(settings: ManagerSettings): EventSourceMa
 
 /** The broker topology options these settings imply (both hosts declare the same queues). */
 export function topologyOptions(settings: ManagerSettings): TopologyOptions {
-  return { deliveryLimit: settings.deliveryLimit, heartbeatTtlMs: settings.heartbeatExpirySeconds * 1000, inputQueueType: settings.inputQueueType };
+  return {
+    deliveryLimit: settings.deliveryLimit,
+    heartbeatTtlMs: settings.heartbeatExpirySeconds * 1000,
+    inputQueueType: settings.inputQueueType,
+    shards: settings.shards,
+    ...(settings.drainedShards === undefined ? {} : { drainedShards: settings.drainedShards }),
+  };
 }

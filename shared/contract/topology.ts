@@ -1,3 +1,4 @@
+import { Header } from './headers.js';
 import { dedicatedDeadLetterQueue, workerRequestName, type WireNames } from './wire-names.js';
 
 /*
@@ -5,12 +6,15 @@ import { dedicatedDeadLetterQueue, workerRequestName, type WireNames } from './w
  * CDK broker-topology custom resource applies the same description in AWS.
  */
 
-export type ExchangeType = 'fanout' | 'topic' | 'direct' | 'headers';
+/** `x-consistent-hash`: RabbitMQ's rabbitmq_consistent_hash_exchange plugin (shards, below). */
+export type ExchangeType = 'fanout' | 'topic' | 'direct' | 'headers' | 'x-consistent-hash';
 export type QueueType = 'classic' | 'quorum';
 
 export interface ExchangeSpec {
   name: string;
   type: ExchangeType;
+  /** x-* arguments, fixed for the exchange's life (the hash exchange's `hash-header`). */
+  arguments?: Record<string, string>;
 }
 
 /**
@@ -62,10 +66,25 @@ export interface BindingSpec {
   routingKey: string;
 }
 
+/** A binding of an exchange behind another: what `source` routes, `destination` routes again. */
+export interface ExchangeBindingSpec {
+  source: string;
+  destination: string;
+  routingKey: string;
+}
+
 export interface Topology {
   exchanges: ExchangeSpec[];
   queues: QueueSpec[];
   bindings: BindingSpec[];
+  /** Made after the queue bindings, so an exchange is bound behind another only once its queues are. */
+  exchangeBindings?: ExchangeBindingSpec[];
+  /**
+   * Bindings that must not exist (left by another shard count), removed last: after the new
+   * route exists, so that no message published meanwhile is routed nowhere. Removing one that
+   * does not exist is no error.
+   */
+  obsolete?: { bindings: BindingSpec[]; exchangeBindings: ExchangeBindingSpec[] };
 }
 
 export interface TopologyOptions {
@@ -90,6 +109,45 @@ export interface TopologyOptions {
    * change once declared: switching needs the queues drained and deleted first.
    */
   inputQueueType?: QueueType;
+  /**
+   * Shards of the request queue and of the worker response queue (1 to MAX_QUEUE_SHARDS): the
+   * REGARDS exchange feeds a consistent-hash exchange that spreads messages over the shard queues
+   * by request id. 1 (default): no hash exchange, the REGARDS exchange feeds the queue directly.
+   */
+  shards?: number | undefined;
+  /**
+   * Shard queues declared (and consumed by the hosts), at least `shards`: after the count is
+   * lowered, the retired shard queues are fed no more but still hold messages, so they stay
+   * declared and consumed until drained.
+   */
+  drainedShards?: number | undefined;
+}
+
+/**
+ * The highest shard count. Each shard is one event source mapping per sharded queue, and the
+ * manager's bound is then the store (one table, its partitions and write capacity), not the
+ * queues: 16 shards already give 16 pollers per queue, far past what one table takes at the
+ * default batch sizes. Amazon MQ also caps a broker's connections and channels per instance size.
+ */
+export const MAX_QUEUE_SHARDS = 16;
+
+/** The header the hash exchanges hash on: every message of one request goes to the same shard. */
+export const SHARD_HASH_HEADER = Header.requestId;
+
+/** The queue of shard `index` of `queue`: shard 0 keeps the queue's name, so one shard is the unsharded topology. */
+export function shardQueueName(queue: string, index: number): string {
+  return index === 0 ? queue : `${queue}.shard-${index}`;
+}
+
+/** The consistent-hash exchange in front of the shards of `queue`. */
+export function shardExchangeName(queue: string): string {
+  return `${queue}.shards`;
+}
+
+/** The queues of the shards of `queue` that exist: 0 to max(shards, drainedShards) - 1. */
+export function shardQueues(queue: string, options: Pick<TopologyOptions, 'shards' | 'drainedShards'>): string[] {
+  const count = Math.max(options.shards ?? 1, options.drainedShards ?? 1);
+  return Array.from({ length: count }, (_, index) => shardQueueName(queue, index));
 }
 
 /** REGARDS' `RegardsAmqpAdmin.MAX_PRIORITY`, with which its AMQP framework declares every queue. */
@@ -119,17 +177,27 @@ function inputQueue(names: WireNames, name: string, options: TopologyOptions): Q
 
 /** Where one of the manager's queues dead-letters; undefined for a queue that does not (heartbeats). */
 export function deadLetterRouteOf(names: WireNames, queue: string): { exchange: string; routingKey: string } | undefined {
-  const spec = managerTopology(names).queues.find((candidate) => candidate.name === queue);
+  // Every shard queue there can be: a shard's route does not depend on the count.
+  const spec = managerTopology(names, { ...DEFAULT_TOPOLOGY_OPTIONS, shards: MAX_QUEUE_SHARDS }).queues.find((candidate) => candidate.name === queue);
   const settings = { ...spec?.arguments, ...policyAsArguments(spec?.policy) };
   const exchange = settings['x-dead-letter-exchange'];
   const routingKey = settings['x-dead-letter-routing-key'];
   return typeof exchange === 'string' && typeof routingKey === 'string' ? { exchange, routingKey } : undefined;
 }
 
+/** The queues that shard (the intake of client requests and of worker answers), with the REGARDS exchange that feeds each. */
+function shardedQueues(names: WireNames): { exchange: string; queue: string; routingKey: string }[] {
+  return [
+    { exchange: names.requestExchange, queue: names.requestQueue, routingKey: '' },
+    { exchange: names.workerResponse, queue: names.workerResponse, routingKey: '#' },
+  ];
+}
+
 /** Everything the manager declares at start-up (worker queues are declared at first dispatch). */
 export function managerTopology(names: WireNames, options: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS): Topology {
+  const shards = shardedQueues(names).map((feed) => shardTopology(feed, options));
   // Heartbeats are disposable: an unreadable or expired one is dropped, never dead-lettered.
-  const inputs = [names.requestQueue, names.workerResponse, names.workerDeadLetter, names.sessionDeletionQueue];
+  const inputs = [...shards.flatMap((shard) => shard.queues), names.workerDeadLetter, names.sessionDeletionQueue];
   const deadLetterQueues = inputs.map(dedicatedDeadLetterQueue);
   const heartbeatType = options.inputQueueType ?? 'quorum';
   const heartbeats: QueueSpec = {
@@ -151,6 +219,7 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
       { name: names.deadLetterExchange, type: 'topic' },
       // REGARDS' session and notification events (regards-sessions.ts): declared as its framework does.
       ...regardsEventExchanges(names).map((name): ExchangeSpec => ({ name, type: 'fanout' })),
+      ...shards.flatMap((shard) => shard.exchanges),
     ],
     queues: [
       ...inputs.map((name) => inputQueue(names, name, options)),
@@ -161,8 +230,7 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
       ...deadLetterQueues.map((name): QueueSpec => ({ name, type: 'classic', arguments: {} })),
     ],
     bindings: [
-      { exchange: names.requestExchange, queue: names.requestQueue, routingKey: '' },
-      { exchange: names.workerResponse, queue: names.workerResponse, routingKey: '#' },
+      ...shards.flatMap((shard) => shard.bindings),
       { exchange: names.heartbeatExchange, queue: names.heartbeatQueue, routingKey: '#' },
       { exchange: names.workerDeadLetter, queue: names.workerDeadLetter, routingKey: '' },
       { exchange: names.sessionDeleteExchange, queue: names.sessionDeletionQueue, routingKey: '' },
@@ -172,6 +240,42 @@ export function managerTopology(names: WireNames, options: TopologyOptions = DEF
       { exchange: names.deadLetterExchange, queue: names.deadLetterQueue, routingKey: names.deadLetterQueue },
       ...deadLetterQueues.map((queue) => ({ exchange: names.deadLetterExchange, queue, routingKey: queue })),
     ],
+    exchangeBindings: shards.flatMap((shard) => shard.exchangeBindings),
+    obsolete: { bindings: shards.flatMap((shard) => shard.obsolete.bindings), exchangeBindings: shards.flatMap((shard) => shard.obsolete.exchangeBindings) },
+  };
+}
+
+/**
+ * The shards of one input queue fed by a REGARDS exchange. One shard: the exchange feeds the
+ * queue, as REGARDS does. More: the exchange feeds a consistent-hash exchange on the request id
+ * (each shard queue bound with weight "1", an equal share), so all messages of one request go to
+ * one shard and keep their order. Whatever the count, the route of the other count is listed as
+ * obsolete (the direct binding, the hash exchange behind the REGARDS one, or the shards past the
+ * count), so changing the count both ways leaves exactly one route per message.
+ */
+function shardTopology(
+  feed: { exchange: string; queue: string; routingKey: string },
+  options: TopologyOptions,
+): Pick<Required<Topology>, 'exchanges' | 'bindings' | 'exchangeBindings' | 'obsolete'> & { queues: string[] } {
+  const count = options.shards ?? 1;
+  const queues = shardQueues(feed.queue, options);
+  const hash = shardExchangeName(feed.queue);
+  const direct: BindingSpec = { exchange: feed.exchange, queue: feed.queue, routingKey: feed.routingKey };
+  const behind: ExchangeBindingSpec = { source: feed.exchange, destination: hash, routingKey: feed.routingKey };
+  const retired = Array.from({ length: MAX_QUEUE_SHARDS - count }, (_, offset) => ({
+    exchange: hash,
+    queue: shardQueueName(feed.queue, count + offset),
+    routingKey: '1',
+  }));
+  if (count === 1) {
+    return { exchanges: [], queues, bindings: [direct], exchangeBindings: [], obsolete: { bindings: [], exchangeBindings: [behind] } };
+  }
+  return {
+    exchanges: [{ name: hash, type: 'x-consistent-hash', arguments: { 'hash-header': SHARD_HASH_HEADER } }],
+    queues,
+    bindings: queues.slice(0, count).map((queue) => ({ exchange: hash, queue, routingKey: '1' })),
+    exchangeBindings: [behind],
+    obsolete: { bindings: [direct, ...retired], exchangeBindings: [] },
   };
 }
 
@@ -250,7 +354,12 @@ function workerQueuesPattern(names: WireNames): string {
  */
 export function brokerPermissions(names: WireNames): Record<BrokerRole, BrokerPermissions> {
   const topology = managerTopology(names);
-  const managerQueues = topology.queues.map((queue) => literal(queue.name));
+  // Every shard queue, its dead-letter queue and the hash exchange, whatever the count: a change
+  // of the shard count needs no change of the users, and clients stay out of them as of the queues.
+  const managerQueues = [
+    ...topology.queues.map((queue) => literal(queue.name)),
+    ...shardedQueues(names).map(({ queue }) => `${literal(queue)}\\.(?:shard-\\d+(?:\\.DLQ)?|shards)`),
+  ];
   const workers = workerQueuesPattern(names);
   const manager = anyOf([...topology.exchanges.map((exchange) => literal(exchange.name)), ...managerQueues, workers]);
   const framework = [literal(names.deadLetterExchange), literal(names.deadLetterQueue)];

@@ -92,9 +92,9 @@ interface World {
   close(): Promise<void>;
 }
 
-async function startWorld(kind: StoreKind, label: string): Promise<World> {
+async function startWorld(kind: StoreKind, label: string, shards: number): Promise<World> {
   const rabbit = createRabbitFixture(label);
-  const settings = ManagerSettingsSchema.parse({ names: rabbit.names });
+  const settings = ManagerSettingsSchema.parse({ names: rabbit.names, shards });
   const logger = new JsonLogger('warn');
   let store: Child | undefined;
   let endpoint: string | undefined;
@@ -200,7 +200,7 @@ async function startWorld(kind: StoreKind, label: string): Promise<World> {
 }
 
 function idle(world: World): boolean {
-  return [...world.host.emulators.values()].every((emulator) => emulator.stats.inFlight === 0 && emulator.stats.buffered === 0);
+  return world.host.allEmulators.every((emulator) => emulator.stats.inFlight === 0 && emulator.stats.buffered === 0);
 }
 
 function recordsOf(event: AmazonMqEvent): number {
@@ -257,10 +257,12 @@ async function startWorkers(world: World, workflow: Workflow, instances: number)
 export async function benchOurs(
   kind: StoreKind,
   workflow: Workflow,
-  options: CommonOptions & { profile: { requests: number; bodies: number[] } | false },
+  options: CommonOptions & { profile: { requests: number; bodies: number[] } | false; shards?: number },
 ): Promise<OursResult> {
-  const name = `ours-${kind}-${workflow}`;
-  const world = await startWorld(kind, `bench-${kind}-${workflow}`);
+  // One shard is the scenario as it always was, under its usual name.
+  const shards = options.shards ?? 1;
+  const name = `ours-${kind}-${workflow}${shards === 1 ? '' : `-${shards}-shards`}`;
+  const world = await startWorld(kind, `bench-${kind}-${workflow}-${shards}`, shards);
   let workers: Child | undefined;
   try {
     let storePutPerSecond: number | null = null;

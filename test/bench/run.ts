@@ -12,10 +12,12 @@ import { AWS_ASSUMPTIONS, projectCost, projectFunction } from './projection.js';
 import { renderMarkdown, type BenchResults } from './report.js';
 
 /*
- * `npm run bench [-- --requests N --body BYTES --only a,b --out DIR --no-bundles --no-profile]`:
+ * `npm run bench [-- --requests N --body BYTES --only a,b --shards 1,2,4 --out DIR --no-bundles --no-profile]`:
  * every scenario one after another in one sitting, each bounded by counts and deadlines, the
  * whole run by a time budget; writes results/latest.json and results/latest.md (the README's table).
  * Scenarios: limit, bullmq, memory-single, memory-two, embedded-single, embedded-two.
+ * `--shards 1,2,4`: embedded-single once per shard count (`settings.shards`), named
+ * `ours-embedded-single-<n>-shards` past 1, with the ratio of each to one shard.
  */
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -74,6 +76,11 @@ const common: CommonOptions = {
   quiet: { maxPercent: option('quiet-percent', 30), maxWaitMs: option('quiet-wait', 10) * 1000 },
 };
 const profileRequests = option('profile-requests', Math.min(500, requests));
+const shardCounts = (text('shards') ?? '1').split(',').map((count) => {
+  const value = Number(count);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--shards takes shard counts such as 1,2,4; got "${count}"`);
+  return value;
+});
 
 const started = Date.now();
 const scenarios: (ScenarioResult | OursResult)[] = [];
@@ -90,7 +97,11 @@ for (const name of only) {
     else {
       const [store, workflow] = name.split('-') as [StoreKind, Workflow];
       const bodies = flag('no-profile') ? [] : store === 'embedded' && workflow === 'single' ? [1024, 10 * 1024] : [1024];
-      scenarios.push(await benchOurs(store, workflow, { ...common, profile: bodies.length === 0 ? false : { requests: profileRequests, bodies } }));
+      const profile = bodies.length === 0 ? false : { requests: profileRequests, bodies };
+      for (const shards of name === 'embedded-single' ? shardCounts : [1]) {
+        // The profile is of the unsharded path; the other counts are measured for throughput only.
+        scenarios.push(await benchOurs(store, workflow, { ...common, shards, profile: shards === 1 ? profile : false }));
+      }
     }
   } catch (error) {
     console.error(`# ${name} failed:`, error);
@@ -103,6 +114,13 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) => (a
 const full = (name: string) => byName.get(name)?.full.throughput;
 const ours = (name: string) => byName.get(name) as OursResult | undefined;
 const ratios = [
+  ...shardCounts
+    .filter((shards) => shards !== 1)
+    .map((shards) => ({
+      name: `ours (embedded store, single-step) ${shards} shards / 1 shard`,
+      value: ratio(full(`ours-embedded-single-${shards}-shards`), full('ours-embedded-single')),
+      meaning: 'sharded request and response queues, one emulator each, on the same store: the store is the bound that remains',
+    })),
   {
     name: 'ours (memory store, single-step) / limit',
     value: ratio(full('ours-memory-single'), full('limit')),

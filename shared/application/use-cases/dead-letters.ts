@@ -1,4 +1,4 @@
-import { managerTopology } from '../../contract/topology.js';
+import { DEFAULT_TOPOLOGY_OPTIONS, managerTopology, type TopologyOptions } from '../../contract/topology.js';
 import { dedicatedDeadLetterQueue, type WireNames } from '../../contract/wire-names.js';
 import type { Clock } from '../../ports/clock.js';
 import type { DeadLetterEntry, DeadLetterQueueRef, DeadLetterQueues, DeadLetterReasonOrigin, RedriveResult } from '../../ports/dead-letter-queues.js';
@@ -13,7 +13,7 @@ export const DEAD_LETTER_LIST_MAX = 1_000;
 export const DEAD_LETTER_REDRIVE_MAX = 1_000;
 
 export interface DeadLetterDeps {
-  settings: { names: WireNames };
+  settings: { names: WireNames } & ShardSettings;
   clock: Clock;
   deadLetters: DeadLetterQueues;
 }
@@ -36,13 +36,16 @@ export interface DeadLetterQueueReport extends DeadLetterQueueRef {
   messages: DeadLetterEntry[];
 }
 
+type ShardSettings = Pick<TopologyOptions, 'shards' | 'drainedShards'>;
+
 /**
  * The manager's dead-letter queues: `<queue>.DLQ` of each queue the topology dead-letters there
  * (requests, worker responses, worker dead letters), with that queue as the source a redrive
  * publishes to. The shared `regards.DLQ` extends no queue's name and has no source, so it is not one.
  */
-export function managerDeadLetterQueues(names: WireNames): DeadLetterQueueRef[] {
-  const declared = new Set(managerTopology(names).queues.map((queue) => queue.name));
+export function managerDeadLetterQueues(names: WireNames, shards: ShardSettings = {}): DeadLetterQueueRef[] {
+  // Each shard queue has its own dead-letter queue, a redrive goes back to that shard.
+  const declared = new Set(managerTopology(names, { ...DEFAULT_TOPOLOGY_OPTIONS, ...shards }).queues.map((queue) => queue.name));
   return [...declared]
     .filter((source) => declared.has(dedicatedDeadLetterQueue(source)))
     .map((source) => ({ queue: dedicatedDeadLetterQueue(source), source }));
@@ -53,7 +56,7 @@ export async function listDeadLetters(input: { limit?: number | undefined }, dep
   const now = deps.clock.now().getTime();
   // One queue at a time: each listing holds up to `limit` messages unacknowledged until it puts them back.
   const reports: DeadLetterQueueReport[] = [];
-  for (const ref of managerDeadLetterQueues(deps.settings.names)) {
+  for (const ref of managerDeadLetterQueues(deps.settings.names, deps.settings)) {
     const listing = await deps.deadLetters.inspect(ref, limit);
     const head = listing.messages[0]?.deadLetteredAt;
     reports.push({
@@ -90,7 +93,7 @@ export interface RedriveInput {
 }
 
 export async function redriveDeadLetters(input: RedriveInput, deps: DeadLetterDeps): Promise<RedriveResult> {
-  const ref = managerDeadLetterQueues(deps.settings.names).find((candidate) => candidate.queue === input.queue);
+  const ref = managerDeadLetterQueues(deps.settings.names, deps.settings).find((candidate) => candidate.queue === input.queue);
   if (ref === undefined) throw new DeadLetterQueueNotFoundError(`"${input.queue}" is not one of the manager's dead-letter queues`);
   const limit = Math.min(input.limit ?? DEAD_LETTER_REDRIVE_MAX, DEAD_LETTER_REDRIVE_MAX);
   return deps.deadLetters.redrive(ref, { limit, ...(input.messageId === undefined ? {} : { messageId: input.messageId, scanLimit: DEAD_LETTER_REDRIVE_MAX }) });

@@ -74,6 +74,7 @@ describe('broker topology', () => {
       deliveryLimit: 9,
       heartbeatTtlMs: 20_000,
       inputQueueType: 'quorum',
+      shards: 1,
     });
   });
 });
