@@ -7,3 +7,4 @@ export { MemoryJobStore } from './memory-job-store.js';
 export { MemoryJobLauncher } from './memory-job-launcher.js';
 export { MemoryDeadLetters } from './memory-dead-letters.js';
 export { MemoryMetrics } from './memory-metrics.js';
+export { MemorySlotStore } from './memory-slot-store.js';
