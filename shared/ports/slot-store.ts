@@ -8,6 +8,8 @@ export interface SlotCounts {
   byTenant: ReadonlyMap<string, number>;
   /** The tenant that last took a slot: the next round-robin starts after it. */
   lastTenant?: string | undefined;
+  /** Tenants noted as having requests waiting for a slot (noteWaiting), not yet found empty (forgetWaiting). */
+  waitingTenants: ReadonlySet<string>;
 }
 
 /**
@@ -29,12 +31,18 @@ export abstract class SlotStore {
   /** Gives slots back (a request in flight finished, or a take was not used). */
   public abstract release(workerType: string, tenant: string, count: number): Promise<void>;
 
+  /** Notes tenants whose requests now wait for a slot, so a fill knows where to look without listing every tenant. */
+  public abstract noteWaiting(workerType: string, tenants: readonly string[]): Promise<void>;
+
+  /** A fill found the tenant's slot queue empty. */
+  public abstract forgetWaiting(workerType: string, tenant: string): Promise<void>;
+
   /** Sets the counters to what the requests in flight say (the sweep's reconciliation). */
   public abstract reset(workerType: string, byTenant: ReadonlyMap<string, number>): Promise<void>;
 }
 
 /** How many of `want` fit under the limits, given the counts read. */
-export function slotsThatFit(counts: SlotCounts, tenant: string, want: number, limit: WorkerTypeLimit): number {
+export function slotsThatFit(counts: Pick<SlotCounts, 'total' | 'byTenant'>, tenant: string, want: number, limit: WorkerTypeLimit): number {
   const total = limit.maxInFlight - Math.max(0, counts.total);
   const ofTenant = (limit.maxInFlightPerTenant ?? Number.POSITIVE_INFINITY) - Math.max(0, counts.byTenant.get(tenant) ?? 0);
   return Math.max(0, Math.min(want, total, ofTenant));

@@ -7,7 +7,8 @@ import { CorruptItemError, itemKey } from './stored-item.js';
 
 /*
  * One item per limited worker type at SlotKeys.workerType:
- *   { pk, sk, n: total in flight, "t:<tenant>": in flight of that tenant, last: tenant that last took }
+ *   { pk, sk, n: total in flight, "t:<tenant>": in flight of that tenant, last: tenant that last took,
+ *     q: string set of the tenants with requests waiting for a slot }
  * Top-level attributes, because ADD works only on those; names go through
  * ExpressionAttributeNames. A take is ONE UpdateItem whose condition checks the total and the
  * tenant's count together, so the two limits never need a transaction (dynalite has none).
@@ -51,6 +52,29 @@ export class DynamoSlotStore extends SlotStore {
           UpdateExpression: 'ADD #n :minus, #t :minus',
           ExpressionAttributeNames: { '#n': 'n', '#t': `${TENANT_PREFIX}${tenant}` },
           ExpressionAttributeValues: { ':minus': -count },
+        }),
+      ),
+    );
+  }
+
+  public async noteWaiting(workerType: string, tenants: readonly string[]): Promise<void> {
+    if (tenants.length === 0) return;
+    await this.updateSet('ADD', workerType, tenants);
+  }
+
+  public async forgetWaiting(workerType: string, tenant: string): Promise<void> {
+    await this.updateSet('DELETE', workerType, [tenant]);
+  }
+
+  private async updateSet(action: 'ADD' | 'DELETE', workerType: string, tenants: readonly string[]): Promise<void> {
+    await storeCall('UpdateItem', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SlotKeys.workerType(workerType),
+          UpdateExpression: `${action} #q :tenants`,
+          ExpressionAttributeNames: { '#q': 'q' },
+          ExpressionAttributeValues: { ':tenants': new Set(tenants) },
         }),
       ),
     );
@@ -114,5 +138,7 @@ function countsOf(item: Record<string, unknown>): SlotCounts {
   const total = item['n'] ?? 0;
   if (typeof total !== 'number') throw new CorruptItemError(itemKey(item), 'slot total is not a number');
   const last = item['last'];
-  return { total, byTenant, lastTenant: typeof last === 'string' ? last : undefined };
+  const waiting = item['q'];
+  const waitingTenants = waiting instanceof Set ? new Set([...waiting].filter((tenant): tenant is string => typeof tenant === 'string')) : new Set<string>();
+  return { total, byTenant, lastTenant: typeof last === 'string' ? last : undefined, waitingTenants };
 }

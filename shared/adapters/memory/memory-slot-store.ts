@@ -6,6 +6,7 @@ interface Counter {
   total: number;
   byTenant: Map<string, number>;
   lastTenant?: string;
+  waiting: Set<string>;
 }
 
 /** The slot counters in memory, with the DynamoDB store's rules (the take is all or nothing below the limits). */
@@ -18,7 +19,12 @@ export class MemorySlotStore extends SlotStore {
   public async read(workerType: string): Promise<SlotCounts> {
     throwIfUnavailable(this.unavailable, 'read');
     const counter = this.counters.get(workerType);
-    return { total: counter?.total ?? 0, byTenant: new Map(counter?.byTenant ?? []), lastTenant: counter?.lastTenant };
+    return {
+      total: counter?.total ?? 0,
+      byTenant: new Map(counter?.byTenant ?? []),
+      lastTenant: counter?.lastTenant,
+      waitingTenants: new Set(counter?.waiting ?? []),
+    };
   }
 
   public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit): Promise<number> {
@@ -41,6 +47,19 @@ export class MemorySlotStore extends SlotStore {
     counter.byTenant.set(tenant, (counter.byTenant.get(tenant) ?? 0) - count);
   }
 
+  public async noteWaiting(workerType: string, tenants: readonly string[]): Promise<void> {
+    throwIfUnavailable(this.unavailable, 'noteWaiting');
+    if (tenants.length === 0) return;
+    this.writes += 1;
+    for (const tenant of tenants) this.counter(workerType).waiting.add(tenant);
+  }
+
+  public async forgetWaiting(workerType: string, tenant: string): Promise<void> {
+    throwIfUnavailable(this.unavailable, 'forgetWaiting');
+    this.writes += 1;
+    this.counter(workerType).waiting.delete(tenant);
+  }
+
   public async reset(workerType: string, byTenant: ReadonlyMap<string, number>): Promise<void> {
     throwIfUnavailable(this.unavailable, 'reset');
     const counter = this.counter(workerType);
@@ -53,7 +72,7 @@ export class MemorySlotStore extends SlotStore {
   private counter(workerType: string): Counter {
     const existing = this.counters.get(workerType);
     if (existing !== undefined) return existing;
-    const created: Counter = { total: 0, byTenant: new Map() };
+    const created: Counter = { total: 0, byTenant: new Map(), waiting: new Set() };
     this.counters.set(workerType, created);
     return created;
   }

@@ -11,11 +11,12 @@ export interface SlotCandidate {
   requestId: string;
   /** The client's AMQP priority; absent counts as 0, as in RabbitMQ. */
   priority?: number | undefined;
-  creationDate: string;
+  /** Absent when the listing gave only the order (the slot queue index). */
+  creationDate?: string | undefined;
 }
 
 export interface FairShareInput {
-  /** Each tenant's waiting requests, any order: they are sorted here. Only a head per tenant is needed. */
+  /** Each tenant's waiting requests in queue order (compareCandidates: the slot queue index lists them so). */
   queues: ReadonlyMap<string, readonly SlotCandidate[]>;
   /** Slots free for the worker type, all tenants together. */
   free: number;
@@ -36,7 +37,8 @@ export const MAX_PRIORITY = 255;
 export function compareCandidates(a: SlotCandidate, b: SlotCandidate): number {
   const byPriority = (b.priority ?? 0) - (a.priority ?? 0);
   if (byPriority !== 0) return byPriority;
-  if (a.creationDate !== b.creationDate) return a.creationDate < b.creationDate ? -1 : 1;
+  const [left, right] = [a.creationDate ?? '', b.creationDate ?? ''];
+  if (left !== right) return left < right ? -1 : 1;
   return a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0;
 }
 
@@ -51,7 +53,7 @@ export function slotQueueOrder(priority: number | undefined, creationDate: strin
 /** The candidates that take the free slots, in the order they take them. */
 export function pickFairShare(input: FairShareInput): SlotCandidate[] {
   const tenants = rotate([...input.queues.keys()].filter((tenant) => (input.queues.get(tenant)?.length ?? 0) > 0).sort(), input.after);
-  const queues = new Map(tenants.map((tenant) => [tenant, [...(input.queues.get(tenant) ?? [])].sort(compareCandidates)]));
+  const queues = new Map(tenants.map((tenant) => [tenant, [...(input.queues.get(tenant) ?? [])]]));
   const left = new Map(tenants.map((tenant) => [tenant, Math.max(0, input.tenantFree(tenant))]));
   const picked: SlotCandidate[] = [];
   let free = Math.max(0, input.free);

@@ -14,6 +14,8 @@ export type RequestEvent =
   | 'dispatch'
   /** No alive worker (or no route yet): the request waits. */
   | 'delay'
+  /** A worker is alive but its type's limit of requests in flight is reached: the request waits for a slot (fair dispatch). */
+  | 'waitForSlot'
   /** Invalid headers, skipped content type or duplicate id: never stored. */
   | 'skip'
   | 'workerRunning'
@@ -49,6 +51,7 @@ const BLOCKED = ['ERROR', 'INVALID_CONTENT', 'NO_WORKER_AVAILABLE'] as const;
 export const TRANSITIONS: readonly TransitionRule[] = [
   { event: 'dispatch', from: ['NEW', 'TO_DISPATCH', 'NO_WORKER_AVAILABLE'], to: 'DISPATCHED', response: 'GRANTED' },
   { event: 'delay', from: ['NEW', 'TO_DISPATCH'], to: 'NO_WORKER_AVAILABLE', response: 'DELAYED' },
+  { event: 'waitForSlot', from: ['NEW', 'TO_DISPATCH', 'NO_WORKER_AVAILABLE'], to: 'TO_DISPATCH', response: 'DELAYED' },
   { event: 'skip', from: ['NEW'], to: 'GONE', response: 'SKIPPED' },
   { event: 'workerRunning', from: ['DISPATCHED'], to: 'RUNNING', response: null },
   { event: 'workerSuccess', from: ACTIVE, to: 'SUCCESS', response: 'SUCCESS' },

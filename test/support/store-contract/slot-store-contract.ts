@@ -51,6 +51,18 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
       expect(counts.byTenant.get('b')).toBe(2);
     });
 
+    it('remembers the tenants noted waiting until each is forgotten', async () => {
+      const store = createStore();
+      const type = workerType();
+      await store.noteWaiting(type, ['a', 'b']);
+      await store.noteWaiting(type, ['b', 'c']);
+      await store.forgetWaiting(type, 'b');
+      expect([...(await store.read(type)).waitingTenants].sort()).toEqual(['a', 'c']);
+      await store.forgetWaiting(type, 'a');
+      await store.forgetWaiting(type, 'c');
+      expect((await store.read(type)).waitingTenants.size).toBe(0);
+    });
+
     it('reads an untouched worker type as empty', async () => {
       const store = createStore();
       const counts = await store.read(workerType());

@@ -67,9 +67,9 @@ describe('pickFairShare', () => {
     expect([first, second, third, fourth].map((pick) => pick[0]?.tenant)).toEqual(['a', 'b', 'c', 'a']);
   });
 
-  it('sends a higher client priority first within its tenant, not ahead of another tenant', () => {
+  it('keeps each queue in the order given (by priority, as the slot queue index lists it), tenants still in turn', () => {
     const queues = new Map([
-      ['a', [...queue('a', 3), { tenant: 'a', requestId: 'a-urgent', creationDate: at(30), priority: 9 }]],
+      ['a', [...queue('a', 3), { tenant: 'a', requestId: 'a-urgent', creationDate: at(30), priority: 9 }].sort(compareCandidates)],
       ['b', queue('b', 3)],
     ]);
     const picked = pickFairShare({ queues, free: 4, weightOf: even, tenantFree: noTenantLimit });
@@ -85,7 +85,9 @@ describe('slotQueueOrder', () => {
       { tenant: 't', requestId: 'old-mid', creationDate: at(2), priority: 7 },
       { tenant: 't', requestId: 'new-mid', creationDate: at(9), priority: 7 },
     ];
-    const byKey = [...candidates].sort((a, b) => (slotQueueOrder(a.priority, a.creationDate) < slotQueueOrder(b.priority, b.creationDate) ? -1 : 1));
+    const byKey = [...candidates].sort((a, b) =>
+      slotQueueOrder(a.priority, a.creationDate ?? '') < slotQueueOrder(b.priority, b.creationDate ?? '') ? -1 : 1,
+    );
     expect(byKey.map((c) => c.requestId)).toEqual([...candidates].sort(compareCandidates).map((c) => c.requestId));
     expect(byKey.map((c) => c.requestId)).toEqual(['new-high', 'old-mid', 'new-mid', 'old-low']);
   });

@@ -10,6 +10,11 @@ const EXPECTED: Record<RequestEvent, Partial<Record<Phase, [Phase, string | null
     NO_WORKER_AVAILABLE: ['DISPATCHED', 'GRANTED'],
   },
   delay: { NEW: ['NO_WORKER_AVAILABLE', 'DELAYED'], TO_DISPATCH: ['NO_WORKER_AVAILABLE', 'DELAYED'] },
+  waitForSlot: {
+    NEW: ['TO_DISPATCH', 'DELAYED'],
+    TO_DISPATCH: ['TO_DISPATCH', 'DELAYED'],
+    NO_WORKER_AVAILABLE: ['TO_DISPATCH', 'DELAYED'],
+  },
   skip: { NEW: ['GONE', 'SKIPPED'] },
   workerRunning: { DISPATCHED: ['RUNNING', null] },
   workerSuccess: { DISPATCHED: ['SUCCESS', 'SUCCESS'], RUNNING: ['SUCCESS', 'SUCCESS'] },
