@@ -1,12 +1,14 @@
 import { submitBulkJob, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
 import { getRequest } from '../../../shared/application/use-cases/read-requests.js';
+import { cancelRequest } from '../../../shared/application/use-cases/cancel-request.js';
+import type { RequestFlowDeps } from '../../../shared/application/services/request-events.js';
 import { searchRequests, type SearchRequestsDeps } from '../../../shared/application/use-cases/search-requests.js';
 import { defineRoute, type Route } from '../../../shared/lambda/http/router.js';
 import { JobSchema, RequestDetailModelSchema, RequestIdParamsSchema, RequestPageSchema, SearchBodySchema, SearchQuerySchema } from '../schema.js';
 import { decodeSearchCursor, jobView, requestDetail, requestLinks, requestPage, sortOrder } from '../views.js';
 
 /** Requests (REGARDS): search, one request, and the bulk retry and delete, which run as jobs. */
-export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
+export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & RequestFlowDeps): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -72,6 +74,26 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps): Route[] {
       handle: async ({ params, principal, request }) => {
         const found = await getRequest(principal.tenant, params.requestId, deps);
         return { status: 200, body: { content: requestDetail(found), links: requestLinks(request.baseUrl, found) } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/requests/{requestId}/cancel',
+      access: 'ADMIN',
+      params: RequestIdParamsSchema,
+      operationId: 'cancelRequest',
+      tag: 'requests',
+      summary: 'Cancel one waiting or in-flight request',
+      description:
+        'It ends at once in ERROR ("Cancelled by an operator"), its client answered ERROR; a slot it held is freed. A worker answer that comes later is recorded in its history, never applied. 409 when the request is already finished.',
+      responses: {
+        200: { description: 'the request, cancelled', schema: RequestDetailModelSchema },
+        404: { description: 'no such request in this tenant' },
+        409: { description: 'the request is already finished' },
+      },
+      handle: async ({ params, principal, request }) => {
+        const cancelled = await cancelRequest(principal.tenant, params.requestId, deps);
+        return { status: 200, body: { content: requestDetail(cancelled), links: requestLinks(request.baseUrl, cancelled) } };
       },
     }),
   ];

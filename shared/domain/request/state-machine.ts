@@ -33,6 +33,8 @@ export type RequestEvent =
   | 'scheduleRetry'
   /** An operator retries a blocked request (REST). */
   | 'retry'
+  /** An operator cancels a waiting or in-flight request (REST): it ends in ERROR, its client told why. */
+  | 'cancel'
   /** An operator deletes a blocked request (REST); the bulk job removes it. */
   | 'markForDeletion'
   /** The row is removed: SUCCESS at once, errors when keepErrors is false, TO_DELETE by the job. */
@@ -62,6 +64,7 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { event: 'timeout', from: ACTIVE, to: 'ERROR', response: 'ERROR' },
   { event: 'scheduleRetry', from: ACTIVE, to: 'TO_DISPATCH', response: null },
   { event: 'retry', from: BLOCKED, to: 'TO_DISPATCH', response: null },
+  { event: 'cancel', from: ['TO_DISPATCH', 'NO_WORKER_AVAILABLE', 'DISPATCHED', 'RUNNING'], to: 'ERROR', response: 'ERROR' },
   { event: 'markForDeletion', from: BLOCKED, to: 'TO_DELETE', response: null },
   { event: 'purge', from: ['SUCCESS', 'ERROR', 'INVALID_CONTENT', 'TO_DELETE'], to: 'GONE', response: null },
 ];

@@ -6,6 +6,8 @@ import { handleWorkerDeadLetters } from '../../../shared/application/use-cases/h
 import { handleWorkerResponses } from '../../../shared/application/use-cases/handle-worker-responses.js';
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import { sweep } from '../../../shared/application/use-cases/sweep.js';
+import { cancelRequest } from '../../../shared/application/use-cases/cancel-request.js';
+import { RequestNotCancellableError } from '../../../shared/application/use-cases/use-case-errors.js';
 import {
   asInbound,
   bringAlive,
@@ -196,5 +198,58 @@ describe('fair dispatch', () => {
     await sweep(world);
     expect(dispatched(world)).toHaveLength(3);
     expect(world.slots.writes).toBe(0);
+  });
+
+  describe('cancel', () => {
+    let world: MemoryWorld;
+    beforeEach(async () => {
+      world = worldWith({ workerTypes: { extract: { maxInFlight: 1 } } });
+      await setUp(world, 'a');
+    });
+
+    it('ends a waiting request at once, answered ERROR with the reason', async () => {
+      await submit(world, 'a', ['a0', 'a1']);
+      const cancelled = await cancelRequest('a', 'a1', world);
+      expect(cancelled).toMatchObject({ status: 'ERROR', error: 'Cancelled by an operator' });
+      expect(cancelled.waitingForSlot).toBeUndefined();
+      expect(answersOf(world, 'a1').at(-1)).toMatchObject({ state: 'ERROR', messages: [expect.stringMatching(/Cancelled by an operator/)] });
+      // It left the slot queue: the slot a0 frees goes to nobody.
+      await finish(world, 'SUCCESS', 'a/a0');
+      expect(dispatched(world)).toEqual(['a/a0']);
+    });
+
+    it('frees the slot of a dispatched request, and records its late answer without applying it', async () => {
+      await submit(world, 'a', ['a0', 'a1']);
+      const before = await storedRequest(world, 'a', 'a0');
+      await cancelRequest('a', 'a0', world);
+      expect((await world.slots.read('extract')).total).toBe(0);
+      expect(dispatched(world)).toEqual(['a/a0']);
+      // The next fill (here the sweep's; a worker answer's batch does the same) gives the slot away.
+      await sweep(world);
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1']);
+
+      const names = world.settings.names;
+      const late = buildWorkerResponse(
+        { exchange: names.workerResponse },
+        {
+          tenant: 'a',
+          requestId: 'a0',
+          status: 'SUCCESS',
+          dispatchAttempt: before?.attempt ?? 0,
+          ...(before?.dispatchToken ? { dispatchToken: before.dispatchToken } : {}),
+        },
+      );
+      await handleWorkerResponses({ messages: [asInbound(late, names.workerResponse)], unreadable: [] }, { ...world, random: () => 0.5 });
+      const after = await storedRequest(world, 'a', 'a0');
+      expect(after).toMatchObject({ status: 'ERROR', error: 'Cancelled by an operator' });
+      expect(after?.history.at(-1)?.event).toMatch(/^ignored/);
+      expect(answersOf(world, 'a0').map((answer) => answer.state)).not.toContain('SUCCESS');
+    });
+
+    it('refuses to cancel a finished request', async () => {
+      await submit(world, 'a', ['a0']);
+      await cancelRequest('a', 'a0', world);
+      await expect(cancelRequest('a', 'a0', world)).rejects.toBeInstanceOf(RequestNotCancellableError);
+    });
   });
 });

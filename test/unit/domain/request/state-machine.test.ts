@@ -29,6 +29,12 @@ const EXPECTED: Record<RequestEvent, Partial<Record<Phase, [Phase, string | null
     INVALID_CONTENT: ['TO_DISPATCH', null],
     NO_WORKER_AVAILABLE: ['TO_DISPATCH', null],
   },
+  cancel: {
+    TO_DISPATCH: ['ERROR', 'ERROR'],
+    NO_WORKER_AVAILABLE: ['ERROR', 'ERROR'],
+    DISPATCHED: ['ERROR', 'ERROR'],
+    RUNNING: ['ERROR', 'ERROR'],
+  },
   markForDeletion: {
     ERROR: ['TO_DELETE', null],
     INVALID_CONTENT: ['TO_DELETE', null],
