@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Header } from '../../../shared/contract/headers.js';
 import { workerRequestName } from '../../../shared/contract/wire-names.js';
 import { buildWorkerResponse } from '../../../shared/contract/worker-response.js';
-import { declareWorkerQueues, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { declareWorkerQueues, eventually, json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { apiCall, TEST_JWT_SECRET, tokenFor } from '../../support/admin-api-client.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 /*
@@ -24,6 +25,7 @@ describe('fair dispatch through the local host', () => {
   beforeAll(async () => {
     h = await startHarness('fair', {
       only: ['register-requests', 'handle-worker-responses'],
+      http: { port: 0, auth: { secret: TEST_JWT_SECRET } },
       settings: { fairDispatch: { workerTypes: { extract: { maxInFlight: 2 } }, tenantWeights: {} } },
     });
     for (const tenant of [A, B]) await configure(h.services, tenant, { workers: [{ workerType: 'extract', contentTypeInputs: ['to-extract'] }] });
@@ -73,5 +75,34 @@ describe('fair dispatch through the local host', () => {
     expect(done.filter((key) => key.startsWith(`${B}/`))).toHaveLength(B_FEW);
     expect(aDoneBefore).toBeLessThan(A_BACKLOG / 2);
     expect(new Set(done).size).toBe(A_BACKLOG + B_FEW);
+  });
+
+  it('cancels a waiting request and a dispatched one through the admin API (ADMIN only), freeing the slot', async () => {
+    // The client queue may still hold the first test's answers: read on until the one looked for.
+    const answerFor = async (requestId: string) => {
+      for (;;) {
+        const [message] = await h.rabbit.collect(h.clientQueue, 1, { timeoutMs: 20_000 });
+        const answer = json(message!);
+        if (answer['requestId'] === requestId) return answer;
+      }
+    };
+    // The first test's last answers are applied: no slot is taken any more.
+    await eventually(async () => (await h.services.slots?.read('extract'))?.total === 0, { timeoutMs: 20_000, what: 'every slot free' });
+    for (const id of ['c-0', 'c-1', 'c-2']) await publishRequest(h, id, { [Header.tenant]: A });
+    expect((await answerFor('c-2'))['state']).toBe('DELAYED');
+
+    const cancel = (id: string, role: string) => apiCall(h, 'POST', `/requests/${id}/cancel`, { token: tokenFor(A, role) });
+    expect((await cancel('c-2', 'EXPLOIT')).status).toBe(403);
+    const waiting = await cancel('c-2', 'ADMIN');
+    expect(waiting.status).toBe(200);
+    expect(waiting.body.content).toMatchObject({ status: 'ERROR' });
+    const answered = await answerFor('c-2');
+    expect(answered).toMatchObject({ requestId: 'c-2', state: 'ERROR' });
+    expect(String((answered['messages'] as string[])[0])).toMatch(/Cancelled by an operator/);
+    expect((await cancel('c-2', 'ADMIN')).status).toBe(409);
+
+    expect((await h.services.slots?.read('extract'))?.total).toBe(2);
+    expect((await cancel('c-0', 'ADMIN')).status).toBe(200);
+    expect((await h.services.slots?.read('extract'))?.total).toBe(1);
   });
 });
