@@ -12,7 +12,7 @@ import type { Page, PageQuery } from './request-store.js';
 export const BulkJobSchema = z.object({
   tenant: z.string().min(1),
   id: z.string().min(1),
-  kind: z.enum(['retry', 'delete']),
+  kind: z.enum(['retry', 'delete', 'cancel']),
   filter: SearchRequestParametersSchema,
   /** The filter's creation-date upper bound fixed at submission. */
   createdBefore: z.iso.datetime(),

@@ -63,6 +63,22 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & RequestFl
       },
     }),
     defineRoute({
+      method: 'POST',
+      path: '/requests/cancel',
+      access: 'ADMIN',
+      operationId: 'cancelRequests',
+      tag: 'requests',
+      summary: 'Cancel the waiting and in-flight requests matching the filter (bulk job)',
+      description:
+        'Answered at once with the job (202). Only TO_DISPATCH, NO_WORKER_AVAILABLE, DISPATCHED and RUNNING requests created before now are cancelled, as POST /requests/{requestId}/cancel does.',
+      body: SearchBodySchema,
+      responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
+      handle: async ({ body, principal, request }) => {
+        const job = await submitBulkJob({ tenant: principal.tenant, kind: 'cancel', filter: body, requestedBy: principal.subject }, deps);
+        return { status: 202, body: jobView(job, request.baseUrl), headers: { Location: `${request.baseUrl}/jobs/${job.id}` } };
+      },
+    }),
+    defineRoute({
       method: 'GET',
       path: '/requests/{requestId}',
       access: 'EXPLOIT',

@@ -1,3 +1,4 @@
+import { CANCELLABLE_STATUSES } from './request-search.js';
 import { planDispatch } from './dispatch.js';
 import { afterConfirmOf, allowed, dispatched, finalAnswer, finishingKept, next, state, unchanged, type Outcome, type OutcomeContext } from './outcomes.js';
 import type { Request } from './request.js';
@@ -41,7 +42,7 @@ export function applyOperatorDelete(request: Request): Outcome {
   };
 }
 
-const CANCELLABLE = new Set(['TO_DISPATCH', 'NO_WORKER_AVAILABLE', 'DISPATCHED', 'RUNNING']);
+const CANCELLABLE: ReadonlySet<string> = new Set(CANCELLABLE_STATUSES);
 
 export const OPERATOR_CANCEL_EVENT = 'operator-cancel';
 export const CANCELLED_MESSAGE = 'Cancelled by an operator';

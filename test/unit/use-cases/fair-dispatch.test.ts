@@ -7,6 +7,11 @@ import { handleWorkerResponses } from '../../../shared/application/use-cases/han
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import { sweep } from '../../../shared/application/use-cases/sweep.js';
 import { cancelRequest } from '../../../shared/application/use-cases/cancel-request.js';
+import { submitBulkJob } from '../../../shared/application/use-cases/bulk-jobs.js';
+import { runBulkJob } from '../../../shared/application/use-cases/run-bulk-job.js';
+import { MemoryJobLauncher } from '../../../shared/adapters/memory/memory-job-launcher.js';
+import { MemoryJobStore } from '../../../shared/adapters/memory/memory-job-store.js';
+import { SearchRequestParametersSchema } from '../../../shared/contract/search-request-parameters.js';
 import { RequestNotCancellableError } from '../../../shared/application/use-cases/use-case-errors.js';
 import {
   asInbound,
@@ -244,6 +249,18 @@ describe('fair dispatch', () => {
       expect(after).toMatchObject({ status: 'ERROR', error: 'Cancelled by an operator' });
       expect(after?.history.at(-1)?.event).toMatch(/^ignored/);
       expect(answersOf(world, 'a0').map((answer) => answer.state)).not.toContain('SUCCESS');
+    });
+
+    it('cancels by filter through a bulk job: the waiting and in-flight requests, not the finished ones', async () => {
+      await submit(world, 'a', ['a0', 'a1', 'a2', 'done']);
+      await cancelRequest('a', 'done', world);
+      const withJobs = { ...world, jobs: new MemoryJobStore(), launcher: new MemoryJobLauncher() };
+      const job = await submitBulkJob({ tenant: 'a', kind: 'cancel', filter: SearchRequestParametersSchema.parse({}), requestedBy: 'ops' }, withJobs);
+      const result = await runBulkJob({ tenant: 'a', jobId: job.id }, withJobs, { maxPages: 10 });
+      expect(result.outcome).toBe('finished');
+      expect(result.job).toMatchObject({ status: 'DONE', succeeded: 3 });
+      for (const id of ['a0', 'a1', 'a2']) expect(await storedRequest(world, 'a', id)).toMatchObject({ status: 'ERROR', error: 'Cancelled by an operator' });
+      expect((await world.slots.read('extract')).total).toBe(0);
     });
 
     it('refuses to cancel a finished request', async () => {
