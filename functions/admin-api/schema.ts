@@ -162,7 +162,7 @@ export const RequestDetailModelSchema = z.object({ content: RequestDetailSchema,
 
 export const JobSchema = z.object({
   id: z.string(),
-  kind: z.enum(['retry', 'delete']),
+  kind: z.enum(['retry', 'delete', 'cancel']),
   status: z.enum(['PENDING', 'RUNNING', 'DONE', 'FAILED']),
   /** The filter as submitted (statuses are forced to the blocked ones when it runs). */
   filter: z.record(z.string(), z.unknown()),

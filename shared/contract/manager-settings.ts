@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { DEFAULT_TOPOLOGY_OPTIONS, MAX_QUEUE_SHARDS, shardQueues, type TopologyOptions } from './topology.js';
 import { WireNamesSchema } from './wire-names.js';
 import { RegardsIntegrationSchema } from './regards-sessions.js';
+import { FairDispatchSettingsSchema } from './fair-dispatch-settings.js';
 
 /*
  * The settings both hosts share: broker names, event source mappings (queue, batch size,
@@ -116,6 +117,8 @@ export const ManagerSettingsSchema = z.object({
    * queue depths show it).
    */
   drainedShards: shardCount('drainedShards').optional(),
+  /** Limits of requests in flight per worker type, and tenant weights (README, "Fair dispatch"); none by default. */
+  fairDispatch: FairDispatchSettingsSchema.prefault({}),
 });
 export type ManagerSettings = z.infer<typeof ManagerSettingsSchema>;
 

@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../adapters/dynamodb/client.js';
 import { DynamoConfigStore } from '../adapters/dynamodb/dynamo-config-store.js';
+import { DynamoSlotStore } from '../adapters/dynamodb/dynamo-slot-store.js';
+import type { SlotStore } from '../ports/slot-store.js';
 import { DynamoCounterStore } from '../adapters/dynamodb/dynamo-counter-store.js';
 import { DynamoRequestStore } from '../adapters/dynamodb/dynamo-request-store.js';
 import { DynamoWorkerRegistry } from '../adapters/dynamodb/dynamo-worker-registry.js';
@@ -39,6 +41,8 @@ export interface ManagerServices {
   tenants: TenantConfigs;
   liveness: Liveness;
   bus: MessageBus;
+  /** Fair dispatch's in-flight counters (used only for worker types with a limit). */
+  slots?: SlotStore | undefined;
   /** Where the use cases and the function wrapper record metrics (ports/metrics.ts); NO_METRICS when none. */
   metrics?: Metrics;
 }
@@ -57,7 +61,7 @@ export interface ServicesOptions {
 }
 
 /** The stored state a manager reads and writes: one table in AWS. */
-export type ServiceStores = Pick<ManagerServices, 'requests' | 'counters' | 'configStore' | 'registry'>;
+export type ServiceStores = Pick<ManagerServices, 'requests' | 'counters' | 'configStore' | 'registry' | 'slots'>;
 
 export function createServices(options: ServicesOptions): ManagerServices {
   const { client, tableName, settings, logger } = options;
@@ -69,12 +73,14 @@ export function createServices(options: ServicesOptions): ManagerServices {
     requests: new DynamoRequestStore(client, tableName, storeOptions),
     counters: new DynamoCounterStore(client, tableName, storeOptions),
   };
+  const slots = options.stores === undefined ? new DynamoSlotStore(client, tableName) : options.stores.slots;
   return {
     clock,
     settings,
     logger,
     requests,
     counters,
+    slots,
     configStore,
     registry,
     tenants: new TenantConfigs(configStore, clock, settings.configCacheSeconds * 1000, settings.cacheMaxEntries),

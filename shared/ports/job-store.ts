@@ -13,7 +13,7 @@ import type { Page, PageQuery } from './request-store.js';
 export const BulkJobSchema = z.object({
   tenant: z.string().min(1),
   id: z.string().min(1),
-  kind: z.enum(['retry', 'delete']),
+  kind: z.enum(['retry', 'delete', 'cancel']),
   /** A retry's starting point: the step each request stopped at when absent (REGARDS). */
   restartFrom: RestartFromSchema.optional(),
   filter: SearchRequestParametersSchema,

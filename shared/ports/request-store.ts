@@ -67,6 +67,12 @@ export abstract class RequestStore {
   public abstract listWaiting(tenant: string, workerType: string | null, page: PageQuery): Promise<Page<RequestKey>>;
 
   /**
+   * TO_DISPATCH requests of a tenant waiting for a slot of a worker type (fair dispatch): highest
+   * client priority first, then oldest. An index query (sharded like the others), never a scan.
+   */
+  public abstract listSlotQueue(tenant: string, workerType: string, page: PageQuery): Promise<Page<RequestKey>>;
+
+  /**
    * Requests of a tenant whose deadline is at or before `now`, earliest first. The listing may
    * also hold requests whose deadline has since moved later (a store may keep an index entry at
    * an earlier deadline rather than move it, see refreshDue): the caller reads each one again.

@@ -1,3 +1,4 @@
+import { MemorySlotStore } from '../../shared/adapters/memory/memory-slot-store.js';
 import type { InboundMessage } from '../../shared/contract/amazon-mq-event.js';
 import { Header } from '../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS, type ManagerSettings } from '../../shared/contract/manager-settings.js';
@@ -43,6 +44,7 @@ export function memoryWorld(settings: ManagerSettings = MEMORY_WORLD_SETTINGS) {
     registry,
     requests: new MemoryRequestStore(),
     counters: new MemoryCounterStore(),
+    slots: new MemorySlotStore(),
     bus: new MemoryMessageBus(),
     logger: new CapturingLogger(),
     // No caching in unit tests: each step must see the state the test just set.

@@ -53,7 +53,7 @@ export function jobRoutes(deps: BulkJobDeps): Route[] {
       },
       handle: async ({ params, principal, request }) => {
         const job = await getBulkJob(principal.tenant, params.jobId, deps);
-        if (job.kind === 'delete') authorize(principal, 'ADMIN');
+        if (job.kind !== 'retry') authorize(principal, 'ADMIN');
         return { status: 202, body: jobView(await resumeBulkJob(principal.tenant, params.jobId, deps), request.baseUrl) };
       },
     }),

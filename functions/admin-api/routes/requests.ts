@@ -2,6 +2,8 @@ import type { TenantConfigs } from '../../../shared/application/services/tenant-
 import { submitBulkJob, submitRequestRetry, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
 import type { BulkJob } from '../../../shared/ports/job-store.js';
 import { getRequest } from '../../../shared/application/use-cases/read-requests.js';
+import { cancelRequest } from '../../../shared/application/use-cases/cancel-request.js';
+import type { RequestFlowDeps } from '../../../shared/application/services/request-events.js';
 import { searchRequests, type SearchRequestsDeps } from '../../../shared/application/use-cases/search-requests.js';
 import { defineRoute, type HttpRequest, type Route } from '../../../shared/lambda/http/router.js';
 import {
@@ -25,7 +27,7 @@ function jobAccepted(job: BulkJob, request: HttpRequest) {
 }
 
 /** Requests (REGARDS): search, one request, and the bulk retry and delete, which run as jobs. */
-export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants: TenantConfigs }): Route[] {
+export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & RequestFlowDeps & { tenants: TenantConfigs }): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -108,6 +110,22 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants
       },
     }),
     defineRoute({
+      method: 'POST',
+      path: '/requests/cancel',
+      access: 'ADMIN',
+      operationId: 'cancelRequests',
+      tag: 'requests',
+      summary: 'Cancel the waiting and in-flight requests matching the filter (bulk job)',
+      description:
+        'Answered at once with the job (202). Only TO_DISPATCH, NO_WORKER_AVAILABLE, DISPATCHED and RUNNING requests created before now are cancelled, as POST /requests/{requestId}/cancel does.',
+      body: SearchBodySchema,
+      responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
+      handle: async ({ body, principal, request }) => {
+        const job = await submitBulkJob({ tenant: principal.tenant, kind: 'cancel', filter: body, requestedBy: principal.subject }, deps);
+        return { status: 202, body: jobView(job, request.baseUrl), headers: { Location: `${request.baseUrl}/jobs/${job.id}` } };
+      },
+    }),
+    defineRoute({
       method: 'GET',
       path: '/requests/{requestId}',
       access: 'EXPLOIT',
@@ -119,6 +137,26 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & { tenants
       handle: async ({ params, principal, request }) => {
         const found = await getRequest(principal.tenant, params.requestId, deps);
         return { status: 200, body: { content: requestDetail(found), links: requestLinks(request.baseUrl, found) } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/requests/{requestId}/cancel',
+      access: 'ADMIN',
+      params: RequestIdParamsSchema,
+      operationId: 'cancelRequest',
+      tag: 'requests',
+      summary: 'Cancel one waiting or in-flight request',
+      description:
+        'It ends at once in ERROR ("Cancelled by an operator"), its client answered ERROR; a slot it held is freed. A worker answer that comes later is recorded in its history, never applied. 409 when the request is already finished.',
+      responses: {
+        200: { description: 'the request, cancelled', schema: RequestDetailModelSchema },
+        404: { description: 'no such request in this tenant' },
+        409: { description: 'the request is already finished' },
+      },
+      handle: async ({ params, principal, request }) => {
+        const cancelled = await cancelRequest(principal.tenant, params.requestId, deps);
+        return { status: 200, body: { content: requestDetail(cancelled), links: requestLinks(request.baseUrl, cancelled) } };
       },
     }),
   ];

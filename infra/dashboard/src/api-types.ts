@@ -75,7 +75,7 @@ export interface RequestDetail extends LightRequest {
 
 export interface Job {
   id: string;
-  kind: 'retry' | 'delete';
+  kind: 'retry' | 'delete' | 'cancel';
   status: 'PENDING' | 'RUNNING' | 'DONE' | 'FAILED';
   filter: Record<string, unknown>;
   createdBefore: string;

@@ -151,6 +151,14 @@ export class DynamoRequestStore extends RequestStore {
     });
   }
 
+  public async listSlotQueue(tenant: string, workerType: string, page: PageQuery): Promise<Page<RequestKey>> {
+    return this.listMerged(tenant, page, {
+      index: WAITING_INDEX,
+      listing: JSON.stringify(['slots', tenant, workerType]),
+      partition: (shard) => RequestKeys.slotQueue(tenant, workerType, shard),
+    });
+  }
+
   public async refreshDue(requests: readonly Request[]): Promise<void> {
     await mapBounded(
       requests.filter((request) => request.deadline !== null),

@@ -43,6 +43,8 @@ export const RequestKeys = {
   /** gsi2: NO_WORKER_AVAILABLE requests of a tenant by the worker type they wait for ('~' = not routed). */
   waiting: (tenant: string, workerType: string | null, shard: number) =>
     `${tenantPrefix(tenant)}#W#${workerType === null ? '~' : keyPart(workerType)}#${shard}`,
+  /** gsi2 too: TO_DISPATCH requests of a tenant waiting for a slot of a worker type (fair dispatch). */
+  slotQueue: (tenant: string, workerType: string, shard: number) => `${tenantPrefix(tenant)}#Q#${keyPart(workerType)}#${shard}`,
   /** gsi3: requests of a tenant by deadline. */
   due: (tenant: string, shard: number) => `${tenantPrefix(tenant)}#D#${shard}`,
   /** Sort key of gsi1 and gsi2: creation order, the request id breaking ties. */
@@ -72,6 +74,11 @@ export const CounterKeys = {
 export const JobKeys = {
   partition: (tenant: string) => `${tenantPrefix(tenant)}#JOBS`,
   job: (tenant: string, jobId: string) => ({ pk: `${tenantPrefix(tenant)}#JOBS`, sk: `J#${keyPart(jobId)}` }),
+};
+
+/** One item per limited worker type: its requests in flight, in all and per tenant (fair dispatch). */
+export const SlotKeys = {
+  workerType: (workerType: string) => ({ pk: 'SLOTS', sk: `WT#${keyPart(workerType)}` }),
 };
 
 /** An item nobody writes: the health check reads it to prove the table answers. */

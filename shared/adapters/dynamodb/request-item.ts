@@ -1,5 +1,6 @@
 import { RequestSchema, type Request } from '../../domain/request/request.js';
-import { RequestKeys, shardOf } from './keys.js';
+import { slotQueueOrder } from '../../domain/request/fair-share.js';
+import { keyPart, RequestKeys, shardOf } from './keys.js';
 import { itemKey, parseStoredItem } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
 
@@ -11,7 +12,8 @@ import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
  *   every Request field    content/originalContent as Binary, history as a list of maps, nulls as NULL,
  *                          unset optional fields (dispatchToken before the first dispatch) absent
  *   gsi1pk, gsi1sk         always: byStatus(tenant, status, shard) / byCreation
- *   gsi2pk, gsi2sk         only while NO_WORKER_AVAILABLE: waiting(tenant, stepWorkerType, shard) / byCreation
+ *   gsi2pk, gsi2sk         only while NO_WORKER_AVAILABLE: waiting(tenant, stepWorkerType, shard) / byCreation,
+ *                          or while TO_DISPATCH waiting for a slot: slotQueue(tenant, stepWorkerType, shard) / slotQueueSortKey
  *   gsi3pk, gsi3sk         only while deadline is set: due(tenant, shard) / byDeadline
  *
  * Dates inside sort keys are re-serialised with toISOString: the schema accepts any ISO precision
@@ -46,6 +48,16 @@ export function waitingSortKey(request: Request): string {
   return RequestKeys.byCreation(instant(request.creationDate), request.requestId);
 }
 
+/** Inverted priority first, so the highest priority lists first, then creation order (see slotQueueOrder). */
+export function slotQueueSortKey(request: Request): string {
+  return `${slotQueueOrder(request.priority, instant(request.creationDate))}#${keyPart(request.requestId)}`;
+}
+
+/** The worker type whose slot queue lists the request, if it waits for a slot. */
+export function slotQueueOf(request: Request): string | undefined {
+  return request.status === 'TO_DISPATCH' && request.waitingForSlot === true && request.stepWorkerType !== null ? request.stepWorkerType : undefined;
+}
+
 export function dueSortKey(request: Request & { deadline: string }): string {
   return RequestKeys.byDeadline(instant(request.deadline), request.requestId);
 }
@@ -66,6 +78,11 @@ export function indexAttributes(request: Request): Record<string, string> {
   if (request.status === 'NO_WORKER_AVAILABLE') {
     attributes[WAITING_INDEX.partitionKey] = RequestKeys.waiting(request.tenant, request.stepWorkerType, shard);
     attributes[WAITING_INDEX.sortKey] = creation;
+  }
+  const slotQueue = slotQueueOf(request);
+  if (slotQueue !== undefined) {
+    attributes[WAITING_INDEX.partitionKey] = RequestKeys.slotQueue(request.tenant, slotQueue, shard);
+    attributes[WAITING_INDEX.sortKey] = slotQueueSortKey(request);
   }
   if (request.deadline !== null) {
     attributes[DUE_INDEX.partitionKey] = RequestKeys.due(request.tenant, shard);

@@ -8,3 +8,4 @@ export { MemoryJobLauncher } from './memory-job-launcher.js';
 export { MemoryDeadLetters } from './memory-dead-letters.js';
 export { MemoryMetrics } from './memory-metrics.js';
 export { MemoryQueueDepths } from './memory-queue-depths.js';
+export { MemorySlotStore } from './memory-slot-store.js';

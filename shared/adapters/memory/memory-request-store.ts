@@ -14,7 +14,7 @@ import {
 } from '../../ports/request-store.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from '../dynamodb/cursor.js';
 import { SHARDS } from '../dynamodb/keys.js';
-import { checkUpdate, compareKeys, dueBound, dueSortKey, waitingSortKey } from '../dynamodb/request-item.js';
+import { checkUpdate, compareKeys, dueBound, dueSortKey, slotQueueOf, slotQueueSortKey, waitingSortKey } from '../dynamodb/request-item.js';
 import { decodeSearchCursor, encodeSearchCursor, isAhead, searchBudget, searchKeyRange, toSummary } from '../dynamodb/search-keys.js';
 import { throwIfUnavailable } from './faults.js';
 
@@ -94,6 +94,14 @@ export class MemoryRequestStore extends RequestStore {
       .filter((r) => r.tenant === tenant && r.status === 'NO_WORKER_AVAILABLE' && r.stepWorkerType === workerType)
       .map((r) => ({ sortKey: waitingSortKey(r), requestId: r.requestId }));
     return this.page(tenant, JSON.stringify(['waiting', tenant, workerType]), listed, page, undefined);
+  }
+
+  public async listSlotQueue(tenant: string, workerType: string, page: PageQuery): Promise<Page<RequestKey>> {
+    throwIfUnavailable(this.unavailable, 'listSlotQueue');
+    const listed = [...this.requests.values()]
+      .filter((r) => r.tenant === tenant && slotQueueOf(r) === workerType)
+      .map((r) => ({ sortKey: slotQueueSortKey(r), requestId: r.requestId }));
+    return this.page(tenant, JSON.stringify(['slots', tenant, workerType]), listed, page, undefined);
   }
 
   /** Nothing to do: this store lists by the stored deadline itself, never by an earlier entry. */

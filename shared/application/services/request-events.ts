@@ -13,6 +13,8 @@ import { newDispatchToken } from './dispatch-token.js';
 import type { Liveness } from './liveness.js';
 import type { TenantConfigs } from './tenant-configs.js';
 import { AppError } from '../../kernel/errors.js';
+import type { SlotStore } from '../../ports/slot-store.js';
+import { holdOutcome, SlotGate, type SlotChange } from './slot-gate.js';
 
 /*
  * Applies events (worker answers, dead letters, deadlines) to stored requests: load them in one
@@ -40,6 +42,8 @@ export interface ApplyEventsDeps {
   random?: () => number;
   /** Source of dispatch tokens (default: 128 random bits); tests pin it. */
   newToken?: () => string;
+  /** The in-flight counters of fair dispatch; absent, or no limit set: dispatch is never held back. */
+  slots?: SlotStore | undefined;
 }
 
 /** What every use case that changes requests and tells clients and workers about it needs. */
@@ -148,6 +152,8 @@ interface EventGroup<E> {
 interface RoundWrites {
   updates: { id: string; update: RequestUpdate; outcome: Outcome }[];
   removals: { id: string; original: Request; outcome: Outcome }[];
+  /** Finished requests not written (their row goes after the answer): they leave flight now. */
+  finished: Request[];
 }
 
 /** Load, fold, write; a request whose write lost a race is read and folded again, a few rounds at most. */
@@ -186,8 +192,12 @@ async function applyInRounds<E>(
     // Only the first round may trust what the caller read; a conflict means it is out of date.
     given = undefined;
     const writes = foldRound(pending, grouped, loaded, { apply, contextOf, effects, report, logger: deps.logger });
+    const gate = new SlotGate(deps.slots, deps.settings.fairDispatch);
+    const held = await holdPastLimits(writes, gate, deps.clock.now());
     await ordering.beforeWrites(writes.updates.filter((entry) => dispatches(entry.outcome)).map((entry) => entry.update.next));
-    pending = await writeRound(writes, deps.requests, { effects, report, workItemsSent: ordering.workItemsSent, refused });
+    const won = new Set<string>();
+    pending = await writeRound(writes, deps.requests, { effects, report, workItemsSent: ordering.workItemsSent, refused, won });
+    await settleSlots(writes, won, held, gate);
     report.retriedConflicts += pending.length;
   }
   return report;
@@ -261,7 +271,7 @@ function foldRound<E>(
     logger,
   }: { apply: ApplyEvent<E>; contextOf: (tenant: string) => OutcomeContext; effects: BatchEffects; report: ApplyEventsReport; logger: Logger },
 ): RoundWrites {
-  const writes: RoundWrites = { updates: [], removals: [] };
+  const writes: RoundWrites = { updates: [], removals: [], finished: [] };
   for (const id of pending) {
     const group = grouped.get(id)!;
     const original = loaded.get(id);
@@ -275,6 +285,7 @@ function foldRound<E>(
       // Finished and not kept: nothing is written; the stored row goes once the answer is confirmed.
       for (const { about, answer } of outcome.answers) effects.respondAbout(about, answer);
       effects.deleteAfterAnswer(original, outcome.counted);
+      writes.finished.push(original);
       report.removedAfterAnswer += 1;
       continue;
     }
@@ -298,7 +309,8 @@ async function writeRound(
     report,
     workItemsSent,
     refused,
-  }: { effects: BatchEffects; report: ApplyEventsReport; workItemsSent: boolean; refused: (write: RefusedWrite) => void },
+    won: wonIds,
+  }: { effects: BatchEffects; report: ApplyEventsReport; workItemsSent: boolean; refused: (write: RefusedWrite) => void; won: Set<string> },
 ): Promise<string[]> {
   const [updated, removed] = await Promise.all([
     updates.length > 0 ? store.updateAll(updates.map((entry) => entry.update)) : Promise.resolve([]),
@@ -307,7 +319,10 @@ async function writeRound(
   const conflicted: string[] = [];
   /** False when the write did not win: a lost race is folded again, a refusal is reported and dropped. */
   const won = (outcome: WriteOutcome | undefined, id: string, request: Request): boolean => {
-    if (outcome?.written) return true;
+    if (outcome?.written) {
+      wonIds.add(id);
+      return true;
+    }
     if (outcome?.reason === 'refused') refused({ tenant: request.tenant, requestId: request.requestId, error: outcome.error });
     else conflicted.push(id);
     return false;
@@ -324,6 +339,37 @@ async function writeRound(
     queueEffects(entry.original, entry.outcome, effects);
   });
   return conflicted;
+}
+
+/**
+ * Takes a slot for each update that dispatches to a limited worker type; one that gets none is
+ * held in the slot queue instead (fair dispatch). Returns the ids of the updates held.
+ */
+async function holdPastLimits(writes: RoundWrites, gate: SlotGate, now: Date): Promise<Set<string>> {
+  const held = new Set<string>();
+  if (!gate.active) return held;
+  const admitted = await gate.admit(writes.updates.map(({ update }) => update));
+  writes.updates.forEach((entry, index) => {
+    if (admitted[index] === true) return;
+    const workerType = entry.update.next.dispatchedWorkerType ?? '';
+    const outcome = holdOutcome(entry.outcome, entry.update.previous, now, gate.why(workerType));
+    entry.outcome = outcome;
+    entry.update = { previous: entry.update.previous, next: { ...outcome.request, version: entry.update.previous.version + 1 } };
+    held.add(entry.id);
+  });
+  return held;
+}
+
+/** After a round's writes: slots of requests that left flight go back, slots taken for writes that lost are returned. */
+async function settleSlots(writes: RoundWrites, won: ReadonlySet<string>, held: ReadonlySet<string>, gate: SlotGate): Promise<void> {
+  if (!gate.active) return;
+  const left: SlotChange[] = writes.finished.map((original) => ({ previous: original, next: undefined }));
+  const lost: SlotChange[] = [];
+  for (const { id, update } of writes.updates) (won.has(id) ? left : lost).push(update);
+  for (const { id, original } of writes.removals) if (won.has(id)) left.push({ previous: original, next: undefined });
+  await gate.release(left);
+  await gate.unused(lost);
+  await gate.noteHeld(writes.updates.filter(({ id }) => won.has(id) && held.has(id)).map(({ update }) => update.next));
 }
 
 function fold<E>(original: Request, events: readonly E[], apply: ApplyEvent<E>, ctx: OutcomeContext, report: ApplyEventsReport): Outcome {

@@ -159,6 +159,7 @@ export const recheckWaiting: DueHandler = async (requests, context) => {
     effects: context.effects,
     bus: context.deps.bus,
     metrics: context.deps.metrics,
+    slots: context.deps.slots,
     historyEvent: WAITING_RECHECK_EVENT,
   });
   return { handled: tally.dispatched + tally.rerouted + tally.rescheduled, dispatched: tally.dispatched, conflicts: tally.conflicts };

@@ -11,6 +11,9 @@ import { newDispatchToken } from '../services/dispatch-token.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
 import { QueryBudget } from '../services/query-budget.js';
+import { SlotGate } from '../services/slot-gate.js';
+import { holdForSlot } from '../../domain/request/slot-wait.js';
+import type { SlotStore } from '../../ports/slot-store.js';
 
 // record-heartbeats, sweep --> (use case) --> domain, RequestStore, MessageBus, CounterStore
 
@@ -99,6 +102,8 @@ export interface RedispatchContext {
   historyEvent?: string;
   /** Source of dispatch tokens (default: 128 random bits); tests pin it. */
   newToken?: () => string;
+  /** Fair dispatch's in-flight counters: a dispatch to a limited worker type takes a slot or waits for one. */
+  slots?: SlotStore | undefined;
 }
 
 type Kind = 'dispatched' | 'rerouted' | 'rescheduled';
@@ -138,6 +143,14 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
     }
   }
   if (updates.length === 0) return tally;
+  const gate = new SlotGate(ctx.slots, ctx.settings.fairDispatch);
+  const admitted = await gate.admit(updates);
+  updates.forEach((update, index) => {
+    if (admitted[index] === true) return;
+    // Alive, but its type is at its limit: it moves from waiting for a worker to waiting for a slot.
+    update.next = holdForSlot(update.previous, 'NO_WORKER_AVAILABLE', update.next, ctx.now, gate.why(update.next.dispatchedWorkerType ?? ''));
+    update.kind = 'rerouted';
+  });
 
   // The reference's re-dispatch answers GRANTED again (DispatchRequestJob with retry=true): it goes with the work item.
   await sendWorkItemsFirst(
@@ -148,6 +161,8 @@ export async function redispatchRequests(loaded: readonly Request[], ctx: Redisp
     ctx.metrics,
   );
   const outcomes = await ctx.requests.updateAll(updates.map(({ previous, next }) => ({ previous, next })));
+  await gate.unused(updates.filter((_, index) => outcomes[index]?.written !== true));
+  await gate.noteHeld(updates.filter((update, index) => outcomes[index]?.written === true && update.next.waitingForSlot === true).map(({ next }) => next));
   updates.forEach(({ previous, next, kind }, index) => {
     const outcome = outcomes[index];
     if (outcome === undefined) throw new Error('the store returned fewer outcomes than updates');
@@ -234,6 +249,7 @@ export async function redispatchWaiting(scope: RedispatchScope, deps: Redispatch
             effects,
             bus: deps.bus,
             metrics: deps.metrics,
+            slots: deps.slots,
             ...(deps.newToken === undefined ? {} : { newToken: deps.newToken }),
           });
           addTally(report, tally);

@@ -10,6 +10,8 @@ import { newDispatchToken } from '../services/dispatch-token.js';
 import type { InsertOutcome, StoreValidationError } from '../../ports/request-store.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
+import { SlotGate } from '../services/slot-gate.js';
+import { heldAnswer, holdForSlot } from '../../domain/request/slot-wait.js';
 
 // register-requests handler --> (use case) --> domain, RequestStore, MessageBus, CounterStore
 
@@ -81,9 +83,11 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
   const alive = await deps.liveness.aliveTypes();
   // Only the `open` mode lets traffic name tenants into existence (each one costs every sweep work).
   if (deps.settings.tenants === 'open') await deps.tenants.register(triage.candidates.map((candidate) => candidate.client.tenant));
-  const planned = applyRules(triage.candidates, views, { isAlive: (type) => alive.has(type), now, deps });
+  const gate = new SlotGate(deps.slots, deps.settings.fairDispatch);
+  const planned = await holdPastLimits(applyRules(triage.candidates, views, { isAlive: (type) => alive.has(type), now, deps }), gate, now);
   const inserted = await deps.requests.insertAll(planned.map(({ plan }) => plan.request));
   const tally = answerAll(planned, inserted, effects);
+  await settleSlots(planned, inserted, gate);
 
   await effects.flush(deps);
   const report: RegisterRequestsReport = {
@@ -189,6 +193,25 @@ function applyRules(
   });
 }
 
+/** Fair dispatch: a request planned DISPATCHED to a limited worker type takes a slot, or waits for one (TO_DISPATCH). */
+async function holdPastLimits(planned: Planned[], gate: SlotGate, now: Date): Promise<Planned[]> {
+  if (!gate.active) return planned;
+  const admitted = await gate.admit(planned.map(({ plan }) => ({ previous: undefined, next: plan.request })));
+  return planned.map((entry, index) => {
+    if (admitted[index] === true) return entry;
+    const why = gate.why(entry.plan.request.dispatchedWorkerType ?? '');
+    return { candidate: entry.candidate, plan: { request: holdForSlot({}, 'NEW', entry.plan.request, now, why), response: 'DELAYED' } };
+  });
+}
+
+/** Slots taken for requests not stored (a redelivery, a duplicate id, a refusal) go back; the tenants of those held are noted. */
+async function settleSlots(planned: readonly Planned[], inserted: readonly InsertOutcome[], gate: SlotGate): Promise<void> {
+  if (!gate.active) return;
+  const stored = planned.filter((_, index) => inserted[index]?.inserted === true).map(({ plan }) => plan.request);
+  await gate.unused(planned.filter((_, index) => inserted[index]?.inserted !== true).map(({ plan }) => ({ previous: undefined, next: plan.request })));
+  await gate.noteHeld(stored.filter((request) => request.waitingForSlot === true));
+}
+
 /**
  * Answers each planned request from its insert's outcome: a new one gets its work item and
  * GRANTED (or DELAYED); a redelivery of a stored one gets them again; any other request whose id
@@ -239,6 +262,10 @@ function skip(effects: BatchEffects, client: ClientRequest, message: string): vo
 }
 
 function answer(effects: BatchEffects, request: Request): void {
+  if (request.waitingForSlot === true) {
+    effects.respondAbout(request, heldAnswer(request.history.at(-1)?.messages[0] ?? 'waiting for a slot'));
+    return;
+  }
   const granted = request.status === 'DISPATCHED';
   if (granted) effects.workItem(request);
   effects.respondAbout(request, dispatchAnswer({ request, response: granted ? 'GRANTED' : 'DELAYED' }));
@@ -246,7 +273,10 @@ function answer(effects: BatchEffects, request: Request): void {
 
 /** Still in the state intake left it in: nothing after intake has happened to it yet. */
 function replayable(request: Request): boolean {
-  return (request.status === 'DISPATCHED' && request.attempt === 1) || (request.status === 'NO_WORKER_AVAILABLE' && request.attempt === 0);
+  return (
+    (request.status === 'DISPATCHED' && request.attempt === 1) ||
+    (request.attempt === 0 && (request.status === 'NO_WORKER_AVAILABLE' || (request.status === 'TO_DISPATCH' && request.waitingForSlot === true)))
+  );
 }
 
 function fingerprintOf(client: ClientRequest, body: Uint8Array): string {

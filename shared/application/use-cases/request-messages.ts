@@ -1,3 +1,4 @@
+import { fillFreeSlots } from './fill-slots.js';
 import type { InboundMessage, NormalizedBatch } from '../../contract/amazon-mq-event.js';
 import type { ParseResult } from '../../contract/parse-result.js';
 import type { RequestReference } from '../../contract/request-reference.js';
@@ -60,6 +61,8 @@ export async function handleRequestMessages<E extends RequestReference>(
   };
   const applied = await applyEvents(events, warnUntrusted(kind, deps), deps, effects, { onRefused });
   await effects.flush(deps);
+  // Answers and dead letters free slots: the requests waiting for them go now, not at the next sweep.
+  await fillFreeSlots(deps);
   const report = { received: batch.messages.length, deadLettered, ...applied };
   deps.logger.info(`${kind.name} handled`, { ...report });
   return report;

@@ -1,9 +1,9 @@
 import type { JobRef } from '../../ports/job-launcher.js';
 import type { BulkJob, JobStore } from '../../ports/job-store.js';
-import { applyOperatorDelete, applyOperatorRetry } from '../../domain/request/operator-outcomes.js';
+import { applyOperatorCancel, applyOperatorDelete, applyOperatorRetry } from '../../domain/request/operator-outcomes.js';
 import type { Outcome, OutcomeContext } from '../../domain/request/outcomes.js';
 import type { Request } from '../../domain/request/request.js';
-import { restrictToBlocked, toRequestSearch, type RequestSearch } from '../../domain/request/request-search.js';
+import { CANCELLABLE_STATUSES, restrictToBlocked, restrictToStatuses, toRequestSearch, type RequestSearch } from '../../domain/request/request-search.js';
 import { BatchEffects } from '../services/batch-effects.js';
 import { applyEventsSendingWorkItemsFirst, type RequestFlowDeps } from '../services/request-events.js';
 import { isFinished } from './bulk-jobs.js';
@@ -56,12 +56,16 @@ const RETRYABLE_ERRORS = new Set([
 /** What a job of this kind does to one request: THE operator semantics, as the outcomes define them. */
 function operatorAction(job: BulkJob): (request: Request, _event: BulkJob['kind'], ctx: OutcomeContext) => Outcome {
   const from = job.restartFrom;
+  if (job.kind === 'cancel') return (request, _event, ctx) => applyOperatorCancel(request, ctx);
   return job.kind === 'retry' ? (request, _event, ctx) => applyOperatorRetry(request, ctx, from) : (request) => applyOperatorDelete(request);
 }
 
 export function jobSearch(job: BulkJob): RequestSearch {
   // Oldest first: requests retried and failing again keep their creation date, so they stay behind the cursor.
-  const search = restrictToBlocked(toRequestSearch(job.filter, 'asc'), new Date(job.createdBefore));
+  const search =
+    job.kind === 'cancel'
+      ? restrictToStatuses(toRequestSearch(job.filter, 'asc'), new Date(job.createdBefore), CANCELLABLE_STATUSES)
+      : restrictToBlocked(toRequestSearch(job.filter, 'asc'), new Date(job.createdBefore));
   return job.fromRegards === true ? { ...search, exact: true } : search;
 }
 

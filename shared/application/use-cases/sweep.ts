@@ -1,3 +1,4 @@
+import { fillFreeSlots, reconcileSlots, type FillReport, type ReconcileReport } from './fill-slots.js';
 import * as z from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { JobLauncher } from '../../ports/job-launcher.js';
@@ -79,7 +80,7 @@ export interface SweepDeps extends RedispatchWaitingDeps, Pick<DueDeps, 'queueDe
 }
 
 export interface SweepFailure {
-  step: 'expire' | 'tenants' | 'waiting' | 'due' | 'jobs';
+  step: 'expire' | 'tenants' | 'waiting' | 'due' | 'jobs' | 'slots';
   tenant?: string;
   message: string;
 }
@@ -96,6 +97,8 @@ export interface SweepReport {
   /** Tenants each step visited (wholly or in part) in this run. */
   tenantsVisited: { waiting: number; due: number; jobs: number };
   failures: SweepFailure[];
+  /** Fair dispatch: counters healed and waiting requests dispatched to free slots (absent without limits). */
+  slots?: { reconciled: ReconcileReport; filled: FillReport };
 }
 
 /**
@@ -204,6 +207,18 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   progress.due = kept(dueWalk.rotation);
   report.tenantsVisited.due = dueWalk.visited;
   if (dueWalk.rotation.at !== undefined) report.due.continuation = dueWalk.rotation.at;
+
+  // After the deadlines, whose time-outs free slots.
+  if (deps.slots !== undefined && Object.keys(deps.settings.fairDispatch.workerTypes).length > 0) {
+    try {
+      // Limited worker types serve few tenants at once; the registry is small (REGARDS projects).
+      const tenants = await deps.configStore.listTenants();
+      const reconciled = await reconcileSlots(tenants, deps);
+      report.slots = { reconciled, filled: await fillFreeSlots(deps, { tenants }) };
+    } catch (error) {
+      fail('slots', error);
+    }
+  }
 
   if (deps.bulkJobs !== undefined) {
     const { jobs, launcher } = deps.bulkJobs;

@@ -19,6 +19,13 @@ export class RequestNotFoundError extends UseCaseError {
   }
 }
 
+/** A request already finished cannot be cancelled. */
+export class RequestNotCancellableError extends UseCaseError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, 409, options);
+  }
+}
+
 export class JobNotFoundError extends UseCaseError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 404, options);

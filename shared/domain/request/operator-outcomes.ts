@@ -1,5 +1,6 @@
+import { CANCELLABLE_STATUSES } from './request-search.js';
 import { planDispatch } from './dispatch.js';
-import { allowed, dispatched, next, state, unchanged, type Outcome, type OutcomeContext } from './outcomes.js';
+import { afterConfirmOf, allowed, dispatched, finalAnswer, finishingKept, next, state, unchanged, type Outcome, type OutcomeContext } from './outcomes.js';
 import type { Request } from './request.js';
 import { BLOCKED, restartPlan, type RestartFrom } from './restart.js';
 
@@ -47,5 +48,34 @@ export function applyOperatorDelete(request: Request): Outcome {
       { kind: 'changed', before: state(request), after: state(marked) },
       { kind: 'deleted', before: state(marked) },
     ],
+  };
+}
+
+const CANCELLABLE: ReadonlySet<string> = new Set(CANCELLABLE_STATUSES);
+
+export const OPERATOR_CANCEL_EVENT = 'operator-cancel';
+export const CANCELLED_MESSAGE = 'Cancelled by an operator';
+
+/**
+ * An operator cancels a request that is not finished. It ends at once in ERROR, its client
+ * answered ERROR with the reason (REGARDS clients know no other final state), and its slot of a
+ * limited worker type is freed. The row is kept whatever keepErrors says, so that a worker still
+ * holding its work item finds it finished: that late answer is recorded in its history, never
+ * applied.
+ */
+export function applyOperatorCancel(request: Request, ctx: OutcomeContext): Outcome {
+  if (!CANCELLABLE.has(request.status)) return unchanged(request, `only waiting and in-flight requests are cancelled, not ${request.status}`);
+  allowed(request, 'cancel');
+  const ended = next(request, { status: 'ERROR', error: CANCELLED_MESSAGE, ...finishingKept(ctx) }, OPERATOR_CANCEL_EVENT, ctx.now, [CANCELLED_MESSAGE]);
+  delete ended.waitingForSlot;
+  const afterConfirm = afterConfirmOf(ended, ctx);
+  return {
+    request: ended,
+    remove: false,
+    changed: true,
+    ...(afterConfirm === undefined ? {} : { afterConfirm }),
+    answers: [{ about: ended, answer: finalAnswer(ended) }],
+    dispatchedAttempts: [],
+    counted: [{ kind: 'changed', before: state(request), after: state(ended) }],
   };
 }

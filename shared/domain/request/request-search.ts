@@ -76,11 +76,18 @@ export function toRequestSearch(parameters: SearchRequestParameters, order: 'asc
  * filter names none or names any other (a running request is never retried or deleted).
  */
 export function restrictToBlocked(search: RequestSearch, now: Date): RequestSearch {
-  const blocked: readonly RequestStatus[] = BLOCKED_STATUSES;
-  const onlyBlocked = search.statuses.length > 0 && search.statuses.every((status) => blocked.includes(status));
+  return restrictToStatuses(search, now, BLOCKED_STATUSES);
+}
+
+/** What an operator may cancel: requests waiting (for a slot, a worker, a retry) or in flight. */
+export const CANCELLABLE_STATUSES: readonly RequestStatus[] = ['TO_DISPATCH', 'NO_WORKER_AVAILABLE', 'DISPATCHED', 'RUNNING'];
+
+/** The search of a bulk job acting only on `allowed` statuses (the filter may narrow them, never widen them). */
+export function restrictToStatuses(search: RequestSearch, now: Date, allowed: readonly RequestStatus[]): RequestSearch {
+  const onlyAllowed = search.statuses.length > 0 && search.statuses.every((status) => allowed.includes(status));
   return {
     ...search,
-    statuses: onlyBlocked ? search.statuses : [...BLOCKED_STATUSES],
+    statuses: onlyAllowed ? search.statuses : [...allowed],
     // Requests created after the job started are not part of what the operator saw.
     createdBefore: search.createdBefore ?? now.toISOString(),
   };

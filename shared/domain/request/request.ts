@@ -77,6 +77,11 @@ export const RequestSchema = z.object({
   answerUnconfirmed: z.literal(true).optional(),
   /** The client's AMQP priority (0 to 255), carried to every work item of the request. */
   priority: z.number().int().min(0).max(255).optional(),
+  /**
+   * Set while a TO_DISPATCH request waits for a slot of its worker type (README, "Fair dispatch"):
+   * it is listed in its tenant's slot queue, highest priority first, until a slot frees.
+   */
+  waitingForSlot: z.literal(true).optional(),
 });
 export type Request = z.infer<typeof RequestSchema>;
 

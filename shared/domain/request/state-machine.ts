@@ -14,6 +14,8 @@ export type RequestEvent =
   | 'dispatch'
   /** No alive worker (or no route yet): the request waits. */
   | 'delay'
+  /** A worker is alive but its type's limit of requests in flight is reached: the request waits for a slot (fair dispatch). */
+  | 'waitForSlot'
   /** Invalid headers, skipped content type or duplicate id: never stored. */
   | 'skip'
   | 'workerRunning'
@@ -31,6 +33,8 @@ export type RequestEvent =
   | 'scheduleRetry'
   /** An operator retries a blocked request (REST). */
   | 'retry'
+  /** An operator cancels a waiting or in-flight request (REST): it ends in ERROR, its client told why. */
+  | 'cancel'
   /** An operator deletes a blocked request (REST); the bulk job removes it. */
   | 'markForDeletion'
   /** The row is removed: SUCCESS at once, errors when keepErrors is false, TO_DELETE by the job. */
@@ -49,6 +53,7 @@ const BLOCKED = ['ERROR', 'INVALID_CONTENT', 'NO_WORKER_AVAILABLE'] as const;
 export const TRANSITIONS: readonly TransitionRule[] = [
   { event: 'dispatch', from: ['NEW', 'TO_DISPATCH', 'NO_WORKER_AVAILABLE'], to: 'DISPATCHED', response: 'GRANTED' },
   { event: 'delay', from: ['NEW', 'TO_DISPATCH'], to: 'NO_WORKER_AVAILABLE', response: 'DELAYED' },
+  { event: 'waitForSlot', from: ['NEW', 'TO_DISPATCH', 'NO_WORKER_AVAILABLE'], to: 'TO_DISPATCH', response: 'DELAYED' },
   { event: 'skip', from: ['NEW'], to: 'GONE', response: 'SKIPPED' },
   { event: 'workerRunning', from: ['DISPATCHED'], to: 'RUNNING', response: null },
   { event: 'workerSuccess', from: ACTIVE, to: 'SUCCESS', response: 'SUCCESS' },
@@ -59,6 +64,7 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { event: 'timeout', from: ACTIVE, to: 'ERROR', response: 'ERROR' },
   { event: 'scheduleRetry', from: ACTIVE, to: 'TO_DISPATCH', response: null },
   { event: 'retry', from: BLOCKED, to: 'TO_DISPATCH', response: null },
+  { event: 'cancel', from: ['TO_DISPATCH', 'NO_WORKER_AVAILABLE', 'DISPATCHED', 'RUNNING'], to: 'ERROR', response: 'ERROR' },
   { event: 'markForDeletion', from: BLOCKED, to: 'TO_DELETE', response: null },
   { event: 'purge', from: ['SUCCESS', 'ERROR', 'INVALID_CONTENT', 'TO_DELETE'], to: 'GONE', response: null },
 ];

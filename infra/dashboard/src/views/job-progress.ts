@@ -9,9 +9,11 @@ import { h, replace } from '../dom.js';
 
 const POLL_MS = 500;
 
+const DONE_VERB: Record<Job['kind'], string> = { retry: 'retried', delete: 'deleted', cancel: 'cancelled' };
+
 export function describeJob(job: Job): string {
   const total = job.total === undefined ? '' : ` of ${job.totalExact === false ? 'at least ' : ''}${job.total}`;
-  return `${job.kind} ${job.status}: ${job.processed}${total} processed, ${job.succeeded} ${job.kind === 'retry' ? 'retried' : 'deleted'}, ${job.skipped} skipped${job.error === undefined ? '' : ` (${job.error})`}`;
+  return `${job.kind} ${job.status}: ${job.processed}${total} processed, ${job.succeeded} ${DONE_VERB[job.kind]}, ${job.skipped} skipped${job.error === undefined ? '' : ` (${job.error})`}`;
 }
 
 export function jobProgress(job: Job): HTMLElement {

@@ -10,6 +10,11 @@ const EXPECTED: Record<RequestEvent, Partial<Record<Phase, [Phase, string | null
     NO_WORKER_AVAILABLE: ['DISPATCHED', 'GRANTED'],
   },
   delay: { NEW: ['NO_WORKER_AVAILABLE', 'DELAYED'], TO_DISPATCH: ['NO_WORKER_AVAILABLE', 'DELAYED'] },
+  waitForSlot: {
+    NEW: ['TO_DISPATCH', 'DELAYED'],
+    TO_DISPATCH: ['TO_DISPATCH', 'DELAYED'],
+    NO_WORKER_AVAILABLE: ['TO_DISPATCH', 'DELAYED'],
+  },
   skip: { NEW: ['GONE', 'SKIPPED'] },
   workerRunning: { DISPATCHED: ['RUNNING', null] },
   workerSuccess: { DISPATCHED: ['SUCCESS', 'SUCCESS'], RUNNING: ['SUCCESS', 'SUCCESS'] },
@@ -23,6 +28,12 @@ const EXPECTED: Record<RequestEvent, Partial<Record<Phase, [Phase, string | null
     ERROR: ['TO_DISPATCH', null],
     INVALID_CONTENT: ['TO_DISPATCH', null],
     NO_WORKER_AVAILABLE: ['TO_DISPATCH', null],
+  },
+  cancel: {
+    TO_DISPATCH: ['ERROR', 'ERROR'],
+    NO_WORKER_AVAILABLE: ['ERROR', 'ERROR'],
+    DISPATCHED: ['ERROR', 'ERROR'],
+    RUNNING: ['ERROR', 'ERROR'],
   },
   markForDeletion: {
     ERROR: ['TO_DELETE', null],

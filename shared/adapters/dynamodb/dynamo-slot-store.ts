@@ -1,0 +1,144 @@
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { WorkerTypeLimit } from '../../contract/fair-dispatch-settings.js';
+import { SlotStore, slotsThatFit, type SlotCounts } from '../../ports/slot-store.js';
+import { SlotKeys } from './keys.js';
+import { conditionalCall, storeCall } from './store-call.js';
+import { CorruptItemError, itemKey } from './stored-item.js';
+
+/*
+ * One item per limited worker type at SlotKeys.workerType:
+ *   { pk, sk, n: total in flight, "t:<tenant>": in flight of that tenant, last: tenant that last took,
+ *     q: string set of the tenants with requests waiting for a slot }
+ * Top-level attributes, because ADD works only on those; names go through
+ * ExpressionAttributeNames. A take is ONE UpdateItem whose condition checks the total and the
+ * tenant's count together, so the two limits never need a transaction (dynalite has none).
+ * A hot item by design: it is only written for limited worker types, whose rate the limit bounds.
+ */
+const TENANT_PREFIX = 't:';
+
+export class DynamoSlotStore extends SlotStore {
+  public constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {
+    super();
+  }
+
+  public async read(workerType: string): Promise<SlotCounts> {
+    const output = await storeCall('GetItem', () =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: SlotKeys.workerType(workerType), ConsistentRead: true })),
+    );
+    return countsOf(output.Item ?? {});
+  }
+
+  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit): Promise<number> {
+    // What fits in empty counters: an absent counter passes its condition, so it must not be asked more.
+    const first = slotsThatFit({ total: 0, byTenant: new Map() }, tenant, want, limit);
+    if (first <= 0) return 0;
+    // First as if the counters had room (one write); on a refusal, read them and ask for what fits.
+    if (await this.takeExactly(workerType, tenant, first, limit)) return first;
+    const fits = slotsThatFit(await this.read(workerType), tenant, want, limit);
+    if (fits > 0 && (await this.takeExactly(workerType, tenant, fits, limit))) return fits;
+    return 0;
+  }
+
+  public async release(workerType: string, tenant: string, count: number): Promise<void> {
+    if (count <= 0) return;
+    await storeCall('UpdateItem', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SlotKeys.workerType(workerType),
+          UpdateExpression: 'ADD #n :minus, #t :minus',
+          ExpressionAttributeNames: { '#n': 'n', '#t': `${TENANT_PREFIX}${tenant}` },
+          ExpressionAttributeValues: { ':minus': -count },
+        }),
+      ),
+    );
+  }
+
+  public async noteWaiting(workerType: string, tenants: readonly string[]): Promise<void> {
+    if (tenants.length === 0) return;
+    await this.updateSet('ADD', workerType, tenants);
+  }
+
+  public async forgetWaiting(workerType: string, tenant: string): Promise<void> {
+    await this.updateSet('DELETE', workerType, [tenant]);
+  }
+
+  private async updateSet(action: 'ADD' | 'DELETE', workerType: string, tenants: readonly string[]): Promise<void> {
+    await storeCall('UpdateItem', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SlotKeys.workerType(workerType),
+          UpdateExpression: `${action} #q :tenants`,
+          ExpressionAttributeNames: { '#q': 'q' },
+          ExpressionAttributeValues: { ':tenants': new Set(tenants) },
+        }),
+      ),
+    );
+  }
+
+  public async reset(workerType: string, byTenant: ReadonlyMap<string, number>): Promise<void> {
+    const stored = await this.read(workerType);
+    const tenants = [...new Set([...stored.byTenant.keys(), ...byTenant.keys()])];
+    const names: Record<string, string> = { '#n': 'n' };
+    const values: Record<string, number> = { ':n': [...byTenant.values()].reduce((sum, count) => sum + count, 0) };
+    const sets = tenants.map((tenant, index) => {
+      names[`#t${index}`] = `${TENANT_PREFIX}${tenant}`;
+      values[`:t${index}`] = byTenant.get(tenant) ?? 0;
+      return `#t${index} = :t${index}`;
+    });
+    await storeCall('UpdateItem', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SlotKeys.workerType(workerType),
+          UpdateExpression: `SET ${['#n = :n', ...sets].join(', ')}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  /** Adds `count` if both counts stay within their limits after it. */
+  private async takeExactly(workerType: string, tenant: string, count: number, limit: WorkerTypeLimit): Promise<boolean> {
+    const perTenant = limit.maxInFlightPerTenant;
+    const condition = ['(attribute_not_exists(#n) OR #n <= :roomTotal)'];
+    const values: Record<string, unknown> = { ':count': count, ':tenant': tenant, ':roomTotal': limit.maxInFlight - count };
+    if (perTenant !== undefined) {
+      condition.push('(attribute_not_exists(#t) OR #t <= :roomTenant)');
+      values[':roomTenant'] = perTenant - count;
+    }
+    const result = await conditionalCall('UpdateItem', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SlotKeys.workerType(workerType),
+          UpdateExpression: 'SET #last = :tenant ADD #n :count, #t :count',
+          ConditionExpression: condition.join(' AND '),
+          ExpressionAttributeNames: { '#n': 'n', '#t': `${TENANT_PREFIX}${tenant}`, '#last': 'last' },
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    return result === 'written';
+  }
+}
+
+function countsOf(item: Record<string, unknown>): SlotCounts {
+  const byTenant = new Map<string, number>();
+  for (const [name, value] of Object.entries(item)) {
+    if (!name.startsWith(TENANT_PREFIX)) continue;
+    if (typeof value !== 'number') throw new CorruptItemError(itemKey(item), `slot count ${name} is not a number`);
+    byTenant.set(name.slice(TENANT_PREFIX.length), value);
+  }
+  const total = item['n'] ?? 0;
+  if (typeof total !== 'number') throw new CorruptItemError(itemKey(item), 'slot total is not a number');
+  const last = item['last'];
+  const waiting = item['q'];
+  const waitingTenants = waiting instanceof Set ? new Set([...waiting].filter((tenant): tenant is string => typeof tenant === 'string')) : new Set<string>();
+  return { total, byTenant, lastTenant: typeof last === 'string' ? last : undefined, waitingTenants };
+}

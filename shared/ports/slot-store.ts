@@ -1,0 +1,49 @@
+import type { WorkerTypeLimit } from '../contract/fair-dispatch-settings.js';
+
+// use case --> (port) --> adapters/dynamodb | adapters/memory
+
+/** A limited worker type's requests in flight (DISPATCHED or RUNNING), as its counter holds them. */
+export interface SlotCounts {
+  total: number;
+  byTenant: ReadonlyMap<string, number>;
+  /** The tenant that last took a slot: the next round-robin starts after it. */
+  lastTenant?: string | undefined;
+  /** Tenants noted as having requests waiting for a slot (noteWaiting), not yet found empty (forgetWaiting). */
+  waitingTenants: ReadonlySet<string>;
+}
+
+/**
+ * The in-flight counters of fair dispatch: one per limited worker type, with a count per tenant
+ * inside it, so that a take checks both limits in ONE conditional write (no transaction needed).
+ * Counters can drift (a crash between a take and the request's write, a lost release): the sweep
+ * sets them from the requests themselves (reconcile).
+ */
+export abstract class SlotStore {
+  /** Strongly consistent: a fill decides from it how many slots are free. */
+  public abstract read(workerType: string): Promise<SlotCounts>;
+
+  /**
+   * Takes up to `want` slots for a tenant, never past the limits; returns how many it took (0 when
+   * none was free). The tenant is remembered as the last to take.
+   */
+  public abstract take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit): Promise<number>;
+
+  /** Gives slots back (a request in flight finished, or a take was not used). */
+  public abstract release(workerType: string, tenant: string, count: number): Promise<void>;
+
+  /** Notes tenants whose requests now wait for a slot, so a fill knows where to look without listing every tenant. */
+  public abstract noteWaiting(workerType: string, tenants: readonly string[]): Promise<void>;
+
+  /** A fill found the tenant's slot queue empty. */
+  public abstract forgetWaiting(workerType: string, tenant: string): Promise<void>;
+
+  /** Sets the counters to what the requests in flight say (the sweep's reconciliation). */
+  public abstract reset(workerType: string, byTenant: ReadonlyMap<string, number>): Promise<void>;
+}
+
+/** How many of `want` fit under the limits, given the counts read. */
+export function slotsThatFit(counts: Pick<SlotCounts, 'total' | 'byTenant'>, tenant: string, want: number, limit: WorkerTypeLimit): number {
+  const total = limit.maxInFlight - Math.max(0, counts.total);
+  const ofTenant = (limit.maxInFlightPerTenant ?? Number.POSITIVE_INFINITY) - Math.max(0, counts.byTenant.get(tenant) ?? 0);
+  return Math.max(0, Math.min(want, total, ofTenant));
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { SlotStore } from '../../../shared/ports/slot-store.js';
+import type { RequestStore } from '../../../shared/ports/request-store.js';
+import { makeRequest, uniqueTenant } from './requests.js';
+
+/** The behaviour every SlotStore must have. `createStore` is called once per test. */
+export function describeSlotStoreContract(name: string, createStore: () => SlotStore): void {
+  describe(`${name}: SlotStore contract`, () => {
+    const workerType = () => uniqueTenant('type');
+
+    it('takes slots up to the total limit, then none', async () => {
+      const store = createStore();
+      const type = workerType();
+      expect(await store.take(type, 'a', 3, { maxInFlight: 5 })).toBe(3);
+      expect(await store.take(type, 'b', 4, { maxInFlight: 5 })).toBe(2);
+      expect(await store.take(type, 'b', 1, { maxInFlight: 5 })).toBe(0);
+      const counts = await store.read(type);
+      expect(counts.total).toBe(5);
+      expect(Object.fromEntries(counts.byTenant)).toEqual({ a: 3, b: 2 });
+      expect(counts.lastTenant).toBe('b');
+    });
+
+    it('holds a tenant to its own limit while others still take', async () => {
+      const store = createStore();
+      const type = workerType();
+      const limit = { maxInFlight: 10, maxInFlightPerTenant: 2 };
+      expect(await store.take(type, 'a', 5, limit)).toBe(2);
+      expect(await store.take(type, 'a', 1, limit)).toBe(0);
+      expect(await store.take(type, 'b', 1, limit)).toBe(1);
+    });
+
+    it('frees slots on release, for the same tenant', async () => {
+      const store = createStore();
+      const type = workerType();
+      const limit = { maxInFlight: 2, maxInFlightPerTenant: 2 };
+      expect(await store.take(type, 'a', 2, limit)).toBe(2);
+      await store.release(type, 'a', 1);
+      expect((await store.read(type)).total).toBe(1);
+      expect(await store.take(type, 'a', 2, limit)).toBe(1);
+    });
+
+    it('is reset to the counts the requests say (reconciliation), forgetting tenants no longer in flight', async () => {
+      const store = createStore();
+      const type = workerType();
+      await store.take(type, 'a', 4, { maxInFlight: 5 });
+      await store.take(type, 'b', 1, { maxInFlight: 5 });
+      await store.reset(type, new Map([['b', 2]]));
+      const counts = await store.read(type);
+      expect(counts.total).toBe(2);
+      expect(counts.byTenant.get('a') ?? 0).toBe(0);
+      expect(counts.byTenant.get('b')).toBe(2);
+    });
+
+    it('remembers the tenants noted waiting until each is forgotten', async () => {
+      const store = createStore();
+      const type = workerType();
+      await store.noteWaiting(type, ['a', 'b']);
+      await store.noteWaiting(type, ['b', 'c']);
+      await store.forgetWaiting(type, 'b');
+      expect([...(await store.read(type)).waitingTenants].sort()).toEqual(['a', 'c']);
+      await store.forgetWaiting(type, 'a');
+      await store.forgetWaiting(type, 'c');
+      expect((await store.read(type)).waitingTenants.size).toBe(0);
+    });
+
+    it('reads an untouched worker type as empty', async () => {
+      const store = createStore();
+      const counts = await store.read(workerType());
+      expect(counts.total).toBe(0);
+      expect(counts.byTenant.size).toBe(0);
+    });
+  });
+}
+
+/** The slot queue listing every RequestStore must give: highest priority first, then oldest; only requests waiting for a slot. */
+export function describeSlotQueueContract(name: string, createStore: () => RequestStore): void {
+  describe(`${name}: slot queue`, () => {
+    it('lists the requests waiting for a slot of a type, highest priority first, then oldest, page by page', async () => {
+      const store = createStore();
+      const tenant = uniqueTenant();
+      const waiting = (requestId: string, seconds: number, priority?: number) =>
+        makeRequest(tenant, requestId, {
+          status: 'TO_DISPATCH',
+          waitingForSlot: true,
+          stepWorkerType: 'extract',
+          creationDate: new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(),
+          deadline: null,
+          ...(priority === undefined ? {} : { priority }),
+        });
+      await store.insertAll([
+        waiting('old', 1),
+        waiting('young', 5),
+        waiting('urgent', 9, 8),
+        waiting('mid', 7, 3),
+        makeRequest(tenant, 'retrying', { status: 'TO_DISPATCH', stepWorkerType: 'extract' }),
+        makeRequest(tenant, 'other-type', { status: 'TO_DISPATCH', waitingForSlot: true, stepWorkerType: 'index', deadline: null }),
+      ]);
+      const first = await store.listSlotQueue(tenant, 'extract', { limit: 2 });
+      expect(first.items.map((key) => key.requestId)).toEqual(['urgent', 'mid']);
+      const second = await store.listSlotQueue(tenant, 'extract', { limit: 10, cursor: first.cursor });
+      expect(second.items.map((key) => key.requestId)).toEqual(['old', 'young']);
+      expect(second.cursor).toBeUndefined();
+    });
+  });
+}
