@@ -1,4 +1,5 @@
 import type { ChannelModel } from 'amqplib';
+import { boundedDepthReading } from '../../shared/adapters/rabbitmq/amqp-queue-depths.js';
 import { eventSourceMappings, topologyOptions, type ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import type { Request } from '../../shared/domain/request/request.js';
@@ -91,7 +92,7 @@ export async function recordSweepGauges(deps: SweepGaugeDeps, now: Date): Promis
 
 /** Reads a queue's depth on a channel of its own: checkQueue on a missing queue closes the channel it ran on. */
 export function queueDepthReader(connection: () => Promise<ChannelModel>): (queue: string) => Promise<number> {
-  return async (queue) => {
+  const read = async (queue: string): Promise<number> => {
     const channel = await (await connection()).createChannel();
     // A 404 closes the channel from the broker side; its 'error' event must not be unhandled.
     channel.on('error', () => undefined);
@@ -101,4 +102,5 @@ export function queueDepthReader(connection: () => Promise<ChannelModel>): (queu
       await channel.close().catch(() => undefined);
     }
   };
+  return (queue) => boundedDepthReading(read(queue), queue);
 }

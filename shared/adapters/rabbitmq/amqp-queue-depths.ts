@@ -1,7 +1,25 @@
 import type { Channel } from 'amqplib';
 import type { AmqpConnectionProvider } from '../../amqp-kit/connection.js';
+import { BrokerUnreachableError } from '../../amqp-kit/connection.js';
 import { replyCodeOf } from '../../amqp-kit/reply-code.js';
+import { withTimeLimit } from '../../amqp-kit/time-limit.js';
 import { QueueDepths } from '../../ports/queue-depths.js';
+
+/**
+ * How long a reading of queue depths may take. A connection half-dead after a broker restart can
+ * leave a passive declare or a channel close unanswered for good; the sweep that asked must go on
+ * (it treats an unreadable depth as unknown), never hang with it.
+ */
+export const QUEUE_DEPTH_TIME_LIMIT_MS = 10_000;
+
+/** Runs a reading of queue depths within QUEUE_DEPTH_TIME_LIMIT_MS, or rejects with BrokerUnreachableError. */
+export function boundedDepthReading<T>(reading: Promise<T>, what: string): Promise<T> {
+  return withTimeLimit(
+    reading,
+    QUEUE_DEPTH_TIME_LIMIT_MS,
+    () => new BrokerUnreachableError(`the broker did not answer a queue depth reading (${what}) within ${QUEUE_DEPTH_TIME_LIMIT_MS} ms`),
+  );
+}
 
 // sweep (enforce-deadlines) --> (this adapter) --> passive queue.declare per queue
 
@@ -14,7 +32,11 @@ export class AmqpQueueDepths extends QueueDepths {
     super();
   }
 
-  public async messageCounts(queues: readonly string[]): Promise<Map<string, number>> {
+  public messageCounts(queues: readonly string[]): Promise<Map<string, number>> {
+    return boundedDepthReading(this.read(queues), `${queues.length} queues`);
+  }
+
+  private async read(queues: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     let channel: Channel | undefined;
     try {
