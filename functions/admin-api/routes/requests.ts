@@ -122,7 +122,7 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & RequestFl
       responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
       handle: async ({ body, principal, request }) => {
         const job = await submitBulkJob({ tenant: principal.tenant, kind: 'cancel', filter: body, requestedBy: principal.subject }, deps);
-        return { status: 202, body: jobView(job, request.baseUrl), headers: { Location: `${request.baseUrl}/jobs/${job.id}` } };
+        return jobAccepted(job, request);
       },
     }),
     defineRoute({
