@@ -13,6 +13,7 @@ import {
   type SearchPageQuery,
   type WriteOutcome,
 } from '../../ports/request-store.js';
+import { bodyAttributeNames, bodyAttributes, isBodyField } from './body-codec.js';
 import { batchGetAll, DEFAULT_CONCURRENCY, mapBounded, type DynamoItem } from './batch.js';
 import { conditionalItemCall, storeCall, type ItemWriteResult } from './store-call.js';
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
@@ -199,10 +200,15 @@ export class DynamoRequestStore extends RequestStore {
     return searchByStatus(this.client, this.tableName, tenant, search, page, this.concurrency);
   }
 
-  /** SETs only what changed, so a status change does not re-send a 256 KB body; REMOVEs the index attributes the request left. */
+  /**
+   * SETs only what changed, so a status change does not re-send (or re-deflate) a 256 KB body;
+   * REMOVEs the index attributes the request left. A body that changed is SET under the attribute
+   * its new bytes are stored as, and the other attribute of its pair is REMOVEd, whichever the item
+   * held (it may have been written before bodies were deflated).
+   */
   private updateInput(previous: Request, next: Request): UpdateCommandInput {
-    const before = requestToItem(previous);
-    const after = requestToItem(next);
+    const before = requestToItem(previous, { plainBodies: true });
+    const after = requestToItem(next, { plainBodies: true });
     if (dueEntryMayStay(previous, next)) {
       // The stored entry is at or before the new deadline (by induction, at or before the previous
       // one): the sweeper may list it early, reads the request, and refreshes it (refreshDue).
@@ -210,23 +216,27 @@ export class DynamoRequestStore extends RequestStore {
       after[DUE_INDEX.sortKey] = before[DUE_INDEX.sortKey];
     }
     const keyNames = new Set([TABLE_DEFINITION.partitionKey, TABLE_DEFINITION.sortKey]);
-    const changed: string[] = [];
-    const removed: string[] = [];
+    const changed = new Map<string, unknown>();
+    const removed = new Set<string>();
     for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      if (keyNames.has(name)) continue;
-      if (!(name in after)) removed.push(name);
-      else if (!(name in before) || !sameValue(before[name], after[name])) changed.push(name);
+      if (keyNames.has(name) || (name in after && name in before && sameValue(before[name], after[name]))) continue;
+      if (isBodyField(name)) {
+        const stored = bodyAttributes(name, next[name]);
+        for (const [attribute, value] of Object.entries(stored)) changed.set(attribute, value);
+        for (const attribute of bodyAttributeNames(name)) if (!(attribute in stored)) removed.add(attribute);
+      } else if (name in after) changed.set(name, after[name]);
+      else removed.add(name);
     }
     // Every name is a placeholder: request fields such as status, source or session are reserved words.
     const names: Record<string, string> = { '#version': 'version' };
     const values: Record<string, unknown> = { ':expectedVersion': previous.version };
-    const sets = changed.map((name, i) => {
+    const sets = [...changed].map(([name, value], i) => {
       const placeholder = name === 'version' ? '#version' : `#s${i}`;
       names[placeholder] = name;
-      values[`:s${i}`] = after[name];
+      values[`:s${i}`] = value;
       return `${placeholder} = :s${i}`;
     });
-    const removes = removed.map((name, i) => {
+    const removes = [...removed].map((name, i) => {
       names[`#r${i}`] = name;
       return `#r${i}`;
     });

@@ -1,5 +1,6 @@
 import { RequestSchema, type Request } from '../../domain/request/request.js';
 import { slotQueueOrder } from '../../domain/request/fair-share.js';
+import { bodyAttributes, BODY_FIELDS, isBodyField, readBody } from './body-codec.js';
 import { keyPart, RequestKeys, shardOf } from './keys.js';
 import { itemKey, parseStoredItem } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
@@ -9,8 +10,9 @@ import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
  * same sort keys, so both stores page in the same order):
  *
  *   pk, sk                 RequestKeys.primary
- *   every Request field    content/originalContent as Binary, history as a list of maps, nulls as NULL,
- *                          unset optional fields (dispatchToken before the first dispatch) absent
+ *   every Request field    history as a list of maps, nulls as NULL, unset optional fields (dispatchToken
+ *                          before the first dispatch) absent
+ *   content, originalContent   Binary, deflated or not (body-codec.ts); a null originalContent absent
  *   gsi1pk, gsi1sk         always: byStatus(tenant, status, shard) / byCreation
  *   gsi2pk, gsi2sk         only while NO_WORKER_AVAILABLE: waiting(tenant, stepWorkerType, shard) / byCreation,
  *                          or while TO_DISPATCH waiting for a slot: slotQueue(tenant, stepWorkerType, shard) / slotQueueSortKey
@@ -94,18 +96,28 @@ export function indexAttributes(request: Request): Record<string, string> {
 /**
  * The whole item of a request. Only schema fields are copied, so a caller's extra properties never
  * reach the table; optional fields left unset are not written (an update then REMOVEs them), and an
- * item written before such a field existed still loads.
+ * item written before such a field existed still loads. `plainBodies` leaves the bodies as they
+ * are, under their own names (what an update compares, so it deflates only a body that changed).
  */
-export function requestToItem(request: Request): Record<string, unknown> {
+export function requestToItem(request: Request, options: { plainBodies?: boolean } = {}): Record<string, unknown> {
   const item: Record<string, unknown> = { ...RequestKeys.primary(request.tenant, request.requestId) };
-  for (const name of REQUEST_FIELDS) if (request[name] !== undefined) item[name] = request[name];
+  for (const name of REQUEST_FIELDS) {
+    if (request[name] === undefined) continue;
+    if (isBodyField(name) && options.plainBodies !== true) Object.assign(item, bodyAttributes(name, request[name]));
+    else item[name] = request[name];
+  }
   return { ...item, ...indexAttributes(request) };
 }
 
 export function requestFromItem(item: Record<string, unknown>): Request {
+  const key = () => itemKey(item);
   const fields: Record<string, unknown> = {};
-  for (const name of REQUEST_FIELDS) if (name in item) fields[name] = item[name];
-  return parseStoredItem(RequestSchema, fields, itemKey(item), 'request');
+  for (const name of REQUEST_FIELDS) if (name in item && !isBodyField(name)) fields[name] = item[name];
+  for (const name of BODY_FIELDS) {
+    const body = readBody(item, name, key);
+    if (body !== undefined) fields[name] = body;
+  }
+  return parseStoredItem(RequestSchema, fields, key, 'request');
 }
 
 /** Deep equality over what an item can hold: primitives, null, binaries, lists and maps. */
