@@ -1,4 +1,5 @@
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { jsonBody } from './bodies.js';
 
 /*
  * Shared pieces of the benchmarks: every figure they print is a ratio or a rate measured side by
@@ -16,7 +17,7 @@ export async function rawConditionalPutRate(
   bodyBytes: number,
   concurrency: number,
 ): Promise<number> {
-  const body = Buffer.alloc(bodyBytes, 'x');
+  const body = jsonBody(bodyBytes);
   let next = 0;
   const put = async () => {
     while (next < count) {

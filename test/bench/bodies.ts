@@ -88,7 +88,7 @@ function filler(random: () => number, length: number): string {
 export function jsonBody(bytes: number, seed = 1): Buffer {
   const random = generator(seed);
   const body = { requestType: 'INGEST', items: [] as unknown[], note: '' };
-  if (JSON.stringify(body).length > bytes - 64) throw new RangeError(`a JSON body takes at least 128 bytes, not ${bytes}`);
+  if (bytes < 128) throw new RangeError(`a JSON body takes at least 128 bytes, not ${bytes}`);
   for (let index = 0; ; index += 1) {
     const next = descriptor(random, index);
     body.items.push(next);

@@ -11,6 +11,7 @@ import type { ManagerServices, ServiceStores } from '../../shared/lambda/service
 import { createRabbitFixture, type RabbitFixture } from '../support/rabbitmq.js';
 import { bringAlive, configure } from '../support/use-case-fixtures.js';
 import { rawConditionalPutRate } from './bench-kit.js';
+import { benchBody, type BodyKind } from './bodies.js';
 import { CpuMonitor, epochNow, pidsNamed, round, runPhases, Tracker, waitFor, waitForQuiet } from './load.js';
 import type { CommonOptions, ScenarioResult } from './peers.js';
 import { startChild, type Child } from './processes.js';
@@ -43,6 +44,8 @@ export interface ProfileResult {
   store: StoreKind;
   workflow: Workflow;
   bodyBytes: number;
+  /** What the body holds (bodies.ts): how well the store can deflate it. */
+  bodyKind: BodyKind;
   requests: number;
   /** Per function, from a phase where it ran alone in the manager process. */
   functions: Record<string, FunctionProfile>;
@@ -207,8 +210,13 @@ function recordsOf(event: AmazonMqEvent): number {
   return Object.values(event.rmqMessagesByQueue).reduce((sum, records) => sum + records.length, 0);
 }
 
-function publisherOf(world: World, workflow: Workflow, bodyBytes: number) {
-  const body = Buffer.alloc(bodyBytes, 'x');
+/** A profile's body: its size and what it holds. */
+export interface ProfileBody {
+  bytes: number;
+  kind: BodyKind;
+}
+
+function publisherOf(world: World, workflow: Workflow, body: Buffer) {
   let channel: Promise<amqp.ConfirmChannel> | undefined;
   let n = 0;
   return {
@@ -257,7 +265,7 @@ async function startWorkers(world: World, workflow: Workflow, instances: number)
 export async function benchOurs(
   kind: StoreKind,
   workflow: Workflow,
-  options: CommonOptions & { profile: { requests: number; bodies: number[] } | false; shards?: number },
+  options: CommonOptions & { profile: { requests: number; bodies: ProfileBody[] } | false; shards?: number },
 ): Promise<OursResult> {
   // One shard is the scenario as it always was, under its usual name.
   const shards = options.shards ?? 1;
@@ -292,7 +300,7 @@ export async function benchOurs(
     monitor.group('workers', () => [activeWorkers.pid]);
     if (world.store) monitor.group('store', () => [world.store!.pid]);
     monitor.group('rabbitmq', () => pidsNamed('beam.smp'));
-    const target = publisherOf(world, workflow, options.bodyBytes);
+    const target = publisherOf(world, workflow, benchBody('json', options.bodyBytes));
     // The store calls are those of the full-speed phase.
     let fullCalls: Record<string, FunctionMeter> | undefined;
     const phases = await runPhases(name, target, world.holder, monitor, options.plan, options.log, {
@@ -316,7 +324,7 @@ export async function benchOurs(
 
     const profiles: ProfileResult[] = [];
     if (options.profile !== false) {
-      for (const bodyBytes of options.profile.bodies) profiles.push(await profile(world, kind, workflow, bodyBytes, options.profile.requests, options));
+      for (const body of options.profile.bodies) profiles.push(await profile(world, kind, workflow, body, options.profile.requests, options));
     }
     return {
       name,
@@ -343,8 +351,15 @@ export async function benchOurs(
  * two-step request as it goes). CPU per message is process CPU around that function's
  * invocations; the client's answer consumer runs in the same process and is counted too.
  */
-async function profile(world: World, kind: StoreKind, workflow: Workflow, bodyBytes: number, requests: number, options: CommonOptions): Promise<ProfileResult> {
-  const label = `profile-${workflow}-${bodyBytes}`;
+async function profile(
+  world: World,
+  kind: StoreKind,
+  workflow: Workflow,
+  { bytes: bodyBytes, kind: bodyKind }: ProfileBody,
+  requests: number,
+  options: CommonOptions,
+): Promise<ProfileResult> {
+  const label = `profile-${workflow}-${bodyBytes}-${bodyKind}`;
   world.meter.capacity = kind === 'embedded';
   for (const { type } of WORKER_TYPES[workflow]) await bringAlive(world.services, type);
   await waitFor(
@@ -360,7 +375,7 @@ async function profile(world: World, kind: StoreKind, workflow: Workflow, bodyBy
   world.meter.reset();
   world.granted.count = 0;
   const ids = Array.from({ length: requests }, (_, n) => `${label}-${n}`);
-  const publisher = publisherOf(world, workflow, bodyBytes);
+  const publisher = publisherOf(world, workflow, benchBody(bodyKind, bodyBytes));
   for (let n = 0; n < ids.length; n += 100) {
     tracker.markSent(ids.slice(n, n + 100), epochNow());
     await publisher.send(ids.slice(n, n + 100));
@@ -384,7 +399,7 @@ async function profile(world: World, kind: StoreKind, workflow: Workflow, bodyBy
   const fromAnswers = answers['handle-worker-responses'];
   if (fromAnswers) functions['handle-worker-responses'] = summarize(fromAnswers, requests);
   options.log(
-    `  profile ${kind} ${workflow} ${bodyBytes} B: ` +
+    `  profile ${kind} ${workflow} ${bodyBytes} B ${bodyKind}: ` +
       Object.entries(functions)
         .map(
           ([fn, p]) =>
@@ -392,7 +407,7 @@ async function profile(world: World, kind: StoreKind, workflow: Workflow, bodyBy
         )
         .join('; '),
   );
-  return { store: kind, workflow, bodyBytes, requests, functions };
+  return { store: kind, workflow, bodyBytes, bodyKind, requests, functions };
 }
 
 function summarize(meter: FunctionMeter, requests: number): FunctionProfile {

@@ -49,6 +49,7 @@ export interface FunctionProjection {
 
 export interface CostProjection {
   bodyBytes: number;
+  bodyKind: ProfileResult['bodyKind'];
   lambdaUsdPerMillion: number;
   dynamoWriteUsdPerMillion: number;
   dynamoReadUsdPerMillion: number;
@@ -106,6 +107,7 @@ export function projectCost(profile: ProfileResult, batchSizes: Record<string, n
   const read = rru * AWS_ASSUMPTIONS.dynamodb.pricePerMillionReadRequestUnits;
   return {
     bodyBytes: profile.bodyBytes,
+    bodyKind: profile.bodyKind,
     lambdaUsdPerMillion: round(lambda, 3),
     dynamoWriteUsdPerMillion: round(write, 3),
     dynamoReadUsdPerMillion: round(read, 3),

@@ -1,3 +1,5 @@
+import { bodyAttributes } from '../../shared/adapters/dynamodb/body-codec.js';
+import { benchBody, type BodyKind } from './bodies.js';
 import type { BundleFigure } from './bundles.js';
 import type { PhaseResult, Percentiles } from './load.js';
 import type { OursResult } from './ours.js';
@@ -32,12 +34,22 @@ function quietness(results: BenchResults): string {
     : `**This run shared the machine with other work (up to ${busiest} % CPU busy before a scenario, the "quiet before" column): compare ratios, not absolute rates, and re-run on a quiet machine.**`;
 }
 
+/** What the body kinds are, and how much of each the store keeps (as body-codec.ts stores them). */
+function bodiesNote(sizes: readonly number[]): string {
+  const stored = (kind: BodyKind, bytes: number) => Object.values(bodyAttributes('content', benchBody(kind, bytes)))[0]?.length ?? 0;
+  const ratios = [...new Set(sizes)].sort((a, b) => a - b).map((bytes) => `${(bytes / stored('json', bytes)).toFixed(1)}× at ${bytes / 1024} KB`);
+  return (
+    'Bodies: json is a batch of REGARDS-like product descriptors (ids, dates, numbers, coordinates, checksums) from a seeded generator, ' +
+    `which the store deflates ${ratios.join(', ')}; random is random bytes, stored as they came (the worst case).`
+  );
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const lines: string[] = [];
   const o = results.options;
   lines.push(
     `Run ${results.startedAt} on ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, in ${Math.round(results.seconds)} s; ` +
-      `full-speed phases of up to ${o.requests.toLocaleString('en-US')} requests (what the warm-up rate carries in 15 s; n in the table), paced phases of ~${o.pacedSeconds} s, ${o.bodyBytes}-byte bodies, ${o.workers} worker instances per worker type, 3 tenants. ` +
+      `full-speed phases of up to ${o.requests.toLocaleString('en-US')} requests (what the warm-up rate carries in 15 s; n in the table), paced phases of ~${o.pacedSeconds} s, ${o.bodyBytes}-byte JSON bodies, ${o.workers} worker instances per worker type, 3 tenants. ` +
       quietness(results),
   );
   const notes = results.scenarios.flatMap((s) => s.notes);
@@ -74,7 +86,7 @@ export function renderMarkdown(results: BenchResults): string {
             .map(([k, v]) => `${k} ${v}`)
             .join('; ') || '-';
         lines.push(
-          `| ${p.store} ${p.workflow}-step ${p.bodyBytes} B: ${fn} | ${f.messagesPerInvocation} | ${f.cpuMsPerMessage} | ${p.store === 'memory' ? 'n/a (memory)' : `**${f.storeCallsPerRequestTotal}**: ${detail(f.storeCallsPerRequest)}`} | ${p.store === 'memory' ? 'n/a' : f.roundTripsPerInvocation} | ${p.store === 'memory' ? 'n/a' : `**${f.writeUnitsPerRequestTotal}**: ${detail(f.writeUnitsPerRequest)}`} | ${p.store === 'memory' ? 'n/a' : `**${f.readUnitsPerRequestTotal}**: ${detail(f.readUnitsPerRequest)}`} |`,
+          `| ${p.store} ${p.workflow}-step ${p.bodyBytes} B ${p.bodyKind}: ${fn} | ${f.messagesPerInvocation} | ${f.cpuMsPerMessage} | ${p.store === 'memory' ? 'n/a (memory)' : `**${f.storeCallsPerRequestTotal}**: ${detail(f.storeCallsPerRequest)}`} | ${p.store === 'memory' ? 'n/a' : f.roundTripsPerInvocation} | ${p.store === 'memory' ? 'n/a' : `**${f.writeUnitsPerRequestTotal}**: ${detail(f.writeUnitsPerRequest)}`} | ${p.store === 'memory' ? 'n/a' : `**${f.readUnitsPerRequestTotal}**: ${detail(f.readUnitsPerRequest)}`} |`,
         );
       }
     }
@@ -103,9 +115,10 @@ export function renderMarkdown(results: BenchResults): string {
     );
     for (const c of results.projection.costs) {
       lines.push(
-        `| ${c.bodyBytes / 1024} KB | ${c.writeUnitsPerRequest} | ${c.readUnitsPerRequest} | ${c.lambdaUsdPerMillion} | ${c.dynamoWriteUsdPerMillion} | ${c.dynamoReadUsdPerMillion} | **${c.totalUsdPerMillion}** |`,
+        `| ${c.bodyBytes / 1024} KB ${c.bodyKind} | ${c.writeUnitsPerRequest} | ${c.readUnitsPerRequest} | ${c.lambdaUsdPerMillion} | ${c.dynamoWriteUsdPerMillion} | ${c.dynamoReadUsdPerMillion} | **${c.totalUsdPerMillion}** |`,
       );
     }
+    lines.push('', bodiesNote(results.projection.costs.map((c) => c.bodyBytes)));
   }
 
   if (results.bundles !== null) {

@@ -6,7 +6,8 @@ import * as prettier from 'prettier';
 import { ManagerSettingsSchema } from '../../shared/contract/manager-settings.js';
 import { measureBundles } from './bundles.js';
 import { round, type PhasePlan } from './load.js';
-import { benchOurs, type OursResult, type StoreKind, type Workflow } from './ours.js';
+import { BODY_KINDS } from './bodies.js';
+import { benchOurs, type OursResult, type ProfileBody, type StoreKind, type Workflow } from './ours.js';
 import { benchBullmq, benchLimit, type CommonOptions, type ScenarioResult } from './peers.js';
 import { AWS_ASSUMPTIONS, projectCost, projectFunction } from './projection.js';
 import { renderMarkdown, type BenchResults } from './report.js';
@@ -96,7 +97,9 @@ for (const name of only) {
     else if (name === 'bullmq') scenarios.push(await benchBullmq(common));
     else {
       const [store, workflow] = name.split('-') as [StoreKind, Workflow];
-      const bodies = flag('no-profile') ? [] : store === 'embedded' && workflow === 'single' ? [1024, 10 * 1024] : [1024];
+      // The write units depend on how the body deflates: the metered single-step profile takes both kinds at both sizes.
+      const metered: ProfileBody[] = BODY_KINDS.flatMap((kind) => [1024, 10 * 1024].map((bytes) => ({ bytes, kind })));
+      const bodies = flag('no-profile') ? [] : store === 'embedded' && workflow === 'single' ? metered : [{ bytes: 1024, kind: 'json' as const }];
       const profile = bodies.length === 0 ? false : { requests: profileRequests, bodies };
       for (const shards of name === 'embedded-single' ? shardCounts : [1]) {
         // The profile is of the unsharded path; the other counts are measured for throughput only.
@@ -164,7 +167,7 @@ const projection =
     ? null
     : {
         functions: embeddedProfiles
-          .filter((p) => p.bodyBytes === 1024)
+          .filter((p) => p.bodyBytes === 1024 && p.bodyKind === 'json')
           .flatMap((p) =>
             [AWS_ASSUMPTIONS.memoryMb, AWS_ASSUMPTIONS.fullVcpuAtMb].flatMap((memoryMb) =>
               Object.entries(p.functions).map(([fn, figures]) => ({
