@@ -1,13 +1,11 @@
 import * as z from 'zod';
 import { RegardsConfigFileSchema, NATIVE_FORMAT } from '../../shared/contract/config-file.js';
 import { WorkerConfigSchema, WorkflowConfigSchema } from '../../shared/domain/config/tenant-config.js';
-import { HistoryEntrySchema } from '../../shared/domain/request/request.js';
 import { parseRestartFrom } from '../../shared/domain/request/restart.js';
-import { RequestStatusSchema } from '../../shared/contract/status.js';
 import { CLIENT_REQUEST_LIMITS } from '../../shared/contract/client-request.js';
 import { HEARTBEAT_LIMITS } from '../../shared/contract/heartbeat.js';
 import { SearchRequestParametersSchema } from '../../shared/contract/search-request-parameters.js';
-import { WorkerSummarySchema } from '../../shared/application/use-cases/list-workers.js';
+import { LinkSchema, WorkerSummarySchema } from '../../shared/contract/admin-views.js';
 import { DEAD_LETTER_LIST_DEFAULT, DEAD_LETTER_LIST_MAX, DEAD_LETTER_REDRIVE_MAX } from '../../shared/application/use-cases/dead-letters.js';
 
 /*
@@ -18,9 +16,23 @@ import { DEAD_LETTER_LIST_DEFAULT, DEAD_LETTER_LIST_MAX, DEAD_LETTER_REDRIVE_MAX
 
 // --- Common --------------------------------------------------------------------------------------
 
-/** A Spring HATEOAS link, as REGARDS writes them. */
-export const LinkSchema = z.object({ rel: z.string(), href: z.string() });
-export type Link = z.infer<typeof LinkSchema>;
+// The views the API answers with are its clients' too (the dashboard, wm): defined in the contract.
+export { LinkSchema };
+export {
+  CountersSchema,
+  JobListSchema,
+  JobSchema,
+  LightRequestModelSchema,
+  LightRequestSchema,
+  PageMetadataSchema,
+  RequestDetailModelSchema,
+  RequestDetailSchema,
+  RequestPageSchema,
+  type JobView,
+  type LightRequest,
+  type Link,
+  type RequestPage,
+} from '../../shared/contract/admin-views.js';
 
 /**
  * The longest identifier each field takes, the wire contract's (reference columns). They key the
@@ -86,22 +98,6 @@ export const SearchBodySchema = SearchRequestParametersSchema.superRefine((filte
   }
 });
 
-/** REGARDS LightRequest: what a search lists. */
-export const LightRequestSchema = z.object({
-  id: z.number().int().describe('numeric id (REGARDS DB id); what the ids filter matches'),
-  requestId: z.string(),
-  creationDate: z.string(),
-  contentType: z.string(),
-  source: z.string(),
-  session: z.string(),
-  status: RequestStatusSchema,
-  dispatchedWorkerType: z.string().nullable(),
-  error: z.string().nullable(),
-});
-export type LightRequest = z.infer<typeof LightRequestSchema>;
-
-export const LightRequestModelSchema = z.object({ content: LightRequestSchema, links: z.array(LinkSchema) });
-
 export const MAX_PAGE_SIZE = 1_000;
 
 export const SearchQuerySchema = z.strictObject({
@@ -128,60 +124,7 @@ export const RetryQuerySchema = z.strictObject({
     .describe('current (default), first, or a step number'),
 });
 
-export const PageMetadataSchema = z.object({
-  size: z.number().int(),
-  totalElements: z.number().int(),
-  totalPages: z.number().int(),
-  number: z.number().int(),
-});
-
-export const RequestPageSchema = z.object({
-  content: z.array(LightRequestModelSchema),
-  metadata: PageMetadataSchema,
-  links: z.array(LinkSchema),
-  /** Ours: the cursor of the next page (absent on the last one). */
-  nextCursor: z.string().optional(),
-  /** Ours: false when totalElements is a lower bound (the count stopped at its bound). */
-  totalElementsExact: z.boolean(),
-});
-export type RequestPage = z.infer<typeof RequestPageSchema>;
-
-/** GET /requests/{requestId}: the LightRequest and what REGARDS does not show. */
-export const RequestDetailSchema = LightRequestSchema.extend({
-  statusDate: z.string(),
-  stepNumber: z.number().int().nullable(),
-  stepWorkerType: z.string().nullable(),
-  attempt: z.number().int().describe('dispatch attempt (fencing token echoed by workers)'),
-  stepAttempts: z.number().int(),
-  deadline: z.string().nullable().describe('when the sweeper looks at the request again'),
-  history: z.array(HistoryEntrySchema),
-});
-export const RequestDetailModelSchema = z.object({ content: RequestDetailSchema, links: z.array(LinkSchema) });
-
 // --- Jobs ---------------------------------------------------------------------------------------
-
-export const JobSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['retry', 'delete', 'cancel']),
-  status: z.enum(['PENDING', 'RUNNING', 'DONE', 'FAILED']),
-  /** The filter as submitted (statuses are forced to the blocked ones when it runs). */
-  filter: z.record(z.string(), z.unknown()),
-  createdBefore: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  processed: z.number().int(),
-  succeeded: z.number().int(),
-  skipped: z.number().int(),
-  total: z.number().int().optional(),
-  totalExact: z.boolean().optional(),
-  progress: z.number().int().min(0).max(100),
-  requestedBy: z.string().optional(),
-  /** A retry's starting point, when not the step each request stopped at. */
-  restartFrom: z.union([z.literal('first'), z.int()]).optional(),
-  error: z.string().optional(),
-  links: z.array(LinkSchema),
-});
-export type JobView = z.infer<typeof JobSchema>;
 
 export const JobIdParamsSchema = z.object({ jobId: maxLength(IDENTIFIER_LIMITS.jobId) });
 
@@ -189,8 +132,6 @@ export const JobListQuerySchema = z.strictObject({
   limit: intParameter(1, 100, 20),
   cursor: singleParameter.optional(),
 });
-
-export const JobListSchema = z.object({ content: z.array(JobSchema), nextCursor: z.string().optional() });
 
 // --- Workers, counters ----------------------------------------------------------------------------
 
@@ -202,11 +143,6 @@ export const WorkersSchema = z.array(WorkerSummarySchema);
 export const CountersQuerySchema = z.strictObject({
   source: singleParameter.pipe(z.string().min(1)).pipe(maxLength(IDENTIFIER_LIMITS.source)),
   session: singleParameter.pipe(z.string().min(1)).pipe(maxLength(IDENTIFIER_LIMITS.session)),
-});
-export const CountersSchema = z.object({
-  source: z.string(),
-  session: z.string(),
-  values: z.record(z.string(), z.number()).describe('REGARDS session properties: workers.requests, workers.<type>.dispatched, ...'),
 });
 
 // --- Configuration ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import { defineFunction } from '../../shared/lambda/define-function.js';
 import { scheduleSource } from '../../shared/lambda/schedule-source.js';
 import { servicesFromEnv, sharedConnection, type ManagerServices } from '../../shared/lambda/services.js';
 import { SweepEnvSchema } from './env.js';
-import { queueDepthReader, recordSweepGauges, WaitingObserver, type SweepGauges } from './metrics.js';
+import { recordSweepGauges, WaitingObserver, type SweepGauges } from './metrics.js';
 
 // schedule (EventBridge Scheduler | local schedule emulator) --> (sweep) --> sweep
 
@@ -31,12 +31,8 @@ export function sweepServices(services: ManagerServices, bulkJobs?: SweepDeps['b
   const swept: SweepServices = { ...services, progress: {}, ...(bulkJobs === undefined ? {} : { bulkJobs }) };
   if (broker === undefined) return swept;
   const observer = new WaitingObserver();
-  return {
-    ...swept,
-    queueDepths: new AmqpQueueDepths(broker),
-    requests: observer.observe(services.requests),
-    gauges: { observer, queueDepth: queueDepthReader(() => broker.get()) },
-  };
+  const queueDepths = new AmqpQueueDepths(broker);
+  return { ...swept, queueDepths, requests: observer.observe(services.requests), gauges: { observer, queueDepths } };
 }
 
 export const sweepFunction = defineFunction({

@@ -1,11 +1,10 @@
-import type { ChannelModel } from 'amqplib';
-import { boundedDepthReading } from '../../shared/adapters/rabbitmq/amqp-queue-depths.js';
 import { eventSourceMappings, topologyOptions, type ManagerSettings } from '../../shared/contract/manager-settings.js';
 import { managerTopology } from '../../shared/contract/topology.js';
 import type { Request } from '../../shared/domain/request/request.js';
 import { describeError } from '../../shared/kernel/errors.js';
 import type { Logger } from '../../shared/kernel/logger.js';
 import type { Metrics } from '../../shared/ports/metrics.js';
+import type { QueueDepths } from '../../shared/ports/queue-depths.js';
 import type { RequestStore } from '../../shared/ports/request-store.js';
 
 // sweep run --> (dead-letter depths, oldest waiting request) --> Metrics gauges (ports/metrics.ts) --> EMF in Lambda, GET /metrics locally --> alarms, dashboard
@@ -61,8 +60,8 @@ export class WaitingObserver {
 
 /** What the sweep reads its gauges with, besides the sweep's own services. */
 export interface SweepGauges {
-  /** Messages in a queue (amqplib checkQueue's messageCount). */
-  queueDepth: (queue: string) => Promise<number>;
+  /** The same reader as the deadline check's (AmqpQueueDepths in a host with a broker). */
+  queueDepths: QueueDepths;
   observer: WaitingObserver;
 }
 
@@ -74,33 +73,25 @@ export interface SweepGaugeDeps {
 }
 
 /**
- * Records the dead-letter depths (one checkQueue per dead-letter queue) and the age of the oldest
- * waiting request as gauges; the function wrapper flushes them with the invocation. A depth that
- * cannot be read is logged and left out: the alarms treat missing data as such, and the sweep's
- * own work is never failed by its metrics.
+ * Records the dead-letter depths (one reading over every dead-letter queue) and the age of the
+ * oldest waiting request as gauges; the function wrapper flushes them with the invocation. A
+ * dead-letter queue the broker does not know gets no point and a warning, not a 0 that would hide
+ * it is gone; a reading that fails leaves every depth out, logged. The alarms treat missing data
+ * as such, and the sweep's own work is never failed by its metrics.
  */
 export async function recordSweepGauges(deps: SweepGaugeDeps, now: Date): Promise<void> {
   deps.metrics.gauge('oldestWaitingAge', {}, deps.gauges.observer.takeOldestAgeSeconds(now));
-  for (const queue of deadLetterQueues(deps.settings)) {
-    try {
-      deps.metrics.gauge('deadLetterMessages', { Queue: queue }, await deps.gauges.queueDepth(queue));
-    } catch (error) {
-      deps.logger.warn('could not read the depth of a dead-letter queue', { queue, error: describeError(error) });
-    }
+  const queues = deadLetterQueues(deps.settings);
+  let counts: Map<string, number>;
+  try {
+    counts = await deps.gauges.queueDepths.messageCounts(queues);
+  } catch (error) {
+    deps.logger.warn('could not read the depths of the dead-letter queues', { queues, error: describeError(error) });
+    return;
   }
-}
-
-/** Reads a queue's depth on a channel of its own: checkQueue on a missing queue closes the channel it ran on. */
-export function queueDepthReader(connection: () => Promise<ChannelModel>): (queue: string) => Promise<number> {
-  const read = async (queue: string): Promise<number> => {
-    const channel = await (await connection()).createChannel();
-    // A 404 closes the channel from the broker side; its 'error' event must not be unhandled.
-    channel.on('error', () => undefined);
-    try {
-      return (await channel.checkQueue(queue)).messageCount;
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
-  };
-  return (queue) => boundedDepthReading(read(queue), queue);
+  for (const queue of queues) {
+    const depth = counts.get(queue);
+    if (depth === undefined) deps.logger.warn('a dead-letter queue is missing on the broker: no depth recorded', { queue });
+    else deps.metrics.gauge('deadLetterMessages', { Queue: queue }, depth);
+  }
 }

@@ -2,13 +2,17 @@ import type { RequestStatus } from '../../../shared/contract/status.js';
 import type { SearchRequestParametersInput } from '../../../shared/contract/search-request-parameters.js';
 
 /*
- * What the dashboard reads and sends, typed from the wire contract (shared/contract) and, for the
- * admin API's answers, written as the shapes of functions/admin-api/schema.ts: the front end may
- * import the contract only, and test/unit/dashboard/api-types.test.ts fails when the API's zod
- * schemas and these types drift apart. Type imports only: zod itself never reaches the page.
+ * What the dashboard reads and sends, typed from the wire contract (shared/contract): the admin
+ * API's views of requests, jobs, counters and workers come from shared/contract/admin-views.ts, the
+ * schemas the API answers with. The few answers defined outside the contract are written here,
+ * and test/unit/dashboard/api-types.test.ts fails when they and the API's schemas drift apart.
+ * Type imports only: zod itself never reaches the page.
  */
 
 export type { RequestStatus };
+export type { Counters, JobList, JobView as Job, LightRequest, Link, RequestDetail, RequestPage, WorkerSummary } from '../../../shared/contract/admin-views.js';
+export type { HistoryEntry } from '../../../shared/contract/request-history.js';
+
 /** The body of POST /requests, /requests/retry and DELETE /requests/delete. */
 export type SearchFilter = SearchRequestParametersInput;
 
@@ -27,86 +31,6 @@ export const STATUSES = [
 export const BLOCKED: readonly RequestStatus[] = ['ERROR', 'NO_WORKER_AVAILABLE', 'INVALID_CONTENT'];
 /** Waiting for a worker: what "the oldest waiting request" looks at. */
 export const WAITING: readonly RequestStatus[] = ['TO_DISPATCH', 'NO_WORKER_AVAILABLE', 'DISPATCHED'];
-
-export interface Link {
-  rel: string;
-  href: string;
-}
-
-export interface LightRequest {
-  id: number;
-  requestId: string;
-  creationDate: string;
-  contentType: string;
-  source: string;
-  session: string;
-  status: RequestStatus;
-  dispatchedWorkerType: string | null;
-  error: string | null;
-}
-
-export interface RequestPage {
-  content: { content: LightRequest; links: Link[] }[];
-  metadata: { size: number; totalElements: number; totalPages: number; number: number };
-  links: Link[];
-  nextCursor?: string | undefined;
-  totalElementsExact: boolean;
-}
-
-export interface HistoryEntry {
-  at: string;
-  event: string;
-  status: RequestStatus;
-  stepNumber: number | null;
-  workerType: string | null;
-  attempt: number;
-  messages: string[];
-}
-
-export interface RequestDetail extends LightRequest {
-  statusDate: string;
-  stepNumber: number | null;
-  stepWorkerType: string | null;
-  attempt: number;
-  stepAttempts: number;
-  deadline: string | null;
-  history: HistoryEntry[];
-}
-
-export interface Job {
-  id: string;
-  kind: 'retry' | 'delete' | 'cancel';
-  status: 'PENDING' | 'RUNNING' | 'DONE' | 'FAILED';
-  filter: Record<string, unknown>;
-  createdBefore: string;
-  createdAt: string;
-  updatedAt: string;
-  processed: number;
-  succeeded: number;
-  skipped: number;
-  total?: number | undefined;
-  totalExact?: boolean | undefined;
-  progress: number;
-  requestedBy?: string | undefined;
-  error?: string | undefined;
-  links: Link[];
-}
-
-export interface JobList {
-  content: Job[];
-  nextCursor?: string | undefined;
-}
-
-export interface WorkerSummary {
-  workerType: string;
-  nbInstance: number;
-}
-
-export interface Counters {
-  source: string;
-  session: string;
-  values: Record<string, number>;
-}
 
 export interface ConfigError {
   code: string;

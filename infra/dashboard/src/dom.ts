@@ -31,6 +31,25 @@ export function replace(container: Element, ...children: (Child | Child[])[]): v
   append(container, children);
 }
 
+/** A table of the views: a caption for screen readers, one row of column headings (a ready cell where it needs a class), the rows. */
+export function dataTable(attributes: Attributes, caption: string, headings: readonly (string | HTMLTableCellElement)[], rows: Child[]): HTMLTableElement {
+  return h(
+    'table',
+    attributes,
+    h('caption', { class: 'visually-hidden' }, caption),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headings.map((heading) => (typeof heading === 'string' ? h('th', { scope: 'col' }, heading) : heading)),
+      ),
+    ),
+    h('tbody', {}, rows),
+  );
+}
+
 const SVG = 'http://www.w3.org/2000/svg';
 
 export function svg(tag: string, attributes: Record<string, string | number>, ...children: (SVGElement | Text)[]): SVGElement {

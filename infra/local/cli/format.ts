@@ -1,3 +1,5 @@
+import type { JobView } from '../../../shared/contract/admin-views.js';
+
 /* What `wm` prints: plain aligned tables and a progress bar, readable in a terminal and in a log. */
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -16,18 +18,8 @@ export function truncate(text: string | null | undefined, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-export interface JobProgressView {
-  id: string;
-  kind: string;
-  status: string;
-  progress: number;
-  processed: number;
-  succeeded: number;
-  skipped: number;
-  total?: number | undefined;
-  totalExact?: boolean | undefined;
-  error?: string | undefined;
-}
+/** What the progress bar shows of a bulk job. */
+export type JobProgressView = Pick<JobView, 'id' | 'kind' | 'status' | 'progress' | 'processed' | 'succeeded' | 'skipped' | 'total' | 'totalExact' | 'error'>;
 
 export function progressBar(job: JobProgressView, width = 30): string {
   const filled = Math.round((Math.min(100, Math.max(0, job.progress)) / 100) * width);

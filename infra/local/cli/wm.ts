@@ -1,5 +1,8 @@
 import { filterFrom, parseCommand, positiveInt, requireArg, USAGE, UsageError, type ParsedCommand } from './args.js';
-import { progressBar, table, truncate, type JobProgressView } from './format.js';
+import type * as z from 'zod';
+import { progressBar, table, truncate } from './format.js';
+import type { DeadLettersSchema } from '../../../functions/admin-api/schema.js';
+import type { JobList, JobView, RequestDetail, RequestPage, WorkerSummary } from '../../../shared/contract/admin-views.js';
 import { AppError } from '../../../shared/kernel/errors.js';
 
 /*
@@ -75,26 +78,7 @@ function client(parsed: ParsedCommand, io: CliIo): Client {
   };
 }
 
-interface LightRequestRow {
-  id: number;
-  requestId: string;
-  creationDate: string;
-  contentType: string;
-  source: string;
-  session: string;
-  status: string;
-  dispatchedWorkerType: string | null;
-  error: string | null;
-}
-
-interface RequestPageBody {
-  content: { content: LightRequestRow }[];
-  metadata: { size: number; totalElements: number; totalPages: number; number: number };
-  nextCursor?: string;
-  totalElementsExact: boolean;
-}
-
-function requestRows(page: RequestPageBody): string[][] {
+function requestRows(page: RequestPage): string[][] {
   return page.content.map(({ content: r }) => [
     r.requestId,
     r.status,
@@ -117,10 +101,10 @@ async function searchRequests(parsed: ParsedCommand, api: Client, io: CliIo): Pr
   let cursor = options.cursor;
   const page = positiveInt(options.page, 'page', 0);
   const rows: string[][] = [];
-  const pages: RequestPageBody[] = [];
+  const pages: RequestPage[] = [];
   for (;;) {
     const query = new URLSearchParams({ size: String(size), sort, ...(cursor === undefined ? { page: String(page) } : { cursor }) });
-    const body = (await api.call('POST', `/requests?${query.toString()}`, filter)) as RequestPageBody;
+    const body = (await api.call('POST', `/requests?${query.toString()}`, filter)) as RequestPage;
     pages.push(body);
     rows.push(...requestRows(body));
     cursor = body.nextCursor;
@@ -130,7 +114,7 @@ async function searchRequests(parsed: ParsedCommand, api: Client, io: CliIo): Pr
     io.out(JSON.stringify(options.all === true ? pages.flatMap((p) => p.content.map((entry) => entry.content)) : pages[0], null, 2));
     return 0;
   }
-  const last = pages.at(-1) as RequestPageBody;
+  const last = pages.at(-1) as RequestPage;
   io.out(rows.length === 0 ? 'no request matches' : table(REQUEST_HEADERS, rows));
   const total = `${last.metadata.totalElements}${last.totalElementsExact ? '' : '+'}`;
   io.out(options.all === true ? `${rows.length} requests` : `page ${last.metadata.number}: ${rows.length} of ${total} requests`);
@@ -140,15 +124,7 @@ async function searchRequests(parsed: ParsedCommand, api: Client, io: CliIo): Pr
 
 async function getRequest(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
   const requestId = requireArg(parsed.args, 'request id');
-  const body = (await api.call('GET', `/requests/${encodeURIComponent(requestId)}`)) as {
-    content: LightRequestRow & {
-      stepNumber: number | null;
-      stepWorkerType: string | null;
-      attempt: number;
-      deadline: string | null;
-      history: { at: string; event: string; status: string; workerType: string | null; attempt: number; messages: string[] }[];
-    };
-  };
+  const body = (await api.call('GET', `/requests/${encodeURIComponent(requestId)}`)) as { content: RequestDetail };
   if (parsed.options.json === true) {
     io.out(JSON.stringify(body, null, 2));
     return 0;
@@ -183,8 +159,6 @@ async function getRequest(parsed: ParsedCommand, api: Client, io: CliIo): Promis
   return 0;
 }
 
-type JobBody = JobProgressView & { createdAt: string };
-
 async function startJob(parsed: ParsedCommand, api: Client, io: CliIo, kind: 'retry' | 'delete'): Promise<number> {
   const filter = filterFrom(parsed.options);
   const from = parsed.options.from === undefined ? '' : `?restartFrom=${encodeURIComponent(parsed.options.from)}`;
@@ -196,7 +170,7 @@ async function startJob(parsed: ParsedCommand, api: Client, io: CliIo, kind: 're
     requestId === undefined
       ? await api.call(kind === 'retry' ? 'POST' : 'DELETE', `/requests/${kind}${from}`, filter)
       : await api.call('POST', `/requests/${encodeURIComponent(requestId)}/retry${from}`)
-  ) as JobBody;
+  ) as JobView;
   io.out(`${kind} job ${job.id} started`);
   if (parsed.options.watch === true) return watchJob(job.id, parsed, api, io);
   io.out(`follow it with: wm jobs watch ${job.id}`);
@@ -207,7 +181,7 @@ async function watchJob(id: string, parsed: ParsedCommand, api: Client, io: CliI
   const interval = positiveInt(parsed.options.interval, 'interval', 1000);
   let shown = '';
   for (;;) {
-    const job = (await api.call('GET', `/jobs/${encodeURIComponent(id)}`)) as JobBody;
+    const job = (await api.call('GET', `/jobs/${encodeURIComponent(id)}`)) as JobView;
     const line = progressBar(job);
     if (line !== shown) {
       if (io.isTty) io.out(`\r${line}`);
@@ -224,7 +198,7 @@ async function watchJob(id: string, parsed: ParsedCommand, api: Client, io: CliI
 }
 
 async function listJobs(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
-  const body = (await api.call('GET', '/jobs?limit=50')) as { content: JobBody[] };
+  const body = (await api.call('GET', '/jobs?limit=50')) as JobList;
   if (parsed.options.json === true) {
     io.out(JSON.stringify(body, null, 2));
     return 0;
@@ -243,7 +217,7 @@ async function listJobs(parsed: ParsedCommand, api: Client, io: CliIo): Promise<
 async function workers(parsed: ParsedCommand, api: Client, io: CliIo): Promise<number> {
   const query = new URLSearchParams();
   for (const type of parsed.options['content-type'] ?? []) query.append('contentTypes', type);
-  const body = (await api.call('GET', `/workers${query.size > 0 ? `?${query.toString()}` : ''}`)) as { workerType: string; nbInstance: number }[];
+  const body = (await api.call('GET', `/workers${query.size > 0 ? `?${query.toString()}` : ''}`)) as WorkerSummary[];
   if (parsed.options.json === true) io.out(JSON.stringify(body, null, 2));
   else
     io.out(
@@ -304,16 +278,8 @@ async function health(api: Client, io: CliIo): Promise<number> {
   return body.status === 'UP' ? 0 : 1;
 }
 
-interface DeadLetterQueueBody {
-  queue: string;
-  source: string;
-  exists: boolean;
-  count: number;
-  inspected: number;
-  oldestAgeSeconds?: number;
-  reasons: { reason: string; origin: string; count: number }[];
-  messages: { position: number; messageId?: string; reason: string; reasonOrigin: string; deadLetteredAt?: string; tenant?: string }[];
-}
+/** One queue of GET /dead-letters. */
+type DeadLetterQueueBody = z.output<typeof DeadLettersSchema>[number];
 
 function age(seconds: number | undefined): string {
   if (seconds === undefined) return '';
@@ -413,7 +379,7 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
       return listJobs(parsed, api, io);
     case 'jobs get': {
       const job = await api.call('GET', `/jobs/${encodeURIComponent(requireArg(parsed.args, 'job id'))}`);
-      io.out(parsed.options.json === true ? JSON.stringify(job, null, 2) : progressBar(job as JobBody));
+      io.out(parsed.options.json === true ? JSON.stringify(job, null, 2) : progressBar(job as JobView));
       return 0;
     }
     case 'jobs watch':

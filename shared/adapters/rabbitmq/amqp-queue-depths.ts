@@ -21,11 +21,12 @@ export function boundedDepthReading<T>(reading: Promise<T>, what: string): Promi
   );
 }
 
-// sweep (enforce-deadlines) --> (this adapter) --> passive queue.declare per queue
+// sweep (enforce-deadlines, dead-letter gauges) --> (this adapter) --> passive queue.declare per queue
 
 /**
  * Ready-message counts read with passive declares on one channel. A queue the broker does not
- * know (404) counts 0 and closes the channel, so the next queue gets a fresh one.
+ * know (404) is left out of the answer (the port says why) and closes the channel, so the next
+ * queue gets a fresh one.
  */
 export class AmqpQueueDepths extends QueueDepths {
   public constructor(private readonly provider: AmqpConnectionProvider) {
@@ -46,7 +47,6 @@ export class AmqpQueueDepths extends QueueDepths {
           counts.set(queue, (await channel.checkQueue(queue)).messageCount);
         } catch (error) {
           if (replyCodeOf(error) !== 404) throw error;
-          counts.set(queue, 0);
           channel = undefined;
         }
       }

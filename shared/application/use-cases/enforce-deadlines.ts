@@ -60,6 +60,7 @@ export class StartChecks {
       const counts = await this.depths.messageCounts(toAsk.map(queueOf));
       for (const workerType of toAsk) {
         const queue = queueOf(workerType);
+        // A queue the broker does not know holds nothing: its request could not have started.
         const messages = counts.get(queue) ?? 0;
         this.known.set(workerType, messages > 0 ? { kind: 'queued', queue, messages } : { kind: 'queue-empty', queue });
       }

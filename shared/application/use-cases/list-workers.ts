@@ -1,15 +1,11 @@
-import * as z from 'zod';
+import type { WorkerSummary } from '../../contract/admin-views.js';
 import type { Liveness } from '../services/liveness.js';
 import type { TenantConfigs } from '../services/tenant-configs.js';
 
 // admin-api GET /workers --> (use case) --> Liveness, TenantConfigs
 
-/** One entry of `GET /workers` (REGARDS WorkerTypeAliveDto). */
-export const WorkerSummarySchema = z.object({
-  workerType: z.string().min(1),
-  nbInstance: z.number().int().nonnegative(),
-});
-export type WorkerSummary = z.infer<typeof WorkerSummarySchema>;
+// One entry of `GET /workers`: a view the admin API's clients read too, defined in the contract.
+export { WorkerSummarySchema, type WorkerSummary } from '../../contract/admin-views.js';
 
 export interface ListWorkersQuery {
   /** From the verified token, never from the query string. */

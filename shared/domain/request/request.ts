@@ -1,20 +1,12 @@
 import * as z from 'zod';
 import { MAX_HISTORY_BYTES, MAX_HISTORY_ENTRY_MESSAGES, MAX_HISTORY_MESSAGE_LENGTH } from '../../contract/limits.js';
 import { DispatchTokenSchema } from '../../contract/request-reference.js';
+import { HistoryEntrySchema, type HistoryEntry } from '../../contract/request-history.js';
 import { RequestStatusSchema } from '../../contract/status.js';
 import { truncateTexts } from '../../contract/truncate.js';
 
-/** Each entry is one thing that happened to a request, including answers that were not applied. */
-export const HistoryEntrySchema = z.object({
-  at: z.iso.datetime(),
-  event: z.string().min(1),
-  status: RequestStatusSchema,
-  stepNumber: z.number().int().nullable(),
-  workerType: z.string().nullable(),
-  attempt: z.number().int().nonnegative(),
-  messages: z.array(z.string()),
-});
-export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+// The history entry is the admin API's too: its clients type themselves from the contract.
+export { HistoryEntrySchema, type HistoryEntry } from '../../contract/request-history.js';
 
 /** History is bounded so a request that bounces forever cannot outgrow a DynamoDB item. */
 export const MAX_HISTORY_ENTRIES = 50;

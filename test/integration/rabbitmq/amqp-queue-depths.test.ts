@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 describe('AmqpQueueDepths', () => {
-  it('counts the ready messages of each queue in one call, a queue the broker does not know as 0', async () => {
+  it('counts the ready messages of each queue in one call, and leaves out a queue the broker does not know', async () => {
     const busy = rabbit.name('busy');
     const idle = rabbit.name('idle');
     await rabbit.declareQueue(busy);
@@ -23,7 +23,7 @@ describe('AmqpQueueDepths', () => {
 
     // The missing queue sits between two known ones: its 404 closes the channel, the next gets a new one.
     const counts = await depths.messageCounts([busy, rabbit.name('missing'), idle, busy]);
-    expect(Object.fromEntries(counts)).toEqual({ [busy]: 3, [rabbit.name('missing')]: 0, [idle]: 0 });
+    expect(Object.fromEntries(counts)).toEqual({ [busy]: 3, [idle]: 0 });
     expect(await rabbit.queueExists(rabbit.name('missing'))).toBe(false);
     // Passive: nothing consumed.
     expect((await rabbit.queueState(busy)).messageCount).toBe(3);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deadLetterQueues, recordSweepGauges, WaitingObserver } from '../../../functions/sweep/metrics.js';
 import { MemoryMetrics } from '../../../shared/adapters/memory/memory-metrics.js';
+import { MemoryQueueDepths } from '../../../shared/adapters/memory/memory-queue-depths.js';
 import { DEFAULT_MANAGER_SETTINGS } from '../../../shared/contract/manager-settings.js';
 import { dedicatedDeadLetterQueue } from '../../../shared/contract/wire-names.js';
 import type { Request } from '../../../shared/domain/request/request.js';
@@ -46,34 +47,43 @@ describe('sweep gauges', () => {
     expect(observer.takeOldestAgeSeconds(NOW)).toBe(0);
   });
 
-  it('records the oldest waiting age and one depth per dead-letter queue, and skips (logs) a queue it cannot read', async () => {
+  /** The sweep gauges recorded over the memory adapter, with one waiting request a minute old. */
+  async function recordOver(queueDepths: MemoryQueueDepths) {
     const metrics = new MemoryMetrics();
     const logger = new CapturingLogger();
     const observer = new WaitingObserver();
     await observer.observe(storeReturning([request('a', 'NO_WORKER_AVAILABLE', '2026-12-05T11:59:00.000Z')])).getAll('t', ['a']);
-    const unreadable = dedicatedDeadLetterQueue(names.workerResponse);
-    await recordSweepGauges(
-      {
-        settings: DEFAULT_MANAGER_SETTINGS,
-        logger,
-        metrics,
-        gauges: {
-          observer,
-          queueDepth: async (queue) => {
-            if (queue === unreadable) throw new Error('NOT_FOUND');
-            return queue === names.deadLetterQueue ? 7 : 0;
-          },
-        },
-      },
-      NOW,
-    );
-    expect(metrics.values('oldestWaitingAge')).toEqual([60]);
+    await recordSweepGauges({ settings: DEFAULT_MANAGER_SETTINGS, logger, metrics, gauges: { observer, queueDepths } }, NOW);
     const depths = Object.fromEntries(
       metrics.recorded.filter((entry) => entry.metric === 'deadLetterMessages').map((entry) => [entry.dimensions['Queue'], entry.value]),
     );
-    const readable = deadLetterQueues(DEFAULT_MANAGER_SETTINGS).filter((queue) => queue !== unreadable);
-    expect(Object.keys(depths).sort()).toEqual(readable.sort());
+    const warned = logger.entries.filter((entry) => entry.level === 'warn');
+    return { metrics, depths, warned };
+  }
+
+  it('reads every dead-letter depth in one call, and skips (warns about) a queue the broker does not know rather than report 0', async () => {
+    const queueDepths = new MemoryQueueDepths();
+    queueDepths.depths.set(names.deadLetterQueue, 7);
+    const missing = dedicatedDeadLetterQueue(names.workerResponse);
+    queueDepths.missing.add(missing);
+    const { metrics, depths, warned } = await recordOver(queueDepths);
+
+    expect(queueDepths.calls).toEqual([deadLetterQueues(DEFAULT_MANAGER_SETTINGS)]);
+    expect(metrics.values('oldestWaitingAge')).toEqual([60]);
+    const present = deadLetterQueues(DEFAULT_MANAGER_SETTINGS).filter((queue) => queue !== missing);
+    expect(Object.keys(depths).sort()).toEqual(present.sort());
     expect(depths[names.deadLetterQueue]).toBe(7);
-    expect(logger.entries.some((entry) => entry.level === 'warn' && entry.fields['queue'] === unreadable)).toBe(true);
+    expect(depths[dedicatedDeadLetterQueue(names.requestQueue)]).toBe(0);
+    expect(warned.map((entry) => entry.fields['queue'])).toEqual([missing]);
+  });
+
+  it('records no depth, and warns once, when the broker cannot be asked; the waiting age is still recorded', async () => {
+    const queueDepths = new MemoryQueueDepths();
+    queueDepths.unavailable = true;
+    const { metrics, depths, warned } = await recordOver(queueDepths);
+    expect(depths).toEqual({});
+    expect(metrics.values('oldestWaitingAge')).toEqual([60]);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.fields['queues']).toEqual(deadLetterQueues(DEFAULT_MANAGER_SETTINGS));
   });
 });

@@ -64,6 +64,15 @@ describe('deadlines that do not fail good work', () => {
       });
     });
 
+    it('expires when the broker does not know the worker queue: nothing can wait in a queue that is not there', async () => {
+      await submit('m1', 'raw');
+      depths.missing.add(EXTRACT_QUEUE);
+      world.clock.advance(HOUR);
+      await sweepAlive();
+      expect(depths.calls).toEqual([[EXTRACT_QUEUE]]);
+      expect((await stored('m1'))?.error).toContain(`its worker queue ${EXTRACT_QUEUE} is empty`);
+    });
+
     it('expires when no instance of the worker type is alive, without asking the broker', async () => {
       await submit('d1', 'raw');
       depths.depths.set(EXTRACT_QUEUE, 10);

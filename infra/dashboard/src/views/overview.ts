@@ -1,5 +1,5 @@
 import { STATUSES, WAITING, type RequestStatus } from '../api-types.js';
-import { ago, barChart, columnChart, formatDate, h, replace } from '../dom.js';
+import { ago, barChart, columnChart, dataTable, formatDate, h, replace } from '../dom.js';
 import type { ViewContext } from '../main.js';
 
 /*
@@ -74,32 +74,17 @@ export async function renderOverview(ctx: ViewContext): Promise<void> {
       h('p', {}, `${alive.length} of ${workers.length} worker types alive, ${workers.reduce((sum, w) => sum + w.nbInstance, 0)} instances`),
       workers.length === 0
         ? h('p', { class: 'muted' }, 'No worker type is configured or has sent a heartbeat.')
-        : h(
-            'table',
+        : dataTable(
             {},
-            h('caption', { class: 'visually-hidden' }, 'Worker types'),
-            h(
-              'thead',
-              {},
+            'Worker types',
+            ['Worker type', h('th', { scope: 'col', class: 'num' }, 'Instances alive'), h('th', { scope: 'col', class: 'num' }, 'Requests dispatched to it')],
+            perWorker.map((w) =>
               h(
                 'tr',
                 {},
-                h('th', { scope: 'col' }, 'Worker type'),
-                h('th', { scope: 'col', class: 'num' }, 'Instances alive'),
-                h('th', { scope: 'col', class: 'num' }, 'Requests dispatched to it'),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              perWorker.map((w) =>
-                h(
-                  'tr',
-                  {},
-                  h('td', {}, w.workerType),
-                  h('td', { class: w.nbInstance === 0 ? 'num warn' : 'num' }, w.nbInstance),
-                  h('td', { class: 'num' }, h('a', { href: `#/requests?dispatchedWorkerType=${encodeURIComponent(w.workerType)}` }, w.requests)),
-                ),
+                h('td', {}, w.workerType),
+                h('td', { class: w.nbInstance === 0 ? 'num warn' : 'num' }, w.nbInstance),
+                h('td', { class: 'num' }, h('a', { href: `#/requests?dispatchedWorkerType=${encodeURIComponent(w.workerType)}` }, w.requests)),
               ),
             ),
           ),

@@ -1,15 +1,38 @@
-import { BLOCKED, type HistoryEntry } from '../api-types.js';
-import { formatDate, h, replace } from '../dom.js';
+import { BLOCKED, type HistoryEntry, type RequestDetail } from '../api-types.js';
+import { dataTable, formatDate, h, replace } from '../dom.js';
 import type { ViewContext } from '../main.js';
 import { followJob } from './job-progress.js';
 
 /* One request: its fields, where it is in its workflow, and its history per step and attempt. */
 
+type ShownField = Exclude<keyof RequestDetail, 'requestId' | 'status' | 'statusDate' | 'history'>;
+
+/** The fields listed, in order, with their labels; the request id and status head the page, the history follows. */
+const FIELDS: readonly (readonly [string, ShownField])[] = [
+  ['Numeric id', 'id'],
+  ['Content type', 'contentType'],
+  ['Source', 'source'],
+  ['Session', 'session'],
+  ['Created', 'creationDate'],
+  ['Worker type (dispatched)', 'dispatchedWorkerType'],
+  ['Workflow step', 'stepNumber'],
+  ['Step worker type', 'stepWorkerType'],
+  ['Attempt (fencing token)', 'attempt'],
+  ['Attempts at this step', 'stepAttempts'],
+  ['Next look by the sweeper', 'deadline'],
+  ['Error', 'error'],
+];
+
+/** A field's value as the page shows it: dates in its format, a dash for nothing. */
+function shown(r: RequestDetail, key: ShownField): string | number {
+  const value = key === 'creationDate' || key === 'deadline' ? formatDate(r[key]) : r[key];
+  return value === null || value === '' ? '—' : value;
+}
+
 export async function renderRequest(ctx: ViewContext, requestId: string): Promise<void> {
   const { api, main, signal, notify } = ctx;
   const { content: r } = await api.request(requestId);
   if (signal.aborted) return;
-  const field = (label: string, value: string | number | null) => [h('dt', {}, label), h('dd', {}, value === null || value === '' ? '—' : value)];
   const jobBox = h('div', { class: 'job-box' });
   const blocked = BLOCKED.includes(r.status);
   const retry = h('button', { type: 'button', disabled: !blocked }, 'Retry this request');
@@ -35,18 +58,7 @@ export async function renderRequest(ctx: ViewContext, requestId: string): Promis
     h(
       'dl',
       { class: 'fields' },
-      field('Numeric id', r.id),
-      field('Content type', r.contentType),
-      field('Source', r.source),
-      field('Session', r.session),
-      field('Created', formatDate(r.creationDate)),
-      field('Worker type (dispatched)', r.dispatchedWorkerType),
-      field('Workflow step', r.stepNumber),
-      field('Step worker type', r.stepWorkerType),
-      field('Attempt (fencing token)', r.attempt),
-      field('Attempts at this step', r.stepAttempts),
-      field('Next look by the sweeper', formatDate(r.deadline)),
-      field('Error', r.error),
+      FIELDS.flatMap(([label, key]) => [h('dt', {}, label), h('dd', {}, shown(r, key))]),
     ),
     h(
       'section',
@@ -58,53 +70,40 @@ export async function renderRequest(ctx: ViewContext, requestId: string): Promis
     h('h2', {}, 'History'),
     history.length === 0
       ? h('p', { class: 'muted' }, 'No history recorded.')
-      : h(
-          'table',
+      : dataTable(
           { class: 'history' },
-          h('caption', { class: 'visually-hidden' }, 'History, oldest first'),
-          h(
-            'thead',
-            {},
+          'History, oldest first',
+          ['When', 'Event', 'Status', 'Step', 'Worker type', 'Attempt', 'Messages'],
+          history.flatMap((entry, i) => [
+            i > 0 && groupOf(entry) === groupOf(history[i - 1] as HistoryEntry)
+              ? null
+              : h(
+                  'tr',
+                  { class: 'group' },
+                  h('th', { colspan: 7, scope: 'rowgroup' }, `${groupOf(entry)}${entry.workerType === null ? '' : ` — ${entry.workerType}`}`),
+                ),
             h(
               'tr',
               {},
-              ['When', 'Event', 'Status', 'Step', 'Worker type', 'Attempt', 'Messages'].map((title) => h('th', { scope: 'col' }, title)),
-            ),
-          ),
-          h(
-            'tbody',
-            {},
-            history.flatMap((entry, i) => [
-              i > 0 && groupOf(entry) === groupOf(history[i - 1] as HistoryEntry)
-                ? null
-                : h(
-                    'tr',
-                    { class: 'group' },
-                    h('th', { colspan: 7, scope: 'rowgroup' }, `${groupOf(entry)}${entry.workerType === null ? '' : ` — ${entry.workerType}`}`),
-                  ),
+              h('td', {}, formatDate(entry.at)),
+              h('td', {}, entry.event),
+              h('td', {}, h('span', { class: `status s-${entry.status}` }, entry.status)),
+              h('td', { class: 'num' }, entry.stepNumber ?? '—'),
+              h('td', {}, entry.workerType ?? '—'),
+              h('td', { class: 'num' }, entry.attempt),
               h(
-                'tr',
+                'td',
                 {},
-                h('td', {}, formatDate(entry.at)),
-                h('td', {}, entry.event),
-                h('td', {}, h('span', { class: `status s-${entry.status}` }, entry.status)),
-                h('td', { class: 'num' }, entry.stepNumber ?? '—'),
-                h('td', {}, entry.workerType ?? '—'),
-                h('td', { class: 'num' }, entry.attempt),
-                h(
-                  'td',
-                  {},
-                  entry.messages.length === 0
-                    ? ''
-                    : h(
-                        'ul',
-                        { class: 'messages' },
-                        entry.messages.map((message) => h('li', {}, message)),
-                      ),
-                ),
+                entry.messages.length === 0
+                  ? ''
+                  : h(
+                      'ul',
+                      { class: 'messages' },
+                      entry.messages.map((message) => h('li', {}, message)),
+                    ),
               ),
-            ]),
-          ),
+            ),
+          ]),
         ),
   );
 }

@@ -1,6 +1,6 @@
 import type { Job, LightRequest, RequestPage, SearchFilter } from '../api-types.js';
 import { STATUSES } from '../api-types.js';
-import { formatDate, h, replace } from '../dom.js';
+import { dataTable, formatDate, h, replace } from '../dom.js';
 import type { ViewContext } from '../main.js';
 import { followJob } from './job-progress.js';
 
@@ -193,22 +193,11 @@ export async function renderRequests(ctx: ViewContext): Promise<void> {
       table,
       page.content.length === 0
         ? h('p', { class: 'muted' }, 'No request matches this filter.')
-        : h(
-            'table',
+        : dataTable(
             { class: 'requests' },
-            h('caption', { class: 'visually-hidden' }, 'Requests matching the filter'),
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                ['Select', 'Request id', 'Status', 'Content type', 'Source', 'Session', 'Worker type', 'Created', 'Error'].map((title) =>
-                  h('th', { scope: 'col' }, title),
-                ),
-              ),
-            ),
-            h('tbody', {}, rows(page)),
+            'Requests matching the filter',
+            ['Select', 'Request id', 'Status', 'Content type', 'Source', 'Session', 'Worker type', 'Created', 'Error'],
+            rows(page),
           ),
     );
     const previous = h('button', { type: 'button', disabled: position === 0 }, 'Previous page');
