@@ -9,10 +9,11 @@ export const LAMBDA_BUNDLE = {
   target: 'node22',
   mainFields: ['module', 'main'],
   minify: true,
-  // Error classes name themselves from their class (AppError: new.target.name), and that name is
-  // the `error` code of an admin API answer and the errorType in logs: minifying must not rename it.
-  // It costs about 20 KiB a bundle (a __name call per function and class, amqplib's codec included).
-  keepNames: true,
+  // Minifying renames classes and functions: nothing may read a name from one at run time. Error
+  // classes spell their name out (AppError's abstract `name`), since it is the `error` code of an
+  // admin API answer and the errorType in logs; keeping every name cost about 20 KiB a bundle (a
+  // __name call per function and class, amqplib's codec included).
+  keepNames: false,
   sourcesContent: false,
   // CommonJS dependencies (amqplib) call require(), which an ES module lacks.
   banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
