@@ -47,6 +47,7 @@ export interface LambdaConfigurationClient {
 
 /** The function ran and failed (Lambda's FunctionError): the batch must be redelivered. */
 export class LambdaFunctionError extends AppError {
+  public override readonly name = 'LambdaFunctionError';
   public constructor(
     message: string,
     public readonly functionName: string,
@@ -63,12 +64,14 @@ export class LambdaFunctionError extends AppError {
 
 /** The invocation itself was refused (status outside 2xx without a FunctionError). */
 export class LambdaInvocationError extends AppError {
+  public override readonly name = 'LambdaInvocationError';
   public constructor(message: string) {
     super(message);
   }
 }
 
 export class BridgeStartError extends AppError {
+  public override readonly name = 'BridgeStartError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -5,6 +5,7 @@ import { AppError } from '../../shared/kernel/errors.js';
 // broker-topology --> (RabbitMQ management HTTP API) --> the manager, client and worker users and their permissions
 
 export class BrokerUserError extends AppError {
+  public override readonly name = 'BrokerUserError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -33,6 +33,7 @@ export function staleness(): string | undefined {
 }
 
 export class DashboardBuildError extends AppError {
+  public override readonly name = 'DashboardBuildError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

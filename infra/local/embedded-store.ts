@@ -12,6 +12,7 @@ export interface EmbeddedStore {
 }
 
 export class EmbeddedStoreError extends AppError {
+  public override readonly name = 'EmbeddedStoreError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -78,6 +78,7 @@ export const DEFAULT_INVOCATION_TIMEOUT_MS = 15 * 60 * 1000;
 export const DEFAULT_EVENT_SOURCE_ARN = 'arn:aws:mq:us-east-1:000000000000:broker:local:b-00000000-0000-0000-0000-000000000000';
 
 export class EventSourceEmulatorError extends AppError {
+  public override readonly name = 'EventSourceEmulatorError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

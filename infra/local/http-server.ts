@@ -53,7 +53,8 @@ function isTextual(contentType: string | undefined): boolean {
   );
 }
 
-class BodyTooLargeError extends AppError {
+export class BodyTooLargeError extends AppError {
+  public override readonly name = 'BodyTooLargeError';
   public constructor(message: string) {
     super(message, { statusCode: 413 });
   }

@@ -43,6 +43,7 @@ export const LocalConfigSchema = z.object({
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 
 export class LocalConfigError extends AppError {
+  public override readonly name = 'LocalConfigError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

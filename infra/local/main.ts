@@ -48,6 +48,7 @@ async function checkBroker(config: LocalConfig, logger: Logger): Promise<void> {
 }
 
 class StartError extends AppError {
+  public override readonly name = 'StartError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -10,16 +10,22 @@ import { withTimeLimit } from './time-limit.js';
 
 /** A burst was not confirmed: the channel or connection failed, or the broker nacked a message. */
 export class PublishFailedError extends AppError {
+  // string, not the literal: its subclasses name themselves.
+  public override readonly name: string = 'PublishFailedError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 503 });
   }
 }
 
 /** The broker refused the burst for a reason that sending it again will not change (no exchange, access refused). */
-export class PublishRefusedError extends PublishFailedError {}
+export class PublishRefusedError extends PublishFailedError {
+  public override readonly name = 'PublishRefusedError';
+}
 
 /** The broker neither took nor confirmed the burst in time; it is probably blocking publishers. */
-export class PublishTimeoutError extends PublishFailedError {}
+export class PublishTimeoutError extends PublishFailedError {
+  public override readonly name = 'PublishTimeoutError';
+}
 
 /**
  * Whether sending the same burst again may succeed. A refusal will not change, and a broker that

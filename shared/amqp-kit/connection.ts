@@ -6,6 +6,7 @@ import { SilentLogger } from './silent-logger.js';
 
 /** The broker did not answer the connect or the handshake: a caller may try again later. */
 export class BrokerUnreachableError extends AppError {
+  public override readonly name = 'BrokerUnreachableError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 503 });
   }
@@ -13,6 +14,7 @@ export class BrokerUnreachableError extends AppError {
 
 /** The provider was closed on purpose (the process is stopping): no new connection is made. */
 export class ConnectionProviderClosedError extends AppError {
+  public override readonly name = 'ConnectionProviderClosedError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 503 });
   }

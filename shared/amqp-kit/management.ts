@@ -6,6 +6,7 @@ import type { QueuePolicyTarget } from './topology.js';
 // topology step --> (RabbitMQ management HTTP API) --> policies, vhosts, users, permissions
 
 export class ManagementApiError extends AppError {
+  public override readonly name = 'ManagementApiError';
   public constructor(
     message: string,
     /** The HTTP status the broker answered; undefined when it could not be reached. */

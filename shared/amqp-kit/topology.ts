@@ -7,6 +7,7 @@ import { replyCodeOf } from './reply-code.js';
 
 /** A declaration the broker refused for another reason than "exists with other settings". */
 export class TopologyError extends AppError {
+  public override readonly name = 'TopologyError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

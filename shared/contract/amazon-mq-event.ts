@@ -124,6 +124,7 @@ export interface NormalizedBatch {
 }
 
 export class InvalidEventError extends AppError {
+  public override readonly name = 'InvalidEventError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

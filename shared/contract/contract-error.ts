@@ -5,6 +5,7 @@ import { AppError } from '../kernel/errors.js';
  * cannot read (an empty tenant, a negative attempt...). It is a programming error, not bad input.
  */
 export class ContractError extends AppError {
+  public override readonly name = 'ContractError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -11,13 +11,18 @@ export interface AppErrorOptions extends ErrorOptions {
 }
 
 export abstract class AppError extends Error {
+  /**
+   * The class's own name, spelt out by every concrete class (`public override readonly name =
+   * 'NotFoundError'`): it is the `error` code of an admin API answer and the errorType of a log line.
+   * Read from the class at run time (new.target.name), it would be whatever a minifier renamed the
+   * class to; test/unit/kernel/error-names.test.ts checks that each class says its own.
+   */
+  public abstract override readonly name: string;
   public readonly statusCode: number;
   public readonly expose: boolean;
 
   protected constructor(message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    // The subclass's own name, so logs and error bodies name what went wrong without a lookup.
-    this.name = new.target.name;
     this.statusCode = options.statusCode ?? 500;
     this.expose = options.expose ?? this.statusCode < 500;
   }

@@ -1,4 +1,4 @@
-// use case --> (Logger) --> JSON lines (local host), Powertools (Lambda), a terminal, a worker's console, a test's memory
+// use case --> (Logger) --> JSON lines (local host, Lambda: LambdaLogger), a terminal, a worker's console, a test's memory
 
 export type LogFields = Record<string, unknown>;
 

@@ -38,6 +38,7 @@ export function hasRole(role: Role, required: Role): boolean {
 
 /** A missing, malformed, expired or badly signed token: 401. */
 export class UnauthenticatedError extends AppError {
+  public override readonly name = 'UnauthenticatedError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 401 });
   }
@@ -45,6 +46,7 @@ export class UnauthenticatedError extends AppError {
 
 /** A valid token that may not do this, or not on this tenant: 403. */
 export class ForbiddenError extends AppError {
+  public override readonly name = 'ForbiddenError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 403 });
   }

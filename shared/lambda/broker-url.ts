@@ -17,6 +17,7 @@ export const BrokerCredentialsSchema = z.object({
 export type BrokerCredentials = z.infer<typeof BrokerCredentialsSchema>;
 
 export class BrokerSecretError extends AppError {
+  public override readonly name = 'BrokerSecretError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -86,6 +86,7 @@ export const AmqpEnvSchema = checkingAmqp(AmqpFieldsSchema);
 export type AmqpEnv = z.infer<typeof AmqpEnvSchema>;
 
 export class EnvironmentError extends AppError {
+  public override readonly name = 'EnvironmentError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -110,7 +110,7 @@ export function sharedConnection(url: string, logger: Logger): AmqpConnectionPro
 export interface ServicesFromEnvOptions extends ResolveAmqpUrlOptions {
   /**
    * The function's metrics (EmfMetrics in Lambda), given by its handler so that a function that
-   * records none (admin-api) does not bundle Powertools Metrics; its store calls are counted too.
+   * records none (admin-api) does not bundle EmfMetrics; its store calls are counted too.
    */
   metrics?: Metrics;
 }

@@ -61,6 +61,7 @@ export abstract class DeadLetterQueues {
 
 /** The dead-letter queue or its source queue is not declared on the broker: nothing was moved. */
 export class DeadLetterQueueMissingError extends AppError {
+  public override readonly name = 'DeadLetterQueueMissingError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 409 });
   }

@@ -18,6 +18,7 @@ export abstract class MessageBus {
 
 /** The broker did not take the messages (nacked, connection lost): 503, and a batch is redelivered. */
 export class PublishError extends AppError {
+  public override readonly name = 'PublishError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 503 });
   }

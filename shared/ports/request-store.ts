@@ -113,6 +113,7 @@ export abstract class StoreError extends AppError {
 
 /** The store cannot be used now (unreachable, throttled past the retries, table missing): 503, try again. */
 export class StoreUnavailableError extends StoreError {
+  public override readonly name = 'StoreUnavailableError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 503 });
   }
@@ -126,6 +127,7 @@ export class StoreUnavailableError extends StoreError {
  * costs only the message it came from.
  */
 export class StoreValidationError extends StoreError {
+  public override readonly name = 'StoreValidationError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

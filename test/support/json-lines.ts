@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 
 /**
- * The JSON lines written to stdout and stderr while `act` runs (Powertools writes warnings and
+ * The JSON lines written to stdout and stderr while `act` runs (a logger may write warnings and
  * errors to stderr), parsed; nothing reaches the terminal meanwhile.
  */
 export async function jsonLinesWrittenBy(act: () => unknown): Promise<Record<string, unknown>[]> {

@@ -242,6 +242,7 @@ export type EnvironmentName = keyof typeof ENVIRONMENTS;
 export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENTS) as EnvironmentName[];
 
 export class UnknownEnvironmentError extends AppError {
+  public override readonly name = 'UnknownEnvironmentError';
   public constructor(message: string) {
     super(message);
   }

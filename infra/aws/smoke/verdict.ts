@@ -9,6 +9,7 @@ import type { QueueType } from '../../../shared/contract/topology.js';
  */
 
 export class SmokeSetupError extends AppError {
+  public override readonly name = 'SmokeSetupError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

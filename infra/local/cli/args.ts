@@ -6,6 +6,7 @@ import { AppError } from '../../../shared/kernel/errors.js';
 /* The command line of `wm`: which command, its positionals, and the search filter its flags build. */
 
 export class UsageError extends AppError {
+  public override readonly name = 'UsageError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -27,6 +27,7 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** The admin API's answer to a failed call, on the client side (`status` is the answer's; nothing serves this error). */
 export class ApiError extends AppError {
+  public override readonly name = 'ApiError';
   public constructor(
     public readonly status: number,
     message: string,

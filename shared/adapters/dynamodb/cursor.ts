@@ -3,6 +3,7 @@ import { AppError } from '../../kernel/errors.js';
 
 /** A cursor that was not produced by the same listing (tampered, truncated, or from another query). */
 export class InvalidCursorError extends AppError {
+  public override readonly name = 'InvalidCursorError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, statusCode: 400 });
   }

@@ -10,6 +10,7 @@ import { TABLE_DEFINITION } from './table-definition.js';
 
 /** A stored item that does not have the shape its reader expects. */
 export class CorruptItemError extends StoreError {
+  public override readonly name = 'CorruptItemError';
   public constructor(
     /** The item's key, as the reader names it (pk/sk, a tenant, a job id...). */
     public readonly key: string,

@@ -1,4 +1,3 @@
-import { Metrics as Powertools, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   METRICS,
   METRICS_NAMESPACE,
@@ -11,9 +10,9 @@ import {
 } from '../../ports/metrics.js';
 import { SeriesCap, type Series } from './series-cap.js';
 
-// use cases, function wrapper (Lambda) --> (Metrics) --> one invocation's aggregates --> Powertools --> EMF lines on stdout --> CloudWatch Logs --> metrics
+// use cases, function wrapper (Lambda) --> (Metrics) --> one invocation's aggregates --> EMF lines on stdout --> CloudWatch Logs --> metrics
 
-/** Values of one metric in one EMF document: CloudWatch takes at most 100 (Powertools flushes at 100 by itself). */
+/** Values of one metric in one EMF document: CloudWatch takes at most 100. */
 const MAX_VALUES_PER_DOCUMENT = 99;
 
 interface Aggregate {
@@ -23,23 +22,26 @@ interface Aggregate {
 }
 
 /**
- * The Metrics port over Powertools for AWS Lambda (Metrics): CloudWatch embedded metric format
- * lines on stdout, which CloudWatch Logs turns into metrics (no CloudWatch client, no
- * PutMetricData permission, no latency). An invocation's counts are summed and its gauges kept
- * last, so a batch of 100 messages writes a few lines, not 100: one document per distinct set of
- * dimension values, each carrying Powertools' `service` dimension (the deployment) too.
+ * The Metrics port as CloudWatch embedded metric format (EMF) lines on stdout, which CloudWatch Logs
+ * turns into metrics (no CloudWatch client, no PutMetricData permission, no latency). An
+ * invocation's counts are summed and its gauges kept last, so a batch of 100 messages writes a few
+ * lines, not 100: one document per distinct set of dimension values, each carrying the `service`
+ * dimension (the deployment) too. The documents are those Powertools Metrics wrote, which this
+ * replaced: the aggregation was already ours, and Powertools cost 15 KiB of every bundle to format them.
  */
 export class EmfMetrics implements Metrics {
   private readonly cap = new SeriesCap();
   private readonly pending = new Map<string, Aggregate>();
 
-  public constructor(private readonly powertools: Powertools) {}
+  private constructor(
+    private readonly service: string,
+    private readonly write: (line: string) => void,
+  ) {}
 
   /** Metrics of the namespace WorkerManager whose `service` dimension is `service` (METRICS_SERVICE: the stack). */
-  public static create(service: string): EmfMetrics {
-    return new EmfMetrics(new Powertools({ namespace: METRICS_NAMESPACE, serviceName: service }));
+  public static create(service: string, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): EmfMetrics {
+    return new EmfMetrics(service, write);
   }
-
   public count<M extends CounterKey>(metric: M, dimensions: DimensionsOf<M>, value = 1): void {
     const aggregate = this.aggregate(metric, dimensions);
     aggregate.values[0] = (aggregate.values[0] ?? 0) + value;
@@ -65,15 +67,17 @@ export class EmfMetrics implements Metrics {
       const dimensions = aggregates[0]?.series.dimensions ?? {};
       const rounds = Math.max(...aggregates.map((aggregate) => Math.ceil(aggregate.values.length / MAX_VALUES_PER_DOCUMENT)));
       for (let round = 0; round < rounds; round += 1) {
-        // publishStoredMetrics clears the dimensions: they are added again for every document.
-        if (Object.keys(dimensions).length > 0) this.powertools.addDimensions({ ...dimensions });
-        for (const { series, values } of aggregates) {
+        const definitions: { Name: string; Unit: string }[] = [];
+        const values: Record<string, number | number[]> = {};
+        for (const { series, values: all } of aggregates) {
+          const slice = all.slice(round * MAX_VALUES_PER_DOCUMENT, (round + 1) * MAX_VALUES_PER_DOCUMENT);
+          if (slice.length === 0) continue;
           const { name, unit } = METRICS[series.metric];
-          for (const value of values.slice(round * MAX_VALUES_PER_DOCUMENT, (round + 1) * MAX_VALUES_PER_DOCUMENT)) {
-            this.powertools.addMetric(name, MetricUnit[unit], value);
-          }
+          definitions.push({ Name: name, Unit: unit });
+          values[name] = slice.length === 1 ? (slice[0] ?? 0) : slice;
         }
-        this.powertools.publishStoredMetrics();
+        const metadata = { Namespace: METRICS_NAMESPACE, Dimensions: [['service', ...Object.keys(dimensions)]], Metrics: definitions };
+        this.write(JSON.stringify({ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [metadata] }, service: this.service, ...dimensions, ...values }));
       }
     }
   }

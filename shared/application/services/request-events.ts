@@ -90,6 +90,7 @@ export interface ApplyEventsOptions {
 }
 
 export class ConcurrentModificationError extends AppError {
+  public override readonly name = 'ConcurrentModificationError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -14,6 +14,7 @@ export abstract class UseCaseError extends AppError {
 }
 
 export class RequestNotFoundError extends UseCaseError {
+  public override readonly name = 'RequestNotFoundError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 404, options);
   }
@@ -21,18 +22,21 @@ export class RequestNotFoundError extends UseCaseError {
 
 /** A request already finished cannot be cancelled. */
 export class RequestNotCancellableError extends UseCaseError {
+  public override readonly name = 'RequestNotCancellableError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 409, options);
   }
 }
 
 export class JobNotFoundError extends UseCaseError {
+  public override readonly name = 'JobNotFoundError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 404, options);
   }
 }
 
 export class SettingNotFoundError extends UseCaseError {
+  public override readonly name = 'SettingNotFoundError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 404, options);
   }
@@ -40,6 +44,7 @@ export class SettingNotFoundError extends UseCaseError {
 
 /** A retry the request cannot take now (not blocked, or a restart whose step or input is missing): nothing was changed. */
 export class RetryRefusedError extends UseCaseError {
+  public override readonly name = 'RetryRefusedError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 409, options);
   }
@@ -47,6 +52,7 @@ export class RetryRefusedError extends UseCaseError {
 
 /** A job that already ended cannot be resumed. */
 export class JobFinishedError extends UseCaseError {
+  public override readonly name = 'JobFinishedError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 409, options);
   }
@@ -54,6 +60,7 @@ export class JobFinishedError extends UseCaseError {
 
 /** A configuration (or a setting) the rules refuse: nothing was written, every error is listed. */
 export class ConfigurationRefusedError extends UseCaseError {
+  public override readonly name = 'ConfigurationRefusedError';
   public constructor(
     public readonly errors: readonly ConfigError[],
     options?: ErrorOptions,
@@ -64,6 +71,7 @@ export class ConfigurationRefusedError extends UseCaseError {
 
 /** Another import kept winning the race for the tenant's configuration. */
 export class ConfigurationConflictError extends UseCaseError {
+  public override readonly name = 'ConfigurationConflictError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 409, options);
   }
@@ -71,6 +79,7 @@ export class ConfigurationConflictError extends UseCaseError {
 
 /** A sort the index cannot give, on more matches than are sorted in memory: 400, narrow the filter. */
 export class SortTooCostlyError extends UseCaseError {
+  public override readonly name = 'SortTooCostlyError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 400, options);
   }
@@ -78,12 +87,14 @@ export class SortTooCostlyError extends UseCaseError {
 
 /** A page number whose offset is beyond what a search walks through; the cursor reaches it. */
 export class PageOutOfRangeError extends UseCaseError {
+  public override readonly name = 'PageOutOfRangeError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 400, options);
   }
 }
 
 export class DeadLetterQueueNotFoundError extends UseCaseError {
+  public override readonly name = 'DeadLetterQueueNotFoundError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 404, options);
   }

@@ -56,6 +56,7 @@ export type DispatchPlan = {
 };
 
 export class TransitionRefusedError extends AppError {
+  public override readonly name = 'TransitionRefusedError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -19,6 +19,7 @@ export abstract class HttpError extends AppError {
 }
 
 export class BadRequestError extends HttpError {
+  public override readonly name = 'BadRequestError';
   public constructor(
     message: string,
     public readonly issues: readonly Issue[] = [],
@@ -29,12 +30,14 @@ export class BadRequestError extends HttpError {
 }
 
 export class RouteNotFoundError extends HttpError {
+  public override readonly name = 'RouteNotFoundError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 404, options);
   }
 }
 
 export class MethodNotAllowedError extends HttpError {
+  public override readonly name = 'MethodNotAllowedError';
   public constructor(
     message: string,
     public readonly allowed: readonly string[],
@@ -45,12 +48,14 @@ export class MethodNotAllowedError extends HttpError {
 }
 
 export class PayloadTooLargeError extends HttpError {
+  public override readonly name = 'PayloadTooLargeError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 413, options);
   }
 }
 
 export class UnsupportedMediaTypeError extends HttpError {
+  public override readonly name = 'UnsupportedMediaTypeError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, 415, options);
   }

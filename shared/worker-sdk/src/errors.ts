@@ -2,6 +2,7 @@ import { AppError } from '../../kernel/errors.js';
 
 /** The options given to startWorker cannot work (a missing handler, a prefetch of 0...). */
 export class WorkerOptionsError extends AppError {
+  public override readonly name = 'WorkerOptionsError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
@@ -9,6 +10,7 @@ export class WorkerOptionsError extends AppError {
 
 /** startWorker could not reach the broker, declare the worker queue or subscribe to it. */
 export class WorkerStartError extends AppError {
+  public override readonly name = 'WorkerStartError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
@@ -19,6 +21,7 @@ export class WorkerStartError extends AppError {
  * item itself is wrong, so retrying it elsewhere would fail the same way.
  */
 export class InvalidContentError extends AppError {
+  public override readonly name = 'InvalidContentError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
@@ -29,6 +32,7 @@ export class InvalidContentError extends AppError {
  * given back to the broker (connection lost, stop timed out) and will be redelivered.
  */
 export class JobClosedError extends AppError {
+  public override readonly name = 'JobClosedError';
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }

@@ -12,7 +12,7 @@ import { configure } from '../../support/use-case-fixtures.js';
 
 /*
  * The Lambda path of the metrics, on RabbitMQ and dynalite: register-requests' `handler` composed
- * from the environment as Lambda would (EmfMetrics over Powertools, the DynamoDB client counted),
+ * from the environment as Lambda would (EmfMetrics, the DynamoDB client counted),
  * invoked with an Amazon MQ event, and its EMF lines read from stdout.
  */
 
@@ -36,7 +36,6 @@ describe('register-requests in its Lambda composition writes its metrics as EMF'
       WM_SETTINGS: JSON.stringify(h.settings),
       LOG_LEVEL: 'silent',
       METRICS_SERVICE: 'WorkerManager-test-Stateless',
-      POWERTOOLS_DEV: '',
     })) {
       vi.stubEnv(name, value);
     }

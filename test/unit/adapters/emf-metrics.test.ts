@@ -6,7 +6,7 @@ interface EmfDocument {
   [key: string]: unknown;
 }
 
-/** What Powertools writes to stdout (its own Console over process.stdout), one JSON document a line. */
+/** What the metrics write to stdout, one JSON document a line. */
 function captureStdout() {
   const lines: string[] = [];
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -20,18 +20,15 @@ function captureStdout() {
   return { documents: () => lines.map((line) => JSON.parse(line) as EmfDocument), restore: () => spy.mockRestore() };
 }
 
-describe('EmfMetrics (Powertools)', () => {
+describe('EmfMetrics', () => {
   let stdout: ReturnType<typeof captureStdout>;
 
   beforeEach(() => {
-    vi.stubEnv('POWERTOOLS_DEV', '');
-    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     stdout = captureStdout();
   });
 
   afterEach(() => {
     stdout.restore();
-    vi.unstubAllEnvs();
   });
 
   it('writes nothing until flushed, then one EMF document per set of dimension values, counts summed, under the service dimension', () => {

@@ -2,18 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { AppError, describeError } from '../../../shared/kernel/errors.js';
 
 class NotThereError extends AppError {
+  public override readonly name = 'NotThereError';
   public constructor(id: string) {
     super(`nothing named ${id}`, { statusCode: 404 });
   }
 }
 
 class DependencyDownError extends AppError {
+  public override readonly name = 'DependencyDownError';
   public constructor(cause: unknown) {
     super('the dependency is down', { statusCode: 503, cause });
   }
 }
 
 class InternalFailure extends AppError {
+  public override readonly name = 'InternalFailure';
   public constructor() {
     super('an invariant broke');
   }
