@@ -75,18 +75,20 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
 /** The slot queue listing every RequestStore must give: highest priority first, then oldest; only requests waiting for a slot. */
 export function describeSlotQueueContract(name: string, createStore: () => RequestStore): void {
   describe(`${name}: slot queue`, () => {
+    const waitingIn = (tenant: string) => (requestId: string, seconds: number, priority?: number) =>
+      makeRequest(tenant, requestId, {
+        status: 'TO_DISPATCH',
+        waitingForSlot: true,
+        stepWorkerType: 'extract',
+        creationDate: new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(),
+        deadline: null,
+        ...(priority === undefined ? {} : { priority }),
+      });
+
     it('lists the requests waiting for a slot of a type, highest priority first, then oldest, page by page', async () => {
       const store = createStore();
       const tenant = uniqueTenant();
-      const waiting = (requestId: string, seconds: number, priority?: number) =>
-        makeRequest(tenant, requestId, {
-          status: 'TO_DISPATCH',
-          waitingForSlot: true,
-          stepWorkerType: 'extract',
-          creationDate: new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(),
-          deadline: null,
-          ...(priority === undefined ? {} : { priority }),
-        });
+      const waiting = waitingIn(tenant);
       await store.insertAll([
         waiting('old', 1),
         waiting('young', 5),
@@ -100,6 +102,30 @@ export function describeSlotQueueContract(name: string, createStore: () => Reque
       const second = await store.listSlotQueue(tenant, 'extract', { limit: 10, cursor: first.cursor });
       expect(second.items.map((key) => key.requestId)).toEqual(['old', 'young']);
       expect(second.cursor).toBeUndefined();
+    });
+
+    it('counts the requests ahead of one in its slot queue, in the listing order, up to a cap', async () => {
+      const store = createStore();
+      const tenant = uniqueTenant();
+      const waiting = waitingIn(tenant);
+      const requests = [
+        waiting('urgent', 50, 8),
+        ...Array.from({ length: 12 }, (_, n) => waiting(`w${n}`, n)),
+        makeRequest(tenant, 'other-type', { status: 'TO_DISPATCH', waitingForSlot: true, stepWorkerType: 'index', deadline: null }),
+        makeRequest(uniqueTenant(), 'other-tenant', { status: 'TO_DISPATCH', waitingForSlot: true, stepWorkerType: 'extract', deadline: null }),
+      ];
+      await store.insertAll(requests);
+      const ahead = (requestId: string, cap: number) => {
+        const request = requests.find((one) => one.requestId === requestId);
+        if (request === undefined) throw new Error(requestId);
+        return store.countAheadInSlotQueue(request, cap);
+      };
+      expect(await ahead('urgent', 100)).toEqual({ ahead: 0, exact: true });
+      expect(await ahead('w0', 100)).toEqual({ ahead: 1, exact: true });
+      expect(await ahead('w11', 100)).toEqual({ ahead: 12, exact: true });
+      expect(await ahead('w11', 12)).toEqual({ ahead: 12, exact: true });
+      // Past the cap, the count stops there and says so.
+      expect(await ahead('w11', 5)).toEqual({ ahead: 5, exact: false });
     });
   });
 }
