@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerTypeLimit } from '../../contract/fair-dispatch-settings.js';
-import { SlotStore, slotsThatFit, type SlotCounts } from '../../ports/slot-store.js';
+import { SlotStore, slotsThatFit, type SlotCounts, type TakeOptions } from '../../ports/slot-store.js';
 import { SlotKeys } from './keys.js';
 import { conditionalCall, storeCall } from './store-call.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
@@ -31,14 +31,14 @@ export class DynamoSlotStore extends SlotStore {
     return countsOf(output.Item ?? {});
   }
 
-  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit): Promise<number> {
+  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit, options: TakeOptions = {}): Promise<number> {
     // What fits in empty counters: an absent counter passes its condition, so it must not be asked more.
-    const first = slotsThatFit({ total: 0, byTenant: new Map() }, tenant, want, limit);
+    const first = slotsThatFit({ total: 0, byTenant: new Map(), waitingTenants: new Set() }, tenant, want, limit);
     if (first <= 0) return 0;
     // First as if the counters had room (one write); on a refusal, read them and ask for what fits.
-    if (await this.takeExactly(workerType, tenant, first, limit)) return first;
-    const fits = slotsThatFit(await this.read(workerType), tenant, want, limit);
-    if (fits > 0 && (await this.takeExactly(workerType, tenant, fits, limit))) return fits;
+    if (await this.takeExactly(workerType, tenant, first, limit, options)) return first;
+    const fits = slotsThatFit(await this.read(workerType), tenant, want, limit, options);
+    if (fits > 0 && (await this.takeExactly(workerType, tenant, fits, limit, options))) return fits;
     return 0;
   }
 
@@ -103,14 +103,20 @@ export class DynamoSlotStore extends SlotStore {
     );
   }
 
-  /** Adds `count` if both counts stay within their limits after it. */
-  private async takeExactly(workerType: string, tenant: string, count: number, limit: WorkerTypeLimit): Promise<boolean> {
+  /** Adds `count` if both counts stay within their limits after it (and, behind waiting, if nobody waits ahead: see waitingAhead). */
+  private async takeExactly(workerType: string, tenant: string, count: number, limit: WorkerTypeLimit, options: TakeOptions): Promise<boolean> {
     const perTenant = limit.maxInFlightPerTenant;
     const condition = ['(attribute_not_exists(#n) OR #n <= :roomTotal)'];
+    const names: Record<string, string> = { '#n': 'n', '#t': `${TENANT_PREFIX}${tenant}`, '#last': 'last' };
     const values: Record<string, unknown> = { ':count': count, ':tenant': tenant, ':roomTotal': limit.maxInFlight - count };
     if (perTenant !== undefined) {
       condition.push('(attribute_not_exists(#t) OR #t <= :roomTenant)');
       values[':roomTenant'] = perTenant - count;
+    }
+    if (options.behindWaiting === true) {
+      // An emptied string set is removed, so "nobody waits" is the attribute's absence.
+      names['#q'] = 'q';
+      condition.push(perTenant === undefined ? 'attribute_not_exists(#q)' : '(attribute_not_exists(#q) OR NOT contains(#q, :tenant))');
     }
     const result = await conditionalCall('UpdateItem', () =>
       this.client.send(
@@ -119,7 +125,7 @@ export class DynamoSlotStore extends SlotStore {
           Key: SlotKeys.workerType(workerType),
           UpdateExpression: 'SET #last = :tenant ADD #n :count, #t :count',
           ConditionExpression: condition.join(' AND '),
-          ExpressionAttributeNames: { '#n': 'n', '#t': `${TENANT_PREFIX}${tenant}`, '#last': 'last' },
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       ),

@@ -1,5 +1,5 @@
 import type { WorkerTypeLimit } from '../../contract/fair-dispatch-settings.js';
-import { SlotStore, slotsThatFit, type SlotCounts } from '../../ports/slot-store.js';
+import { SlotStore, slotsThatFit, type SlotCounts, type TakeOptions } from '../../ports/slot-store.js';
 import { throwIfUnavailable } from './faults.js';
 
 interface Counter {
@@ -27,11 +27,11 @@ export class MemorySlotStore extends SlotStore {
     };
   }
 
-  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit): Promise<number> {
+  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit, options: TakeOptions = {}): Promise<number> {
     throwIfUnavailable(this.unavailable, 'take');
     const counter = this.counter(workerType);
     this.writes += 1;
-    const taken = slotsThatFit(counter, tenant, want, limit);
+    const taken = slotsThatFit({ ...counter, waitingTenants: counter.waiting }, tenant, want, limit, options);
     if (taken === 0) return 0;
     counter.total += taken;
     counter.byTenant.set(tenant, (counter.byTenant.get(tenant) ?? 0) + taken);

@@ -21,6 +21,8 @@ import type { RequestFlowDeps } from '../services/request-events.js';
 export interface FillScope {
   /** Tenants to look at besides those noted waiting (the sweep passes the registry's). */
   tenants?: readonly string[];
+  /** Only these limited worker types (default: every one). */
+  workerTypes?: readonly string[];
 }
 
 export interface FillReport {
@@ -42,7 +44,7 @@ const NO_FILL: FillReport = { dispatched: 0, stale: 0, conflicts: 0, failedWorke
 /** Dispatches waiting requests to the free slots of every limited worker type. A no-op without limits. */
 export async function fillFreeSlots(deps: RequestFlowDeps, scope: FillScope = {}): Promise<FillReport> {
   const slots = deps.slots;
-  const limited = Object.keys(deps.settings.fairDispatch.workerTypes);
+  const limited = Object.keys(deps.settings.fairDispatch.workerTypes).filter((type) => scope.workerTypes?.includes(type) ?? true);
   if (slots === undefined || limited.length === 0) return { ...NO_FILL, failedWorkerTypes: [] };
   const report: FillReport = { ...NO_FILL, failedWorkerTypes: [] };
   for (const workerType of limited.sort()) {

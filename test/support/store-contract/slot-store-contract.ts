@@ -63,6 +63,23 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
       expect((await store.read(type)).waitingTenants.size).toBe(0);
     });
 
+    it('takes nothing behind requests waiting: any tenant under a total limit, the same tenant under a per-tenant one', async () => {
+      const store = createStore();
+      const type = workerType();
+      const total = { maxInFlight: 5 };
+      const perTenant = { maxInFlight: 5, maxInFlightPerTenant: 3 };
+      const behind = { behindWaiting: true };
+      await store.noteWaiting(type, ['a']);
+      expect(await store.take(type, 'b', 1, total, behind)).toBe(0);
+      expect(await store.take(type, 'a', 1, perTenant, behind)).toBe(0);
+      expect(await store.take(type, 'b', 1, perTenant, behind)).toBe(1);
+      // The fill takes for the waiting requests themselves.
+      expect(await store.take(type, 'a', 1, total)).toBe(1);
+      await store.forgetWaiting(type, 'a');
+      expect(await store.take(type, 'b', 2, total, behind)).toBe(2);
+      expect((await store.read(type)).total).toBe(4);
+    });
+
     it('reads an untouched worker type as empty', async () => {
       const store = createStore();
       const counts = await store.read(workerType());

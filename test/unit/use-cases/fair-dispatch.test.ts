@@ -156,6 +156,26 @@ describe('fair dispatch', () => {
       expect(dispatched(world).at(-1)).toBe('a/low1');
     });
 
+    it('queues a new request behind those already waiting: a freed slot goes to the oldest waiting', async () => {
+      await submit(world, 'a', ['a0', 'a1', 'a2']);
+      // Cancelling frees a0's slot and gives it to nobody yet (the next fill does).
+      await cancelRequest('a', 'a0', world);
+      expect((await world.slots.read('extract')).total).toBe(1);
+      await submit(world, 'a', ['a3']);
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'a/a2']);
+      expect(await storedRequest(world, 'a', 'a3')).toMatchObject({ status: 'TO_DISPATCH', waitingForSlot: true });
+      expect(answersOf(world, 'a2').map((answer) => answer.state)).toEqual(['DELAYED', 'GRANTED']);
+      expect(answersOf(world, 'a3').map((answer) => answer.state)).toEqual(['DELAYED']);
+    });
+
+    it('gives a new request a free slot at once when nobody waits', async () => {
+      await submit(world, 'a', ['a0', 'a1']);
+      await cancelRequest('a', 'a0', world);
+      await submit(world, 'b', ['b0']);
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'b/b0']);
+      expect(answersOf(world, 'b0').map((answer) => answer.state)).toEqual(['GRANTED']);
+    });
+
     it('heals a leaked slot at the next sweep', async () => {
       await submit(world, 'a', ['a0', 'a1', 'a2']);
       // A crash between a take and the request's write leaves a slot counted that nobody holds.
