@@ -40,6 +40,16 @@ export abstract class SlotStore {
 
   /** Sets the counters to what the requests in flight say (the sweep's reconciliation). */
   public abstract reset(workerType: string, byTenant: ReadonlyMap<string, number>): Promise<void>;
+
+  /**
+   * The worker types that have counters, at most `limit` of them in name order: those limited now
+   * and those whose limit was removed from the settings while requests waited (the sweep drains
+   * their slot queues, then removes their counters).
+   */
+  public abstract listWorkerTypes(limit: number): Promise<string[]>;
+
+  /** Removes a worker type's counters, unless tenants are noted waiting; true when removed. */
+  public abstract removeIfNoneWaiting(workerType: string): Promise<boolean>;
 }
 
 export interface TakeOptions {

@@ -1,7 +1,7 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerTypeLimit } from '../../contract/fair-dispatch-settings.js';
 import { SlotStore, slotsThatFit, type SlotCounts, type TakeOptions } from '../../ports/slot-store.js';
-import { SlotKeys } from './keys.js';
+import { SlotKeys, unescapeKeyPart } from './keys.js';
 import { conditionalCall, storeCall } from './store-call.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
 
@@ -15,6 +15,7 @@ import { CorruptItemError, itemKey } from './stored-item.js';
  * A hot item by design: it is only written for limited worker types, whose rate the limit bounds.
  */
 const TENANT_PREFIX = 't:';
+const WORKER_TYPE_PREFIX = SlotKeys.workerType('').sk;
 
 export class DynamoSlotStore extends SlotStore {
   public constructor(
@@ -101,6 +102,40 @@ export class DynamoSlotStore extends SlotStore {
         }),
       ),
     );
+  }
+
+  public async listWorkerTypes(limit: number): Promise<string[]> {
+    // Every counter item shares one small partition: one query, keys only.
+    const { pk } = SlotKeys.workerType('');
+    const output = await storeCall('Query', () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ProjectionExpression: 'sk',
+          Limit: limit,
+        }),
+      ),
+    );
+    return (output.Items ?? []).flatMap((item) => {
+      const sk = item['sk'];
+      return typeof sk === 'string' && sk.startsWith(WORKER_TYPE_PREFIX) ? [unescapeKeyPart(sk.slice(WORKER_TYPE_PREFIX.length))] : [];
+    });
+  }
+
+  public async removeIfNoneWaiting(workerType: string): Promise<boolean> {
+    const result = await conditionalCall('DeleteItem', () =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: SlotKeys.workerType(workerType),
+          ConditionExpression: 'attribute_not_exists(#q)',
+          ExpressionAttributeNames: { '#q': 'q' },
+        }),
+      ),
+    );
+    return result === 'written';
   }
 
   /** Adds `count` if both counts stay within their limits after it (and, behind waiting, if nobody waits ahead: see waitingAhead). */

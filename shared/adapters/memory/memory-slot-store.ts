@@ -69,6 +69,18 @@ export class MemorySlotStore extends SlotStore {
     counter.total = [...byTenant.values()].reduce((sum, count) => sum + count, 0);
   }
 
+  public async listWorkerTypes(limit: number): Promise<string[]> {
+    throwIfUnavailable(this.unavailable, 'listWorkerTypes');
+    return [...this.counters.keys()].sort().slice(0, limit);
+  }
+
+  public async removeIfNoneWaiting(workerType: string): Promise<boolean> {
+    throwIfUnavailable(this.unavailable, 'removeIfNoneWaiting');
+    this.writes += 1;
+    if ((this.counters.get(workerType)?.waiting.size ?? 0) > 0) return false;
+    return this.counters.delete(workerType);
+  }
+
   private counter(workerType: string): Counter {
     const existing = this.counters.get(workerType);
     if (existing !== undefined) return existing;

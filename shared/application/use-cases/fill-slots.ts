@@ -110,11 +110,14 @@ async function fillRound(
   return full || picked.length === free;
 }
 
-/** Loads the requests given a slot, dispatches those still waiting, and gives back the slots of the others. */
+/**
+ * Loads the requests given a slot, dispatches those still waiting, and gives back the slots of the
+ * others. `slots` undefined: the worker type has no limit any more, so no slot was taken.
+ */
 async function dispatchGranted(
   workerType: string,
   granted: ReadonlyMap<string, string[]>,
-  slots: SlotStore,
+  slots: SlotStore | undefined,
   deps: RequestFlowDeps,
   report: FillReport,
 ): Promise<void> {
@@ -171,8 +174,49 @@ async function dispatchGranted(
     if (holdsSlot) report.dispatched += 1;
     effects.count(next, { kind: 'changed', before: previous, after: next });
   });
-  await Promise.all([...unused].map(([tenant, count]) => slots.release(workerType, tenant, count)));
+  if (slots !== undefined) await Promise.all([...unused].map(([tenant, count]) => slots.release(workerType, tenant, count)));
   await effects.flush(deps);
+}
+
+/** Counter items the sweep looks at per run at most (limited worker types are few). */
+const MAX_COUNTED_TYPES = 100;
+
+/**
+ * The sweep's drain of worker types whose limit was removed from the settings while requests
+ * waited for their slots: nothing else would ever dispatch those (no slot frees for a type without
+ * a limit), so each run dispatches up to a page of each tenant's slot queue, without slots, and
+ * once every queue is found empty removes the type's counters, which ends the drain. One query
+ * lists the counters; without any, the drain costs nothing more.
+ */
+export async function drainUnlimited(deps: RequestFlowDeps, scope: FillScope = {}): Promise<FillReport> {
+  const report: FillReport = { ...NO_FILL, failedWorkerTypes: [] };
+  const slots = deps.slots;
+  if (slots === undefined) return report;
+  const unlimited = (await slots.listWorkerTypes(MAX_COUNTED_TYPES)).filter((type) => workerTypeLimit(deps.settings.fairDispatch, type) === undefined);
+  for (const workerType of unlimited) {
+    try {
+      const counts = await slots.read(workerType);
+      const granted = new Map<string, string[]>();
+      for (const tenant of new Set([...counts.waitingTenants, ...(scope.tenants ?? [])])) {
+        const page = await deps.requests.listSlotQueue(tenant, workerType, { limit: MAX_PAGE });
+        if (page.items.length > 0)
+          granted.set(
+            tenant,
+            page.items.map(({ requestId }) => requestId),
+          );
+        else if (counts.waitingTenants.has(tenant)) await slots.forgetWaiting(workerType, tenant);
+      }
+      if (granted.size > 0) await dispatchGranted(workerType, granted, undefined, deps, report);
+      // Only a run that found every queue empty removes the counters; a note made since keeps them.
+      else if (await slots.removeIfNoneWaiting(workerType))
+        deps.logger.info('a worker type no longer limited: its slot queues are empty, its counters removed', { workerType });
+    } catch (error) {
+      deps.logger.error('dispatch of the slot queues of a worker type no longer limited failed; the next sweep retries', { workerType, error });
+      report.failedWorkerTypes.push(workerType);
+    }
+  }
+  if (report.dispatched + report.stale + report.conflicts > 0) deps.logger.info('requests that waited for a limit since removed dispatched', { ...report });
+  return report;
 }
 
 function waitingFor(request: Request, workerType: string): boolean {

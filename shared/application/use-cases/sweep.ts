@@ -1,4 +1,4 @@
-import { fillFreeSlots, reconcileSlots, type FillReport, type ReconcileReport } from './fill-slots.js';
+import { drainUnlimited, fillFreeSlots, reconcileSlots, type FillReport, type ReconcileReport } from './fill-slots.js';
 import * as z from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { JobLauncher } from '../../ports/job-launcher.js';
@@ -98,7 +98,12 @@ export interface SweepReport {
   tenantsVisited: { waiting: number; due: number; jobs: number };
   failures: SweepFailure[];
   /** Fair dispatch: counters healed and waiting requests dispatched to free slots (absent without limits). */
-  slots?: { reconciled: ReconcileReport; filled: FillReport };
+  slots?: {
+    reconciled?: ReconcileReport;
+    filled?: FillReport;
+    /** Requests of worker types whose limit was removed while they waited, dispatched without slots. */
+    released?: FillReport;
+  };
 }
 
 /**
@@ -209,12 +214,21 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   if (dueWalk.rotation.at !== undefined) report.due.continuation = dueWalk.rotation.at;
 
   // After the deadlines, whose time-outs free slots.
-  if (deps.slots !== undefined && Object.keys(deps.settings.fairDispatch.workerTypes).length > 0) {
+  if (deps.slots !== undefined) {
     try {
+      const limited = Object.keys(deps.settings.fairDispatch.workerTypes).length > 0;
+      const counted = limited || (await deps.slots.listWorkerTypes(1)).length > 0;
       // Limited worker types serve few tenants at once; the registry is small (REGARDS projects).
-      const tenants = await deps.configStore.listTenants();
-      const reconciled = await reconcileSlots(tenants, deps);
-      report.slots = { reconciled, filled: await fillFreeSlots(deps, { tenants }) };
+      const tenants = counted ? await deps.configStore.listTenants() : [];
+      if (limited) {
+        const reconciled = await reconcileSlots(tenants, deps);
+        report.slots = { reconciled, filled: await fillFreeSlots(deps, { tenants }) };
+      }
+      // A limit removed (or lowered to none) while requests waited: they go now, without slots.
+      if (counted) {
+        const released = await drainUnlimited(deps, { tenants });
+        if (released.dispatched + released.stale + released.conflicts + released.failedWorkerTypes.length > 0) report.slots = { ...report.slots, released };
+      }
     } catch (error) {
       fail('slots', error);
     }

@@ -80,6 +80,22 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
       expect((await store.read(type)).total).toBe(4);
     });
 
+    it('lists the worker types with counters, and removes those nobody waits for', async () => {
+      const store = createStore();
+      const [waited, idle] = [workerType(), workerType()];
+      await store.take(idle, 'a', 1, { maxInFlight: 2 });
+      await store.noteWaiting(waited, ['a']);
+      expect(await store.listWorkerTypes(100)).toEqual(expect.arrayContaining([waited, idle]));
+      expect(await store.removeIfNoneWaiting(waited)).toBe(false);
+      expect(await store.removeIfNoneWaiting(idle)).toBe(true);
+      await store.forgetWaiting(waited, 'a');
+      expect(await store.removeIfNoneWaiting(waited)).toBe(true);
+      const left = await store.listWorkerTypes(100);
+      expect(left).not.toContain(waited);
+      expect(left).not.toContain(idle);
+      expect((await store.read(idle)).total).toBe(0);
+    });
+
     it('reads an untouched worker type as empty', async () => {
       const store = createStore();
       const counts = await store.read(workerType());

@@ -188,7 +188,7 @@ describe('fair dispatch', () => {
       // One request in flight (a2), two counted, neither for the right tenant.
       expect((await world.slots.read('extract')).total).toBe(2);
       const report = await sweep(world);
-      expect(report.slots?.reconciled.reset).toEqual(['extract']);
+      expect(report.slots?.reconciled?.reset).toEqual(['extract']);
       const healed = await world.slots.read('extract');
       expect(healed.total).toBe(1);
       expect(healed.byTenant.get('ghost') ?? 0).toBe(0);
@@ -213,6 +213,41 @@ describe('fair dispatch', () => {
     await submit(world, 'b', ['b0']);
     expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'b/b0']);
     expect(await storedRequest(world, 'a', 'a2')).toMatchObject({ status: 'TO_DISPATCH', waitingForSlot: true });
+  });
+
+  describe('limits changed on a running system', () => {
+    let world: MemoryWorld;
+    const withLimits = (fairDispatch: unknown): MemoryWorld => ({
+      ...world,
+      settings: { ...world.settings, fairDispatch: FairDispatchSettingsSchema.parse(fairDispatch) },
+    });
+    beforeEach(async () => {
+      world = worldWith({ workerTypes: { extract: { maxInFlight: 2 } } });
+      await setUp(world, 'a');
+      await submit(world, 'a', ['a0', 'a1', 'a2', 'a3', 'a4']);
+    });
+
+    it('fills the capacity a raised limit adds at the next sweep, with nothing else happening', async () => {
+      await sweep(withLimits({ workerTypes: { extract: { maxInFlight: 4 } } }));
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'a/a2', 'a/a3']);
+      expect((await world.slots.read('extract')).total).toBe(4);
+    });
+
+    it('dispatches the requests waiting for a removed limit at the next sweep, then removes its counters', async () => {
+      const unlimited = withLimits({});
+      const report = await sweep(unlimited);
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'a/a2', 'a/a3', 'a/a4']);
+      expect(report.slots?.released?.dispatched).toBe(3);
+      expect(answersOf(world, 'a4').map((answer) => answer.state)).toEqual(['DELAYED', 'GRANTED']);
+      // The run after finds every queue empty: the counters go, and later sweeps look no further.
+      await sweep(unlimited);
+      expect(await world.slots.listWorkerTypes(10)).toEqual([]);
+      const writes = world.slots.writes;
+      await submit(unlimited, 'a', ['a5']);
+      await sweep(unlimited);
+      expect(dispatched(world).at(-1)).toBe('a/a5');
+      expect(world.slots.writes).toBe(writes);
+    });
   });
 
   it('costs nothing more without a limit: no counter is read or written', async () => {
