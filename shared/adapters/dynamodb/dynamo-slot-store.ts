@@ -86,17 +86,25 @@ export class DynamoSlotStore extends SlotStore {
     const tenants = [...new Set([...stored.byTenant.keys(), ...byTenant.keys()])];
     const names: Record<string, string> = { '#n': 'n' };
     const values: Record<string, number> = { ':n': [...byTenant.values()].reduce((sum, count) => sum + count, 0) };
-    const sets = tenants.map((tenant, index) => {
+    const sets = ['#n = :n'];
+    // A tenant with nothing in flight is dropped, so the tenants a reconciliation counts stay those holding slots.
+    const removes: string[] = [];
+    tenants.forEach((tenant, index) => {
       names[`#t${index}`] = `${TENANT_PREFIX}${tenant}`;
-      values[`:t${index}`] = byTenant.get(tenant) ?? 0;
-      return `#t${index} = :t${index}`;
+      const count = byTenant.get(tenant) ?? 0;
+      if (count === 0) {
+        removes.push(`#t${index}`);
+        return;
+      }
+      values[`:t${index}`] = count;
+      sets.push(`#t${index} = :t${index}`);
     });
     await storeCall('UpdateItem', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: SlotKeys.workerType(workerType),
-          UpdateExpression: `SET ${['#n = :n', ...sets].join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),

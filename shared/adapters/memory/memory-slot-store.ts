@@ -64,8 +64,8 @@ export class MemorySlotStore extends SlotStore {
     throwIfUnavailable(this.unavailable, 'reset');
     const counter = this.counter(workerType);
     this.writes += 1;
-    for (const tenant of counter.byTenant.keys()) counter.byTenant.set(tenant, 0);
-    for (const [tenant, count] of byTenant) counter.byTenant.set(tenant, count);
+    counter.byTenant.clear();
+    for (const [tenant, count] of byTenant) if (count !== 0) counter.byTenant.set(tenant, count);
     counter.total = [...byTenant.values()].reduce((sum, count) => sum + count, 0);
   }
 

@@ -232,6 +232,8 @@ export interface ReconcileReport {
 
 /** Index entries one reconciliation reads at most per worker type; past it the type waits for a quieter run. */
 const MAX_RECONCILE_EXAMINED = 10_000;
+/** Tenants one reconciliation counts at most per worker type (a query or more each). */
+const MAX_RECONCILE_TENANTS = 200;
 const RECONCILE_PAGE = 1_000;
 
 /**
@@ -250,20 +252,31 @@ export async function reconcileSlots(
   if (slots === undefined) return report;
   for (const workerType of Object.keys(deps.settings.fairDispatch.workerTypes).sort()) {
     const before = await slots.read(workerType);
-    const actual = await countInFlight(workerType, tenants, deps);
+    // The tenants holding slots (a reset drops those at 0, so they stay few), and the run's slice of the registry.
+    const counted = [...new Set([...before.byTenant.keys(), ...tenants])];
+    if (counted.length > MAX_RECONCILE_TENANTS) {
+      report.skipped.push(workerType);
+      continue;
+    }
+    const actual = await countInFlight(workerType, counted, deps);
     const after = await slots.read(workerType);
     if (actual === undefined || !sameCounts(before, after)) {
       report.skipped.push(workerType);
       continue;
     }
-    if (sameCounts(after, { total: [...actual.values()].reduce((sum, count) => sum + count, 0), byTenant: actual })) continue;
-    deps.logger.warn('in-flight counters drifted from the requests in flight: set to the requests', {
-      workerType,
-      counted: after.total,
-      inFlight: Object.fromEntries(actual),
-    });
+    // Equal counts are left alone, unless tenants at 0 linger (a reset drops them: they would be counted every run).
+    const lingering = [...after.byTenant.values()].some((count) => count === 0);
+    const drifted = !sameCounts(after, { total: [...actual.values()].reduce((sum, count) => sum + count, 0), byTenant: actual });
+    if (!lingering && !drifted) continue;
+    if (drifted) {
+      deps.logger.warn('in-flight counters drifted from the requests in flight: set to the requests', {
+        workerType,
+        counted: after.total,
+        inFlight: Object.fromEntries(actual),
+      });
+      report.reset.push(workerType);
+    }
     await slots.reset(workerType, actual);
-    report.reset.push(workerType);
   }
   return report;
 }

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FairDispatchSettingsSchema } from '../../../shared/contract/fair-dispatch-settings.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { buildWorkerResponse } from '../../../shared/contract/worker-response.js';
@@ -248,6 +248,31 @@ describe('fair dispatch', () => {
       expect(dispatched(world).at(-1)).toBe('a/a5');
       expect(world.slots.writes).toBe(writes);
     });
+  });
+
+  it("bounds the sweep's look at slot queues: the noted tenants, and a slice of the registry per run, in turn", async () => {
+    // A slot free: every run's fill looks at the queues of the tenants it is given.
+    const world = worldWith({ workerTypes: { extract: { maxInFlight: 2 } } });
+    const tenants = Array.from({ length: 50 }, (_, n) => `t${String(n).padStart(2, '0')}`);
+    await world.configStore.registerTenants(tenants);
+    await setUp(world, 'a');
+    await submit(world, 'a', ['a0']);
+    const listed = vi.spyOn(world.requests, 'listSlotQueue');
+    const progress = {};
+    const looked = new Set<string>();
+    let runs = 0;
+    while (looked.size < 51 && runs < 10) {
+      listed.mockClear();
+      await sweep({ ...world, progress });
+      runs += 1;
+      const thisRun = new Set(listed.mock.calls.map(([tenant]) => tenant));
+      // The query budget (200 by default) reserves 40 for this: a registry page and 9 tenants a run.
+      expect(thisRun.size).toBeLessThanOrEqual(9);
+      for (const tenant of thisRun) looked.add(tenant);
+    }
+    // Later runs went on from where the last one stopped, around the whole registry.
+    expect(looked.size).toBe(51);
+    expect(runs).toBeGreaterThan(5);
   });
 
   it('costs nothing more without a limit: no counter is read or written', async () => {
