@@ -6,6 +6,7 @@ import { handleWorkerDeadLetters } from '../../../shared/application/use-cases/h
 import { handleWorkerResponses } from '../../../shared/application/use-cases/handle-worker-responses.js';
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import { sweep } from '../../../shared/application/use-cases/sweep.js';
+import { recordHeartbeats } from '../../../shared/application/use-cases/record-heartbeats.js';
 import { cancelRequest } from '../../../shared/application/use-cases/cancel-request.js';
 import { submitBulkJob } from '../../../shared/application/use-cases/bulk-jobs.js';
 import { runBulkJob } from '../../../shared/application/use-cases/run-bulk-job.js';
@@ -15,6 +16,7 @@ import { SearchRequestParametersSchema } from '../../../shared/contract/search-r
 import { RequestNotCancellableError } from '../../../shared/application/use-cases/use-case-errors.js';
 import {
   asInbound,
+  beat,
   bringAlive,
   configure,
   decodeJson,
@@ -166,6 +168,19 @@ describe('fair dispatch', () => {
       expect(await storedRequest(world, 'a', 'a3')).toMatchObject({ status: 'TO_DISPATCH', waitingForSlot: true });
       expect(answersOf(world, 'a2').map((answer) => answer.state)).toEqual(['DELAYED', 'GRANTED']);
       expect(answersOf(world, 'a3').map((answer) => answer.state)).toEqual(['DELAYED']);
+    });
+
+    it('gives a worker type coming alive its free slots in turn, even behind a stale note', async () => {
+      const dead = worldWith({ workerTypes: { extract: { maxInFlight: 2 } } });
+      await configure(dead, 'a', { workers: [{ workerType: 'extract', contentTypeInputs: ['to-extract'] }] });
+      await submit(dead, 'a', ['a0']);
+      expect(await storedRequest(dead, 'a', 'a0')).toMatchObject({ status: 'NO_WORKER_AVAILABLE' });
+      // A note left behind (its queue since emptied): the revival's re-dispatch queues behind it...
+      await dead.slots.noteWaiting('extract', ['gone']);
+      await recordHeartbeats({ messages: [beat('extract', 'extract-1', dead.clock.now())], unreadable: [] }, dead);
+      // ...and the fill that follows finds that queue empty, forgets it, and dispatches a0.
+      expect(dispatched(dead)).toEqual(['a/a0']);
+      expect((await dead.slots.read('extract')).waitingTenants.has('gone')).toBe(false);
     });
 
     it('gives a new request a free slot at once when nobody waits', async () => {
