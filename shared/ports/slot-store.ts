@@ -48,6 +48,9 @@ export abstract class SlotStore {
    */
   public abstract listWorkerTypes(limit: number): Promise<string[]>;
 
+  /** Drops the counts of tenants still at 0 (a take since keeps its tenant), so reconciliation counts only tenants in flight. */
+  public abstract dropIdle(workerType: string, tenants: readonly string[]): Promise<void>;
+
   /** Removes a worker type's counters, unless tenants are noted waiting; true when removed. */
   public abstract removeIfNoneWaiting(workerType: string): Promise<boolean>;
 }

@@ -132,6 +132,24 @@ export class DynamoSlotStore extends SlotStore {
     });
   }
 
+  public async dropIdle(workerType: string, tenants: readonly string[]): Promise<void> {
+    // One conditional write per tenant: a take or release since the read makes it a no-op.
+    for (const tenant of tenants) {
+      await conditionalCall('UpdateItem', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: SlotKeys.workerType(workerType),
+            UpdateExpression: 'REMOVE #t',
+            ConditionExpression: '#t = :zero',
+            ExpressionAttributeNames: { '#t': `${TENANT_PREFIX}${tenant}` },
+            ExpressionAttributeValues: { ':zero': 0 },
+          }),
+        ),
+      );
+    }
+  }
+
   public async removeIfNoneWaiting(workerType: string): Promise<boolean> {
     const result = await conditionalCall('DeleteItem', () =>
       this.client.send(

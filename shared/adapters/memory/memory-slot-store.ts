@@ -74,6 +74,15 @@ export class MemorySlotStore extends SlotStore {
     return [...this.counters.keys()].sort().slice(0, limit);
   }
 
+  public async dropIdle(workerType: string, tenants: readonly string[]): Promise<void> {
+    throwIfUnavailable(this.unavailable, 'dropIdle');
+    const counter = this.counter(workerType);
+    for (const tenant of tenants) {
+      this.writes += 1;
+      if (counter.byTenant.get(tenant) === 0) counter.byTenant.delete(tenant);
+    }
+  }
+
   public async removeIfNoneWaiting(workerType: string): Promise<boolean> {
     throwIfUnavailable(this.unavailable, 'removeIfNoneWaiting');
     this.writes += 1;

@@ -264,19 +264,19 @@ export async function reconcileSlots(
       report.skipped.push(workerType);
       continue;
     }
-    // Equal counts are left alone, unless tenants at 0 linger (a reset drops them: they would be counted every run).
-    const lingering = [...after.byTenant.values()].some((count) => count === 0);
-    const drifted = !sameCounts(after, { total: [...actual.values()].reduce((sum, count) => sum + count, 0), byTenant: actual });
-    if (!lingering && !drifted) continue;
-    if (drifted) {
-      deps.logger.warn('in-flight counters drifted from the requests in flight: set to the requests', {
-        workerType,
-        counted: after.total,
-        inFlight: Object.fromEntries(actual),
-      });
-      report.reset.push(workerType);
+    if (sameCounts(after, { total: [...actual.values()].reduce((sum, count) => sum + count, 0), byTenant: actual })) {
+      // Tenants back at 0 are dropped (each on condition it is still 0), so the next run does not count them again.
+      const idle = [...after.byTenant].filter(([, count]) => count === 0).map(([tenant]) => tenant);
+      if (idle.length > 0) await slots.dropIdle(workerType, idle);
+      continue;
     }
+    deps.logger.warn('in-flight counters drifted from the requests in flight: set to the requests', {
+      workerType,
+      counted: after.total,
+      inFlight: Object.fromEntries(actual),
+    });
     await slots.reset(workerType, actual);
+    report.reset.push(workerType);
   }
   return report;
 }

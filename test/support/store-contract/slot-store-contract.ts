@@ -81,6 +81,19 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
       expect((await store.read(type)).total).toBe(4);
     });
 
+    it('drops the count of a tenant only while it is 0', async () => {
+      const store = createStore();
+      const type = workerType();
+      await store.take(type, 'a', 1, { maxInFlight: 5 });
+      await store.take(type, 'b', 1, { maxInFlight: 5 });
+      await store.release(type, 'a', 1);
+      await store.dropIdle(type, ['a', 'b']);
+      const counts = await store.read(type);
+      expect(counts.byTenant.has('a')).toBe(false);
+      expect(counts.byTenant.get('b')).toBe(1);
+      expect(counts.total).toBe(1);
+    });
+
     it('lists the worker types with counters, and removes those nobody waits for', async () => {
       const store = createStore();
       const [waited, idle] = [workerType(), workerType()];

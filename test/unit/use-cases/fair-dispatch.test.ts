@@ -191,6 +191,17 @@ describe('fair dispatch', () => {
       expect(answersOf(world, 'b0').map((answer) => answer.state)).toEqual(['GRANTED']);
     });
 
+    it('drops a tenant with nothing in flight from the counters at the sweep, so later runs do not count it', async () => {
+      await submit(world, 'a', ['a0']);
+      await submit(world, 'b', ['b0']);
+      await finish(world, 'SUCCESS', 'a/a0');
+      expect((await world.slots.read('extract')).byTenant.get('a')).toBe(0);
+      await sweep(world);
+      const counts = await world.slots.read('extract');
+      expect(counts.byTenant.has('a')).toBe(false);
+      expect(counts.byTenant.get('b')).toBe(1);
+    });
+
     it('heals a leaked slot at the next sweep', async () => {
       await submit(world, 'a', ['a0', 'a1', 'a2']);
       // A crash between a take and the request's write leaves a slot counted that nobody holds.
