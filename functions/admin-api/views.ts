@@ -5,6 +5,7 @@ import type { TenantSettings } from '../../shared/domain/config/tenant-config.js
 import type { Request } from '../../shared/domain/request/request.js';
 import type { RequestSummary } from '../../shared/domain/request/request-search.js';
 import { BLOCKED_STATUSES, type RequestStatus } from '../../shared/contract/status.js';
+import type { SlotWait } from '../../shared/application/use-cases/read-requests.js';
 import { jobProgress } from '../../shared/application/use-cases/bulk-jobs.js';
 import { TENANT_SETTINGS, type TenantSettingName } from '../../shared/application/use-cases/configure-tenant.js';
 import type { SearchRequestsResult, SearchResume } from '../../shared/application/use-cases/search-requests.js';
@@ -43,8 +44,9 @@ export function requestLinks(baseUrl: string, summary: Pick<RequestSummary, 'req
   return links;
 }
 
-export function requestDetail(request: Request) {
+export function requestDetail(request: Request, slotWait?: SlotWait) {
   return {
+    ...(slotWait === undefined ? {} : { waitingFor: slotWait }),
     ...lightRequest(request),
     statusDate: request.statusDate,
     stepNumber: request.stepNumber,

@@ -5,6 +5,7 @@ import { availableQueuePolicies } from '../../shared/amqp-kit/management.js';
 import {
   eventSourceMappings,
   sessionDeletionMapping,
+  type EventSourceMapping,
   topologyOptions,
   type ManagerSettings,
   type MappedFunction,
@@ -44,8 +45,11 @@ export interface ManagerHostOptions {
   http?: { port: number; host?: string; auth: AuthSettingsInput; maxBodyBytes?: number; corsOrigins?: readonly string[] };
   /** Stores shared by every function instead of the DynamoDB table (the benchmark's in-memory run). */
   stores?: ServiceStores;
-  /** Wraps each queue-fed function's handler (the benchmark times and attributes invocations). */
-  wrapHandler?: (fn: MappedFunction, handler: EventSourceHandler) => EventSourceHandler;
+  /**
+   * Wraps each queue-fed function's handler (the benchmark times and attributes invocations; a
+   * fault test fails one shard's batch by its queue).
+   */
+  wrapHandler?: (fn: MappedFunction, handler: EventSourceHandler, mapping: EventSourceMapping) => EventSourceHandler;
 }
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
@@ -107,7 +111,7 @@ export class ManagerHost {
         const emulator = EventSourceEmulator.forMapping(
           mapping,
           provider,
-          options.wrapHandler?.(mapping.functionName, fn.withDeps(fnServices)) ?? fn.withDeps(fnServices),
+          options.wrapHandler?.(mapping.functionName, fn.withDeps(fnServices), mapping) ?? fn.withDeps(fnServices),
           { logger: fnLogger, deadLetterTo: deadLetterRouteOf(settings.names, mapping.queue) },
         );
         if (!emulators.has(mapping.functionName)) emulators.set(mapping.functionName, emulator);

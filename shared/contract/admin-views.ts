@@ -56,6 +56,20 @@ export const RequestDetailSchema = LightRequestSchema.extend({
   stepAttempts: z.number().int(),
   deadline: z.string().nullable().describe('when the sweeper looks at the request again'),
   history: z.array(HistoryEntrySchema),
+  /** Ours: why a request waiting for a slot (fair dispatch) waits, and its place. */
+  waitingFor: z
+    .object({
+      reason: z.literal('slot'),
+      workerType: z.string(),
+      maxInFlight: z.number().int().nullable().describe('null: the limit was removed; the next sweep dispatches it'),
+      maxInFlightPerTenant: z.number().int().nullable(),
+      inFlight: z.number().int(),
+      inFlightOfTenant: z.number().int(),
+      position: z.number().int().describe("1 = the next of its tenant's requests to go (tenants take turns)"),
+      positionExact: z.boolean().describe('false: more than 1,000 wait ahead, position is a lower bound'),
+      tenantsWaiting: z.number().int(),
+    })
+    .optional(),
 });
 export type RequestDetail = z.infer<typeof RequestDetailSchema>;
 export const RequestDetailModelSchema = z.object({ content: RequestDetailSchema, links: z.array(LinkSchema) });

@@ -73,6 +73,12 @@ export abstract class RequestStore {
   public abstract listSlotQueue(tenant: string, workerType: string, page: PageQuery): Promise<Page<RequestKey>>;
 
   /**
+   * How many requests of its tenant's slot queue come before `request` (which waits for a slot),
+   * counted up to `cap`: `exact` is false when there are more (a bounded index count, no scan).
+   */
+  public abstract countAheadInSlotQueue(request: Request, cap: number): Promise<{ ahead: number; exact: boolean }>;
+
+  /**
    * Requests of a tenant whose deadline is at or before `now`, earliest first. The listing may
    * also hold requests whose deadline has since moved later (a store may keep an index entry at
    * an earlier deadline rather than move it, see refreshDue): the caller reads each one again.

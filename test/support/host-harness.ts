@@ -39,6 +39,8 @@ export interface HarnessOptions {
    * `declared` tenants mode refuses requests of any other tenant). Default: HARNESS_TENANTS.
    */
   tenants?: readonly string[];
+  /** Wraps the handler of each mapping (see ManagerHostOptions.wrapHandler). */
+  wrapHandler?: ManagerHostOptions['wrapHandler'];
 }
 
 /** The tenants `publishRequest` and most tests name. */
@@ -57,6 +59,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     ...(options.only ? { only: options.only } : {}),
     sweeper: options.sweeper ?? false,
     ...(options.http ? { http: options.http } : {}),
+    ...(options.wrapHandler ? { wrapHandler: options.wrapHandler } : {}),
   });
   const clientQueue = rabbit.name('client-responses');
   await rabbit.declareQueue(clientQueue);

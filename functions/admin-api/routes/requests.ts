@@ -1,7 +1,7 @@
 import type { TenantConfigs } from '../../../shared/application/services/tenant-configs.js';
 import { submitBulkJob, submitRequestRetry, type BulkJobDeps } from '../../../shared/application/use-cases/bulk-jobs.js';
 import type { BulkJob } from '../../../shared/ports/job-store.js';
-import { getRequest } from '../../../shared/application/use-cases/read-requests.js';
+import { describeSlotWait, getRequest } from '../../../shared/application/use-cases/read-requests.js';
 import { cancelRequest } from '../../../shared/application/use-cases/cancel-request.js';
 import type { RequestFlowDeps } from '../../../shared/application/services/request-events.js';
 import { searchRequests, type SearchRequestsDeps } from '../../../shared/application/use-cases/search-requests.js';
@@ -133,10 +133,13 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & RequestFl
       operationId: 'getRequest',
       tag: 'requests',
       summary: 'One request: its LightRequest, its step, attempt, deadline and history',
+      description:
+        "A request waiting for a slot of a limited worker type (fair dispatch) also shows waitingFor: the limits, the requests in flight, the tenants waiting, and its place in its tenant's queue (counted up to 1,000 ahead; positionExact false past that).",
       responses: { 200: { description: 'the request', schema: RequestDetailModelSchema }, 404: { description: 'no such request in this tenant' } },
       handle: async ({ params, principal, request }) => {
         const found = await getRequest(principal.tenant, params.requestId, deps);
-        return { status: 200, body: { content: requestDetail(found), links: requestLinks(request.baseUrl, found) } };
+        const slotWait = await describeSlotWait(found, deps);
+        return { status: 200, body: { content: requestDetail(found, slotWait), links: requestLinks(request.baseUrl, found) } };
       },
     }),
     defineRoute({

@@ -19,7 +19,19 @@ import { conditionalItemCall, storeCall, type ItemWriteResult } from './store-ca
 import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from './cursor.js';
 import { searchByStatus } from './dynamo-request-search.js';
 import { RequestKeys, SHARDS, unescapeKeyPart } from './keys.js';
-import { checkUpdate, compareKeys, DUE_INDEX, dueBound, indexAttributes, requestFromItem, requestToItem, sameValue, WAITING_INDEX } from './request-item.js';
+import {
+  checkUpdate,
+  compareKeys,
+  DUE_INDEX,
+  dueBound,
+  indexAttributes,
+  requestFromItem,
+  requestToItem,
+  sameValue,
+  slotQueueOf,
+  slotQueueSortKey,
+  WAITING_INDEX,
+} from './request-item.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
 
@@ -158,6 +170,38 @@ export class DynamoRequestStore extends RequestStore {
       listing: JSON.stringify(['slots', tenant, workerType]),
       partition: (shard) => RequestKeys.slotQueue(tenant, workerType, shard),
     });
+  }
+
+  public async countAheadInSlotQueue(request: Request, cap: number): Promise<{ ahead: number; exact: boolean }> {
+    const workerType = slotQueueOf(request);
+    if (workerType === undefined) return { ahead: 0, exact: true };
+    const mine = slotQueueSortKey(request);
+    // One COUNT query per index shard, each stopping at the cap: the entries read are keys only.
+    const perShard = await mapBounded(SHARDS, (shard) =>
+      storeCall('Query', async () => {
+        let counted = 0;
+        const pages = paginateQuery(
+          { client: this.client, pageSize: cap },
+          {
+            TableName: this.tableName,
+            IndexName: WAITING_INDEX.name,
+            Select: 'COUNT',
+            KeyConditionExpression: '#ipk = :ipk AND #isk < :mine',
+            ExpressionAttributeNames: { '#ipk': WAITING_INDEX.partitionKey, '#isk': WAITING_INDEX.sortKey },
+            ExpressionAttributeValues: { ':ipk': RequestKeys.slotQueue(request.tenant, workerType, shard), ':mine': mine },
+          },
+        );
+        for await (const output of pages) {
+          counted += output.Count ?? 0;
+          if (output.LastEvaluatedKey === undefined) return { counted, exact: true };
+          if (counted >= cap) return { counted, exact: false };
+        }
+        return { counted, exact: true };
+      }),
+    );
+    const ahead = perShard.reduce((sum, shard) => sum + shard.counted, 0);
+    const exact = perShard.every((shard) => shard.exact) && ahead <= cap;
+    return { ahead: Math.min(ahead, cap), exact };
   }
 
   public async refreshDue(requests: readonly Request[]): Promise<void> {

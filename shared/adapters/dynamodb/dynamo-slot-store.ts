@@ -1,7 +1,7 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WorkerTypeLimit } from '../../contract/fair-dispatch-settings.js';
-import { SlotStore, slotsThatFit, type SlotCounts } from '../../ports/slot-store.js';
-import { SlotKeys } from './keys.js';
+import { SlotStore, slotsThatFit, type SlotCounts, type TakeOptions } from '../../ports/slot-store.js';
+import { SlotKeys, unescapeKeyPart } from './keys.js';
 import { conditionalCall, storeCall } from './store-call.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
 
@@ -15,6 +15,7 @@ import { CorruptItemError, itemKey } from './stored-item.js';
  * A hot item by design: it is only written for limited worker types, whose rate the limit bounds.
  */
 const TENANT_PREFIX = 't:';
+const WORKER_TYPE_PREFIX = SlotKeys.workerType('').sk;
 
 export class DynamoSlotStore extends SlotStore {
   public constructor(
@@ -31,14 +32,14 @@ export class DynamoSlotStore extends SlotStore {
     return countsOf(output.Item ?? {});
   }
 
-  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit): Promise<number> {
+  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit, options: TakeOptions = {}): Promise<number> {
     // What fits in empty counters: an absent counter passes its condition, so it must not be asked more.
-    const first = slotsThatFit({ total: 0, byTenant: new Map() }, tenant, want, limit);
+    const first = slotsThatFit({ total: 0, byTenant: new Map(), waitingTenants: new Set() }, tenant, want, limit);
     if (first <= 0) return 0;
     // First as if the counters had room (one write); on a refusal, read them and ask for what fits.
-    if (await this.takeExactly(workerType, tenant, first, limit)) return first;
-    const fits = slotsThatFit(await this.read(workerType), tenant, want, limit);
-    if (fits > 0 && (await this.takeExactly(workerType, tenant, fits, limit))) return fits;
+    if (await this.takeExactly(workerType, tenant, first, limit, options)) return first;
+    const fits = slotsThatFit(await this.read(workerType), tenant, want, limit, options);
+    if (fits > 0 && (await this.takeExactly(workerType, tenant, fits, limit, options))) return fits;
     return 0;
   }
 
@@ -85,17 +86,25 @@ export class DynamoSlotStore extends SlotStore {
     const tenants = [...new Set([...stored.byTenant.keys(), ...byTenant.keys()])];
     const names: Record<string, string> = { '#n': 'n' };
     const values: Record<string, number> = { ':n': [...byTenant.values()].reduce((sum, count) => sum + count, 0) };
-    const sets = tenants.map((tenant, index) => {
+    const sets = ['#n = :n'];
+    // A tenant with nothing in flight is dropped, so the tenants a reconciliation counts stay those holding slots.
+    const removes: string[] = [];
+    tenants.forEach((tenant, index) => {
       names[`#t${index}`] = `${TENANT_PREFIX}${tenant}`;
-      values[`:t${index}`] = byTenant.get(tenant) ?? 0;
-      return `#t${index} = :t${index}`;
+      const count = byTenant.get(tenant) ?? 0;
+      if (count === 0) {
+        removes.push(`#t${index}`);
+        return;
+      }
+      values[`:t${index}`] = count;
+      sets.push(`#t${index} = :t${index}`);
     });
     await storeCall('UpdateItem', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: SlotKeys.workerType(workerType),
-          UpdateExpression: `SET ${['#n = :n', ...sets].join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -103,14 +112,72 @@ export class DynamoSlotStore extends SlotStore {
     );
   }
 
-  /** Adds `count` if both counts stay within their limits after it. */
-  private async takeExactly(workerType: string, tenant: string, count: number, limit: WorkerTypeLimit): Promise<boolean> {
+  public async listWorkerTypes(limit: number): Promise<string[]> {
+    // Every counter item shares one small partition: one query, keys only.
+    const { pk } = SlotKeys.workerType('');
+    const output = await storeCall('Query', () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ProjectionExpression: 'sk',
+          Limit: limit,
+        }),
+      ),
+    );
+    return (output.Items ?? []).flatMap((item) => {
+      const sk = item['sk'];
+      return typeof sk === 'string' && sk.startsWith(WORKER_TYPE_PREFIX) ? [unescapeKeyPart(sk.slice(WORKER_TYPE_PREFIX.length))] : [];
+    });
+  }
+
+  public async dropIdle(workerType: string, tenants: readonly string[]): Promise<void> {
+    // One conditional write per tenant: a take or release since the read makes it a no-op.
+    for (const tenant of tenants) {
+      await conditionalCall('UpdateItem', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: SlotKeys.workerType(workerType),
+            UpdateExpression: 'REMOVE #t',
+            ConditionExpression: '#t = :zero',
+            ExpressionAttributeNames: { '#t': `${TENANT_PREFIX}${tenant}` },
+            ExpressionAttributeValues: { ':zero': 0 },
+          }),
+        ),
+      );
+    }
+  }
+
+  public async removeIfNoneWaiting(workerType: string): Promise<boolean> {
+    const result = await conditionalCall('DeleteItem', () =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: SlotKeys.workerType(workerType),
+          ConditionExpression: 'attribute_not_exists(#q)',
+          ExpressionAttributeNames: { '#q': 'q' },
+        }),
+      ),
+    );
+    return result === 'written';
+  }
+
+  /** Adds `count` if both counts stay within their limits after it (and, behind waiting, if nobody waits ahead: see waitingAhead). */
+  private async takeExactly(workerType: string, tenant: string, count: number, limit: WorkerTypeLimit, options: TakeOptions): Promise<boolean> {
     const perTenant = limit.maxInFlightPerTenant;
     const condition = ['(attribute_not_exists(#n) OR #n <= :roomTotal)'];
+    const names: Record<string, string> = { '#n': 'n', '#t': `${TENANT_PREFIX}${tenant}`, '#last': 'last' };
     const values: Record<string, unknown> = { ':count': count, ':tenant': tenant, ':roomTotal': limit.maxInFlight - count };
     if (perTenant !== undefined) {
       condition.push('(attribute_not_exists(#t) OR #t <= :roomTenant)');
       values[':roomTenant'] = perTenant - count;
+    }
+    if (options.behindWaiting === true) {
+      // An emptied string set is removed, so "nobody waits" is the attribute's absence.
+      names['#q'] = 'q';
+      condition.push(perTenant === undefined ? 'attribute_not_exists(#q)' : '(attribute_not_exists(#q) OR NOT contains(#q, :tenant))');
     }
     const result = await conditionalCall('UpdateItem', () =>
       this.client.send(
@@ -119,7 +186,7 @@ export class DynamoSlotStore extends SlotStore {
           Key: SlotKeys.workerType(workerType),
           UpdateExpression: 'SET #last = :tenant ADD #n :count, #t :count',
           ConditionExpression: condition.join(' AND '),
-          ExpressionAttributeNames: { '#n': 'n', '#t': `${TENANT_PREFIX}${tenant}`, '#last': 'last' },
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       ),

@@ -1,6 +1,7 @@
 import { RequestSchema, type Request } from '../../domain/request/request.js';
 import { slotQueueOrder } from '../../domain/request/fair-share.js';
 import { bodyAttributes, BODY_FIELDS, isBodyField, readBody } from './body-codec.js';
+import { slotWaitedFor } from '../../domain/request/slot-wait.js';
 import { keyPart, RequestKeys, shardOf } from './keys.js';
 import { itemKey, parseStoredItem } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
@@ -57,7 +58,7 @@ export function slotQueueSortKey(request: Request): string {
 
 /** The worker type whose slot queue lists the request, if it waits for a slot. */
 export function slotQueueOf(request: Request): string | undefined {
-  return request.status === 'TO_DISPATCH' && request.waitingForSlot === true && request.stepWorkerType !== null ? request.stepWorkerType : undefined;
+  return slotWaitedFor(request);
 }
 
 export function dueSortKey(request: Request & { deadline: string }): string {

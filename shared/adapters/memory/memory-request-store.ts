@@ -104,6 +104,17 @@ export class MemoryRequestStore extends RequestStore {
     return this.page(tenant, JSON.stringify(['slots', tenant, workerType]), listed, page, undefined);
   }
 
+  public async countAheadInSlotQueue(request: Request, cap: number): Promise<{ ahead: number; exact: boolean }> {
+    throwIfUnavailable(this.unavailable, 'countAheadInSlotQueue');
+    const workerType = slotQueueOf(request);
+    if (workerType === undefined) return { ahead: 0, exact: true };
+    const mine = slotQueueSortKey(request);
+    const ahead = [...this.requests.values()].filter(
+      (r) => r.tenant === request.tenant && slotQueueOf(r) === workerType && compareKeys(slotQueueSortKey(r), mine) < 0,
+    ).length;
+    return { ahead: Math.min(ahead, cap), exact: ahead <= cap };
+  }
+
   /** Nothing to do: this store lists by the stored deadline itself, never by an earlier entry. */
   public async refreshDue(_requests: readonly Request[]): Promise<void> {
     throwIfUnavailable(this.unavailable, 'refreshDue');

@@ -1,5 +1,5 @@
 import type { WorkerTypeLimit } from '../../contract/fair-dispatch-settings.js';
-import { SlotStore, slotsThatFit, type SlotCounts } from '../../ports/slot-store.js';
+import { SlotStore, slotsThatFit, type SlotCounts, type TakeOptions } from '../../ports/slot-store.js';
 import { throwIfUnavailable } from './faults.js';
 
 interface Counter {
@@ -27,11 +27,11 @@ export class MemorySlotStore extends SlotStore {
     };
   }
 
-  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit): Promise<number> {
+  public async take(workerType: string, tenant: string, want: number, limit: WorkerTypeLimit, options: TakeOptions = {}): Promise<number> {
     throwIfUnavailable(this.unavailable, 'take');
     const counter = this.counter(workerType);
     this.writes += 1;
-    const taken = slotsThatFit(counter, tenant, want, limit);
+    const taken = slotsThatFit({ ...counter, waitingTenants: counter.waiting }, tenant, want, limit, options);
     if (taken === 0) return 0;
     counter.total += taken;
     counter.byTenant.set(tenant, (counter.byTenant.get(tenant) ?? 0) + taken);
@@ -64,9 +64,30 @@ export class MemorySlotStore extends SlotStore {
     throwIfUnavailable(this.unavailable, 'reset');
     const counter = this.counter(workerType);
     this.writes += 1;
-    for (const tenant of counter.byTenant.keys()) counter.byTenant.set(tenant, 0);
-    for (const [tenant, count] of byTenant) counter.byTenant.set(tenant, count);
+    counter.byTenant.clear();
+    for (const [tenant, count] of byTenant) if (count !== 0) counter.byTenant.set(tenant, count);
     counter.total = [...byTenant.values()].reduce((sum, count) => sum + count, 0);
+  }
+
+  public async listWorkerTypes(limit: number): Promise<string[]> {
+    throwIfUnavailable(this.unavailable, 'listWorkerTypes');
+    return [...this.counters.keys()].sort().slice(0, limit);
+  }
+
+  public async dropIdle(workerType: string, tenants: readonly string[]): Promise<void> {
+    throwIfUnavailable(this.unavailable, 'dropIdle');
+    const counter = this.counter(workerType);
+    for (const tenant of tenants) {
+      this.writes += 1;
+      if (counter.byTenant.get(tenant) === 0) counter.byTenant.delete(tenant);
+    }
+  }
+
+  public async removeIfNoneWaiting(workerType: string): Promise<boolean> {
+    throwIfUnavailable(this.unavailable, 'removeIfNoneWaiting');
+    this.writes += 1;
+    if ((this.counters.get(workerType)?.waiting.size ?? 0) > 0) return false;
+    return this.counters.delete(workerType);
   }
 
   private counter(workerType: string): Counter {

@@ -53,7 +53,9 @@ export class SlotGate {
 
   /**
    * Takes a slot for each change that needs one, one conditional write per (worker type, tenant);
-   * true for those that got theirs (and those that need none), false for those that must wait.
+   * true for those that got theirs (and those that need none), false for those that must wait:
+   * past the limit, or behind requests already waiting (they join the queue; the writer then runs
+   * a fill, which may give them a slot in turn at once).
    */
   public async admit(changes: readonly SlotChange[]): Promise<boolean[]> {
     const admitted = changes.map(() => true);
@@ -72,7 +74,8 @@ export class SlotGate {
       [...groups.values()].map(async ({ workerType, tenant, indexes }) => {
         const limit = workerTypeLimit(this.fair, workerType);
         if (limit === undefined) return;
-        const taken = await slots.take(workerType, tenant, indexes.length, limit);
+        // Behind the requests already waiting: a freed slot is theirs (the fill's), not a newcomer's.
+        const taken = await slots.take(workerType, tenant, indexes.length, limit, { behindWaiting: true });
         for (const index of indexes.slice(taken)) admitted[index] = false;
       }),
     );

@@ -21,6 +21,8 @@ import type { RequestFlowDeps } from '../services/request-events.js';
 export interface FillScope {
   /** Tenants to look at besides those noted waiting (the sweep passes the registry's). */
   tenants?: readonly string[];
+  /** Only these limited worker types (default: every one). */
+  workerTypes?: readonly string[];
 }
 
 export interface FillReport {
@@ -42,7 +44,7 @@ const NO_FILL: FillReport = { dispatched: 0, stale: 0, conflicts: 0, failedWorke
 /** Dispatches waiting requests to the free slots of every limited worker type. A no-op without limits. */
 export async function fillFreeSlots(deps: RequestFlowDeps, scope: FillScope = {}): Promise<FillReport> {
   const slots = deps.slots;
-  const limited = Object.keys(deps.settings.fairDispatch.workerTypes);
+  const limited = Object.keys(deps.settings.fairDispatch.workerTypes).filter((type) => scope.workerTypes?.includes(type) ?? true);
   if (slots === undefined || limited.length === 0) return { ...NO_FILL, failedWorkerTypes: [] };
   const report: FillReport = { ...NO_FILL, failedWorkerTypes: [] };
   for (const workerType of limited.sort()) {
@@ -108,11 +110,14 @@ async function fillRound(
   return full || picked.length === free;
 }
 
-/** Loads the requests given a slot, dispatches those still waiting, and gives back the slots of the others. */
+/**
+ * Loads the requests given a slot, dispatches those still waiting, and gives back the slots of the
+ * others. `slots` undefined: the worker type has no limit any more, so no slot was taken.
+ */
 async function dispatchGranted(
   workerType: string,
   granted: ReadonlyMap<string, string[]>,
-  slots: SlotStore,
+  slots: SlotStore | undefined,
   deps: RequestFlowDeps,
   report: FillReport,
 ): Promise<void> {
@@ -169,8 +174,49 @@ async function dispatchGranted(
     if (holdsSlot) report.dispatched += 1;
     effects.count(next, { kind: 'changed', before: previous, after: next });
   });
-  await Promise.all([...unused].map(([tenant, count]) => slots.release(workerType, tenant, count)));
+  if (slots !== undefined) await Promise.all([...unused].map(([tenant, count]) => slots.release(workerType, tenant, count)));
   await effects.flush(deps);
+}
+
+/** Counter items the sweep looks at per run at most (limited worker types are few). */
+const MAX_COUNTED_TYPES = 100;
+
+/**
+ * The sweep's drain of worker types whose limit was removed from the settings while requests
+ * waited for their slots: nothing else would ever dispatch those (no slot frees for a type without
+ * a limit), so each run dispatches up to a page of each tenant's slot queue, without slots, and
+ * once every queue is found empty removes the type's counters, which ends the drain. One query
+ * lists the counters; without any, the drain costs nothing more.
+ */
+export async function drainUnlimited(deps: RequestFlowDeps, scope: FillScope = {}): Promise<FillReport> {
+  const report: FillReport = { ...NO_FILL, failedWorkerTypes: [] };
+  const slots = deps.slots;
+  if (slots === undefined) return report;
+  const unlimited = (await slots.listWorkerTypes(MAX_COUNTED_TYPES)).filter((type) => workerTypeLimit(deps.settings.fairDispatch, type) === undefined);
+  for (const workerType of unlimited) {
+    try {
+      const counts = await slots.read(workerType);
+      const granted = new Map<string, string[]>();
+      for (const tenant of new Set([...counts.waitingTenants, ...(scope.tenants ?? [])])) {
+        const page = await deps.requests.listSlotQueue(tenant, workerType, { limit: MAX_PAGE });
+        if (page.items.length > 0)
+          granted.set(
+            tenant,
+            page.items.map(({ requestId }) => requestId),
+          );
+        else if (counts.waitingTenants.has(tenant)) await slots.forgetWaiting(workerType, tenant);
+      }
+      if (granted.size > 0) await dispatchGranted(workerType, granted, undefined, deps, report);
+      // Only a run that found every queue empty removes the counters; a note made since keeps them.
+      else if (await slots.removeIfNoneWaiting(workerType))
+        deps.logger.info('a worker type no longer limited: its slot queues are empty, its counters removed', { workerType });
+    } catch (error) {
+      deps.logger.error('dispatch of the slot queues of a worker type no longer limited failed; the next sweep retries', { workerType, error });
+      report.failedWorkerTypes.push(workerType);
+    }
+  }
+  if (report.dispatched + report.stale + report.conflicts > 0) deps.logger.info('requests that waited for a limit since removed dispatched', { ...report });
+  return report;
 }
 
 function waitingFor(request: Request, workerType: string): boolean {
@@ -186,6 +232,8 @@ export interface ReconcileReport {
 
 /** Index entries one reconciliation reads at most per worker type; past it the type waits for a quieter run. */
 const MAX_RECONCILE_EXAMINED = 10_000;
+/** Tenants one reconciliation counts at most per worker type (a query or more each). */
+const MAX_RECONCILE_TENANTS = 200;
 const RECONCILE_PAGE = 1_000;
 
 /**
@@ -204,13 +252,24 @@ export async function reconcileSlots(
   if (slots === undefined) return report;
   for (const workerType of Object.keys(deps.settings.fairDispatch.workerTypes).sort()) {
     const before = await slots.read(workerType);
-    const actual = await countInFlight(workerType, tenants, deps);
+    // The tenants holding slots (a reset drops those at 0, so they stay few), and the run's slice of the registry.
+    const counted = [...new Set([...before.byTenant.keys(), ...tenants])];
+    if (counted.length > MAX_RECONCILE_TENANTS) {
+      report.skipped.push(workerType);
+      continue;
+    }
+    const actual = await countInFlight(workerType, counted, deps);
     const after = await slots.read(workerType);
     if (actual === undefined || !sameCounts(before, after)) {
       report.skipped.push(workerType);
       continue;
     }
-    if (sameCounts(after, { total: [...actual.values()].reduce((sum, count) => sum + count, 0), byTenant: actual })) continue;
+    if (sameCounts(after, { total: [...actual.values()].reduce((sum, count) => sum + count, 0), byTenant: actual })) {
+      // Tenants back at 0 are dropped (each on condition it is still 0), so the next run does not count them again.
+      const idle = [...after.byTenant].filter(([, count]) => count === 0).map(([tenant]) => tenant);
+      if (idle.length > 0) await slots.dropIdle(workerType, idle);
+      continue;
+    }
     deps.logger.warn('in-flight counters drifted from the requests in flight: set to the requests', {
       workerType,
       counted: after.total,

@@ -3,6 +3,7 @@ import { parseHeartbeat } from '../../contract/heartbeat.js';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { Heartbeat, WorkerRegistry } from '../../ports/worker-registry.js';
 import { QueryBudget, TENANT_PAGE_SIZE } from '../services/query-budget.js';
+import { fillFreeSlots } from './fill-slots.js';
 import { addTally, emptyTally, redispatchWaiting, type RedispatchReport, type RedispatchWaitingDeps } from './redispatch-waiting.js';
 
 // record-heartbeats handler --> (use case) --> WorkerRegistry, then redispatchWaiting on a revival
@@ -80,6 +81,9 @@ export async function recordHeartbeats(batch: NormalizedBatch, deps: RecordHeart
   try {
     const { redispatch, complete } = await redispatchRevived(revived, deps);
     report.redispatch = redispatch;
+    // Those held behind requests already waiting for a slot get their turn now if slots are free
+    // (one counter read per revived limited type; nothing without limits).
+    await fillFreeSlots(deps, { workerTypes: revived });
     if (!complete) {
       logger.info('more requests wait than one invocation re-dispatches; the sweeper takes the rest', { revived, examined: redispatch.examined });
     }

@@ -12,6 +12,7 @@ import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
 import { SlotGate } from '../services/slot-gate.js';
 import { heldAnswer, holdForSlot } from '../../domain/request/slot-wait.js';
+import { fillFreeSlots } from './fill-slots.js';
 
 // register-requests handler --> (use case) --> domain, RequestStore, MessageBus, CounterStore
 
@@ -87,9 +88,12 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
   const planned = await holdPastLimits(applyRules(triage.candidates, views, { isAlive: (type) => alive.has(type), now, deps }), gate, now);
   const inserted = await deps.requests.insertAll(planned.map(({ plan }) => plan.request));
   const tally = answerAll(planned, inserted, effects);
-  await settleSlots(planned, inserted, gate);
+  const held = await settleSlots(planned, inserted, gate);
 
   await effects.flush(deps);
+  // Held behind requests already waiting while a slot may be free (a release whose fill has not run
+  // yet): the fill gives the free slots out in turn, these included, after their DELAYED went out.
+  if (held.length > 0) await fillFreeSlots(deps, { workerTypes: held });
   const report: RegisterRequestsReport = {
     received: batch.messages.length,
     dispatched: tally.dispatched,
@@ -204,12 +208,17 @@ async function holdPastLimits(planned: Planned[], gate: SlotGate, now: Date): Pr
   });
 }
 
-/** Slots taken for requests not stored (a redelivery, a duplicate id, a refusal) go back; the tenants of those held are noted. */
-async function settleSlots(planned: readonly Planned[], inserted: readonly InsertOutcome[], gate: SlotGate): Promise<void> {
-  if (!gate.active) return;
+/**
+ * Slots taken for requests not stored (a redelivery, a duplicate id, a refusal) go back; the
+ * tenants of those held are noted. Returns the worker types whose slot queues got requests.
+ */
+async function settleSlots(planned: readonly Planned[], inserted: readonly InsertOutcome[], gate: SlotGate): Promise<string[]> {
+  if (!gate.active) return [];
   const stored = planned.filter((_, index) => inserted[index]?.inserted === true).map(({ plan }) => plan.request);
   await gate.unused(planned.filter((_, index) => inserted[index]?.inserted !== true).map(({ plan }) => ({ previous: undefined, next: plan.request })));
-  await gate.noteHeld(stored.filter((request) => request.waitingForSlot === true));
+  const held = stored.filter((request) => request.waitingForSlot === true);
+  await gate.noteHeld(held);
+  return [...new Set(held.flatMap((request) => request.stepWorkerType ?? []))];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { fillFreeSlots, reconcileSlots, type FillReport, type ReconcileReport } from './fill-slots.js';
+import { drainUnlimited, fillFreeSlots, reconcileSlots, type FillReport, type ReconcileReport } from './fill-slots.js';
 import * as z from 'zod';
 import type { ConfigStore } from '../../ports/config-store.js';
 import type { JobLauncher } from '../../ports/job-launcher.js';
@@ -37,6 +37,7 @@ export const SweepProgressSchema = z.object({
   waiting: rotationSchema(RedispatchContinuationSchema).optional(),
   due: rotationSchema(DueContinuationSchema).optional(),
   jobs: rotationSchema(JobsContinuationSchema).optional(),
+  slots: rotationSchema(JobsContinuationSchema).optional(),
 });
 export type SweepProgress = z.infer<typeof SweepProgressSchema>;
 type Rotation<C extends { tenant: string }> = { after?: string | undefined; at?: C | undefined };
@@ -62,6 +63,12 @@ export const DEFAULT_SWEEP_LIMITS: SweepLimits = { waiting: 1000, due: 1000, pag
  * safety-net re-dispatch leaves, bulk jobs a reserved part.
  */
 const WAITING_SHARE = 0.3;
+/**
+ * Fair dispatch's safety net (slot queues of registry tenants not noted waiting) gets a reserved
+ * part while limits are set, each tenant counted at a listing per index shard.
+ */
+const SLOTS_SHARE = 0.2;
+const SLOT_QUERIES_PER_TENANT = 4;
 const JOBS_SHARE = 0.1;
 
 export interface SweepDeps extends RedispatchWaitingDeps, Pick<DueDeps, 'queueDepths'> {
@@ -98,7 +105,12 @@ export interface SweepReport {
   tenantsVisited: { waiting: number; due: number; jobs: number };
   failures: SweepFailure[];
   /** Fair dispatch: counters healed and waiting requests dispatched to free slots (absent without limits). */
-  slots?: { reconciled: ReconcileReport; filled: FillReport };
+  slots?: {
+    reconciled?: ReconcileReport;
+    filled?: FillReport;
+    /** Requests of worker types whose limit was removed while they waited, dispatched without slots. */
+    released?: FillReport;
+  };
 }
 
 /**
@@ -189,7 +201,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   }
 
   const jobsReserve = deps.bulkJobs === undefined ? 0 : Math.floor(budget.limit * JOBS_SHARE);
-  const duePart = budget.slice(budget.remaining - jobsReserve);
+  const limited = Object.keys(deps.settings.fairDispatch.workerTypes).length > 0;
+  const slotsReserve = deps.slots !== undefined && limited ? Math.floor(budget.limit * SLOTS_SHARE) : 0;
+  const duePart = budget.slice(Math.max(0, budget.remaining - jobsReserve - slotsReserve));
   // One look at each worker queue per run, whichever tenants' requests fell due on it.
   const startChecks = new StartChecks(deps.queueDepths, deps.settings.names);
   const dueWalk = await walk(progress.due, duePart, async (tenant, resume) => {
@@ -209,12 +223,30 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   if (dueWalk.rotation.at !== undefined) report.due.continuation = dueWalk.rotation.at;
 
   // After the deadlines, whose time-outs free slots.
-  if (deps.slots !== undefined && Object.keys(deps.settings.fairDispatch.workerTypes).length > 0) {
+  if (deps.slots !== undefined) {
     try {
-      // Limited worker types serve few tenants at once; the registry is small (REGARDS projects).
-      const tenants = await deps.configStore.listTenants();
-      const reconciled = await reconcileSlots(tenants, deps);
-      report.slots = { reconciled, filled: await fillFreeSlots(deps, { tenants }) };
+      const counted = limited || (await deps.slots.listWorkerTypes(1)).length > 0;
+      // Beyond the tenants the counters name (noted waiting, holding slots), a slice of the
+      // registry per run, in turn: the safety net for a lost note, bounded whatever the tenants.
+      const tenants: string[] = [];
+      if (counted) {
+        const slotsPart = budget.slice(Math.min(budget.remaining, Math.max(slotsReserve, SLOT_QUERIES_PER_TENANT + 1)));
+        const netWalk = await walk(progress.slots, slotsPart, async (tenant) => {
+          if (!slotsPart.take(SLOT_QUERIES_PER_TENANT)) return { tenant };
+          tenants.push(tenant);
+          return undefined;
+        });
+        progress.slots = kept(netWalk.rotation);
+      }
+      if (limited) {
+        const reconciled = await reconcileSlots(tenants, deps);
+        report.slots = { reconciled, filled: await fillFreeSlots(deps, { tenants }) };
+      }
+      // A limit removed (or lowered to none) while requests waited: they go now, without slots.
+      if (counted) {
+        const released = await drainUnlimited(deps, { tenants });
+        if (released.dispatched + released.stale + released.conflicts + released.failedWorkerTypes.length > 0) report.slots = { ...report.slots, released };
+      }
     } catch (error) {
       fail('slots', error);
     }

@@ -53,6 +53,11 @@ export function holdForSlot(before: Pick<Request, 'dispatchToken'>, from: Phase,
   return held;
 }
 
+/** The worker type whose slot the request waits for, if it waits for one (it is then listed in that slot queue). */
+export function slotWaitedFor(request: Request): string | undefined {
+  return request.status === 'TO_DISPATCH' && request.waitingForSlot === true && request.stepWorkerType !== null ? request.stepWorkerType : undefined;
+}
+
 /** The answer a held request's client gets. */
 export function heldAnswer(why: string): RequestAnswer {
   return { state: 'DELAYED', messages: [why] };

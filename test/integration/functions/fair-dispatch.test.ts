@@ -88,8 +88,25 @@ describe('fair dispatch through the local host', () => {
     };
     // The first test's last answers are applied: no slot is taken any more.
     await eventually(async () => (await h.services.slots?.read('extract'))?.total === 0, { timeoutMs: 20_000, what: 'every slot free' });
-    for (const id of ['c-0', 'c-1', 'c-2']) await publishRequest(h, id, { [Header.tenant]: A });
+    for (const id of ['c-0', 'c-1', 'c-2', 'c-3']) await publishRequest(h, id, { [Header.tenant]: A });
     expect((await answerFor('c-2'))['state']).toBe('DELAYED');
+    expect((await answerFor('c-3'))['state']).toBe('DELAYED');
+
+    // The admin API says why each waits and its place in its tenant's queue.
+    const detail = async (id: string) =>
+      (await apiCall(h, 'GET', `/requests/${id}`, { token: tokenFor(A, 'EXPLOIT') })).body.content as Record<string, unknown>;
+    const waitingFor = {
+      reason: 'slot',
+      workerType: 'extract',
+      maxInFlight: 2,
+      maxInFlightPerTenant: null,
+      inFlight: 2,
+      inFlightOfTenant: 2,
+      positionExact: true,
+    };
+    expect((await detail('c-2'))['waitingFor']).toEqual({ ...waitingFor, position: 1, tenantsWaiting: 1 });
+    expect((await detail('c-3'))['waitingFor']).toEqual({ ...waitingFor, position: 2, tenantsWaiting: 1 });
+    expect((await detail('c-0'))['waitingFor']).toBeUndefined();
 
     const cancel = (id: string, role: string) => apiCall(h, 'POST', `/requests/${id}/cancel`, { token: tokenFor(A, role) });
     expect((await cancel('c-2', 'EXPLOIT')).status).toBe(403);

@@ -47,7 +47,8 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
       await store.reset(type, new Map([['b', 2]]));
       const counts = await store.read(type);
       expect(counts.total).toBe(2);
-      expect(counts.byTenant.get('a') ?? 0).toBe(0);
+      // A tenant with nothing in flight is dropped, so the next reconciliation does not count it again.
+      expect(counts.byTenant.has('a')).toBe(false);
       expect(counts.byTenant.get('b')).toBe(2);
     });
 
@@ -63,6 +64,52 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
       expect((await store.read(type)).waitingTenants.size).toBe(0);
     });
 
+    it('takes nothing behind requests waiting: any tenant under a total limit, the same tenant under a per-tenant one', async () => {
+      const store = createStore();
+      const type = workerType();
+      const total = { maxInFlight: 5 };
+      const perTenant = { maxInFlight: 5, maxInFlightPerTenant: 3 };
+      const behind = { behindWaiting: true };
+      await store.noteWaiting(type, ['a']);
+      expect(await store.take(type, 'b', 1, total, behind)).toBe(0);
+      expect(await store.take(type, 'a', 1, perTenant, behind)).toBe(0);
+      expect(await store.take(type, 'b', 1, perTenant, behind)).toBe(1);
+      // The fill takes for the waiting requests themselves.
+      expect(await store.take(type, 'a', 1, total)).toBe(1);
+      await store.forgetWaiting(type, 'a');
+      expect(await store.take(type, 'b', 2, total, behind)).toBe(2);
+      expect((await store.read(type)).total).toBe(4);
+    });
+
+    it('drops the count of a tenant only while it is 0', async () => {
+      const store = createStore();
+      const type = workerType();
+      await store.take(type, 'a', 1, { maxInFlight: 5 });
+      await store.take(type, 'b', 1, { maxInFlight: 5 });
+      await store.release(type, 'a', 1);
+      await store.dropIdle(type, ['a', 'b']);
+      const counts = await store.read(type);
+      expect(counts.byTenant.has('a')).toBe(false);
+      expect(counts.byTenant.get('b')).toBe(1);
+      expect(counts.total).toBe(1);
+    });
+
+    it('lists the worker types with counters, and removes those nobody waits for', async () => {
+      const store = createStore();
+      const [waited, idle] = [workerType(), workerType()];
+      await store.take(idle, 'a', 1, { maxInFlight: 2 });
+      await store.noteWaiting(waited, ['a']);
+      expect(await store.listWorkerTypes(100)).toEqual(expect.arrayContaining([waited, idle]));
+      expect(await store.removeIfNoneWaiting(waited)).toBe(false);
+      expect(await store.removeIfNoneWaiting(idle)).toBe(true);
+      await store.forgetWaiting(waited, 'a');
+      expect(await store.removeIfNoneWaiting(waited)).toBe(true);
+      const left = await store.listWorkerTypes(100);
+      expect(left).not.toContain(waited);
+      expect(left).not.toContain(idle);
+      expect((await store.read(idle)).total).toBe(0);
+    });
+
     it('reads an untouched worker type as empty', async () => {
       const store = createStore();
       const counts = await store.read(workerType());
@@ -75,18 +122,20 @@ export function describeSlotStoreContract(name: string, createStore: () => SlotS
 /** The slot queue listing every RequestStore must give: highest priority first, then oldest; only requests waiting for a slot. */
 export function describeSlotQueueContract(name: string, createStore: () => RequestStore): void {
   describe(`${name}: slot queue`, () => {
+    const waitingIn = (tenant: string) => (requestId: string, seconds: number, priority?: number) =>
+      makeRequest(tenant, requestId, {
+        status: 'TO_DISPATCH',
+        waitingForSlot: true,
+        stepWorkerType: 'extract',
+        creationDate: new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(),
+        deadline: null,
+        ...(priority === undefined ? {} : { priority }),
+      });
+
     it('lists the requests waiting for a slot of a type, highest priority first, then oldest, page by page', async () => {
       const store = createStore();
       const tenant = uniqueTenant();
-      const waiting = (requestId: string, seconds: number, priority?: number) =>
-        makeRequest(tenant, requestId, {
-          status: 'TO_DISPATCH',
-          waitingForSlot: true,
-          stepWorkerType: 'extract',
-          creationDate: new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(),
-          deadline: null,
-          ...(priority === undefined ? {} : { priority }),
-        });
+      const waiting = waitingIn(tenant);
       await store.insertAll([
         waiting('old', 1),
         waiting('young', 5),
@@ -100,6 +149,30 @@ export function describeSlotQueueContract(name: string, createStore: () => Reque
       const second = await store.listSlotQueue(tenant, 'extract', { limit: 10, cursor: first.cursor });
       expect(second.items.map((key) => key.requestId)).toEqual(['old', 'young']);
       expect(second.cursor).toBeUndefined();
+    });
+
+    it('counts the requests ahead of one in its slot queue, in the listing order, up to a cap', async () => {
+      const store = createStore();
+      const tenant = uniqueTenant();
+      const waiting = waitingIn(tenant);
+      const requests = [
+        waiting('urgent', 50, 8),
+        ...Array.from({ length: 12 }, (_, n) => waiting(`w${n}`, n)),
+        makeRequest(tenant, 'other-type', { status: 'TO_DISPATCH', waitingForSlot: true, stepWorkerType: 'index', deadline: null }),
+        makeRequest(uniqueTenant(), 'other-tenant', { status: 'TO_DISPATCH', waitingForSlot: true, stepWorkerType: 'extract', deadline: null }),
+      ];
+      await store.insertAll(requests);
+      const ahead = (requestId: string, cap: number) => {
+        const request = requests.find((one) => one.requestId === requestId);
+        if (request === undefined) throw new Error(requestId);
+        return store.countAheadInSlotQueue(request, cap);
+      };
+      expect(await ahead('urgent', 100)).toEqual({ ahead: 0, exact: true });
+      expect(await ahead('w0', 100)).toEqual({ ahead: 1, exact: true });
+      expect(await ahead('w11', 100)).toEqual({ ahead: 12, exact: true });
+      expect(await ahead('w11', 12)).toEqual({ ahead: 12, exact: true });
+      // Past the cap, the count stops there and says so.
+      expect(await ahead('w11', 5)).toEqual({ ahead: 5, exact: false });
     });
   });
 }

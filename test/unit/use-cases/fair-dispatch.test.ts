@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FairDispatchSettingsSchema } from '../../../shared/contract/fair-dispatch-settings.js';
 import { Header } from '../../../shared/contract/headers.js';
 import { buildWorkerResponse } from '../../../shared/contract/worker-response.js';
@@ -6,6 +6,7 @@ import { handleWorkerDeadLetters } from '../../../shared/application/use-cases/h
 import { handleWorkerResponses } from '../../../shared/application/use-cases/handle-worker-responses.js';
 import { registerRequests } from '../../../shared/application/use-cases/register-requests.js';
 import { sweep } from '../../../shared/application/use-cases/sweep.js';
+import { recordHeartbeats } from '../../../shared/application/use-cases/record-heartbeats.js';
 import { cancelRequest } from '../../../shared/application/use-cases/cancel-request.js';
 import { submitBulkJob } from '../../../shared/application/use-cases/bulk-jobs.js';
 import { runBulkJob } from '../../../shared/application/use-cases/run-bulk-job.js';
@@ -15,6 +16,7 @@ import { SearchRequestParametersSchema } from '../../../shared/contract/search-r
 import { RequestNotCancellableError } from '../../../shared/application/use-cases/use-case-errors.js';
 import {
   asInbound,
+  beat,
   bringAlive,
   configure,
   decodeJson,
@@ -156,6 +158,50 @@ describe('fair dispatch', () => {
       expect(dispatched(world).at(-1)).toBe('a/low1');
     });
 
+    it('queues a new request behind those already waiting: a freed slot goes to the oldest waiting', async () => {
+      await submit(world, 'a', ['a0', 'a1', 'a2']);
+      // Cancelling frees a0's slot and gives it to nobody yet (the next fill does).
+      await cancelRequest('a', 'a0', world);
+      expect((await world.slots.read('extract')).total).toBe(1);
+      await submit(world, 'a', ['a3']);
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'a/a2']);
+      expect(await storedRequest(world, 'a', 'a3')).toMatchObject({ status: 'TO_DISPATCH', waitingForSlot: true });
+      expect(answersOf(world, 'a2').map((answer) => answer.state)).toEqual(['DELAYED', 'GRANTED']);
+      expect(answersOf(world, 'a3').map((answer) => answer.state)).toEqual(['DELAYED']);
+    });
+
+    it('gives a worker type coming alive its free slots in turn, even behind a stale note', async () => {
+      const dead = worldWith({ workerTypes: { extract: { maxInFlight: 2 } } });
+      await configure(dead, 'a', { workers: [{ workerType: 'extract', contentTypeInputs: ['to-extract'] }] });
+      await submit(dead, 'a', ['a0']);
+      expect(await storedRequest(dead, 'a', 'a0')).toMatchObject({ status: 'NO_WORKER_AVAILABLE' });
+      // A note left behind (its queue since emptied): the revival's re-dispatch queues behind it...
+      await dead.slots.noteWaiting('extract', ['gone']);
+      await recordHeartbeats({ messages: [beat('extract', 'extract-1', dead.clock.now())], unreadable: [] }, dead);
+      // ...and the fill that follows finds that queue empty, forgets it, and dispatches a0.
+      expect(dispatched(dead)).toEqual(['a/a0']);
+      expect((await dead.slots.read('extract')).waitingTenants.has('gone')).toBe(false);
+    });
+
+    it('gives a new request a free slot at once when nobody waits', async () => {
+      await submit(world, 'a', ['a0', 'a1']);
+      await cancelRequest('a', 'a0', world);
+      await submit(world, 'b', ['b0']);
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'b/b0']);
+      expect(answersOf(world, 'b0').map((answer) => answer.state)).toEqual(['GRANTED']);
+    });
+
+    it('drops a tenant with nothing in flight from the counters at the sweep, so later runs do not count it', async () => {
+      await submit(world, 'a', ['a0']);
+      await submit(world, 'b', ['b0']);
+      await finish(world, 'SUCCESS', 'a/a0');
+      expect((await world.slots.read('extract')).byTenant.get('a')).toBe(0);
+      await sweep(world);
+      const counts = await world.slots.read('extract');
+      expect(counts.byTenant.has('a')).toBe(false);
+      expect(counts.byTenant.get('b')).toBe(1);
+    });
+
     it('heals a leaked slot at the next sweep', async () => {
       await submit(world, 'a', ['a0', 'a1', 'a2']);
       // A crash between a take and the request's write leaves a slot counted that nobody holds.
@@ -168,7 +214,7 @@ describe('fair dispatch', () => {
       // One request in flight (a2), two counted, neither for the right tenant.
       expect((await world.slots.read('extract')).total).toBe(2);
       const report = await sweep(world);
-      expect(report.slots?.reconciled.reset).toEqual(['extract']);
+      expect(report.slots?.reconciled?.reset).toEqual(['extract']);
       const healed = await world.slots.read('extract');
       expect(healed.total).toBe(1);
       expect(healed.byTenant.get('ghost') ?? 0).toBe(0);
@@ -193,6 +239,66 @@ describe('fair dispatch', () => {
     await submit(world, 'b', ['b0']);
     expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'b/b0']);
     expect(await storedRequest(world, 'a', 'a2')).toMatchObject({ status: 'TO_DISPATCH', waitingForSlot: true });
+  });
+
+  describe('limits changed on a running system', () => {
+    let world: MemoryWorld;
+    const withLimits = (fairDispatch: unknown): MemoryWorld => ({
+      ...world,
+      settings: { ...world.settings, fairDispatch: FairDispatchSettingsSchema.parse(fairDispatch) },
+    });
+    beforeEach(async () => {
+      world = worldWith({ workerTypes: { extract: { maxInFlight: 2 } } });
+      await setUp(world, 'a');
+      await submit(world, 'a', ['a0', 'a1', 'a2', 'a3', 'a4']);
+    });
+
+    it('fills the capacity a raised limit adds at the next sweep, with nothing else happening', async () => {
+      await sweep(withLimits({ workerTypes: { extract: { maxInFlight: 4 } } }));
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'a/a2', 'a/a3']);
+      expect((await world.slots.read('extract')).total).toBe(4);
+    });
+
+    it('dispatches the requests waiting for a removed limit at the next sweep, then removes its counters', async () => {
+      const unlimited = withLimits({});
+      const report = await sweep(unlimited);
+      expect(dispatched(world)).toEqual(['a/a0', 'a/a1', 'a/a2', 'a/a3', 'a/a4']);
+      expect(report.slots?.released?.dispatched).toBe(3);
+      expect(answersOf(world, 'a4').map((answer) => answer.state)).toEqual(['DELAYED', 'GRANTED']);
+      // The run after finds every queue empty: the counters go, and later sweeps look no further.
+      await sweep(unlimited);
+      expect(await world.slots.listWorkerTypes(10)).toEqual([]);
+      const writes = world.slots.writes;
+      await submit(unlimited, 'a', ['a5']);
+      await sweep(unlimited);
+      expect(dispatched(world).at(-1)).toBe('a/a5');
+      expect(world.slots.writes).toBe(writes);
+    });
+  });
+
+  it("bounds the sweep's look at slot queues: the noted tenants, and a slice of the registry per run, in turn", async () => {
+    // A slot free: every run's fill looks at the queues of the tenants it is given.
+    const world = worldWith({ workerTypes: { extract: { maxInFlight: 2 } } });
+    const tenants = Array.from({ length: 50 }, (_, n) => `t${String(n).padStart(2, '0')}`);
+    await world.configStore.registerTenants(tenants);
+    await setUp(world, 'a');
+    await submit(world, 'a', ['a0']);
+    const listed = vi.spyOn(world.requests, 'listSlotQueue');
+    const progress = {};
+    const looked = new Set<string>();
+    let runs = 0;
+    while (looked.size < 51 && runs < 10) {
+      listed.mockClear();
+      await sweep({ ...world, progress });
+      runs += 1;
+      const thisRun = new Set(listed.mock.calls.map(([tenant]) => tenant));
+      // The query budget (200 by default) reserves 40 for this: a registry page and 9 tenants a run.
+      expect(thisRun.size).toBeLessThanOrEqual(9);
+      for (const tenant of thisRun) looked.add(tenant);
+    }
+    // Later runs went on from where the last one stopped, around the whole registry.
+    expect(looked.size).toBe(51);
+    expect(runs).toBeGreaterThan(5);
   });
 
   it('costs nothing more without a limit: no counter is read or written', async () => {

@@ -5,7 +5,7 @@ import { followJob } from './job-progress.js';
 
 /* One request: its fields, where it is in its workflow, and its history per step and attempt. */
 
-type ShownField = Exclude<keyof RequestDetail, 'requestId' | 'status' | 'statusDate' | 'history'>;
+type ShownField = Exclude<keyof RequestDetail, 'requestId' | 'status' | 'statusDate' | 'history' | 'waitingFor'>;
 
 /** The fields listed, in order, with their labels; the request id and status head the page, the history follows. */
 const FIELDS: readonly (readonly [string, ShownField])[] = [
@@ -27,6 +27,14 @@ const FIELDS: readonly (readonly [string, ShownField])[] = [
 function shown(r: RequestDetail, key: ShownField): string | number {
   const value = key === 'creationDate' || key === 'deadline' ? formatDate(r[key]) : r[key];
   return value === null || value === '' ? '—' : value;
+}
+
+/** Why a request waiting for a slot (fair dispatch) waits, and its place in its tenant's line. */
+export function waitingLine(waiting: NonNullable<RequestDetail['waitingFor']>): string {
+  const limit = waiting.maxInFlight === null ? 'no limit any more: the next sweep dispatches it' : `${waiting.inFlight} of ${waiting.maxInFlight} in flight`;
+  const ofTenant = waiting.maxInFlightPerTenant === null ? '' : `, ${waiting.inFlightOfTenant} of ${waiting.maxInFlightPerTenant} for this tenant`;
+  const place = `${waiting.positionExact ? '' : 'past '}${waiting.position}`;
+  return `Waiting for a slot of ${waiting.workerType} (${limit}${ofTenant}): place ${place} in its tenant's line, ${waiting.tenantsWaiting} tenant(s) taking turns.`;
 }
 
 export async function renderRequest(ctx: ViewContext, requestId: string): Promise<void> {
@@ -55,6 +63,7 @@ export async function renderRequest(ctx: ViewContext, requestId: string): Promis
     h('p', {}, h('a', { href: '#/requests' }, '← Requests')),
     h('h1', {}, 'Request ', h('code', {}, r.requestId)),
     h('p', {}, h('span', { class: `status s-${r.status}`, 'data-testid': 'request-status' }, r.status), ` since ${formatDate(r.statusDate)}`),
+    r.waitingFor === undefined ? null : h('p', { class: 'waiting', 'data-testid': 'request-waiting' }, waitingLine(r.waitingFor)),
     h(
       'dl',
       { class: 'fields' },
