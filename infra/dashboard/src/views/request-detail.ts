@@ -2,6 +2,7 @@ import { BLOCKED, type HistoryEntry, type RequestDetail } from '../api-types.js'
 import { dataTable, formatDate, h, replace } from '../dom.js';
 import type { ViewContext } from '../main.js';
 import { followJob } from './job-progress.js';
+import { waitingLine } from '../waiting-line.js';
 
 /* One request: its fields, where it is in its workflow, and its history per step and attempt. */
 
@@ -27,14 +28,6 @@ const FIELDS: readonly (readonly [string, ShownField])[] = [
 function shown(r: RequestDetail, key: ShownField): string | number {
   const value = key === 'creationDate' || key === 'deadline' ? formatDate(r[key]) : r[key];
   return value === null || value === '' ? '—' : value;
-}
-
-/** Why a request waiting for a slot (fair dispatch) waits, and its place in its tenant's line. */
-export function waitingLine(waiting: NonNullable<RequestDetail['waitingFor']>): string {
-  const limit = waiting.maxInFlight === null ? 'no limit any more: the next sweep dispatches it' : `${waiting.inFlight} of ${waiting.maxInFlight} in flight`;
-  const ofTenant = waiting.maxInFlightPerTenant === null ? '' : `, ${waiting.inFlightOfTenant} of ${waiting.maxInFlightPerTenant} for this tenant`;
-  const place = `${waiting.positionExact ? '' : 'past '}${waiting.position}`;
-  return `Waiting for a slot of ${waiting.workerType} (${limit}${ofTenant}): place ${place} in its tenant's line, ${waiting.tenantsWaiting} tenant(s) taking turns.`;
 }
 
 export async function renderRequest(ctx: ViewContext, requestId: string): Promise<void> {
