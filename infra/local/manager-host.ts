@@ -21,6 +21,7 @@ import { startLocalAdminApi, type LocalAdminApi } from './admin-api-host.js';
 import { EventSourceEmulator, type EventSourceHandler } from './event-source-emulator.js';
 import { MAPPED_FUNCTIONS, sessionDeletionsHandler, sweepHandler } from './functions.js';
 import { ScheduleEmulator } from './schedule-emulator.js';
+import { TtlEmulator } from './ttl-emulator.js';
 
 /*
  * The manager as one process: the broker topology declared at start, then one event-source
@@ -41,6 +42,8 @@ export interface ManagerHostOptions {
   only?: readonly MappedFunction[];
   /** The sweep's schedule (AWS: every minute); false turns it off, as tests do unless they test it. */
   sweeper?: { intervalMs?: number } | false;
+  /** The local stand-in for the table's TTL (default every 5 minutes; not with `stores`); false turns it off. */
+  ttl?: { intervalMs?: number } | false;
   /** Serve the admin API (port 0: any free port), with bulk jobs run in this process. */
   http?: { port: number; host?: string; auth: AuthSettingsInput; maxBodyBytes?: number; corsOrigins?: readonly string[] };
   /** Stores shared by every function instead of the DynamoDB table (the benchmark's in-memory run). */
@@ -71,6 +74,8 @@ export class ManagerHost {
     public readonly metrics: PrometheusRegistry,
     /** rs-admin's session and source deletions: read only where bulk jobs run (with the admin API). */
     public readonly sessionDeletions: EventSourceEmulator | undefined,
+    /** Deletes expired items, as the table's TTL does in AWS (dynalite has none). */
+    public readonly ttl: TtlEmulator | undefined,
   ) {}
 
   public static async start(options: ManagerHostOptions): Promise<ManagerHost> {
@@ -121,7 +126,9 @@ export class ManagerHost {
       await Promise.all([...shardEmulators, ...(deletions ? [deletions] : [])].map((emulator) => emulator.start()));
       const sweeper = options.sweeper === false ? undefined : sweepSchedule(options, provider, metrics, adminApi, options.sweeper?.intervalMs);
       sweeper?.start();
-      return new ManagerHost(provider, emulators, shardEmulators, services, sweeper, adminApi, metrics, deletions);
+      const ttl = options.ttl === false || options.stores !== undefined ? undefined : ttlEmulator(options, options.ttl?.intervalMs);
+      ttl?.start();
+      return new ManagerHost(provider, emulators, shardEmulators, services, sweeper, adminApi, metrics, deletions, ttl);
     } catch (error) {
       await adminApi?.close().catch(() => undefined);
       await provider.close().catch(() => undefined);
@@ -133,6 +140,7 @@ export class ManagerHost {
   public async stop(): Promise<void> {
     await this.adminApi?.close();
     await this.sweeper?.stop();
+    await this.ttl?.stop();
     await Promise.all([...this.allEmulators, ...(this.sessionDeletions ? [this.sessionDeletions] : [])].map((emulator) => emulator.stop()));
     await this.provider.close();
   }
@@ -150,6 +158,15 @@ function sweepSchedule(
   // Bulk jobs run only where the admin API does; there the sweep restarts those that stalled.
   const handler = sweepHandler(services, adminApi === undefined ? undefined : { jobs: adminApi.jobStore, launcher: adminApi.jobs }, provider);
   return new ScheduleEmulator({ name: 'sweep', intervalMs, run: () => handler(), logger });
+}
+
+function ttlEmulator(options: ManagerHostOptions, intervalMs: number | undefined): TtlEmulator {
+  return new TtlEmulator({
+    ...options.dynamo,
+    logger: options.logger.child({ fn: 'ttl' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+  });
 }
 
 function sessionDeletionsEmulator(options: ManagerHostOptions, provider: AmqpConnectionProvider, adminApi: LocalAdminApi): EventSourceEmulator {

@@ -70,7 +70,7 @@ export function createServices(options: ServicesOptions): ManagerServices {
   const { configStore, registry, requests, counters } = options.stores ?? {
     configStore: new DynamoConfigStore(client, tableName, { maxRemembered: settings.cacheMaxEntries }),
     registry: new DynamoWorkerRegistry(client, tableName, { expiryMs: settings.heartbeatExpirySeconds * 1000, caps: registryCaps(settings) }),
-    requests: new DynamoRequestStore(client, tableName, storeOptions),
+    requests: new DynamoRequestStore(client, tableName, { ...storeOptions, clock }),
     counters: new DynamoCounterStore(client, tableName, storeOptions),
   };
   const slots = options.stores === undefined ? new DynamoSlotStore(client, tableName) : options.stores.slots;

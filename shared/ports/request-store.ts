@@ -7,8 +7,30 @@ import type { RequestSearch, RequestSummary } from '../domain/request/request-se
 export type InsertOutcome =
   | { requestId: string; inserted: true }
   | { requestId: string; inserted: false; existing: Request }
+  /**
+   * A redelivered message whose request already finished and was removed: the store still holds
+   * its trace (see deleteAll) with this message's fingerprint. It was handled; nothing is stored.
+   */
+  | { requestId: string; inserted: false; finished: { fingerprint: string } }
   /** The store refused this one item (see StoreValidationError); the others of the call went on. */
   | { requestId: string; inserted: false; refused: StoreValidationError };
+
+/**
+ * How long a removed request leaves its trace: longer than the longest redelivery of an intake
+ * batch. A batch comes back at most `deliveryLimit` times (100 at most) after an invocation that
+ * timed out (840 s at most on AWS, 60 s by default), so 100 × 840 s = 23.3 h; the default 5 × 60 s
+ * is five minutes. A replay after that (a classic input queue, which counts no deliveries, or a
+ * message kept in a dead-letter queue and redriven) runs the request again.
+ */
+export const FINISHED_TRACE_SECONDS = 24 * 3600;
+
+export interface InsertOptions {
+  /**
+   * Whether each request's message (same order) is a redelivery: only a redelivery is recognised
+   * as a replay of a finished request, by its trace. Absent: none is.
+   */
+  redelivered?: readonly boolean[];
+}
 
 /** An update is the request as read and the request as it must become; the store writes the difference. */
 export interface RequestUpdate {
@@ -48,8 +70,13 @@ export abstract class RequestStore {
     return 1;
   }
 
-  /** Stores each request unless its tenant + request id exists; returns the existing one then. */
-  public abstract insertAll(requests: readonly Request[]): Promise<InsertOutcome[]>;
+  /**
+   * Stores each request unless its tenant + request id exists; returns the existing one then. An
+   * id that only has a trace (its request finished) is free again, save for a redelivery whose
+   * fingerprint is the trace's: that one is the replay of the finished request (`finished`).
+   * Of several calls racing to store one id, one wins; the others get `existing`.
+   */
+  public abstract insertAll(requests: readonly Request[], options?: InsertOptions): Promise<InsertOutcome[]>;
 
   public abstract getAll(tenant: string, requestIds: readonly string[]): Promise<Map<string, Request>>;
 
@@ -60,7 +87,13 @@ export abstract class RequestStore {
    */
   public abstract updateAll(updates: readonly RequestUpdate[]): Promise<WriteOutcome[]>;
 
-  /** Deletes each request only if the stored version is still the given one. */
+  /**
+   * Removes each request only if the stored version is still the given one. Every reader but
+   * insertAll sees it gone at once; the store keeps a trace of its id and fingerprint for
+   * FINISHED_TRACE_SECONDS, so that a replay of its intake is not taken for a new request (a
+   * finished row is removed seconds after its final answer, and the intake batch may come back
+   * after that). The trace costs what the delete did (see the DynamoDB store).
+   */
   public abstract deleteAll(requests: readonly Request[]): Promise<WriteOutcome[]>;
 
   /** NO_WORKER_AVAILABLE requests of a tenant routed to a worker type (null: not routed at all), oldest first. */

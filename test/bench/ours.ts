@@ -130,6 +130,7 @@ async function startWorld(kind: StoreKind, label: string, shards: number): Promi
     dynamo: { client, tableName },
     logger,
     sweeper: false,
+    ttl: false,
     wrapHandler,
     ...(stores ? { stores } : {}),
   });

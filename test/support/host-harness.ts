@@ -32,6 +32,8 @@ export interface HarnessOptions {
   settings?: Partial<ManagerSettings>;
   /** The host's sweep schedule; off unless a test asks for it. */
   sweeper?: { intervalMs?: number } | false;
+  /** The host's TTL emulator; off unless a test asks for it. */
+  ttl?: { intervalMs?: number } | false;
   /** Serve the admin API on a free port (see `host.adminApi`). */
   http?: ManagerHostOptions['http'];
   /**
@@ -58,6 +60,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
     logger,
     ...(options.only ? { only: options.only } : {}),
     sweeper: options.sweeper ?? false,
+    ttl: options.ttl ?? false,
     ...(options.http ? { http: options.http } : {}),
     ...(options.wrapHandler ? { wrapHandler: options.wrapHandler } : {}),
   });
@@ -102,6 +105,7 @@ export async function startPeerHost(
     logger: options.logger ?? new CapturingLogger(),
     ...(options.only ? { only: options.only } : {}),
     sweeper: options.sweeper ?? false,
+    ttl: false,
   });
 }
 

@@ -42,7 +42,7 @@ export function memoryWorld(settings: ManagerSettings = MEMORY_WORLD_SETTINGS) {
     settings,
     configStore,
     registry,
-    requests: new MemoryRequestStore(),
+    requests: new MemoryRequestStore({ clock }),
     counters: new MemoryCounterStore(),
     slots: new MemorySlotStore(),
     bus: new MemoryMessageBus(),

@@ -47,13 +47,15 @@ export const TABLE_ACCESS: Record<ManagerFunctionName, readonly TableAction[]> =
   // tenant configs (GetItem), liveness (Query), tenant registry (BatchWriteItem), conditional
   // inserts (PutItem) with a read-back of duplicates (BatchGetItem), session counters (UpdateItem).
   'register-requests': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
-  // load the requests (BatchGetItem), guarded status writes (UpdateItem), SUCCESS/keepErrors removals (DeleteItem).
-  'handle-worker-responses': ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem'],
-  'handle-worker-dead-letters': ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem'],
+  // load the requests (BatchGetItem), guarded status writes (UpdateItem), SUCCESS/keepErrors
+  // removals (PutItem: a removed request is replaced by its trace, see RequestStore.deleteAll).
+  'handle-worker-responses': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
+  'handle-worker-dead-letters': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
   // worker types (UpdateItem) and instances (PutItem), then the re-dispatch of waiting requests.
   'record-heartbeats': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
-  // expiry of dead instances (DeleteItem), due and waiting requests (Query, BatchGetItem, UpdateItem, DeleteItem).
-  sweep: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'DeleteItem'],
+  // expiry of dead instances and idle slot counters (DeleteItem), due and waiting requests (Query,
+  // BatchGetItem, UpdateItem), requests past their retention replaced by their trace (PutItem).
+  sweep: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
   // Reads: tenant configs, session counters, jobs and the health probe (GetItem), one request in
   // full (BatchGetItem), searches on the status index, job lists and liveness (Query). Writes:
   // configuration imports (PutItem, conditional) and the tenant registry (BatchWriteItem), new jobs
@@ -62,8 +64,9 @@ export const TABLE_ACCESS: Record<ManagerFunctionName, readonly TableAction[]> =
   'admin-api': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
   // The job (GetItem, PutItem conditional on its version), pages of the status index (Query), the
   // requests in full (BatchGetItem), operator retries (UpdateItem, plus counters) and deletes
-  // (DeleteItem, also purges after publish). No BatchWriteItem: it registers no tenant.
-  'run-bulk-jobs': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'],
+  // (PutItem: each deleted request is replaced by its trace; also purges after publish). No
+  // DeleteItem, and no BatchWriteItem: it registers no tenant.
+  'run-bulk-jobs': ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
 };
 
 /** handle-session-deletions only records delete jobs (PutItem, conditional); run-bulk-jobs does the deleting. */

@@ -1,10 +1,12 @@
-import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type PutCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Request } from '../../domain/request/request.js';
 import type { RequestSearch, RequestSummary } from '../../domain/request/request-search.js';
 import {
+  FINISHED_TRACE_SECONDS,
   RequestStore,
   StoreValidationError,
+  type InsertOptions,
   type InsertOutcome,
   type Page,
   type PageQuery,
@@ -25,20 +27,29 @@ import {
   DUE_INDEX,
   dueBound,
   indexAttributes,
-  requestFromItem,
   requestToItem,
   sameValue,
   slotQueueOf,
   slotQueueSortKey,
+  storedRequestFromItem,
+  TRACE_ATTRIBUTE,
+  traceItem,
   WAITING_INDEX,
+  type RequestTrace,
 } from './request-item.js';
 import { CorruptItemError, itemKey } from './stored-item.js';
 import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
+import { SystemClock, type Clock } from '../../ports/clock.js';
 
 export interface DynamoRequestStoreOptions {
   /** Calls in flight at once for per-item writes. */
   concurrency?: number;
+  /** Dates the traces of removed requests (their TTL). */
+  clock?: Clock;
 }
+
+/** What a key of a request holds: the request, or the trace it left when it was removed. */
+type Stored = { request: Request } | { trace: RequestTrace };
 
 /** Where one shard's listing resumes: the key of the last item handed out, or 'done'. */
 const ShardPositionSchema = z.union([z.literal('done'), z.null(), z.record(z.string(), z.string())]);
@@ -63,6 +74,7 @@ export class DynamoRequestStore extends RequestStore {
   }
 
   private readonly concurrency: number;
+  private readonly clock: Clock;
 
   public constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -71,28 +83,27 @@ export class DynamoRequestStore extends RequestStore {
   ) {
     super();
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    this.clock = options.clock ?? new SystemClock();
   }
 
-  public async insertAll(requests: readonly Request[]): Promise<InsertOutcome[]> {
+  /**
+   * One conditional put per request, which also takes the place of a trace: of any trace for a new
+   * message, of one with another fingerprint for a redelivery. A put that finds a live request
+   * (or, for a redelivery, its own trace) fails, and the item is read back to say which.
+   */
+  public async insertAll(requests: readonly Request[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
     const outcomes = new Array<InsertOutcome | undefined>(requests.length);
-    let pending = requests.map((request, index) => ({ request, index }));
-    // A conflicting item deleted before we could read it back is simply inserted again.
+    let pending = requests.map((request, index) => ({ request, index, redelivered: options.redelivered?.[index] === true }));
+    // A conflicting item deleted (or traced anew) before we could read it back is simply tried again.
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_INSERT_ROUNDS) {
         throw new Error(`insert of ${pending.length} requests kept racing with deletions after ${MAX_INSERT_ROUNDS} rounds`);
       }
       const results = await mapBounded(
         pending,
-        ({ request }) =>
+        ({ request, redelivered }) =>
           conditionalItemCall('PutItem', () =>
-            this.client.send(
-              new PutCommand({
-                TableName: this.tableName,
-                Item: requestToItem(request),
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': TABLE_DEFINITION.partitionKey },
-              }),
-            ),
+            this.client.send(new PutCommand({ TableName: this.tableName, Item: requestToItem(request), ...insertCondition(request, redelivered) })),
           ),
         this.concurrency,
       );
@@ -103,10 +114,14 @@ export class DynamoRequestStore extends RequestStore {
         else if (result instanceof StoreValidationError) outcomes[index] = { requestId: request.requestId, inserted: false, refused: result };
       });
       // dynalite does not honour ReturnValuesOnConditionCheckFailure: one consistent batch read instead.
-      const existing = await this.readItems(conflicts.map(({ request }) => RequestKeys.primary(request.tenant, request.requestId)));
-      for (const { request, index } of conflicts) {
+      const existing = await this.readItems(conflicts.map(({ request }) => request));
+      for (const { request, index, redelivered } of conflicts) {
         const stored = existing.get(mapKey(request.tenant, request.requestId));
-        if (stored !== undefined) outcomes[index] = { requestId: request.requestId, inserted: false, existing: stored };
+        if (stored === undefined) continue;
+        if ('request' in stored) outcomes[index] = { requestId: request.requestId, inserted: false, existing: stored.request };
+        // Another trace than the one the put failed on (the request came and went meanwhile) is tried again.
+        else if (redelivered && stored.trace.fingerprint === request.fingerprint)
+          outcomes[index] = { requestId: request.requestId, inserted: false, finished: stored.trace };
       }
       pending = conflicts.filter(({ index }) => outcomes[index] === undefined);
     }
@@ -116,10 +131,11 @@ export class DynamoRequestStore extends RequestStore {
     });
   }
 
+  /** A trace is no request: a worker's answer about it is about an unknown request, a GET finds nothing. */
   public async getAll(tenant: string, requestIds: readonly string[]): Promise<Map<string, Request>> {
-    const found = await this.readItems(requestIds.map((requestId) => RequestKeys.primary(tenant, requestId)));
+    const found = await this.readItems(requestIds.map((requestId) => ({ tenant, requestId })));
     const out = new Map<string, Request>();
-    for (const request of found.values()) out.set(request.requestId, request);
+    for (const stored of found.values()) if ('request' in stored) out.set(stored.request.requestId, stored.request);
     return out;
   }
 
@@ -135,15 +151,23 @@ export class DynamoRequestStore extends RequestStore {
     );
   }
 
+  /**
+   * Replaces each item by its trace, on the same version condition a delete had. The cost is the
+   * delete's: DynamoDB bills a put that replaces an item by the larger of the two items (the
+   * request, as a delete is billed by the item it deletes), the trace has no index attribute so
+   * every index entry is deleted as before, and the TTL deletion of the trace is free. A put, not
+   * an update, so that no attribute of the request can stay behind, whichever the item held.
+   */
   public async deleteAll(requests: readonly Request[]): Promise<WriteOutcome[]> {
+    const now = this.clock.now();
     return mapBounded(
       requests,
       async (request): Promise<WriteOutcome> => {
-        const result = await conditionalItemCall('DeleteItem', () =>
+        const result = await conditionalItemCall('PutItem', () =>
           this.client.send(
-            new DeleteCommand({
+            new PutCommand({
               TableName: this.tableName,
-              Key: RequestKeys.primary(request.tenant, request.requestId),
+              Item: traceItem(request, now, FINISHED_TRACE_SECONDS),
               ConditionExpression: '#version = :version',
               ExpressionAttributeNames: { '#version': 'version' },
               ExpressionAttributeValues: { ':version': request.version },
@@ -297,14 +321,16 @@ export class DynamoRequestStore extends RequestStore {
     };
   }
 
-  /** Consistent reads: the caller is about to write on condition of what it reads. */
-  private async readItems(keys: readonly DynamoItem[]): Promise<Map<string, Request>> {
-    const out = new Map<string, Request>();
-    if (keys.length === 0) return out;
-    const items = await this.batchRead(keys);
+  /** Consistent reads: the caller is about to write on condition of what it reads. By mapKey. */
+  private async readItems(ids: readonly RequestKey[]): Promise<Map<string, Stored>> {
+    const out = new Map<string, Stored>();
+    if (ids.length === 0) return out;
+    // A trace holds no tenant or request id: items are matched to the ids by their key.
+    const byPk = new Map(ids.map(({ tenant, requestId }) => [RequestKeys.primary(tenant, requestId).pk, mapKey(tenant, requestId)]));
+    const items = await this.batchRead(ids.map(({ tenant, requestId }) => RequestKeys.primary(tenant, requestId)));
     for (const item of items) {
-      const request = requestFromItem(item);
-      out.set(mapKey(request.tenant, request.requestId), request);
+      const id = byPk.get(String(item[TABLE_DEFINITION.partitionKey]));
+      if (id !== undefined) out.set(id, storedRequestFromItem(item));
     }
     return out;
   }
@@ -447,6 +473,24 @@ function requestIdOf(tenant: string, pk: string): string {
 
 function mapKey(tenant: string, requestId: string): string {
   return JSON.stringify([tenant, requestId]);
+}
+
+/**
+ * The put of a new request: where no item is, or over a trace (never over a live request). For a
+ * redelivery, not over a trace of the same fingerprint: that is the replay of a request that ran.
+ * On `trace` existing, not on the trace read: of two puts over one trace, only the first finds it.
+ */
+function insertCondition(
+  request: Request,
+  redelivered: boolean,
+): Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  const names = { '#pk': TABLE_DEFINITION.partitionKey, '#trace': TRACE_ATTRIBUTE };
+  if (!redelivered) return { ConditionExpression: 'attribute_not_exists(#pk) OR attribute_exists(#trace)', ExpressionAttributeNames: names };
+  return {
+    ConditionExpression: 'attribute_not_exists(#pk) OR (attribute_exists(#trace) AND #fingerprint <> :fingerprint)',
+    ExpressionAttributeNames: { ...names, '#fingerprint': 'fingerprint' },
+    ExpressionAttributeValues: { ':fingerprint': request.fingerprint },
+  };
 }
 
 function writeOutcome(requestId: string, result: ItemWriteResult): WriteOutcome {

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { RequestSchema, type Request } from '../../domain/request/request.js';
 import { slotQueueOrder } from '../../domain/request/fair-share.js';
 import { bodyAttributes, BODY_FIELDS, isBodyField, readBody } from './body-codec.js';
@@ -18,6 +19,10 @@ import { TABLE_DEFINITION, type IndexDefinition } from './table-definition.js';
  *   gsi2pk, gsi2sk         only while NO_WORKER_AVAILABLE: waiting(tenant, stepWorkerType, shard) / byCreation,
  *                          or while TO_DISPATCH waiting for a slot: slotQueue(tenant, stepWorkerType, shard) / slotQueueSortKey
  *   gsi3pk, gsi3sk         only while deadline is set: due(tenant, shard) / byDeadline
+ *
+ * Once a request is removed (RequestStore.deleteAll), its item becomes a trace until the table's
+ * TTL deletes it: pk, sk, fingerprint, `trace` (when it was left) and `ttl` (epoch seconds), no
+ * index attribute, so no index lists it. Only an insert reads a trace; every other reader skips it.
  *
  * Dates inside sort keys are re-serialised with toISOString: the schema accepts any ISO precision
  * ("…00Z" and "…00.000Z"), and those do not sort as the instants they denote.
@@ -119,6 +124,32 @@ export function requestFromItem(item: Record<string, unknown>): Request {
     if (body !== undefined) fields[name] = body;
   }
   return parseStoredItem(RequestSchema, fields, key, 'request');
+}
+
+/** The attribute that marks a trace; a request item never has it. */
+export const TRACE_ATTRIBUTE = 'trace';
+
+/** What a removed request leaves. */
+export interface RequestTrace {
+  fingerprint: string;
+}
+
+const TraceItemSchema = z.object({ fingerprint: z.string().min(1) });
+
+/** The trace of a removed request, kept `retentionSeconds` from `now` (see the layout above). */
+export function traceItem(request: Request, now: Date, retentionSeconds: number): Record<string, unknown> {
+  return {
+    ...RequestKeys.primary(request.tenant, request.requestId),
+    fingerprint: request.fingerprint,
+    [TRACE_ATTRIBUTE]: now.toISOString(),
+    [TABLE_DEFINITION.timeToLiveAttribute]: Math.ceil(now.getTime() / 1000) + retentionSeconds,
+  };
+}
+
+/** A stored item of a request's key: the request, or the trace it left. */
+export function storedRequestFromItem(item: Record<string, unknown>): { request: Request } | { trace: RequestTrace } {
+  if (item[TRACE_ATTRIBUTE] !== undefined) return { trace: parseStoredItem(TraceItemSchema, item, () => itemKey(item), 'request trace') };
+  return { request: requestFromItem(item) };
 }
 
 /** Deep equality over what an item can hold: primitives, null, binaries, lists and maps. */

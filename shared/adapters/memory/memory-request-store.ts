@@ -2,8 +2,10 @@ import * as z from 'zod';
 import type { Request } from '../../domain/request/request.js';
 import { matchesSearch, type RequestSearch, type RequestSummary } from '../../domain/request/request-search.js';
 import {
+  FINISHED_TRACE_SECONDS,
   RequestStore,
   StoreValidationError,
+  type InsertOptions,
   type InsertOutcome,
   type Page,
   type PageQuery,
@@ -16,6 +18,7 @@ import { checkPageLimit, decodeCursor, encodeCursor, InvalidCursorError } from '
 import { SHARDS } from '../dynamodb/keys.js';
 import { checkUpdate, compareKeys, dueBound, dueSortKey, slotQueueOf, slotQueueSortKey, waitingSortKey } from '../dynamodb/request-item.js';
 import { decodeSearchCursor, encodeSearchCursor, isAhead, searchBudget, searchKeyRange, toSummary } from '../dynamodb/search-keys.js';
+import { SystemClock, type Clock } from '../../ports/clock.js';
 import { throwIfUnavailable } from './faults.js';
 
 const MemoryCursorSchema = z.object({
@@ -26,10 +29,16 @@ const MemoryCursorSchema = z.object({
   after: z.string(),
 });
 
+/** What a removed request leaves (see RequestStore.deleteAll). */
+interface Trace {
+  fingerprint: string;
+  expiresAt: number;
+}
+
 /**
  * The request store in memory, with the DynamoDB store's semantics: versions, conflicts, listings
- * in index sort-key order, cursors that resume exactly. Values are copied in and out, so a caller
- * mutating what it passed or got cannot change the stored state.
+ * in index sort-key order, cursors that resume exactly, traces of removed requests. Values are
+ * copied in and out, so a caller mutating what it passed or got cannot change the stored state.
  */
 export class MemoryRequestStore extends RequestStore {
   /** One query per index shard. */
@@ -42,14 +51,28 @@ export class MemoryRequestStore extends RequestStore {
   /** Set to make writes of the requests it picks come back refused, as DynamoDB refuses an item over its limits. */
   public refuses: (request: Request) => boolean = () => false;
   private readonly requests = new Map<string, Request>();
+  /** In the order they were left, so that with one retention the expired ones are the first ones. */
+  private readonly traces = new Map<string, Trace>();
+  private readonly clock: Clock;
 
-  public async insertAll(requests: readonly Request[]): Promise<InsertOutcome[]> {
+  public constructor(options: { clock?: Clock } = {}) {
+    super();
+    this.clock = options.clock ?? new SystemClock();
+  }
+
+  public async insertAll(requests: readonly Request[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
     throwIfUnavailable(this.unavailable, 'insertAll');
-    return requests.map((request): InsertOutcome => {
+    const now = this.dropExpiredTraces();
+    return requests.map((request, index): InsertOutcome => {
       const id = mapKey(request.tenant, request.requestId);
       const existing = this.requests.get(id);
       if (this.refuses(request)) return { requestId: request.requestId, inserted: false, refused: refusal('PutItem', request) };
       if (existing !== undefined) return { requestId: request.requestId, inserted: false, existing: structuredClone(existing) };
+      const trace = this.traces.get(id);
+      if (trace !== undefined && trace.expiresAt > now && options.redelivered?.[index] === true && trace.fingerprint === request.fingerprint) {
+        return { requestId: request.requestId, inserted: false, finished: { fingerprint: trace.fingerprint } };
+      }
+      this.traces.delete(id);
       this.requests.set(id, structuredClone(request));
       return { requestId: request.requestId, inserted: true };
     });
@@ -79,11 +102,13 @@ export class MemoryRequestStore extends RequestStore {
 
   public async deleteAll(requests: readonly Request[]): Promise<WriteOutcome[]> {
     throwIfUnavailable(this.unavailable, 'deleteAll');
+    const now = this.dropExpiredTraces();
     return requests.map((request): WriteOutcome => {
       const id = mapKey(request.tenant, request.requestId);
       if (this.refuses(request)) return { requestId: request.requestId, written: false, reason: 'refused', error: refusal('DeleteItem', request) };
       if (this.requests.get(id)?.version !== request.version) return { requestId: request.requestId, written: false, reason: 'conflict' };
       this.requests.delete(id);
+      this.traces.set(id, { fingerprint: request.fingerprint, expiresAt: now + FINISHED_TRACE_SECONDS * 1000 });
       return { requestId: request.requestId, written: true };
     });
   }
@@ -164,9 +189,25 @@ export class MemoryRequestStore extends RequestStore {
     return examined < listed.length && last !== undefined ? { items, cursor: encodeSearchCursor(tenant, search, last) } : { items };
   }
 
-  /** How many requests are stored (test helper). */
+  /** How many requests are stored, traces not counted (test helper). */
   public get size(): number {
     return this.requests.size;
+  }
+
+  /** How many traces of removed requests are kept (test helper). */
+  public get traceCount(): number {
+    const now = this.dropExpiredTraces();
+    return [...this.traces.values()].filter((trace) => trace.expiresAt > now).length;
+  }
+
+  /** Lazily, as DynamoDB's TTL does: the store stays bounded by what was removed within the retention. */
+  private dropExpiredTraces(): number {
+    const now = this.clock.now().getTime();
+    for (const [id, trace] of this.traces) {
+      if (trace.expiresAt > now) break;
+      this.traces.delete(id);
+    }
+    return now;
   }
 
   private page(

@@ -101,7 +101,8 @@ export class BatchEffects {
   /**
    * A finished request that is not kept: its row, as stored, is deleted once this batch's answers
    * are confirmed, and its counted changes are added only if that delete wins, so that a replay of
-   * the same answer (the row was never written) counts it once.
+   * the same answer (the row was never written) counts it once. The store keeps a trace of it, so
+   * that a late replay of its intake is not registered again (RequestStore.deleteAll).
    */
   public deleteAfterAnswer(stored: Request, counted: readonly CountedChange[]): void {
     this.deletes.push({ stored, counted });

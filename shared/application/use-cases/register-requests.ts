@@ -10,6 +10,7 @@ import { newDispatchToken } from '../services/dispatch-token.js';
 import type { InsertOutcome, StoreValidationError } from '../../ports/request-store.js';
 import type { RequestFlowDeps } from '../services/request-events.js';
 import type { TenantView } from '../services/tenant-configs.js';
+import type { Logger } from '../../kernel/logger.js';
 import { SlotGate } from '../services/slot-gate.js';
 import { heldAnswer, holdForSlot } from '../../domain/request/slot-wait.js';
 import { fillFreeSlots } from './fill-slots.js';
@@ -23,7 +24,10 @@ export interface RegisterRequestsReport {
   dispatched: number;
   delayed: number;
   skipped: number;
-  /** Redeliveries of requests already stored: their work item and answer were sent again. */
+  /**
+   * Redeliveries of requests already stored (their work item and answer were sent again if nothing
+   * had happened to them since) or already finished and removed (nothing was sent).
+   */
   replayed: number;
   /** No tenant or no request id: nobody to answer, so they went to the request queue's dead-letter queue. */
   deadLettered: number;
@@ -57,6 +61,8 @@ interface Triage {
 
 /** Undeclared tenants named in the warning of one batch; the count says how many there were. */
 const LOGGED_UNKNOWN_TENANTS = 10;
+/** Finished requests named in the line about their replays; the count says how many there were. */
+const LOGGED_FINISHED_REPLAYS = 10;
 
 /** The SKIPPED reason for a tenant nobody declared (`declared` tenants mode). */
 export function unknownTenantMessage(tenant: string): string {
@@ -86,8 +92,12 @@ export async function registerRequests(batch: NormalizedBatch, deps: RegisterReq
   if (deps.settings.tenants === 'open') await deps.tenants.register(triage.candidates.map((candidate) => candidate.client.tenant));
   const gate = new SlotGate(deps.slots, deps.settings.fairDispatch);
   const planned = await holdPastLimits(applyRules(triage.candidates, views, { isAlive: (type) => alive.has(type), now, deps }), gate, now);
-  const inserted = await deps.requests.insertAll(planned.map(({ plan }) => plan.request));
+  const inserted = await deps.requests.insertAll(
+    planned.map(({ plan }) => plan.request),
+    { redelivered: planned.map(({ candidate }) => candidate.message.redelivered) },
+  );
   const tally = answerAll(planned, inserted, effects);
+  logFinishedReplays(planned, inserted, deps.logger);
   const held = await settleSlots(planned, inserted, gate);
 
   await effects.flush(deps);
@@ -223,8 +233,8 @@ async function settleSlots(planned: readonly Planned[], inserted: readonly Inser
 
 /**
  * Answers each planned request from its insert's outcome: a new one gets its work item and
- * GRANTED (or DELAYED); a redelivery of a stored one gets them again; any other request whose id
- * is taken is SKIPPED.
+ * GRANTED (or DELAYED); a redelivery of a stored one gets them again; a redelivery of one that
+ * finished gets nothing; any other request whose id is taken is SKIPPED.
  */
 function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome[], effects: BatchEffects): AnswerTally {
   const tally: AnswerTally = { dispatched: 0, delayed: 0, replayed: 0, skipped: 0, refused: 0 };
@@ -236,6 +246,11 @@ function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome
       answer(effects, plan.request);
       if (plan.response === 'GRANTED') tally.dispatched += 1;
       else tally.delayed += 1;
+      return;
+    }
+    if ('finished' in outcome) {
+      // It ran and its row was removed, after its final answer was confirmed (or by an operator): nothing to send.
+      tally.replayed += 1;
       return;
     }
     if ('refused' in outcome) {
@@ -257,6 +272,19 @@ function answerAll(planned: readonly Planned[], inserted: readonly InsertOutcome
     skip(effects, candidate.client, duplicateRequestMessage(candidate.client.requestId));
   });
   return tally;
+}
+
+/** Replays of finished requests, one line per batch: a redelivered batch may hold hundreds. */
+function logFinishedReplays(planned: readonly Planned[], inserted: readonly InsertOutcome[], logger: Logger): void {
+  const finished = planned.filter((_, index) => {
+    const outcome = inserted[index];
+    return outcome !== undefined && 'finished' in outcome;
+  });
+  if (finished.length === 0) return;
+  logger.info('redelivered requests that already finished: nothing stored or sent', {
+    count: finished.length,
+    requests: finished.slice(0, LOGGED_FINISHED_REPLAYS).map(({ candidate }) => `${candidate.client.tenant}/${candidate.client.requestId}`),
+  });
 }
 
 function refuse(effects: BatchEffects, { message, client }: Candidate, error: StoreValidationError): void {

@@ -99,6 +99,8 @@ export async function startFaultHost(label: string, options: FaultHostOptions = 
     logger,
     only: allFunctions.filter((fn) => !wrapped.includes(fn)),
     sweeper: { intervalMs: options.sweepIntervalMs ?? 2_000 },
+    // No TTL emulator: a scan of its own must not land in a fault measured.
+    ttl: false,
     http: { port: 0, auth: { secret: TEST_JWT_SECRET } },
   });
   const extra: EventSourceEmulator[] = [];

@@ -4,7 +4,8 @@ import { createDocumentClient } from '../../../shared/adapters/dynamodb/client.j
 import { DynamoRequestStore } from '../../../shared/adapters/dynamodb/dynamo-request-store.js';
 import { RequestKeys } from '../../../shared/adapters/dynamodb/keys.js';
 import { CorruptItemError } from '../../../shared/adapters/dynamodb/request-item.js';
-import { StoreUnavailableError, StoreValidationError } from '../../../shared/ports/request-store.js';
+import { FINISHED_TRACE_SECONDS, StoreUnavailableError, StoreValidationError } from '../../../shared/ports/request-store.js';
+import { ManualClock } from '../../support/manual-clock.js';
 import { randomBody } from '../../bench/bodies.js';
 import { startDynalite, type DynaliteFixture } from '../../support/dynalite.js';
 import { recordCommands } from '../../support/store-contract/recording-client.js';
@@ -52,6 +53,35 @@ describe('DynamoRequestStore on dynalite', () => {
     expect(stored?.status).toBe('RUNNING');
     expect(stored?.version).toBe(1);
     expect((stored?.content as Uint8Array).byteLength).toBe(256 * 1024);
+  });
+
+  it('leaves a trace of a removed request: its keys, fingerprint and TTL, no index attribute, no other attribute', async () => {
+    const clock = new ManualClock('2026-03-01T10:00:00.000Z');
+    const store = new DynamoRequestStore(fixture.client, fixture.tableName, { clock });
+    const tenant = uniqueTenant();
+    const request = makeRequest(tenant, 'traced', {
+      status: 'NO_WORKER_AVAILABLE',
+      stepWorkerType: 'w',
+      dispatchedWorkerType: null,
+      deadline: at(100),
+      originalContent: new Uint8Array(randomBody(4096)),
+      fingerprint: 'fp-traced',
+    });
+    await store.insertAll([request]);
+    expect(await store.deleteAll([request])).toEqual([{ requestId: 'traced', written: true }]);
+    expect(await rawItem(tenant, 'traced')).toEqual({
+      ...RequestKeys.primary(tenant, 'traced'),
+      fingerprint: 'fp-traced',
+      trace: '2026-03-01T10:00:00.000Z',
+      ttl: Date.parse('2026-03-01T10:00:00.000Z') / 1000 + FINISHED_TRACE_SECONDS,
+    });
+    // A new request over it holds nothing of the trace.
+    const again = makeRequest(tenant, 'traced', { fingerprint: 'fp-new' });
+    expect(await store.insertAll([again])).toEqual([{ requestId: 'traced', inserted: true }]);
+    const item = await rawItem(tenant, 'traced');
+    expect(item?.trace).toBeUndefined();
+    expect(item?.ttl).toBeUndefined();
+    expect((await store.getAll(tenant, ['traced'])).get('traced')).toEqual(again);
   });
 
   it('maintains the index attributes: gsi1 always, gsi2 only while waiting, gsi3 only with a deadline', async () => {

@@ -97,6 +97,7 @@ describe('lowering the shard count on a running system', () => {
       logger: new CapturingLogger(),
       only: ['register-requests'],
       sweeper: false,
+      ttl: false,
     });
     try {
       const after = Array.from({ length: 20 }, (_, i) => `after-${i}`);

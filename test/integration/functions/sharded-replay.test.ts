@@ -3,6 +3,8 @@ import type { ConsumeMessage } from 'amqplib';
 import type { EventSourceHandler } from '../../../infra/local/event-source-emulator.js';
 import type { EventSourceMapping, ManagerSettings } from '../../../shared/contract/manager-settings.js';
 import { shardQueueName } from '../../../shared/contract/topology.js';
+import { normalizeAmazonMqEvent } from '../../../shared/contract/amazon-mq-event.js';
+import { Header } from '../../../shared/contract/headers.js';
 import { startWorker, type Worker } from '../../../shared/worker-sdk/src/index.js';
 import { eventually, json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
@@ -12,13 +14,18 @@ import { bringAlive, configure } from '../../support/use-case-fixtures.js';
  * queues"): on the local host with 2 shards, shard 1's first batch of client requests and its
  * first batch of worker answers are applied, then held while shard 0 keeps handling new
  * requests, then thrown, so the event source redelivers them whole. Every request of both shards
- * must end with exactly one final answer and the right final state, counted once.
+ * must end with exactly one final answer and the right final state, counted once. With no
+ * success retention (the default), the requests of the held intake batch that succeeded are
+ * already removed when that batch comes back: the replay must find their traces and run none of
+ * them again.
  */
 
 /** A handler that applies its first non-empty batch, waits for the test's word, then throws: the batch comes back. */
 class HeldReplay {
   public batchHeld = false;
   public released = false;
+  /** The request ids of the batch held. */
+  public heldIds: string[] = [];
   private release: () => void = () => undefined;
   private readonly gate = new Promise<void>((resolve) => {
     this.release = resolve;
@@ -30,6 +37,7 @@ class HeldReplay {
       const size = Object.values(event.rmqMessagesByQueue).reduce((sum, messages) => sum + messages.length, 0);
       if (this.batchHeld || size === 0) return result;
       this.batchHeld = true;
+      this.heldIds = normalizeAmazonMqEvent(event).messages.map((message) => String(message.headers[Header.requestId]));
       await this.gate;
       throw new Error('simulated crash after the batch was applied: the event source redelivers it');
     };
@@ -43,7 +51,7 @@ class HeldReplay {
 
 const BATCHED = { batchSize: 100, maximumBatchingWindowSeconds: 1 };
 const ERROR_MESSAGE = 'refused on purpose';
-/** Odd-numbered requests end in ERROR, the others in SUCCESS; both are kept (keepErrors, retention). */
+/** Odd-numbered requests end in ERROR, kept (keepErrors); the others in SUCCESS, removed once answered (no retention). */
 const failsOnPurpose = (requestId: string) => Number(requestId.split('-').at(-1)) % 2 === 1;
 
 describe('a replayed batch on one shard while the other shard flows', () => {
@@ -56,12 +64,11 @@ describe('a replayed batch on one shard while the other shard flows', () => {
   beforeAll(async () => {
     const heldQueues = new Map<string, HeldReplay>();
     h = await startHarness('sharded-replay', {
-      // Finished requests are kept: without retention, a request that ends before its intake batch
-      // comes back is registered anew by the replay (README, "Scale-out: sharded queues").
+      // No success retention (the default): a request that succeeds before its intake batch comes
+      // back is gone by then, and only its trace tells the replay it ran (README, "Delivery guarantees").
       // A batching window of a second, so the replayed batches hold several messages.
       settings: {
         shards: 2,
-        successRetentionSeconds: 3_600,
         mappings: { registerRequests: BATCHED, handleWorkerResponses: BATCHED } as ManagerSettings['mappings'],
       },
       only: ['register-requests', 'handle-worker-responses'],
@@ -107,6 +114,11 @@ describe('a replayed batch on one shard while the other shard flows', () => {
       timeoutMs: 20_000,
       what: 'shard 0 handling requests and answers while shard 1 holds its batches',
     });
+    // The requests of the held intake batch that succeeded meanwhile: removed, their traces left.
+    const present = await h.services.requests.getAll('tenant-a', intake.heldIds);
+    const traced = intake.heldIds.filter((id) => !present.has(id));
+    expect(traced.length, `held intake batch: ${intake.heldIds.join(', ')}`).toBeGreaterThan(0);
+    for (const id of traced) expect(failsOnPurpose(id), id).toBe(false);
     intake.free();
     answers.free();
 
@@ -127,12 +139,17 @@ describe('a replayed batch on one shard while the other shard flows', () => {
     for (const emulator of h.host.allEmulators) expect(emulator.stats.messages).toBeGreaterThan(0);
     expect(h.host.allEmulators.map((emulator) => emulator.stats.failures)).toEqual([0, 1, 0, 1]);
 
-    // Final states, each at its first and only attempt.
+    // Errors kept in their final state at their first and only attempt; successes removed, none run again.
     const stored = await h.services.requests.getAll('tenant-a', ids);
     for (const id of ids) {
       const request = stored.get(id);
-      const status = failsOnPurpose(id) ? 'ERROR' : 'SUCCESS';
-      expect({ id, status: request?.status, attempt: request?.attempt }).toEqual({ id, status, attempt: 1 });
+      const expected = failsOnPurpose(id) ? { status: 'ERROR', attempt: 1 } : { status: undefined, attempt: undefined };
+      expect({ id, status: request?.status, attempt: request?.attempt }).toEqual({ id, ...expected });
+    }
+    // The replay of the held intake batch met the traces of those that had succeeded: nothing sent again.
+    for (const id of traced) {
+      expect(received.get(id), id).toEqual(['GRANTED', 'SUCCESS']);
+      expect(workItems.get(id), id).toBe(1);
     }
     const values = (await h.services.counters.get('tenant-a', 'owner', 'session'))?.values ?? {};
     expect(values['workers.requests']).toBe(ids.length);
@@ -140,8 +157,11 @@ describe('a replayed batch on one shard while the other shard flows', () => {
     expect(values['workers.echo.error']).toBe(ids.length / 2);
     expect(values['workers.echo.dispatched'] ?? 0).toBe(0);
     expect(values['workers.echo.running'] ?? 0).toBe(0);
-    // Work items: at least once each, twice at most (a replayed intake re-sends them).
-    for (const id of ids) expect(workItems.get(id), id).toBeGreaterThanOrEqual(1);
+    // Work items: at least once each, twice at most (a replayed intake re-sends those of requests still in flight).
+    for (const id of ids) {
+      expect(workItems.get(id), id).toBeGreaterThanOrEqual(1);
+      expect(workItems.get(id), id).toBeLessThanOrEqual(2);
+    }
   });
 });
 

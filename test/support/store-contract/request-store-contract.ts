@@ -5,6 +5,7 @@ import { shardOf } from '../../../shared/adapters/dynamodb/keys.js';
 import type { Request } from '../../../shared/domain/request/request.js';
 import type { Page, PageQuery, RequestKey, RequestStore } from '../../../shared/ports/request-store.js';
 import { at, bump, makeRequest, uniqueTenant } from './requests.js';
+import { searchOf } from './request-search-contract.js';
 
 /** Follows the cursors to the end; fails on a runaway listing instead of looping forever. */
 export async function listAll(
@@ -277,6 +278,78 @@ export function describeRequestStoreContract(name: string, createStore: () => Re
         expect((await store.listDue(tenant, new Date(at(1e6)), { limit: 10 })).items).toEqual([]);
         // And insertable again.
         expect(await store.insertAll([v0])).toEqual([{ requestId: 'd', inserted: true }]);
+      });
+    });
+
+    describe('traces of removed requests', () => {
+      /** A request removed from the store: waiting with a deadline, so that it was in every index. */
+      async function removed(store: RequestStore, tenant: string, id: string, fingerprint: string): Promise<Request> {
+        const request = waiting(tenant, id, { fingerprint, deadline: at(5) });
+        expect(await store.insertAll([request])).toEqual([{ requestId: id, inserted: true }]);
+        expect(await store.deleteAll([request])).toEqual([{ requestId: id, written: true }]);
+        return request;
+      }
+
+      it('is seen by no reader: reads, listings and searches find nothing', async () => {
+        const store = createStore();
+        const tenant = uniqueTenant();
+        const gone = await removed(store, tenant, 'gone', 'fp');
+        expect(await store.getAll(tenant, ['gone'])).toEqual(new Map());
+        expect((await store.listWaiting(tenant, 'extract', { limit: 10 })).items).toEqual([]);
+        expect((await store.listDue(tenant, new Date(at(1e6)), { limit: 10 })).items).toEqual([]);
+        expect((await store.search(tenant, searchOf({}), { limit: 10 })).items).toEqual([]);
+        // Nothing can be written over it but a new request.
+        expect(await store.updateAll([{ previous: gone, next: bump(gone, { status: 'RUNNING' }) }])).toEqual([
+          { requestId: 'gone', written: false, reason: 'conflict' },
+        ]);
+        expect(await store.deleteAll([gone])).toEqual([{ requestId: 'gone', written: false, reason: 'conflict' }]);
+      });
+
+      it('turns away a redelivery of the same message as finished, and stores nothing', async () => {
+        const store = createStore();
+        const tenant = uniqueTenant();
+        await removed(store, tenant, 'done', 'fp');
+        const replay = waiting(tenant, 'done', { fingerprint: 'fp' });
+        expect(await store.insertAll([replay], { redelivered: [true] })).toEqual([{ requestId: 'done', inserted: false, finished: { fingerprint: 'fp' } }]);
+        expect(await store.getAll(tenant, ['done'])).toEqual(new Map());
+        // Again: the trace is still there.
+        expect(await store.insertAll([replay], { redelivered: [true] })).toEqual([{ requestId: 'done', inserted: false, finished: { fingerprint: 'fp' } }]);
+      });
+
+      it('stores a new message, or a redelivery of another one, over the trace: the id is free again', async () => {
+        const store = createStore();
+        const tenant = uniqueTenant();
+        await removed(store, tenant, 'fresh', 'fp');
+        await removed(store, tenant, 'other', 'fp');
+        const fresh = makeRequest(tenant, 'fresh', { fingerprint: 'fp' });
+        const other = makeRequest(tenant, 'other', { fingerprint: 'another' });
+        expect(await store.insertAll([fresh, other], { redelivered: [false, true] })).toEqual([
+          { requestId: 'fresh', inserted: true },
+          { requestId: 'other', inserted: true },
+        ]);
+        const read = await store.getAll(tenant, ['fresh', 'other']);
+        expect(read.get('fresh')).toEqual(fresh);
+        expect(read.get('other')).toEqual(other);
+        // The new request is a request like any other: listed, and a replay of it is a duplicate.
+        expect((await store.search(tenant, searchOf({}), { limit: 10 })).items.map((item) => item.requestId).sort()).toEqual(['fresh', 'other']);
+        expect(await store.insertAll([fresh], { redelivered: [true] })).toEqual([{ requestId: 'fresh', inserted: false, existing: fresh }]);
+        // Removed again, it leaves the trace of the new request.
+        await store.deleteAll([other]);
+        expect(await store.insertAll([other], { redelivered: [true] })).toEqual([
+          { requestId: 'other', inserted: false, finished: { fingerprint: 'another' } },
+        ]);
+      });
+
+      it('lets one of two inserts racing over one trace win', async () => {
+        const store = createStore();
+        const tenant = uniqueTenant();
+        await removed(store, tenant, 'race', 'fp');
+        const first = makeRequest(tenant, 'race', { fingerprint: 'first' });
+        const second = makeRequest(tenant, 'race', { fingerprint: 'second' });
+        const outcomes = (await Promise.all([store.insertAll([first]), store.insertAll([second])])).flat();
+        expect(outcomes.filter((outcome) => outcome.inserted)).toHaveLength(1);
+        const winner = (await store.getAll(tenant, ['race'])).get('race');
+        expect(outcomes.filter((outcome) => !outcome.inserted)).toEqual([{ requestId: 'race', inserted: false, existing: winner }]);
       });
     });
 

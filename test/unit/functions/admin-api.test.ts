@@ -99,6 +99,18 @@ describe('admin-api function over memory adapters', () => {
     expect(configured.location).toBe(`https://wm.example.org/jobs/${configured.id}`);
   });
 
+  it('knows no request that finished and left only its trace: 404 on GET, absent from a search', async () => {
+    const d = deps();
+    const finished = makeRequest('tenant-a', 'r-done', { status: 'SUCCESS' });
+    await d.requests.insertAll([finished]);
+    await d.requests.deleteAll([finished]);
+    const handler = adminApiFunction.withDeps(d);
+    const token = signToken(SECRET, { tenant: 'tenant-a', role: 'EXPLOIT' });
+    expect((await handler(event('GET', '/requests/r-done', undefined, token))).statusCode).toBe(404);
+    const search = await handler(event('POST', '/requests', {}, token));
+    expect(JSON.parse(search.body)).toMatchObject({ content: [] });
+  });
+
   it('answers 503 with the failing check named, and only its error name', async () => {
     const result = await adminApiFunction.withDeps(deps(false))(event('GET', '/health'));
     expect(result.statusCode).toBe(503);

@@ -89,6 +89,14 @@ describe('bulk jobs', () => {
     expect([...left.keys()]).toEqual(['running']);
   });
 
+  it('leaves a trace of each request it deletes, as every removal does (RequestStore.deleteAll)', async () => {
+    await world.requests.insertAll([blocked('failed-1'), blocked('failed-2')]);
+    expect(world.requests.traceCount).toBe(0);
+    await runToEnd(await submit('delete'));
+    expect(world.requests.size).toBe(0);
+    expect(world.requests.traceCount).toBe(2);
+  });
+
   it('leaves out requests created after the job was submitted', async () => {
     await world.requests.insertAll([blocked('before')]);
     const job = await submit('delete');

@@ -3,8 +3,9 @@ import { Header } from '../../../shared/contract/headers.js';
 import { DEFAULT_MANAGER_SETTINGS, ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
 import { REJECTION_REASON_HEADER } from '../../../shared/application/services/batch-effects.js';
 import { registerRequests, unknownTenantMessage, type RegisterRequestsDeps } from '../../../shared/application/use-cases/register-requests.js';
-import { StoreUnavailableError } from '../../../shared/ports/request-store.js';
+import { FINISHED_TRACE_SECONDS, StoreUnavailableError } from '../../../shared/ports/request-store.js';
 import { bringAlive, configure, declare, decodeJson, memoryWorld, requestMessage, type MemoryWorld } from '../../support/use-case-fixtures.js';
+import { workerResponseDriver } from '../../support/worker-response-driver.js';
 
 const names = DEFAULT_MANAGER_SETTINGS.names;
 const WORKER_EXCHANGE = 'regards.worker.extract-worker.request';
@@ -271,6 +272,57 @@ describe('registerRequests', () => {
     const report = await registerRequests(batch(requestMessage({ redelivered: true })), deps);
     expect(report.replayed).toBe(1);
     expect(world.bus.published).toEqual([]);
+  });
+
+  describe('a request that finished and whose row was removed (no retention)', () => {
+    const { answer, respond } = workerResponseDriver(() => world, 'tenant-a');
+
+    async function finished(): Promise<Record<string, number> | undefined> {
+      await bringAlive(world, 'extract-worker');
+      await registerRequests(batch(requestMessage()), deps);
+      await respond(answer({ requestId: 'req-1', status: 'SUCCESS', content: Buffer.from('out'), dispatchAttempt: 1 }));
+      expect((await world.requests.getAll('tenant-a', ['req-1'])).size).toBe(0);
+      world.bus.clear();
+      return (await world.counters.get('tenant-a', 'owner-1', 'session-1'))?.values;
+    }
+
+    it('is not run again by a late redelivery of its intake: nothing is stored, sent or counted', async () => {
+      const counted = await finished();
+      const report = await registerRequests(batch(requestMessage({ redelivered: true })), deps);
+      expect(report).toMatchObject({ replayed: 1, dispatched: 0, delayed: 0, skipped: 0 });
+      expect(world.bus.published).toEqual([]);
+      expect(world.requests.size).toBe(0);
+      expect((await world.counters.get('tenant-a', 'owner-1', 'session-1'))?.values).toEqual(counted);
+      expect(world.logger.at('info').find((entry) => entry.message.startsWith('redelivered requests that already finished'))?.fields).toEqual({
+        count: 1,
+        requests: ['tenant-a/req-1'],
+      });
+    });
+
+    it('runs again for a new message with its id: REGARDS lets a client reuse the id of a request that ended', async () => {
+      const counted = await finished();
+      const report = await registerRequests(batch(requestMessage()), deps);
+      expect(report).toMatchObject({ dispatched: 1, replayed: 0, skipped: 0 });
+      expect(responses(world).map((response) => response.body.state)).toEqual(['GRANTED']);
+      expect(world.bus.to(WORKER_EXCHANGE)).toHaveLength(1);
+      expect((await world.requests.getAll('tenant-a', ['req-1'])).get('req-1')).toMatchObject({ status: 'DISPATCHED', attempt: 1 });
+      expect((await world.counters.get('tenant-a', 'owner-1', 'session-1'))?.values['workers.requests']).toBe((counted?.['workers.requests'] ?? 0) + 1);
+    });
+
+    it('registers a redelivered message of another content under its id: that message was never handled', async () => {
+      await finished();
+      const report = await registerRequests(batch(requestMessage({ redelivered: true, body: '{"file":"other"}' })), deps);
+      expect(report).toMatchObject({ dispatched: 1, replayed: 0 });
+      expect(world.bus.to(WORKER_EXCHANGE)).toHaveLength(1);
+    });
+
+    it('runs a redelivery again once the trace has expired', async () => {
+      await finished();
+      world.clock.advance((FINISHED_TRACE_SECONDS + 1) * 1000);
+      await bringAlive(world, 'extract-worker');
+      const report = await registerRequests(batch(requestMessage({ redelivered: true })), deps);
+      expect(report).toMatchObject({ dispatched: 1, replayed: 0 });
+    });
   });
 
   it('lets a store outage through, so the batch is redelivered', async () => {
