@@ -128,6 +128,9 @@ async function main(): Promise<number> {
     dynamo: { client, tableName: config.TABLE_NAME },
     logger,
     sweeper: { intervalMs: config.SWEEP_INTERVAL_SECONDS * 1000 },
+    // Only the embedded store lacks TTL: DynamoDB (and LocalStack) expire items themselves, and a
+    // scan of a real table every few minutes would be read units spent for nothing.
+    ttl: store === undefined ? false : {},
     http: { port: config.HTTP_PORT, host: config.HTTP_HOST, auth: { secret }, corsOrigins: config.CORS_ALLOW_ORIGINS },
   });
   // A development convenience, never a production credential: valid 30 days, on this machine's secret.
