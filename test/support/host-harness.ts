@@ -9,6 +9,8 @@ import { createServices, type ManagerServices } from '../../shared/lambda/servic
 import { declareTenant } from '../../shared/application/use-cases/configure-tenant.js';
 import { startDynalite, type DynaliteFixture } from './dynalite.js';
 import { createRabbitFixture, type RabbitFixture } from './rabbitmq.js';
+import { startWorker, type Worker } from '../../shared/worker-sdk/src/index.js';
+import { bringAlive, configure } from './use-case-fixtures.js';
 
 /**
  * A manager on the real broker and a dynalite table, with every name prefixed for this test file,
@@ -169,4 +171,21 @@ export async function declareWorkerQueues(h: HostHarness, types: readonly string
     h.rabbit.trackWorkerType(type);
     await h.services.bus.ensureTopology(workerTopology(h.settings.names, type));
   }
+}
+
+/**
+ * Configures `workerType` for the tenant, makes it alive and starts an SDK worker of it on the
+ * harness' broker, answering each work item with `handle` (a heartbeat every 30 s: the tests
+ * bring the type alive themselves).
+ */
+export async function startEchoWorker(
+  h: HostHarness,
+  worker: { tenant: string; workerType: string; contentTypeInputs: string[]; keepErrors?: boolean },
+  handle: Parameters<typeof startWorker>[0]['handle'],
+): Promise<Worker> {
+  const { tenant, workerType, ...config } = worker;
+  await configure(h.services, tenant, { workers: [{ workerType, ...config }] });
+  h.rabbit.trackWorkerType(workerType);
+  await bringAlive(h.services, workerType);
+  return startWorker({ connection: h.rabbit.provider(), names: h.settings.names, heartbeatIntervalMs: 30_000, workerType, handle });
 }

@@ -3,9 +3,9 @@ import type { ConsumeMessage } from 'amqplib';
 import { ManagerHost } from '../../../infra/local/manager-host.js';
 import { ManagerSettingsSchema } from '../../../shared/contract/manager-settings.js';
 import { shardQueueName } from '../../../shared/contract/topology.js';
-import { startWorker, type Worker } from '../../../shared/worker-sdk/src/index.js';
+import type { Worker } from '../../../shared/worker-sdk/src/index.js';
 import { CapturingLogger } from '../../support/capturing-logger.js';
-import { eventually, json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
+import { eventually, json, publishRequest, startEchoWorker, startHarness, type HostHarness } from '../../support/host-harness.js';
 import { bringAlive, configure } from '../../support/use-case-fixtures.js';
 
 /*
@@ -36,18 +36,9 @@ describe('local host with 2 shards', () => {
 
   beforeAll(async () => {
     h = await startHarness('sharded-host', { settings: { shards: 2 }, only: ['register-requests', 'handle-worker-responses'] });
-    await configure(h.services, 'tenant-a', { workers: [{ workerType: 'echo', contentTypeInputs: ['to-extract'] }] });
-    h.rabbit.trackWorkerType('echo');
-    await bringAlive(h.services, 'echo');
-    worker = await startWorker({
-      connection: h.rabbit.provider(),
-      names: h.settings.names,
-      heartbeatIntervalMs: 30_000,
-      workerType: 'echo',
-      handle: async (job) => {
-        await job.running(['working']);
-        return job.success(job.text());
-      },
+    worker = await startEchoWorker(h, { tenant: 'tenant-a', workerType: 'echo', contentTypeInputs: ['to-extract'] }, async (job) => {
+      await job.running(['working']);
+      return job.success(job.text());
     });
   });
 

@@ -5,9 +5,8 @@ import type { EventSourceMapping, ManagerSettings } from '../../../shared/contra
 import { shardQueueName } from '../../../shared/contract/topology.js';
 import { normalizeAmazonMqEvent } from '../../../shared/contract/amazon-mq-event.js';
 import { Header } from '../../../shared/contract/headers.js';
-import { startWorker, type Worker } from '../../../shared/worker-sdk/src/index.js';
-import { eventually, json, publishRequest, startHarness, type HostHarness } from '../../support/host-harness.js';
-import { bringAlive, configure } from '../../support/use-case-fixtures.js';
+import type { Worker } from '../../../shared/worker-sdk/src/index.js';
+import { eventually, json, publishRequest, startEchoWorker, startHarness, type HostHarness } from '../../support/host-harness.js';
 
 /*
  * A replayed batch on one shard while the other shard flows (README, "Scale-out: sharded
@@ -77,19 +76,10 @@ describe('a replayed batch on one shard while the other shard flows', () => {
     // The host is started before the map is filled: its handlers look the queue up at each call.
     heldQueues.set(shardQueueName(h.settings.names.requestQueue, 1), intake);
     heldQueues.set(shardQueueName(h.settings.names.workerResponse, 1), answers);
-    await configure(h.services, 'tenant-a', { workers: [{ workerType: 'echo', contentTypeInputs: ['to-extract'], keepErrors: true }] });
-    h.rabbit.trackWorkerType('echo');
-    await bringAlive(h.services, 'echo');
-    worker = await startWorker({
-      connection: h.rabbit.provider(),
-      names: h.settings.names,
-      heartbeatIntervalMs: 30_000,
-      workerType: 'echo',
-      handle: async (job) => {
-        workItems.set(job.requestId, (workItems.get(job.requestId) ?? 0) + 1);
-        await job.running(['working']);
-        return failsOnPurpose(job.requestId) ? job.error([ERROR_MESSAGE]) : job.success(job.text());
-      },
+    worker = await startEchoWorker(h, { tenant: 'tenant-a', workerType: 'echo', contentTypeInputs: ['to-extract'], keepErrors: true }, async (job) => {
+      workItems.set(job.requestId, (workItems.get(job.requestId) ?? 0) + 1);
+      await job.running(['working']);
+      return failsOnPurpose(job.requestId) ? job.error([ERROR_MESSAGE]) : job.success(job.text());
     });
   });
 
