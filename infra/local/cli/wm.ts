@@ -3,6 +3,7 @@ import type * as z from 'zod';
 import { progressBar, table, truncate } from './format.js';
 import type { DeadLettersSchema } from '../../../functions/admin-api/schema.js';
 import type { JobList, JobView, RequestDetail, RequestPage, WorkerSummary } from '../../../shared/contract/admin-views.js';
+import { waitingLine } from '../../../shared/contract/waiting-line.js';
 import { AppError } from '../../../shared/kernel/errors.js';
 
 /*
@@ -147,6 +148,7 @@ async function getRequest(parsed: ParsedCommand, api: Client, io: CliIo): Promis
         ['attempt', String(r.attempt)],
         ['deadline', r.deadline ?? ''],
         ['error', r.error ?? ''],
+        ...(r.waitingFor === undefined ? [] : [['waiting', waitingLine(r.waitingFor)]]),
       ],
     ),
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitingLine } from '../../../infra/dashboard/src/waiting-line.js';
+import { waitingLine } from '../../../shared/contract/waiting-line.js';
 
 /* The request page's line for a request held back by fair dispatch: what it waits for and its place. */
 describe("the request page's waiting line", () => {

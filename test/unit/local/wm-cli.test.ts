@@ -148,6 +148,58 @@ describe('wm commands over HTTP', () => {
     expect(out.at(-1)).toContain('--cursor CUR');
   });
 
+  it('shows one request with its history, and why it waits when it waits for a slot', async () => {
+    const detail = {
+      id: 7,
+      requestId: 'r-9',
+      creationDate: '2026-01-01T00:00:00.000Z',
+      contentType: 'ct',
+      source: 'src',
+      session: 'ses',
+      status: 'TO_DISPATCH',
+      dispatchedWorkerType: null,
+      error: null,
+      statusDate: '2026-01-01T00:00:00.000Z',
+      stepNumber: null,
+      stepWorkerType: 'extract',
+      attempt: 0,
+      stepAttempts: 0,
+      deadline: null,
+      history: [
+        {
+          at: '2026-01-01T00:00:00.000Z',
+          event: 'registered',
+          status: 'TO_DISPATCH',
+          stepNumber: null,
+          workerType: 'extract',
+          attempt: 0,
+          messages: ['waiting for a slot'],
+        },
+      ],
+      waitingFor: {
+        reason: 'slot',
+        workerType: 'extract',
+        maxInFlight: 2,
+        maxInFlightPerTenant: null,
+        inFlight: 2,
+        inFlightOfTenant: 1,
+        position: 4,
+        positionExact: true,
+        tenantsWaiting: 3,
+      },
+    };
+    const { io, sent, out } = harness([{ body: { content: detail, links: [] } }, { body: { content: { ...detail, waitingFor: undefined }, links: [] } }]);
+    expect(await run(['requests', 'get', 'r-9'], io)).toBe(0);
+    expect(sent[0]).toMatchObject({ method: 'GET', url: expect.stringMatching(/\/requests\/r-9$/) });
+    expect(out[0]).toMatch(/waiting\s+Waiting for a slot of extract \(2 of 2 in flight\): place 4 in its tenant's line, 3 tenant\(s\) taking turns\./);
+    expect(out.join('\n')).toContain('waiting for a slot');
+    expect(await run(['requests', 'get', 'r-9'], io)).toBe(0);
+    // Each call prints the field table, a blank line and the history: the second one's fields have no wait.
+    const [fieldsWithoutWait] = out.slice(-3);
+    expect(fieldsWithoutWait).toMatch(/^status\s+TO_DISPATCH/m);
+    expect(fieldsWithoutWait).not.toMatch(/^waiting/m);
+  });
+
   it('follows every cursor with --all', async () => {
     const { io, sent, out } = harness([{ body: page(['r-1'], 'C1') }, { body: page(['r-2'], 'C2') }, { body: page(['r-3']) }]);
     expect(await run(['requests', 'search', '--all', '--json'], io)).toBe(0);

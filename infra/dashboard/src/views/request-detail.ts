@@ -2,7 +2,7 @@ import { BLOCKED, type HistoryEntry, type RequestDetail } from '../api-types.js'
 import { dataTable, formatDate, h, replace } from '../dom.js';
 import type { ViewContext } from '../main.js';
 import { followJob } from './job-progress.js';
-import { waitingLine } from '../waiting-line.js';
+import { waitingLine } from '../../../../shared/contract/waiting-line.js';
 
 /* One request: its fields, where it is in its workflow, and its history per step and attempt. */
 

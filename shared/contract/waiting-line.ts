@@ -1,6 +1,9 @@
-import type { RequestDetail } from './api-types.js';
+import type { RequestDetail } from './admin-views.js';
 
-/* Text of the pages, kept apart from the DOM code so that node tests can read it. */
+/*
+ * How the web dashboard and the `wm` CLI word a request's wait for a slot. No runtime import: the
+ * dashboard bundles this file, and zod must not come with it.
+ */
 
 /** Why a request waiting for a slot (fair dispatch) waits, and its place in its tenant's line. */
 export function waitingLine(waiting: NonNullable<RequestDetail['waitingFor']>): string {
