@@ -26,6 +26,25 @@ function jobAccepted(job: BulkJob, request: HttpRequest) {
   };
 }
 
+/** An ADMIN route that runs a bulk job of `kind` on the requests a SearchRequestParameters body matches. */
+function bulkJobRoute(
+  deps: BulkJobDeps,
+  route: { method: 'POST' | 'DELETE'; path: string; kind: 'delete' | 'cancel'; operationId: string; summary: string; description: string },
+): Route {
+  const { kind, ...documented } = route;
+  return defineRoute({
+    ...documented,
+    access: 'ADMIN',
+    tag: 'requests',
+    body: SearchBodySchema,
+    responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
+    handle: async ({ body, principal, request }) => {
+      const job = await submitBulkJob({ tenant: principal.tenant, kind, filter: body, requestedBy: principal.subject }, deps);
+      return jobAccepted(job, request);
+    },
+  });
+}
+
 /** Requests (REGARDS): search, one request, and the bulk retry and delete, which run as jobs. */
 export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & RequestFlowDeps & { tenants: TenantConfigs }): Route[] {
   return [
@@ -93,37 +112,23 @@ export function requestRoutes(deps: SearchRequestsDeps & BulkJobDeps & RequestFl
         return jobAccepted(job, request);
       },
     }),
-    defineRoute({
+    bulkJobRoute(deps, {
       method: 'DELETE',
       path: '/requests/delete',
-      access: 'ADMIN',
+      kind: 'delete',
       operationId: 'deleteRequests',
-      tag: 'requests',
       summary: 'Delete the blocked requests matching the filter (bulk job)',
       description:
         'Answered at once with the job (202; REGARDS answers 200 with no body). Only ERROR, NO_WORKER_AVAILABLE and INVALID_CONTENT requests are deleted.',
-      body: SearchBodySchema,
-      responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
-      handle: async ({ body, principal, request }) => {
-        const job = await submitBulkJob({ tenant: principal.tenant, kind: 'delete', filter: body, requestedBy: principal.subject }, deps);
-        return jobAccepted(job, request);
-      },
     }),
-    defineRoute({
+    bulkJobRoute(deps, {
       method: 'POST',
       path: '/requests/cancel',
-      access: 'ADMIN',
+      kind: 'cancel',
       operationId: 'cancelRequests',
-      tag: 'requests',
       summary: 'Cancel the waiting and in-flight requests matching the filter (bulk job)',
       description:
         'Answered at once with the job (202). Only TO_DISPATCH, NO_WORKER_AVAILABLE, DISPATCHED and RUNNING requests created before now are cancelled, as POST /requests/{requestId}/cancel does.',
-      body: SearchBodySchema,
-      responses: { 202: { description: 'the job, to follow at GET /jobs/{jobId}', schema: JobSchema } },
-      handle: async ({ body, principal, request }) => {
-        const job = await submitBulkJob({ tenant: principal.tenant, kind: 'cancel', filter: body, requestedBy: principal.subject }, deps);
-        return jobAccepted(job, request);
-      },
     }),
     defineRoute({
       method: 'GET',
